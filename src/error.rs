@@ -1,0 +1,193 @@
+//! Stable error codes shared by the SDK, the relay protocol and the JS errors, and field violations.
+
+use serde::{Deserialize, Serialize};
+
+/// A stable, snake_case error code. The same strings appear in relay problem bodies and in the
+/// SDK's `HailError.code`; never rename one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "web", derive(tsify::Tsify))]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidRequest,
+    InvalidField,
+    Unauthenticated,
+    Forbidden,
+    OriginNotAllowed,
+    UnknownOperation,
+    OperationDisabled,
+    PayloadTooLarge,
+    RateLimited,
+    IdempotencyKeyMissing,
+    IdempotencyKeyReused,
+    IdempotencyInFlight,
+    UpstreamRejected,
+    UpstreamUnavailable,
+    UpstreamTimeout,
+    Internal,
+    // SDK-side only: never sent by the relay.
+    NetworkError,
+    Timeout,
+    Aborted,
+    InvalidResponse,
+}
+
+impl ErrorCode {
+    /// Every code, in declaration order.
+    pub const ALL: [ErrorCode; 20] = [
+        Self::InvalidRequest,
+        Self::InvalidField,
+        Self::Unauthenticated,
+        Self::Forbidden,
+        Self::OriginNotAllowed,
+        Self::UnknownOperation,
+        Self::OperationDisabled,
+        Self::PayloadTooLarge,
+        Self::RateLimited,
+        Self::IdempotencyKeyMissing,
+        Self::IdempotencyKeyReused,
+        Self::IdempotencyInFlight,
+        Self::UpstreamRejected,
+        Self::UpstreamUnavailable,
+        Self::UpstreamTimeout,
+        Self::Internal,
+        Self::NetworkError,
+        Self::Timeout,
+        Self::Aborted,
+        Self::InvalidResponse,
+    ];
+
+    /// The wire string, e.g. `"invalid_field"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidField => "invalid_field",
+            Self::Unauthenticated => "unauthenticated",
+            Self::Forbidden => "forbidden",
+            Self::OriginNotAllowed => "origin_not_allowed",
+            Self::UnknownOperation => "unknown_operation",
+            Self::OperationDisabled => "operation_disabled",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::RateLimited => "rate_limited",
+            Self::IdempotencyKeyMissing => "idempotency_key_missing",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::IdempotencyInFlight => "idempotency_in_flight",
+            Self::UpstreamRejected => "upstream_rejected",
+            Self::UpstreamUnavailable => "upstream_unavailable",
+            Self::UpstreamTimeout => "upstream_timeout",
+            Self::Internal => "internal",
+            Self::NetworkError => "network_error",
+            Self::Timeout => "timeout",
+            Self::Aborted => "aborted",
+            Self::InvalidResponse => "invalid_response",
+        }
+    }
+
+    /// Parses a wire string; `None` for a code this version does not know.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// The relay's HTTP status for this code (DESIGN.md, "HTTP status per code").
+    pub const fn http_status(self) -> u16 {
+        match self {
+            Self::InvalidRequest | Self::InvalidField | Self::IdempotencyKeyMissing => 400,
+            Self::Unauthenticated => 401,
+            Self::Forbidden | Self::OriginNotAllowed | Self::OperationDisabled => 403,
+            Self::UnknownOperation => 404,
+            Self::IdempotencyInFlight => 409,
+            Self::PayloadTooLarge => 413,
+            Self::IdempotencyKeyReused => 422,
+            Self::RateLimited => 429,
+            Self::UpstreamRejected | Self::UpstreamUnavailable => 502,
+            Self::UpstreamTimeout => 504,
+            Self::Internal | Self::NetworkError | Self::Timeout | Self::Aborted => 500,
+            Self::InvalidResponse => 502,
+        }
+    }
+
+    /// Whether the same request, with the same idempotency key, may succeed when sent again.
+    pub const fn retryable(self) -> bool {
+        matches!(
+            self,
+            Self::RateLimited
+                | Self::IdempotencyInFlight
+                | Self::UpstreamUnavailable
+                | Self::UpstreamTimeout
+                | Self::NetworkError
+                | Self::Timeout
+        )
+    }
+
+    /// A short human title for problem bodies.
+    pub const fn title(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "The request is malformed",
+            Self::InvalidField => "A field is invalid",
+            Self::Unauthenticated => "Authentication is required",
+            Self::Forbidden => "The caller may not do this",
+            Self::OriginNotAllowed => "This origin is not allowed",
+            Self::UnknownOperation => "No such operation",
+            Self::OperationDisabled => "The operation is disabled",
+            Self::PayloadTooLarge => "The request body is too large",
+            Self::RateLimited => "Too many requests",
+            Self::IdempotencyKeyMissing => "An Idempotency-Key header is required",
+            Self::IdempotencyKeyReused => "The Idempotency-Key was used with another request",
+            Self::IdempotencyInFlight => "A request with this Idempotency-Key is in progress",
+            Self::UpstreamRejected => "The vendor rejected the request",
+            Self::UpstreamUnavailable => "The vendor is unavailable",
+            Self::UpstreamTimeout => "The vendor did not answer in time",
+            Self::Internal => "Internal error",
+            Self::NetworkError => "Network error",
+            Self::Timeout => "Timed out",
+            Self::Aborted => "Aborted",
+            Self::InvalidResponse => "Invalid response",
+        }
+    }
+}
+
+/// One broken rule of one field: what `validate()` returns, and what the relay reports.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    /// The field as a path, e.g. `receiver`, `tags[2]`, `recipients[0].contactId`.
+    pub field: String,
+    /// A stable rule code, e.g. `required`, `email`, `too_long` (see [`crate::validate::rule`]).
+    pub code: &'static str,
+    /// A human-readable message naming the limit.
+    pub message: String,
+}
+
+impl Violation {
+    /// A violation of `rule` by `field`.
+    pub fn new(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_through_their_wire_strings() {
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+        }
+        assert_eq!(ErrorCode::parse("nope"), None);
+    }
+
+    #[test]
+    fn statuses_follow_the_protocol_table() {
+        assert_eq!(ErrorCode::InvalidField.http_status(), 400);
+        assert_eq!(ErrorCode::IdempotencyKeyReused.http_status(), 422);
+        assert_eq!(ErrorCode::IdempotencyInFlight.http_status(), 409);
+        assert_eq!(ErrorCode::UpstreamTimeout.http_status(), 504);
+        assert!(ErrorCode::RateLimited.retryable());
+        assert!(!ErrorCode::InvalidField.retryable());
+    }
+}

@@ -1,0 +1,23 @@
+//! Hail: one typed, validated, sans-IO definition of every customer-messaging vendor request.
+//!
+//! The same definitions serve two sides:
+//! - the browser SDK (feature `web`, wasm32 only), which validates input before any network call and
+//!   talks to the relay (or, for chayns user messages, to chayns directly);
+//! - the relay (`hail-relay`, built with `default-features = false`), which re-validates with the same
+//!   code, adds the company secret and forwards the encoded request to the vendor.
+//!
+//! Nothing in this crate outside `web` does I/O.
+
+pub mod catalog;
+pub mod error;
+pub mod operation;
+pub mod protocol;
+pub mod validate;
+pub mod vendors;
+
+/// The JavaScript API (npm package `hail-sdk`).
+#[cfg(all(feature = "web", target_arch = "wasm32"))]
+pub mod web;
+
+pub use error::{ErrorCode, Violation};
+pub use operation::{BaseUrl, Operation, UpstreamError, Vendor};

@@ -1,0 +1,247 @@
+//! The shape every vendor endpoint definition has: a request type that validates itself, encodes
+//! itself into an HTTP request with the vendor's credential, and decodes the vendor's answer.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ErrorCode, Violation};
+use crate::validate::rule;
+
+/// A vendor: its name in operation ids, its default API base URL, and the credential its
+/// company-secret endpoints need.
+pub trait Vendor: 'static {
+    /// The vendor segment of operation ids and relay paths, e.g. `memoio`.
+    const NAME: &'static str;
+    /// The production base URL, without a trailing slash.
+    const DEFAULT_BASE_URL: &'static str;
+    /// What the relay must hold to call this vendor; built from secrets only.
+    type Credential: Send + Sync + 'static;
+}
+
+/// One vendor endpoint as the relay exposes it.
+pub trait Operation: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// Whose endpoint this is.
+    type Vendor: Vendor;
+    /// The decoded vendor answer, passed on as the success envelope's `data`.
+    type Output: Serialize + Send;
+
+    /// `vendor/operation`, e.g. `memoio/start-conversation`.
+    const ID: &'static str;
+    /// Whether the call sends something (and so needs an `Idempotency-Key`).
+    const SENDS: bool;
+
+    /// Every broken rule of this request, or `Ok`.
+    fn validate(&self) -> Result<(), Vec<Violation>>;
+
+    /// The vendor HTTP request, credential applied. Call only after [`Self::validate`] passed.
+    fn encode(
+        &self,
+        base: &BaseUrl,
+        credential: &<Self::Vendor as Vendor>::Credential,
+    ) -> Result<http::Request<Vec<u8>>, EncodeError>;
+
+    /// The vendor's answer, as a typed result or a typed upstream error.
+    fn decode(status: http::StatusCode, body: &[u8]) -> Result<Self::Output, UpstreamError>;
+}
+
+/// A request could not be encoded (a credential or base URL that makes no valid HTTP request).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodeError(pub &'static str);
+
+impl std::fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl From<http::Error> for EncodeError {
+    fn from(_: http::Error) -> Self {
+        Self("the request has an invalid URL or header value")
+    }
+}
+
+/// A vendor API base URL: `http` or `https`, a host, an optional path prefix, no trailing slash,
+/// no query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct BaseUrl(String);
+
+impl BaseUrl {
+    /// Parses and normalises (drops one trailing slash).
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let trimmed = s.strip_suffix('/').unwrap_or(s);
+        let uri: http::Uri = trimmed
+            .parse()
+            .map_err(|_| format!("{s:?} is not a URL"))?;
+        match uri.scheme_str() {
+            Some("http" | "https") => {}
+            _ => return Err(format!("{s:?} must start with http:// or https://")),
+        }
+        if uri.host().is_none_or(str::is_empty) || uri.query().is_some() {
+            return Err(format!("{s:?} must have a host and no query"));
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    /// The URL as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `self` followed by `path` (which starts with `/`).
+    pub fn join(&self, path: &str) -> String {
+        let mut url = String::with_capacity(self.0.len() + path.len());
+        url.push_str(&self.0);
+        url.push_str(path);
+        url
+    }
+}
+
+impl TryFrom<String> for BaseUrl {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::parse(&s)
+    }
+}
+
+impl From<BaseUrl> for String {
+    fn from(b: BaseUrl) -> String {
+        b.0
+    }
+}
+
+/// The vendor answered with an error, or not in a way Hail understands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamError {
+    /// `upstream_rejected` (vendor 4xx), `upstream_unavailable` (5xx), `unauthenticated` (the
+    /// relay's credential was refused).
+    pub code: ErrorCode,
+    /// The vendor's HTTP status.
+    pub status: u16,
+    /// The vendor's own message, for `detail`.
+    pub message: String,
+}
+
+impl UpstreamError {
+    /// The default mapping of a non-success status: 5xx → unavailable, else rejected.
+    pub fn from_status(status: http::StatusCode, message: String) -> Self {
+        let code = if status.is_server_error() {
+            ErrorCode::UpstreamUnavailable
+        } else {
+            ErrorCode::UpstreamRejected
+        };
+        Self {
+            code,
+            status: status.as_u16(),
+            message,
+        }
+    }
+}
+
+/// Longest vendor error text carried into a problem `detail`, in bytes.
+pub const UPSTREAM_MESSAGE_MAX_BYTES: usize = 1024;
+
+/// A vendor body as text for an error message: lossy UTF-8, cut at a char boundary.
+pub fn body_excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut end = text.len().min(UPSTREAM_MESSAGE_MAX_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].trim().to_owned()
+}
+
+/// Deserializes an operation's request, turning serde's first error into a [`Violation`] with
+/// the field's path (`recipients[2].contactId`) and rule `type` (or `required` / `unknown_field`).
+pub fn deserialize_request<'de, Op, D>(deserializer: D) -> Result<Op, Violation>
+where
+    Op: Operation,
+    D: serde::Deserializer<'de>,
+{
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        violation_from_serde(&path, &inner)
+    })
+}
+
+fn violation_from_serde(path: &str, message: &str) -> Violation {
+    // serde_path_to_error writes "." for the root; "missing field" errors point at the parent.
+    let parent = if path == "." { "" } else { path };
+    let named = message
+        .split('`')
+        .nth(1)
+        .map(|name| join_path(parent, name));
+    if message.starts_with("missing field") {
+        let field = named.unwrap_or_else(|| parent.to_owned());
+        return Violation::new(field.clone(), rule::REQUIRED, format!("{field} is required"));
+    }
+    if message.starts_with("unknown variant") {
+        let msg = message.split(" at line ").next().unwrap_or(message);
+        return Violation::new(parent, rule::NOT_ALLOWED, format!("{parent}: {msg}"));
+    }
+    if message.starts_with("unknown field") {
+        // Here the path already ends at the unknown field.
+        let field = parent.to_owned();
+        return Violation::new(
+            field.clone(),
+            rule::UNKNOWN_FIELD,
+            format!("{field} is not a field of this operation"),
+        );
+    }
+    // serde messages name types and values but never secrets: safe to pass on.
+    let msg = message.split(" at line ").next().unwrap_or(message);
+    let field = parent.to_owned();
+    let human = if field.is_empty() {
+        format!("the request: {msg}")
+    } else {
+        format!("{field}: {msg}")
+    };
+    Violation::new(field, rule::TYPE, human)
+}
+
+fn join_path(parent: &str, name: &str) -> String {
+    if parent.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{parent}.{name}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_normalises_and_rejects() {
+        assert_eq!(BaseUrl::parse("https://memoio.com/").unwrap().as_str(), "https://memoio.com");
+        assert_eq!(
+            BaseUrl::parse("http://127.0.0.1:9/x").unwrap().join("/api"),
+            "http://127.0.0.1:9/x/api"
+        );
+        for bad in ["", "memoio.com", "ftp://x", "https://x/?a=1", "https://"] {
+            assert!(BaseUrl::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn body_excerpt_cuts_at_a_char_boundary() {
+        let body = "ü".repeat(UPSTREAM_MESSAGE_MAX_BYTES);
+        let cut = body_excerpt(body.as_bytes());
+        assert!(cut.len() <= UPSTREAM_MESSAGE_MAX_BYTES);
+        assert!(cut.chars().all(|c| c == 'ü'));
+    }
+
+    #[test]
+    fn serde_errors_become_field_violations() {
+        let v = violation_from_serde(".", "missing field `receiver`");
+        assert_eq!((v.field.as_str(), v.code), ("receiver", rule::REQUIRED));
+        let v = violation_from_serde("recipients[2]", "missing field `contactId`");
+        assert_eq!(v.field, "recipients[2].contactId");
+        let v = violation_from_serde("foo", "unknown field `foo`, expected one of `a`");
+        assert_eq!((v.field.as_str(), v.code), ("foo", rule::UNKNOWN_FIELD));
+        let v = violation_from_serde("tags[0]", "invalid type: integer `3`, expected a string at line 1 column 9");
+        assert_eq!((v.field.as_str(), v.code), ("tags[0]", rule::TYPE));
+        assert!(!v.message.contains("line 1"));
+    }
+}

@@ -1,0 +1,140 @@
+//! The relay protocol (DESIGN.md, "The relay protocol"): paths, headers, the success envelope and
+//! the problem body. The relay serves exactly this; the SDK speaks exactly this.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ErrorCode, Violation};
+
+/// Prefix of every operation path: `POST /v1/{vendor}/{operation}`.
+pub const OPERATION_PATH_PREFIX: &str = "/v1/";
+/// `GET`: the enabled operations.
+pub const CAPABILITIES_PATH: &str = "/v1/capabilities";
+/// Sandbox only: `GET` lists, `DELETE` clears what the simulated vendors received.
+pub const SANDBOX_OUTBOX_PATH: &str = "/v1/sandbox/outbox";
+
+/// Request header: one key per logical send, reused on every retry.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+/// Response header: `true` when the answer is a stored one.
+pub const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
+/// Response header: the relay's id of this request.
+pub const REQUEST_ID: &str = "x-request-id";
+/// Content type of failures.
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+/// Longest `Idempotency-Key`, in bytes.
+pub const IDEMPOTENCY_KEY_MAX_BYTES: usize = 255;
+
+/// The relay path of an operation id, e.g. `/v1/memoio/start-conversation`.
+pub fn operation_path(id: &str) -> String {
+    let mut path = String::with_capacity(OPERATION_PATH_PREFIX.len() + id.len());
+    path.push_str(OPERATION_PATH_PREFIX);
+    path.push_str(id);
+    path
+}
+
+/// Whether `key` is a valid `Idempotency-Key`: 1–255 visible ASCII characters.
+pub fn is_valid_idempotency_key(key: &[u8]) -> bool {
+    (1..=IDEMPOTENCY_KEY_MAX_BYTES).contains(&key.len()) && key.iter().all(|b| b.is_ascii_graphic())
+}
+
+/// The vendor's side of a success.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Upstream {
+    /// The vendor's HTTP status.
+    pub status: u16,
+}
+
+/// `200` body: `{"data": <vendor result>, "upstream": {"status": n}}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Success<T> {
+    /// The decoded vendor result.
+    pub data: T,
+    /// The vendor's side.
+    pub upstream: Upstream,
+}
+
+/// An `application/problem+json` failure body.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Problem {
+    /// One of [`ErrorCode`].
+    pub code: ErrorCode,
+    /// A short title for the code.
+    pub title: &'static str,
+    /// The HTTP status.
+    pub status: u16,
+    /// What went wrong, for a human.
+    pub detail: String,
+    /// The first offending field, as a path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Whether retrying with the same key may succeed.
+    pub retryable: bool,
+    /// The relay's request id.
+    pub request_id: String,
+    /// The vendor's side, for `upstream_*` codes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<Upstream>,
+    /// Every violation, for `invalid_field` (a problem+json extension member).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<Violation>,
+}
+
+impl Problem {
+    /// A problem of `code` with `detail`.
+    pub fn new(code: ErrorCode, detail: impl Into<String>, request_id: impl Into<String>) -> Self {
+        Self {
+            code,
+            title: code.title(),
+            status: code.http_status(),
+            detail: detail.into(),
+            field: None,
+            retryable: code.retryable(),
+            request_id: request_id.into(),
+            upstream: None,
+            errors: Vec::new(),
+        }
+    }
+
+    /// `invalid_field` from validation results; `field` and `detail` from the first violation.
+    pub fn invalid(violations: Vec<Violation>, request_id: impl Into<String>) -> Self {
+        let first = violations.first();
+        let detail = first.map_or_else(|| "invalid request".to_owned(), |v| v.message.clone());
+        let field = first.map(|v| v.field.clone());
+        Self {
+            field,
+            errors: violations,
+            ..Self::new(ErrorCode::InvalidField, detail, request_id)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idempotency_keys_are_visible_ascii_up_to_255() {
+        assert!(is_valid_idempotency_key(b"a"));
+        assert!(is_valid_idempotency_key(&[b'k'; 255]));
+        assert!(!is_valid_idempotency_key(b""));
+        assert!(!is_valid_idempotency_key(&[b'k'; 256]));
+        assert!(!is_valid_idempotency_key(b"has space"));
+        assert!(!is_valid_idempotency_key("ü".as_bytes()));
+    }
+
+    #[test]
+    fn problem_body_has_the_protocol_fields() {
+        let p = Problem::invalid(
+            vec![Violation::new("receiver", "email", "receiver is not an e-mail address")],
+            "req-1",
+        );
+        let json = serde_json::to_value(&p).unwrap();
+        assert_eq!(json["code"], "invalid_field");
+        assert_eq!(json["status"], 400);
+        assert_eq!(json["field"], "receiver");
+        assert_eq!(json["retryable"], false);
+        assert_eq!(json["requestId"], "req-1");
+        assert_eq!(json["errors"][0]["code"], "email");
+    }
+}

@@ -1,0 +1,3 @@
+//! One module per vendor; one file per endpoint.
+
+pub mod memoio;

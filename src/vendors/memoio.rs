@@ -1,0 +1,153 @@
+//! MEMOIO (<https://memoio.com>): push conversations from a company to people by e-mail address.
+//!
+//! Facts and assumptions: `shared/VENDORS.md`, "MEMOIO". Every call carries the company's secret
+//! key in the `Authorization` header (never the discouraged `key` parameter).
+
+pub mod start_conversation;
+
+use http::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use crate::operation::{body_excerpt, BaseUrl, EncodeError, UpstreamError, Vendor};
+
+/// The MEMOIO vendor.
+pub struct Memoio;
+
+impl Vendor for Memoio {
+    const NAME: &'static str = "memoio";
+    const DEFAULT_BASE_URL: &'static str = "https://memoio.com";
+    type Credential = SecretKey;
+}
+
+/// The company's MEMOIO secret key.
+pub struct SecretKey(SecretString);
+
+impl SecretKey {
+    /// Wraps the key; it is only ever exposed to build the `Authorization` header.
+    pub fn new(key: SecretString) -> Self {
+        Self(key)
+    }
+}
+
+/// Separator of MEMOIO's list parameters (`references`, `tags`, `groupBy`).
+pub const LIST_SEPARATOR: char = ',';
+
+/// Longest `message`, in chars. **Assumed** (Hail's limit; MEMOIO documents none).
+pub const MESSAGE_MAX_CHARS: usize = 10_000;
+/// Longest `description`, in chars. **Assumed** (Hail's limit; MEMOIO documents none).
+pub const DESCRIPTION_MAX_CHARS: usize = 50_000;
+/// Longest name, company or channel, in chars. **Assumed** (Hail's limit).
+pub const NAME_MAX_CHARS: usize = 200;
+/// Most items in `references` or `tags`. **Assumed** (Hail's limit).
+pub const LIST_MAX_ITEMS: usize = 50;
+/// Longest item of `references` or `tags`, in chars. **Assumed** (Hail's limit).
+pub const LIST_ITEM_MAX_CHARS: usize = 200;
+
+/// The form body of a MEMOIO call, built in parameter order; `None` values are left out and
+/// lists are joined with [`LIST_SEPARATOR`].
+pub(crate) struct Form(form_urlencoded::Serializer<'static, String>);
+
+impl Form {
+    pub(crate) fn new() -> Self {
+        Self(form_urlencoded::Serializer::new(String::new()))
+    }
+
+    pub(crate) fn text(&mut self, name: &str, value: Option<&str>) -> &mut Self {
+        if let Some(value) = value {
+            self.0.append_pair(name, value);
+        }
+        self
+    }
+
+    pub(crate) fn list<S: AsRef<str>>(&mut self, name: &str, items: Option<&[S]>) -> &mut Self {
+        if let Some(items) = items {
+            let mut joined = String::new();
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    joined.push(LIST_SEPARATOR);
+                }
+                joined.push_str(item.as_ref());
+            }
+            self.0.append_pair(name, &joined);
+        }
+        self
+    }
+
+    /// `POST {base}{path}` with this form and the secret key.
+    /// **Assumed**: POST with `application/x-www-form-urlencoded` (the page allows GET or POST).
+    pub(crate) fn into_request(
+        mut self,
+        base: &BaseUrl,
+        path: &str,
+        key: &SecretKey,
+    ) -> Result<http::Request<Vec<u8>>, EncodeError> {
+        let mut auth = HeaderValue::from_str(key.0.expose_secret())
+            .map_err(|_| EncodeError("the MEMOIO secret key is not a valid header value"))?;
+        auth.set_sensitive(true);
+        Ok(http::Request::post(base.join(path))
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(ACCEPT, "application/json")
+            .header(AUTHORIZATION, auth)
+            .body(self.0.finish().into_bytes())?)
+    }
+}
+
+/// What MEMOIO answered on success: its JSON as it came, or its text as a JSON string.
+///
+/// **Assumed**: any 2xx is success and its body is passed on; MEMOIO documents no response format.
+#[derive(Debug, Clone, Serialize)]
+#[serde(transparent)]
+pub struct Reply(Box<RawValue>);
+
+impl Reply {
+    /// The reply as JSON text.
+    pub fn json(&self) -> &str {
+        self.0.get()
+    }
+}
+
+/// Decodes any MEMOIO answer. **Assumed**: no error format is known, so a failure carries the
+/// body's text.
+pub(crate) fn decode(status: http::StatusCode, body: &[u8]) -> Result<Reply, UpstreamError> {
+    if !status.is_success() {
+        return Err(UpstreamError::from_status(status, body_excerpt(body)));
+    }
+    let raw = match serde_json::from_slice::<Box<RawValue>>(body) {
+        Ok(raw) => raw,
+        Err(_) => {
+            let text = String::from_utf8_lossy(body);
+            serde_json::value::to_raw_value(text.trim()).map_err(|_| UpstreamError {
+                code: crate::ErrorCode::InvalidResponse,
+                status: status.as_u16(),
+                message: "MEMOIO's answer could not be passed on".to_owned(),
+            })?
+        }
+    };
+    Ok(Reply(raw))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::StatusCode;
+
+    #[test]
+    fn json_replies_pass_through_and_text_becomes_a_string() {
+        let r = decode(StatusCode::OK, br#"{"conversationId":"c1","extra":[1,2]}"#).unwrap();
+        assert_eq!(r.json(), r#"{"conversationId":"c1","extra":[1,2]}"#);
+        let r = decode(StatusCode::OK, b"OK\n").unwrap();
+        assert_eq!(r.json(), r#""OK""#);
+        let r = decode(StatusCode::OK, b"").unwrap();
+        assert_eq!(r.json(), r#""""#);
+    }
+
+    #[test]
+    fn failures_map_by_status_and_carry_the_body() {
+        let e = decode(StatusCode::UNAUTHORIZED, b"invalid key").unwrap_err();
+        assert_eq!((e.code, e.status, e.message.as_str()), (crate::ErrorCode::UpstreamRejected, 401, "invalid key"));
+        let e = decode(StatusCode::BAD_GATEWAY, b"").unwrap_err();
+        assert_eq!(e.code, crate::ErrorCode::UpstreamUnavailable);
+    }
+}

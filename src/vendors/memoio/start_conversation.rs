@@ -1,0 +1,269 @@
+//! `memoio/start-conversation`: `POST https://memoio.com/api/start-conversation`.
+//!
+//! A push message from the company to one person, identified by e-mail address; when they reply
+//! they are connected to `channel`.
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    decode, Form, Memoio, Reply, SecretKey, DESCRIPTION_MAX_CHARS, LIST_ITEM_MAX_CHARS,
+    LIST_MAX_ITEMS, LIST_SEPARATOR, MESSAGE_MAX_CHARS, NAME_MAX_CHARS,
+};
+use crate::error::Violation;
+use crate::operation::{BaseUrl, EncodeError, Operation, UpstreamError};
+use crate::validate::Violations;
+
+/// The vendor path.
+pub const PATH: &str = "/api/start-conversation";
+
+/// Start a conversation with one person.
+///
+/// **Assumed** required: `receiver`, `message`, `channel` (the page marks required parameters in
+/// bold, which did not survive).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "web", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StartConversation {
+    /// The receiver's e-mail address.
+    pub receiver: String,
+    /// The receiver's name, used when they have no MEMOIO account yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receiver_name: Option<String>,
+    /// The receiver's company, used when they have no MEMOIO account yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receiver_company: Option<String>,
+    /// The message, or its headline when `description` carries the full text.
+    pub message: String,
+    /// The channel the receiver is connected to when they reply.
+    pub channel: String,
+    /// References visible to the participants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub references: Option<Vec<String>>,
+    /// Internal tags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    /// The full text, when `message` is a headline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Merge into an earlier conversation that matches on these criteria.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_by: Option<Vec<GroupBy>>,
+}
+
+/// What an earlier conversation must share to be continued instead of starting a new one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "web", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub enum GroupBy {
+    Reference,
+    Tags,
+    Message,
+    SameDay,
+    SameWeek,
+    SameMonth,
+}
+
+impl GroupBy {
+    /// MEMOIO's parameter value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Reference => "reference",
+            Self::Tags => "tags",
+            Self::Message => "message",
+            Self::SameDay => "sameDay",
+            Self::SameWeek => "sameWeek",
+            Self::SameMonth => "sameMonth",
+        }
+    }
+}
+
+impl AsRef<str> for GroupBy {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl StartConversation {
+    /// A request with the required fields; the rest can be set on the public fields.
+    pub fn new(
+        receiver: impl Into<String>,
+        message: impl Into<String>,
+        channel: impl Into<String>,
+    ) -> Self {
+        Self {
+            receiver: receiver.into(),
+            receiver_name: None,
+            receiver_company: None,
+            message: message.into(),
+            channel: channel.into(),
+            references: None,
+            tags: None,
+            description: None,
+            group_by: None,
+        }
+    }
+}
+
+impl Operation for StartConversation {
+    type Vendor = Memoio;
+    type Output = Reply;
+    const ID: &'static str = "memoio/start-conversation";
+    const SENDS: bool = true;
+
+    fn validate(&self) -> Result<(), Vec<Violation>> {
+        let mut v = Violations::new();
+        v.required_email("receiver", &self.receiver);
+        v.optional_line("receiverName", self.receiver_name.as_deref(), NAME_MAX_CHARS);
+        v.optional_line("receiverCompany", self.receiver_company.as_deref(), NAME_MAX_CHARS);
+        v.required_text("message", &self.message, MESSAGE_MAX_CHARS);
+        v.required_line("channel", &self.channel, NAME_MAX_CHARS);
+        for (field, list) in [("references", &self.references), ("tags", &self.tags)] {
+            v.separated_list(
+                field,
+                list.as_deref(),
+                LIST_SEPARATOR,
+                LIST_MAX_ITEMS,
+                LIST_ITEM_MAX_CHARS,
+            );
+        }
+        v.optional_text("description", self.description.as_deref(), DESCRIPTION_MAX_CHARS);
+        v.finish()
+    }
+
+    fn encode(&self, base: &BaseUrl, key: &SecretKey) -> Result<http::Request<Vec<u8>>, EncodeError> {
+        let mut form = Form::new();
+        form.text("receiver", Some(&self.receiver))
+            .text("receiverName", self.receiver_name.as_deref())
+            .text("receiverCompany", self.receiver_company.as_deref())
+            .text("message", Some(&self.message))
+            .text("channel", Some(&self.channel))
+            .list("references", self.references.as_deref())
+            .list("tags", self.tags.as_deref())
+            .text("description", self.description.as_deref())
+            .list("groupBy", self.group_by.as_deref());
+        form.into_request(base, PATH, key)
+    }
+
+    fn decode(status: http::StatusCode, body: &[u8]) -> Result<Reply, UpstreamError> {
+        decode(status, body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operation::deserialize_request;
+    use crate::validate::rule;
+    use secrecy::SecretString;
+
+    fn key() -> SecretKey {
+        SecretKey::new(SecretString::from("s3cret-key"))
+    }
+
+    fn base() -> BaseUrl {
+        BaseUrl::parse("https://memoio.com").unwrap()
+    }
+
+    fn parse(json: &str) -> Result<StartConversation, Violation> {
+        deserialize_request(&mut serde_json::Deserializer::from_str(json))
+    }
+
+    fn fields(req: &StartConversation) -> Vec<(String, &'static str)> {
+        req.validate()
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| (v.field, v.code))
+            .collect()
+    }
+
+    #[test]
+    fn golden_minimal_request() {
+        let req = StartConversation::new("anna@example.com", "Hello", "sales");
+        assert!(req.validate().is_ok());
+        let http = req.encode(&base(), &key()).unwrap();
+        assert_eq!(http.method(), "POST");
+        assert_eq!(http.uri(), "https://memoio.com/api/start-conversation");
+        let headers: Vec<_> = http
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.to_str().unwrap()))
+            .collect();
+        assert_eq!(
+            headers,
+            [
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("accept", "application/json"),
+                ("authorization", "s3cret-key"),
+            ]
+        );
+        assert!(http.headers()["authorization"].is_sensitive());
+        assert_eq!(
+            std::str::from_utf8(http.body()).unwrap(),
+            "receiver=anna%40example.com&message=Hello&channel=sales"
+        );
+    }
+
+    #[test]
+    fn golden_full_request() {
+        let req = parse(
+            r#"{"receiver":"anna@example.com","receiverName":"Anna Muster","receiverCompany":"Muster & Co",
+                "message":"Your order","channel":"sales","references":["order-1","R 2"],
+                "tags":["vip","b2b"],"description":"Line 1\nLine 2 = ü",
+                "groupBy":["reference","sameWeek"]}"#,
+        )
+        .unwrap();
+        assert!(req.validate().is_ok());
+        let http = req.encode(&base(), &key()).unwrap();
+        assert_eq!(
+            std::str::from_utf8(http.body()).unwrap(),
+            "receiver=anna%40example.com&receiverName=Anna+Muster&receiverCompany=Muster+%26+Co\
+             &message=Your+order&channel=sales&references=order-1%2CR+2&tags=vip%2Cb2b\
+             &description=Line+1%0ALine+2+%3D+%C3%BC&groupBy=reference%2CsameWeek"
+        );
+    }
+
+    #[test]
+    fn bad_inputs_name_their_field_and_rule() {
+        let mut req = StartConversation::new("anna@", "", " ");
+        req.references = Some(vec!["a,b".into()]);
+        req.tags = Some(vec![String::new()]);
+        req.receiver_name = Some("A\u{0}".into());
+        req.description = Some("x".repeat(DESCRIPTION_MAX_CHARS + 1));
+        assert_eq!(
+            fields(&req),
+            [
+                ("receiver".into(), rule::EMAIL),
+                ("receiverName".into(), rule::CONTROL_CHAR),
+                ("message".into(), rule::REQUIRED),
+                ("channel".into(), rule::REQUIRED),
+                ("references[0]".into(), rule::SEPARATOR),
+                ("tags[0]".into(), rule::EMPTY_ITEM),
+                ("description".into(), rule::TOO_LONG),
+            ]
+        );
+    }
+
+    #[test]
+    fn malformed_json_names_the_field() {
+        let cases = [
+            (r#"{"message":"m","channel":"c"}"#, "receiver", rule::REQUIRED),
+            (r#"{"receiver":1,"message":"m","channel":"c"}"#, "receiver", rule::TYPE),
+            (r#"{"receiver":"a@b.co","message":"m","channel":"c","tags":["x",2]}"#, "tags[1]", rule::TYPE),
+            (r#"{"receiver":"a@b.co","message":"m","channel":"c","groupBy":["daily"]}"#, "groupBy[0]", rule::NOT_ALLOWED),
+            (r#"{"receiver":"a@b.co","message":"m","channel":"c","reciever":"x"}"#, "reciever", rule::UNKNOWN_FIELD),
+            (r#"[]"#, "", rule::TYPE),
+        ];
+        for (json, field, code) in cases {
+            let v = parse(json).unwrap_err();
+            assert_eq!((v.field.as_str(), v.code), (field, code), "{json}");
+        }
+    }
+
+    #[test]
+    fn a_secret_that_is_no_header_value_is_an_error_not_a_panic() {
+        let req = StartConversation::new("anna@example.com", "Hello", "sales");
+        let bad = SecretKey::new(SecretString::from("line\nbreak"));
+        assert!(req.encode(&base(), &bad).is_err());
+    }
+}

@@ -1,0 +1,14 @@
+//! The JavaScript API of the npm package `hail-sdk` (wasm32 + feature `web` only).
+//!
+//! Every function is panic-free on any JS input: a panic in WebAssembly would kill the SDK for
+//! the rest of the page's life. Failures become `HailError` objects (see `error`).
+
+mod error;
+mod js;
+mod relay_client;
+mod transport;
+mod validate;
+
+pub use error::is_hail_error;
+pub use relay_client::{create_relay_client, MemoioApi, RelayClient};
+pub use validate::validate;

@@ -1,0 +1,57 @@
+//! Bindings to JS globals that exist in browsers, workers and Node alike (not through `window`,
+//! so the package also runs server-side).
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    pub(crate) fn set_timeout(callback: &js_sys::Function, ms: u32) -> JsValue;
+
+    #[wasm_bindgen(js_name = clearTimeout)]
+    pub(crate) fn clear_timeout(id: &JsValue);
+
+    /// Throws (caught) where `crypto.randomUUID` is missing, e.g. outside a secure context.
+    #[wasm_bindgen(catch, js_namespace = crypto, js_name = randomUUID)]
+    fn random_uuid() -> Result<String, JsValue>;
+
+    #[wasm_bindgen(catch, js_namespace = crypto, js_name = getRandomValues)]
+    fn get_random_values(buf: &js_sys::Uint8Array) -> Result<JsValue, JsValue>;
+}
+
+/// A fresh idempotency key: a random UUID v4 from the platform's CSPRNG, or `None` when the
+/// platform has no `crypto` at all.
+pub(crate) fn new_idempotency_key() -> Option<String> {
+    if let Ok(uuid) = random_uuid() {
+        return Some(uuid);
+    }
+    let buf = js_sys::Uint8Array::new_with_length(16);
+    get_random_values(&buf).ok()?;
+    let mut bytes = [0u8; 16];
+    buf.copy_to(&mut bytes);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(36);
+    for (i, b) in bytes.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 0x0f)] as char);
+    }
+    Some(out)
+}
+
+/// `obj[key]`, or `undefined` when `obj` is no object or the getter throws.
+pub(crate) fn get(obj: &JsValue, key: &str) -> JsValue {
+    if !obj.is_object() {
+        return JsValue::UNDEFINED;
+    }
+    js_sys::Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `obj[key] = value` on an object Hail created itself (cannot throw there).
+pub(crate) fn set(obj: &JsValue, key: &str, value: impl Into<JsValue>) {
+    let _ = js_sys::Reflect::set(obj, &JsValue::from_str(key), &value.into());
+}
