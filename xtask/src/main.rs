@@ -1,1 +1,40 @@
-fn main() {}
+//! `cargo xtask <setup|pkg|test|demo>`: the project's build and test driver (DESIGN.md, "Commands").
+
+mod demo;
+mod pkg;
+mod relay;
+mod run;
+mod setup;
+mod test;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  setup          install what is missing: wasm32 target, Chromium + ChromeDriver, npm dev tools, wasm-bindgen CLI
+  pkg            build the npm package into pkg/ and pack it
+  test           every check (fmt, clippy, native, relay, browser, Node, end-to-end); ends with `N passed, N failed`
+  demo [--port N]  build pkg/, start the sandbox relay serving www/ (default port 8787)";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup::run(),
+        Some("pkg") => pkg::run().map(|_| ()),
+        Some("test") => test::run(),
+        Some("demo") => demo::run(&args[1..]),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(format!("unknown command\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

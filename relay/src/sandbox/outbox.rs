@@ -49,6 +49,10 @@ impl Outbox {
         body: &[u8],
         status: u16,
     ) {
+        let url = match headers.get("host").and_then(|h| h.to_str().ok()) {
+            Some(host) => format!("http://{host}{uri}"),
+            None => uri.to_string(),
+        };
         let headers = headers
             .iter()
             .map(|(name, value)| {
@@ -66,10 +70,7 @@ impl Outbox {
             seq: inner.0,
             vendor,
             method: method.to_string(),
-            url: match headers.get("host").and_then(|h| h.to_str().ok()) {
-                Some(host) => format!("http://{host}{uri}"),
-                None => uri.to_string(),
-            },
+            url,
             headers,
             body: String::from_utf8_lossy(body).into_owned(),
             status,

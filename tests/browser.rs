@@ -1,0 +1,43 @@
+//! wasm-bindgen-test in headless Chromium against the sandbox relay (`cargo xtask test`).
+#![cfg(target_arch = "wasm32")]
+
+#[path = "support/relay.rs"]
+mod relay;
+#[path = "support/scenarios.rs"]
+mod scenarios;
+
+use wasm_bindgen_test::*;
+
+// Unconditional: without it these tests would silently run in Node.
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+fn runs_in_chromium() {
+    let ua = web_sys::window().map(|w| w.navigator().user_agent().unwrap_or_default());
+    assert!(ua.is_some_and(|ua| ua.contains("Chrome")), "not in Chromium");
+}
+
+#[wasm_bindgen_test]
+async fn start_conversation_reaches_memoio() {
+    scenarios::start_conversation_reaches_memoio().await;
+}
+
+#[wasm_bindgen_test]
+async fn bad_receiver_is_rejected_before_the_network() {
+    scenarios::bad_receiver_is_rejected_before_the_network().await;
+}
+
+#[wasm_bindgen_test]
+async fn call_by_operation_id() {
+    scenarios::call_by_operation_id().await;
+}
+
+#[wasm_bindgen_test]
+async fn errors_are_hail_errors() {
+    scenarios::errors_are_hail_errors().await;
+}
+
+#[wasm_bindgen_test]
+fn validate_lists_every_violation() {
+    scenarios::validate_lists_every_violation();
+}

@@ -1,0 +1,37 @@
+//! wasm-bindgen-test in Node against the sandbox relay (`cargo xtask test`): the SDK without a
+//! browser (server-side rendering, scripts).
+#![cfg(target_arch = "wasm32")]
+
+#[path = "support/relay.rs"]
+mod relay;
+#[path = "support/scenarios.rs"]
+mod scenarios;
+
+use wasm_bindgen_test::*;
+
+#[wasm_bindgen_test]
+fn runs_in_node_without_window() {
+    let process = js_sys::Reflect::get(&js_sys::global(), &"process".into()).unwrap_or_default();
+    assert!(process.is_object(), "not in Node");
+    assert!(!js_sys::Reflect::has(&js_sys::global(), &"window".into()).unwrap_or(true));
+}
+
+#[wasm_bindgen_test]
+async fn start_conversation_reaches_memoio() {
+    scenarios::start_conversation_reaches_memoio().await;
+}
+
+#[wasm_bindgen_test]
+async fn bad_receiver_is_rejected_before_the_network() {
+    scenarios::bad_receiver_is_rejected_before_the_network().await;
+}
+
+#[wasm_bindgen_test]
+async fn errors_are_hail_errors() {
+    scenarios::errors_are_hail_errors().await;
+}
+
+#[wasm_bindgen_test]
+fn validate_lists_every_violation() {
+    scenarios::validate_lists_every_violation();
+}

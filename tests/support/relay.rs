@@ -1,0 +1,64 @@
+//! Shared by the wasm test crates: the sandbox relay's URL (compiled in by `cargo xtask test`,
+//! since wasm tests cannot read the environment at run time) and small JS helpers.
+
+use hail::web::{create_relay_client, RelayClient};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// The sandbox relay started by `cargo xtask test`.
+pub fn relay_url() -> &'static str {
+    match option_env!("HAIL_RELAY_URL") {
+        Some(url) => url,
+        None => panic!("HAIL_RELAY_URL was not set at compile time: run `cargo xtask test`"),
+    }
+}
+
+pub fn js(json: &str) -> JsValue {
+    js_sys::JSON::parse(json).expect("test JSON")
+}
+
+pub fn get(obj: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(obj, &JsValue::from_str(key)).expect("property")
+}
+
+pub fn client_of(url: &str) -> RelayClient {
+    let options = js(&format!(r#"{{"relayUrl":"{url}"}}"#));
+    create_relay_client(tsify::Ts::new_unchecked(options))
+        .unwrap_or_else(|_| panic!("createRelayClient({url})"))
+}
+
+pub fn client() -> RelayClient {
+    client_of(relay_url())
+}
+
+/// Awaits a promise: `Ok` value or `Err` rejection.
+pub async fn settle(promise: js_sys::Promise) -> Result<JsValue, JsValue> {
+    JsFuture::from(promise).await
+}
+
+/// A marker no other test uses, to find this test's outbox entries.
+pub fn marker(name: &str) -> String {
+    format!("{name}-{}", js_sys::Math::random().to_bits())
+}
+
+/// The sandbox outbox entries whose body contains `needle`.
+pub async fn outbox_with(needle: &str) -> Vec<JsValue> {
+    let url = format!("{}{}", relay_url(), hail::protocol::SANDBOX_OUTBOX_PATH);
+    let response = gloo_net::http::Request::get(&url).send().await.expect("outbox");
+    assert_eq!(response.status(), 200);
+    let body = js(&response.text().await.expect("outbox body"));
+    let entries: js_sys::Array = get(&body, "entries").dyn_into().expect("entries array");
+    entries
+        .iter()
+        .filter(|e| get(e, "body").as_string().is_some_and(|b| b.contains(needle)))
+        .collect()
+}
+
+/// The value of header `name` in an outbox entry (`[[name, value], …]`).
+pub fn header(entry: &JsValue, name: &str) -> Option<String> {
+    let headers: js_sys::Array = get(entry, "headers").dyn_into().ok()?;
+    headers.iter().find_map(|pair| {
+        let pair: js_sys::Array = pair.dyn_into().ok()?;
+        (pair.get(0).as_string()? == name).then(|| pair.get(1).as_string()).flatten()
+    })
+}

@@ -1,0 +1,131 @@
+//! `cargo xtask pkg`: the npm package `hail-sdk` in `pkg/`, packed into `target/`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::run::{cargo, cmd, output, root, status};
+
+/// wasm-bindgen targets and the `pkg/` folder each goes to.
+pub const TARGETS: [(&str, &str); 3] = [("bundler", "bundler"), ("web", "web"), ("nodejs", "node")];
+
+/// Features the Rust wasm32 target enables by default; wasm-opt must accept them.
+const WASM_FEATURES: [&str; 6] = [
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
+
+/// Builds `pkg/` and packs it; returns the tarball's path.
+pub fn run() -> Result<PathBuf, String> {
+    let root = root();
+    crate::setup::run()?;
+    status(cargo().args([
+        "build",
+        "--quiet",
+        "--package",
+        "hail",
+        "--lib",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        "wasm-release",
+    ]))?;
+    let wasm = root.join("target/wasm32-unknown-unknown/wasm-release/hail.wasm");
+    let pkg = root.join("pkg");
+    if pkg.exists() {
+        std::fs::remove_dir_all(&pkg).map_err(|e| format!("removing pkg/: {e}"))?;
+    }
+    let wasm_opt = root.join("node_modules/.bin/wasm-opt");
+    for (target, dir) in TARGETS {
+        let out = pkg.join(dir);
+        status(
+            cmd(crate::setup::wasm_bindgen())
+                .args(["--target", target, "--out-name", "hail", "--out-dir"])
+                .arg(&out)
+                .arg(&wasm),
+        )?;
+        let module = out.join("hail_bg.wasm");
+        // npm's binaryen, never Debian's: Debian's 108 produces a broken module.
+        status(
+            cmd(&wasm_opt)
+                .arg("-Oz")
+                .args(WASM_FEATURES)
+                .arg(&module)
+                .arg("-o")
+                .arg(&module),
+        )?;
+    }
+    // The Node build is CommonJS inside an ESM package.
+    write(&pkg.join("node/package.json"), "{ \"type\": \"commonjs\" }\n")?;
+    let template = std::fs::read_to_string(root.join("pkg-template/package.json"))
+        .map_err(|e| format!("pkg-template/package.json: {e}"))?;
+    write(&pkg.join("package.json"), &template.replace("0.0.0-template", &version()?))?;
+    for file in ["README.md", "LICENSE"] {
+        std::fs::copy(root.join("pkg-template").join(file), pkg.join(file))
+            .map_err(|e| format!("pkg-template/{file}: {e}"))?;
+    }
+
+    let packed = output(
+        cmd("npm")
+            .args(["pack", "--silent", "--pack-destination"])
+            .arg(root.join("target"))
+            .current_dir(&pkg),
+    )
+    .ok_or("`npm pack` failed")?;
+    let tarball = root.join("target").join(packed.trim());
+    println!("packed {}", tarball.display());
+    for (_, dir) in TARGETS {
+        let (raw, gz) = sizes(&pkg.join(dir))?;
+        println!("  {dir:8} wasm + glue: {raw} B raw, {gz} B gzip");
+    }
+    Ok(tarball)
+}
+
+/// The `hail` crate's version, for package.json.
+fn version() -> Result<String, String> {
+    let meta = output(cargo().args(["metadata", "--no-deps", "--format-version", "1"]))
+        .ok_or("`cargo metadata` failed")?;
+    let meta: serde_json::Value = serde_json::from_str(&meta).map_err(|e| e.to_string())?;
+    meta["packages"]
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["name"] == "hail"))
+        .and_then(|p| p["version"].as_str())
+        .map(str::to_owned)
+        .ok_or_else(|| "no version of the hail crate in cargo metadata".into())
+}
+
+/// Raw and gzip bytes of the wasm module plus its JS glue in `dir`.
+pub fn sizes(dir: &Path) -> Result<(u64, u64), String> {
+    let mut raw = 0;
+    let mut gz = 0;
+    for name in ["hail_bg.wasm", "hail.js", "hail_bg.js"] {
+        let path = dir.join(name);
+        let Ok(bytes) = std::fs::read(&path) else { continue };
+        raw += bytes.len() as u64;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(&bytes).map_err(|e| e.to_string())?;
+        gz += enc.finish().map_err(|e| e.to_string())?.len() as u64;
+    }
+    Ok((raw, gz))
+}
+
+/// Copies the `web` build to `dest` (the demo page loads it from `www/pkg/`).
+pub fn copy_web_build(dest: &Path) -> Result<(), String> {
+    let src = root().join("pkg/web");
+    std::fs::create_dir_all(dest).map_err(|e| format!("{}: {e}", dest.display()))?;
+    let entries = std::fs::read_dir(&src).map_err(|e| format!("{}: {e}", src.display()))?;
+    for entry in entries.flatten() {
+        if entry.path().is_file() {
+            std::fs::copy(entry.path(), dest.join(entry.file_name()))
+                .map_err(|e| format!("copying {}: {e}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}

@@ -1,0 +1,135 @@
+//! `cargo xtask test`: every check, in order; the relay for browser and Node tests is started
+//! here and always stopped. Ends with one line `N passed, N failed`.
+
+use std::process::Command;
+use std::time::Instant;
+
+use crate::relay::Relay;
+use crate::run::{cargo, cmd, root, status, tests, Counts};
+
+const WASM: &str = "wasm32-unknown-unknown";
+/// The tools crate is third-party code built from our lock file: not ours to lint.
+const EXCLUDE_TOOLS: [&str; 2] = ["--exclude", "hail-wasm-bindgen-tools"];
+
+struct Report {
+    total: Counts,
+    failures: Vec<String>,
+}
+
+impl Report {
+    /// A check that is not a test runner counts as one test.
+    fn check(&mut self, name: &str, result: Result<(), String>) {
+        match result {
+            Ok(()) => self.total.passed += 1,
+            Err(e) => {
+                self.total.failed += 1;
+                self.failures.push(format!("{name}: {e}"));
+            }
+        }
+    }
+
+    /// A test runner counts its own tests; a failure without failed tests counts as one.
+    fn tests(&mut self, name: &str, cmd: &mut Command) {
+        step(name);
+        let (result, counts) = tests(cmd);
+        self.total.passed += counts.passed;
+        self.total.failed += counts.failed;
+        if let Err(e) = result {
+            if counts.failed == 0 {
+                self.total.failed += 1;
+            }
+            self.failures.push(format!("{name}: {e}"));
+        } else if counts.passed == 0 {
+            self.total.failed += 1;
+            self.failures.push(format!("{name}: ran no test"));
+        }
+    }
+}
+
+fn step(name: &str) {
+    println!("\n==> {name}");
+}
+
+pub fn run() -> Result<(), String> {
+    let started = Instant::now();
+    let mut r = Report {
+        total: Counts::default(),
+        failures: Vec::new(),
+    };
+    step("setup");
+    let setup = crate::setup::run();
+    let ready = setup.is_ok();
+    r.check("setup", setup);
+
+    step("cargo fmt --check");
+    r.check("fmt", status(cargo().args(["fmt", "--all", "--", "--check"])));
+    step("cargo clippy (native)");
+    r.check(
+        "clippy native",
+        status(cargo().args(["clippy", "--quiet", "--workspace", "--all-targets"]).args(EXCLUDE_TOOLS).args(["--", "-D", "warnings"])),
+    );
+    if ready {
+        step("cargo clippy (wasm32)");
+        r.check(
+            "clippy wasm32",
+            status(cargo().args(["clippy", "--quiet", "--package", "hail", "--all-targets", "--target", WASM, "--", "-D", "warnings"])),
+        );
+    }
+    r.tests(
+        "native and relay tests",
+        cargo().args(["test", "--workspace"]).args(EXCLUDE_TOOLS),
+    );
+
+    if ready {
+        match Relay::start("127.0.0.1:0", Some("www")) {
+            Err(e) => r.check("sandbox relay", Err(e)),
+            Ok(relay) => {
+                println!("sandbox relay at {}", relay.url);
+                r.tests("wasm-bindgen-test in headless Chromium", &mut wasm_test("browser", &relay.url));
+                r.tests("wasm-bindgen-test in Node", &mut wasm_test("node", &relay.url));
+                end_to_end(&mut r, &relay);
+                drop(relay);
+            }
+        }
+    }
+
+    let Counts { passed, failed } = r.total;
+    println!("\n==> summary ({} s)", started.elapsed().as_secs());
+    for f in &r.failures {
+        println!("FAILED {f}");
+    }
+    println!("{passed} passed, {failed} failed");
+    if failed == 0 {
+        Ok(())
+    } else {
+        Err(format!("{failed} failed"))
+    }
+}
+
+/// `cargo test --target wasm32 --test NAME` with the relay URL compiled in.
+fn wasm_test(name: &str, relay_url: &str) -> Command {
+    let mut c = cargo();
+    c.args(["test", "--package", "hail", "--target", WASM, "--test", name])
+        .env("HAIL_RELAY_URL", relay_url)
+        .env("CHROMEDRIVER", crate::setup::CHROMEDRIVER)
+        // The runner's own server must be reachable by Chromium on this closed network.
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120");
+    c
+}
+
+/// The demo page in headless Chromium through Playwright, against the same relay.
+fn end_to_end(r: &mut Report, relay: &Relay) {
+    step("npm package (cargo xtask pkg)");
+    let pkg = crate::pkg::run().map(|_| ());
+    let built = pkg.is_ok();
+    r.check("pkg", pkg.and_then(|()| crate::pkg::copy_web_build(&root().join("www/pkg"))));
+    if built {
+        r.tests(
+            "end-to-end: demo page (Playwright)",
+            cmd("node")
+                .args(["--test", "--test-reporter=tap", "tests/e2e/"])
+                .env("HAIL_RELAY_URL", &relay.url)
+                .env("CHROMIUM", crate::setup::CHROMIUM),
+        );
+    }
+}
