@@ -70,9 +70,7 @@ impl BaseUrl {
     /// Parses and normalises (drops one trailing slash).
     pub fn parse(s: &str) -> Result<Self, String> {
         let trimmed = s.strip_suffix('/').unwrap_or(s);
-        let uri: http::Uri = trimmed
-            .parse()
-            .map_err(|_| format!("{s:?} is not a URL"))?;
+        let uri: http::Uri = trimmed.parse().map_err(|_| format!("{s:?} is not a URL"))?;
         match uri.scheme_str() {
             Some("http" | "https") => {}
             _ => return Err(format!("{s:?} must start with http:// or https://")),
@@ -174,7 +172,11 @@ fn violation_from_serde(path: &str, message: &str) -> Violation {
         .map(|name| join_path(parent, name));
     if message.starts_with("missing field") {
         let field = named.unwrap_or_else(|| parent.to_owned());
-        return Violation::new(field.clone(), rule::REQUIRED, format!("{field} is required"));
+        return Violation::new(
+            field.clone(),
+            rule::REQUIRED,
+            format!("{field} is required"),
+        );
     }
     if message.starts_with("unknown variant") {
         let msg = message.split(" at line ").next().unwrap_or(message);
@@ -214,7 +216,10 @@ mod tests {
 
     #[test]
     fn base_url_normalises_and_rejects() {
-        assert_eq!(BaseUrl::parse("https://memoio.com/").unwrap().as_str(), "https://memoio.com");
+        assert_eq!(
+            BaseUrl::parse("https://memoio.com/").unwrap().as_str(),
+            "https://memoio.com"
+        );
         assert_eq!(
             BaseUrl::parse("http://127.0.0.1:9/x").unwrap().join("/api"),
             "http://127.0.0.1:9/x/api"
@@ -240,7 +245,10 @@ mod tests {
         assert_eq!(v.field, "recipients[2].contactId");
         let v = violation_from_serde("foo", "unknown field `foo`, expected one of `a`");
         assert_eq!((v.field.as_str(), v.code), ("foo", rule::UNKNOWN_FIELD));
-        let v = violation_from_serde("tags[0]", "invalid type: integer `3`, expected a string at line 1 column 9");
+        let v = violation_from_serde(
+            "tags[0]",
+            "invalid type: integer `3`, expected a string at line 1 column 9",
+        );
         assert_eq!((v.field.as_str(), v.code), ("tags[0]", rule::TYPE));
         assert!(!v.message.contains("line 1"));
     }

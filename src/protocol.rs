@@ -126,7 +126,11 @@ mod tests {
     #[test]
     fn problem_body_has_the_protocol_fields() {
         let p = Problem::invalid(
-            vec![Violation::new("receiver", "email", "receiver is not an e-mail address")],
+            vec![Violation::new(
+                "receiver",
+                "email",
+                "receiver is not an e-mail address",
+            )],
             "req-1",
         );
         let json = serde_json::to_value(&p).unwrap();

@@ -46,7 +46,12 @@ impl Violations {
     }
 
     /// Records a violation.
-    pub fn push(&mut self, field: impl Into<String>, code: &'static str, message: impl Into<String>) {
+    pub fn push(
+        &mut self,
+        field: impl Into<String>,
+        code: &'static str,
+        message: impl Into<String>,
+    ) {
         self.0.push(Violation::new(field, code, message));
     }
 
@@ -98,7 +103,11 @@ impl Violations {
         if value.trim().is_empty() {
             self.push(field, rule::REQUIRED, format!("{field} is required"));
         } else if !is_email(value) {
-            self.push(field, rule::EMAIL, format!("{field} is not an e-mail address"));
+            self.push(
+                field,
+                rule::EMAIL,
+                format!("{field} is not an e-mail address"),
+            );
         }
     }
 
@@ -124,7 +133,11 @@ impl Violations {
         for (i, item) in items.iter().enumerate() {
             let path = format!("{field}[{i}]");
             if item.trim().is_empty() {
-                self.push(path, rule::EMPTY_ITEM, format!("{field} items must not be empty"));
+                self.push(
+                    path,
+                    rule::EMPTY_ITEM,
+                    format!("{field} items must not be empty"),
+                );
             } else if item.contains(separator) {
                 self.push(
                     path,
@@ -157,7 +170,9 @@ impl Violations {
             self.push(
                 field,
                 rule::CONTROL_CHAR,
-                format!("{field} must not contain control characters other than line breaks and tabs"),
+                format!(
+                    "{field} must not contain control characters other than line breaks and tabs"
+                ),
             );
         } else {
             self.max_chars(field, value, max_chars);
@@ -210,7 +225,12 @@ mod tests {
 
     #[test]
     fn accepts_ordinary_addresses() {
-        for ok in ["anna@example.com", "a.b+tag@sub.example.co", "jürgen@müller.de", "x@a-b.io"] {
+        for ok in [
+            "anna@example.com",
+            "a.b+tag@sub.example.co",
+            "jürgen@müller.de",
+            "x@a-b.io",
+        ] {
             assert!(is_email(ok), "{ok}");
         }
     }
@@ -244,7 +264,10 @@ mod tests {
         v.separated_list("tags", Some(&items), ',', 10, 20);
         let errs = v.finish().unwrap_err();
         let got: Vec<_> = errs.iter().map(|e| (e.field.as_str(), e.code)).collect();
-        assert_eq!(got, [("tags[1]", rule::SEPARATOR), ("tags[2]", rule::EMPTY_ITEM)]);
+        assert_eq!(
+            got,
+            [("tags[1]", rule::SEPARATOR), ("tags[2]", rule::EMPTY_ITEM)]
+        );
     }
 
     #[test]

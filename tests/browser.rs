@@ -14,7 +14,10 @@ wasm_bindgen_test_configure!(run_in_browser);
 #[wasm_bindgen_test]
 fn runs_in_chromium() {
     let ua = web_sys::window().map(|w| w.navigator().user_agent().unwrap_or_default());
-    assert!(ua.is_some_and(|ua| ua.contains("Chrome")), "not in Chromium");
+    assert!(
+        ua.is_some_and(|ua| ua.contains("Chrome")),
+        "not in Chromium"
+    );
 }
 
 #[wasm_bindgen_test]

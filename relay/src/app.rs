@@ -77,8 +77,9 @@ pub fn router(state: Arc<AppState>, options: AppOptions) -> Router {
     } else {
         CorsLayer::new()
     };
-    app.layer(cors)
-        .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION]))
+    app.layer(cors).layer(SetSensitiveRequestHeadersLayer::new([
+        header::AUTHORIZATION,
+    ]))
 }
 
 async fn unknown_operation(request: Request) -> Response {

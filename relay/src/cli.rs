@@ -9,6 +9,7 @@ use clap::Parser;
 use tokio::net::TcpListener;
 
 use crate::app::{router, AppOptions, AppState};
+use crate::sandbox::Sandbox;
 
 /// Address the relay listens on by default.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
@@ -28,18 +29,8 @@ pub struct Args {
     pub www: Option<PathBuf>,
 }
 
-/// Runs the relay until SIGINT or SIGTERM.
-pub async fn run(args: Args) -> Result<(), String> {
-    if !args.sandbox {
-        return Err(
-            "production mode (--config) is not available in this version; run with --sandbox".into(),
-        );
-    }
-    if let Some(www) = &args.www {
-        if !www.is_dir() {
-            return Err(format!("--www {}: not a folder", www.display()));
-        }
-    }
+/// The relay app in sandbox mode, with its simulated vendors already listening.
+pub async fn sandbox_app(www: Option<PathBuf>) -> Result<(axum::Router, Sandbox), String> {
     let sandbox = crate::sandbox::start()
         .await
         .map_err(|e| format!("starting the simulated vendors: {e}"))?;
@@ -50,10 +41,27 @@ pub async fn run(args: Args) -> Result<(), String> {
     let app = router(
         state,
         AppOptions {
-            www: args.www,
+            www,
             any_origin: true,
         },
     );
+    Ok((app, sandbox))
+}
+
+/// Runs the relay until SIGINT or SIGTERM.
+pub async fn run(args: Args) -> Result<(), String> {
+    if !args.sandbox {
+        return Err(
+            "production mode (--config) is not available in this version; run with --sandbox"
+                .into(),
+        );
+    }
+    if let Some(www) = &args.www {
+        if !www.is_dir() {
+            return Err(format!("--www {}: not a folder", www.display()));
+        }
+    }
+    let (app, sandbox) = sandbox_app(args.www).await?;
     let listener = TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("listening on {}: {e}", args.listen))?;

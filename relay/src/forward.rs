@@ -68,16 +68,18 @@ async fn forward<Op: Operation>(
     let Some(account) = state.accounts.get::<Op::Vendor>() else {
         return Err(problem(
             ErrorCode::OperationDisabled,
-            &format!("{} is not configured on this relay", <Op::Vendor as Vendor>::NAME),
+            &format!(
+                "{} is not configured on this relay",
+                <Op::Vendor as Vendor>::NAME
+            ),
         ));
     };
     let vendor_request = op.encode(&account.base, &account.credential).map_err(|e| {
         tracing::error!(operation = Op::ID, error = %e, "encoding the vendor request failed");
         problem(ErrorCode::Internal, "the vendor request could not be built")
     })?;
-    let vendor_request = reqwest::Request::try_from(vendor_request).map_err(|_| {
-        problem(ErrorCode::Internal, "the vendor request could not be built")
-    })?;
+    let vendor_request = reqwest::Request::try_from(vendor_request)
+        .map_err(|_| problem(ErrorCode::Internal, "the vendor request could not be built"))?;
 
     let started = std::time::Instant::now();
     let result = account.client.execute(vendor_request).await;
@@ -94,9 +96,15 @@ async fn forward<Op: Operation>(
     let (status, vendor_body) = outcome.map_err(|e| {
         tracing::warn!(operation = Op::ID, error = %without_url(&e), "vendor call failed");
         if e.is_timeout() {
-            problem(ErrorCode::UpstreamTimeout, "the vendor did not answer in time")
+            problem(
+                ErrorCode::UpstreamTimeout,
+                "the vendor did not answer in time",
+            )
         } else {
-            problem(ErrorCode::UpstreamUnavailable, "the vendor could not be reached")
+            problem(
+                ErrorCode::UpstreamUnavailable,
+                "the vendor could not be reached",
+            )
         }
     })?;
     tracing::info!(
@@ -114,10 +122,18 @@ async fn forward<Op: Operation>(
                     status: status.as_u16(),
                 },
             })
-            .map_err(|_| problem(ErrorCode::Internal, "the vendor answer could not be encoded"))?;
+            .map_err(|_| {
+                problem(
+                    ErrorCode::Internal,
+                    "the vendor answer could not be encoded",
+                )
+            })?;
             let mut response = (StatusCode::OK, body).into_response();
             let h = response.headers_mut();
-            h.insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            h.insert(
+                axum::http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
             if let Ok(id) = HeaderValue::from_str(request_id) {
                 h.insert(protocol::REQUEST_ID, id);
             }
@@ -135,6 +151,14 @@ async fn forward<Op: Operation>(
 /// Parses a request body as operation `Op`; JSON syntax errors and a non-object body come back
 /// with an empty field.
 fn parse<Op: Operation>(body: &[u8]) -> Result<Op, hail::Violation> {
+    // serde would also read a struct from a JSON array, by position: only objects are requests.
+    if body.trim_ascii_start().first() != Some(&b'{') {
+        return Err(hail::Violation::new(
+            "",
+            hail::validate::rule::TYPE,
+            "the body must be a JSON object",
+        ));
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let op: Op = deserialize_request(&mut de).map_err(|v| {
         // Only on this error path: tell broken JSON (no field to blame) from a bad field.
@@ -145,7 +169,11 @@ fn parse<Op: Operation>(body: &[u8]) -> Result<Op, hail::Violation> {
         }
     })?;
     de.end().map_err(|_| {
-        hail::Violation::new("", hail::validate::rule::TYPE, "trailing data after the JSON object")
+        hail::Violation::new(
+            "",
+            hail::validate::rule::TYPE,
+            "trailing data after the JSON object",
+        )
     })?;
     Ok(op)
 }

@@ -8,7 +8,9 @@ async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .json()
         .with_writer(std::io::stderr)
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .init();
     match hail_relay::cli::run(hail_relay::cli::Args::parse()).await {
         Ok(()) => std::process::ExitCode::SUCCESS,

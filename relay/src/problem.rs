@@ -17,13 +17,18 @@ impl ProblemResponse {
 
 impl IntoResponse for ProblemResponse {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let request_id = HeaderValue::from_str(&self.0.request_id).ok();
         // Serializing a struct of strings and numbers cannot fail; fall back to a fixed body anyway.
-        let body = serde_json::to_vec(&self.0).unwrap_or_else(|_| br#"{"code":"internal"}"#.to_vec());
+        let body =
+            serde_json::to_vec(&self.0).unwrap_or_else(|_| br#"{"code":"internal"}"#.to_vec());
         let mut response = (status, body).into_response();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_CONTENT_TYPE));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
+        );
         if let Some(id) = request_id {
             headers.insert(REQUEST_ID, id);
         }

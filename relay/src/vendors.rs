@@ -38,7 +38,11 @@ pub struct Account<V: Vendor> {
 
 impl<V: Vendor> Account<V> {
     /// An account with a fresh client.
-    pub fn new(base: BaseUrl, credential: V::Credential, timeouts: UpstreamTimeouts) -> Result<Self, String> {
+    pub fn new(
+        base: BaseUrl,
+        credential: V::Credential,
+        timeouts: UpstreamTimeouts,
+    ) -> Result<Self, String> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(timeouts.connect)

@@ -146,7 +146,10 @@ mod tests {
     #[test]
     fn failures_map_by_status_and_carry_the_body() {
         let e = decode(StatusCode::UNAUTHORIZED, b"invalid key").unwrap_err();
-        assert_eq!((e.code, e.status, e.message.as_str()), (crate::ErrorCode::UpstreamRejected, 401, "invalid key"));
+        assert_eq!(
+            (e.code, e.status, e.message.as_str()),
+            (crate::ErrorCode::UpstreamRejected, 401, "invalid key")
+        );
         let e = decode(StatusCode::BAD_GATEWAY, b"").unwrap_err();
         assert_eq!(e.code, crate::ErrorCode::UpstreamUnavailable);
     }

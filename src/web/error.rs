@@ -53,14 +53,19 @@ impl HailError {
     /// `invalid_field` from the first violation.
     pub(crate) fn invalid(violations: &[Violation]) -> Self {
         match violations.first() {
-            Some(v) => Self::new(ErrorCode::InvalidField, v.message.clone()).field(v.field.clone()),
+            Some(v) if !v.field.is_empty() => {
+                Self::new(ErrorCode::InvalidField, v.message.clone()).field(v.field.clone())
+            }
+            Some(v) => Self::new(ErrorCode::InvalidRequest, v.message.clone()),
             None => Self::new(ErrorCode::InvalidRequest, "invalid request"),
         }
     }
 
     /// From a relay problem body (already `JSON.parse`d), or `invalid_response` when it is none.
     pub(crate) fn from_problem(status: u16, body: &JsValue, request_id: Option<String>) -> Self {
-        let code = get(body, "code").as_string().and_then(|c| ErrorCode::parse(&c));
+        let code = get(body, "code")
+            .as_string()
+            .and_then(|c| ErrorCode::parse(&c));
         let Some(code) = code else {
             let mut e = Self::new(
                 ErrorCode::InvalidResponse,
@@ -114,5 +119,7 @@ impl From<HailError> for JsValue {
 pub fn is_hail_error(#[wasm_bindgen(unchecked_param_type = "unknown")] value: JsValue) -> bool {
     value.is_instance_of::<js_sys::Error>()
         && get(&value, "name").as_string().as_deref() == Some("HailError")
-        && get(&value, "code").as_string().is_some_and(|c| ErrorCode::parse(&c).is_some())
+        && get(&value, "code")
+            .as_string()
+            .is_some_and(|c| ErrorCode::parse(&c).is_some())
 }

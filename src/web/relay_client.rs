@@ -3,8 +3,8 @@
 use std::rc::Rc;
 
 use gloo_net::http::Request;
-use tsify::{Ts, Tsify};
 use serde::Deserialize;
+use tsify::{Ts, Tsify};
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
@@ -75,8 +75,10 @@ pub struct RelayClient {
 /// Creates a client of the relay at `relayUrl`.
 #[wasm_bindgen(js_name = createRelayClient)]
 pub fn create_relay_client(options: Ts<RelayClientOptions>) -> Result<RelayClient, JsValue> {
-    let options: RelayClientOptions = serde_wasm_bindgen::from_value(options.js_value())
-        .map_err(|e| HailError::new(ErrorCode::InvalidRequest, format!("createRelayClient: {e}")))?;
+    let options: RelayClientOptions =
+        serde_wasm_bindgen::from_value(options.js_value()).map_err(|e| {
+            HailError::new(ErrorCode::InvalidRequest, format!("createRelayClient: {e}"))
+        })?;
     let relay_url = options.relay_url.trim_end_matches('/').to_owned();
     if !(relay_url.starts_with("https://") || relay_url.starts_with("http://")) {
         return Err(HailError::new(
@@ -89,7 +91,10 @@ pub fn create_relay_client(options: Ts<RelayClientOptions>) -> Result<RelayClien
     Ok(RelayClient {
         inner: Rc::new(Inner {
             relay_url,
-            timeout_ms: options.timeout_ms.filter(|&t| t > 0).unwrap_or(DEFAULT_TIMEOUT_MS),
+            timeout_ms: options
+                .timeout_ms
+                .filter(|&t| t > 0)
+                .unwrap_or(DEFAULT_TIMEOUT_MS),
         }),
     })
 }
@@ -100,18 +105,24 @@ impl RelayClient {
     #[wasm_bindgen(unchecked_return_type = "Promise<CallResult<unknown>>")]
     pub fn call(
         &self,
-        #[wasm_bindgen(js_name = operationId, unchecked_param_type = "OperationId")] operation_id: JsValue,
+        #[wasm_bindgen(js_name = operationId, unchecked_param_type = "OperationId")]
+        operation_id: JsValue,
         #[wasm_bindgen(unchecked_param_type = "unknown")] input: JsValue,
         #[wasm_bindgen(unchecked_param_type = "CallOptions | undefined")] options: JsValue,
     ) -> js_sys::Promise {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             let Some(id) = operation_id.as_string() else {
-                return Err(HailError::new(ErrorCode::InvalidRequest, "operationId must be a string")
-                    .field("operationId")
-                    .into());
+                return Err(HailError::new(
+                    ErrorCode::InvalidRequest,
+                    "operationId must be a string",
+                )
+                .field("operationId")
+                .into());
             };
-            call(&inner, &id, &input, &options).await.map_err(JsValue::from)
+            call(&inner, &id, &input, &options)
+                .await
+                .map_err(JsValue::from)
         })
     }
 
@@ -164,25 +175,31 @@ fn call_options(options: &JsValue) -> Result<CallOptions, HailError> {
         });
     }
     if !options.is_object() {
-        return Err(HailError::new(ErrorCode::InvalidRequest, "options must be an object").field("options"));
+        return Err(
+            HailError::new(ErrorCode::InvalidRequest, "options must be an object").field("options"),
+        );
     }
     let signal = get(options, "signal");
     let signal = if signal.is_undefined() || signal.is_null() {
         None
     } else {
         Some(signal.dyn_into::<AbortSignal>().map_err(|_| {
-            HailError::new(ErrorCode::InvalidRequest, "signal must be an AbortSignal").field("signal")
+            HailError::new(ErrorCode::InvalidRequest, "signal must be an AbortSignal")
+                .field("signal")
         })?)
     };
     let timeout = get(options, "timeoutMs");
     let timeout_ms = match timeout.as_f64() {
         None if timeout.is_undefined() || timeout.is_null() => None,
-        Some(ms) if ms.fract() == 0.0 && (1.0..=f64::from(u32::MAX)).contains(&ms) => Some(ms as u32),
+        Some(ms) if ms.fract() == 0.0 && (1.0..=f64::from(u32::MAX)).contains(&ms) => {
+            Some(ms as u32)
+        }
         _ => {
-            return Err(
-                HailError::new(ErrorCode::InvalidRequest, "timeoutMs must be a positive whole number")
-                    .field("timeoutMs"),
+            return Err(HailError::new(
+                ErrorCode::InvalidRequest,
+                "timeoutMs must be a positive whole number",
             )
+            .field("timeoutMs"))
         }
     };
     let key = get(options, "idempotencyKey");
@@ -204,7 +221,12 @@ fn call_options(options: &JsValue) -> Result<CallOptions, HailError> {
     })
 }
 
-async fn call(inner: &Inner, id: &str, input: &JsValue, options: &JsValue) -> Result<JsValue, HailError> {
+async fn call(
+    inner: &Inner,
+    id: &str,
+    input: &JsValue,
+    options: &JsValue,
+) -> Result<JsValue, HailError> {
     let options = call_options(options)?;
     let prepared = prepare(id, input)?.map_err(|v| HailError::invalid(&v))?;
     let url = format!("{}{}", inner.relay_url, protocol::operation_path(id));
@@ -213,7 +235,10 @@ async fn call(inner: &Inner, id: &str, input: &JsValue, options: &JsValue) -> Re
         let key = match options.idempotency_key {
             Some(key) => key,
             None => new_idempotency_key().ok_or_else(|| {
-                HailError::new(ErrorCode::Internal, "no crypto.getRandomValues to make an idempotency key")
+                HailError::new(
+                    ErrorCode::Internal,
+                    "no crypto.getRandomValues to make an idempotency key",
+                )
             })?,
         };
         request = request.header(protocol::IDEMPOTENCY_KEY, &key);
@@ -237,7 +262,11 @@ async fn call(inner: &Inner, id: &str, input: &JsValue, options: &JsValue) -> Re
     set(
         &result,
         "replayed",
-        received.headers.get(protocol::IDEMPOTENT_REPLAYED).as_deref() == Some("true"),
+        received
+            .headers
+            .get(protocol::IDEMPOTENT_REPLAYED)
+            .as_deref()
+            == Some("true"),
     );
     Ok(result.into())
 }

@@ -64,7 +64,8 @@ pub(crate) async fn send(
 
     clear_timeout(&timer);
     if let Some(signal) = &signal {
-        let _ = signal.remove_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref());
+        let _ =
+            signal.remove_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref());
     }
     drop((on_timeout, on_abort));
     match (result, cut.get()) {

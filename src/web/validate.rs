@@ -24,7 +24,10 @@ pub(crate) struct Prepared {
 }
 
 /// Deserializes and validates `input` as operation `id`; `Ok(Err(..))` carries the violations.
-pub(crate) fn prepare(id: &str, input: &JsValue) -> Result<Result<Prepared, Vec<Violation>>, HailError> {
+pub(crate) fn prepare(
+    id: &str,
+    input: &JsValue,
+) -> Result<Result<Prepared, Vec<Violation>>, HailError> {
     struct Find<'a> {
         id: &'a str,
         input: &'a JsValue,
@@ -38,7 +41,11 @@ pub(crate) fn prepare(id: &str, input: &JsValue) -> Result<Result<Prepared, Vec<
             self.out = Some(prepare_op::<Op>(self.input));
         }
     }
-    let mut find = Find { id, input, out: None };
+    let mut find = Find {
+        id,
+        input,
+        out: None,
+    };
     visit_all(&mut find);
     find.out.ok_or_else(|| {
         HailError::new(ErrorCode::UnknownOperation, format!("no operation {id:?}"))
@@ -47,26 +54,44 @@ pub(crate) fn prepare(id: &str, input: &JsValue) -> Result<Result<Prepared, Vec<
 }
 
 fn prepare_op<Op: Operation>(input: &JsValue) -> Result<Prepared, Vec<Violation>> {
+    // serde would also read a struct from an array, by position: only plain objects are inputs.
+    if !input.is_object() || js_sys::Array::is_array(input) {
+        return Err(vec![Violation::new(
+            "",
+            crate::validate::rule::TYPE,
+            "the input must be an object",
+        )]);
+    }
     let de = serde_wasm_bindgen::Deserializer::from(input.clone());
     let op: Op = deserialize_request(de).map_err(|v| vec![v])?;
     op.validate()?;
     let body = serde_json::to_string(&op).map_err(|_| {
-        vec![Violation::new("", crate::validate::rule::TYPE, "the request cannot be serialized")]
+        vec![Violation::new(
+            "",
+            crate::validate::rule::TYPE,
+            "the request cannot be serialized",
+        )]
     })?;
-    Ok(Prepared { body, sends: Op::SENDS })
+    Ok(Prepared {
+        body,
+        sends: Op::SENDS,
+    })
 }
 
 /// Checks `input` against operation `operationId` exactly as the relay will: `[]` when valid,
 /// else every violation. Throws a `HailError` (`unknown_operation`) for an unknown id.
 #[wasm_bindgen(unchecked_return_type = "Violation[]")]
 pub fn validate(
-    #[wasm_bindgen(js_name = operationId, unchecked_param_type = "OperationId")] operation_id: JsValue,
+    #[wasm_bindgen(js_name = operationId, unchecked_param_type = "OperationId")]
+    operation_id: JsValue,
     #[wasm_bindgen(unchecked_param_type = "unknown")] input: JsValue,
 ) -> Result<JsValue, JsValue> {
     let Some(id) = operation_id.as_string() else {
-        return Err(HailError::new(ErrorCode::InvalidRequest, "operationId must be a string")
-            .field("operationId")
-            .into());
+        return Err(
+            HailError::new(ErrorCode::InvalidRequest, "operationId must be a string")
+                .field("operationId")
+                .into(),
+        );
     };
     let violations = match prepare(&id, &input)? {
         Ok(_) => Vec::new(),

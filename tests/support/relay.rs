@@ -44,13 +44,20 @@ pub fn marker(name: &str) -> String {
 /// The sandbox outbox entries whose body contains `needle`.
 pub async fn outbox_with(needle: &str) -> Vec<JsValue> {
     let url = format!("{}{}", relay_url(), hail::protocol::SANDBOX_OUTBOX_PATH);
-    let response = gloo_net::http::Request::get(&url).send().await.expect("outbox");
+    let response = gloo_net::http::Request::get(&url)
+        .send()
+        .await
+        .expect("outbox");
     assert_eq!(response.status(), 200);
     let body = js(&response.text().await.expect("outbox body"));
     let entries: js_sys::Array = get(&body, "entries").dyn_into().expect("entries array");
     entries
         .iter()
-        .filter(|e| get(e, "body").as_string().is_some_and(|b| b.contains(needle)))
+        .filter(|e| {
+            get(e, "body")
+                .as_string()
+                .is_some_and(|b| b.contains(needle))
+        })
         .collect()
 }
 
@@ -59,6 +66,8 @@ pub fn header(entry: &JsValue, name: &str) -> Option<String> {
     let headers: js_sys::Array = get(entry, "headers").dyn_into().ok()?;
     headers.iter().find_map(|pair| {
         let pair: js_sys::Array = pair.dyn_into().ok()?;
-        (pair.get(0).as_string()? == name).then(|| pair.get(1).as_string()).flatten()
+        (pair.get(0).as_string()? == name)
+            .then(|| pair.get(1).as_string())
+            .flatten()
     })
 }

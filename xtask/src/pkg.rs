@@ -51,7 +51,7 @@ pub fn run() -> Result<PathBuf, String> {
         // npm's binaryen, never Debian's: Debian's 108 produces a broken module.
         status(
             cmd(&wasm_opt)
-                .arg("-Oz")
+                .args(["-Oz", "--strip-debug", "--strip-producers"])
                 .args(WASM_FEATURES)
                 .arg(&module)
                 .arg("-o")
@@ -59,10 +59,16 @@ pub fn run() -> Result<PathBuf, String> {
         )?;
     }
     // The Node build is CommonJS inside an ESM package.
-    write(&pkg.join("node/package.json"), "{ \"type\": \"commonjs\" }\n")?;
+    write(
+        &pkg.join("node/package.json"),
+        "{ \"type\": \"commonjs\" }\n",
+    )?;
     let template = std::fs::read_to_string(root.join("pkg-template/package.json"))
         .map_err(|e| format!("pkg-template/package.json: {e}"))?;
-    write(&pkg.join("package.json"), &template.replace("0.0.0-template", &version()?))?;
+    write(
+        &pkg.join("package.json"),
+        &template.replace("0.0.0-template", &version()?),
+    )?;
     for file in ["README.md", "LICENSE"] {
         std::fs::copy(root.join("pkg-template").join(file), pkg.join(file))
             .map_err(|e| format!("pkg-template/{file}: {e}"))?;
@@ -103,7 +109,9 @@ pub fn sizes(dir: &Path) -> Result<(u64, u64), String> {
     let mut gz = 0;
     for name in ["hail_bg.wasm", "hail.js", "hail_bg.js"] {
         let path = dir.join(name);
-        let Ok(bytes) = std::fs::read(&path) else { continue };
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
         raw += bytes.len() as u64;
         let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         enc.write_all(&bytes).map_err(|e| e.to_string())?;

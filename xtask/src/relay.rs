@@ -22,7 +22,10 @@ impl Relay {
         }
         let mut child = command
             .stdout(Stdio::piped())
-            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .spawn()
             .map_err(|e| format!("hail-relay could not start: {e}"))?;
         let mut line = String::new();

@@ -90,7 +90,12 @@ pub fn tests(cmd: &mut Command) -> (Result<(), String>, Counts) {
     let mut counts = Counts::default();
     let mut child = match cmd.stdout(Stdio::piped()).spawn() {
         Ok(c) => c,
-        Err(e) => return (Err(format!("`{}` could not start: {e}", describe(cmd))), counts),
+        Err(e) => {
+            return (
+                Err(format!("`{}` could not start: {e}", describe(cmd))),
+                counts,
+            )
+        }
     };
     if let Some(out) = child.stdout.take() {
         for line in BufReader::new(out).lines().map_while(Result::ok) {

@@ -34,25 +34,39 @@ fn chromium() -> Result<(), String> {
                (`sudo apt-get install chromium chromium-driver`)";
     let is_root = output(cmd("id").arg("-u")).is_some_and(|uid| uid.trim() == "0");
     if !is_root {
-        return Err(format!("Chromium or ChromeDriver is missing and this is not root: {how}"));
+        return Err(format!(
+            "Chromium or ChromeDriver is missing and this is not root: {how}"
+        ));
     }
     let _ = status(cmd("apt-get").args(["update", "-qq"]));
     let install = || {
         status(
             cmd("apt-get")
-                .args(["install", "-y", "-qq", "--no-install-recommends", "chromium", "chromium-driver"])
+                .args([
+                    "install",
+                    "-y",
+                    "-qq",
+                    "--no-install-recommends",
+                    "chromium",
+                    "chromium-driver",
+                ])
                 .env("DEBIAN_FRONTEND", "noninteractive"),
         )
     };
     // The first install can stop half-way ("cannot access archive"); a second one completes it.
-    install().or_else(|_| install()).map_err(|e| format!("{e}: {how}"))
+    install()
+        .or_else(|_| install())
+        .map_err(|e| format!("{e}: {how}"))
 }
 
 fn npm_tools() -> Result<(), String> {
     let root = root();
     let lock = root.join("package-lock.json");
     let installed = root.join("node_modules/.package-lock.json");
-    let fresh = match (lock.metadata().and_then(|m| m.modified()), installed.metadata().and_then(|m| m.modified())) {
+    let fresh = match (
+        lock.metadata().and_then(|m| m.modified()),
+        installed.metadata().and_then(|m| m.modified()),
+    ) {
         (Ok(lock), Ok(installed)) => installed >= lock,
         _ => false,
     };

@@ -62,17 +62,36 @@ pub fn run() -> Result<(), String> {
     r.check("setup", setup);
 
     step("cargo fmt --check");
-    r.check("fmt", status(cargo().args(["fmt", "--all", "--", "--check"])));
+    r.check(
+        "fmt",
+        status(cargo().args(["fmt", "--all", "--", "--check"])),
+    );
     step("cargo clippy (native)");
     r.check(
         "clippy native",
-        status(cargo().args(["clippy", "--quiet", "--workspace", "--all-targets"]).args(EXCLUDE_TOOLS).args(["--", "-D", "warnings"])),
+        status(
+            cargo()
+                .args(["clippy", "--quiet", "--workspace", "--all-targets"])
+                .args(EXCLUDE_TOOLS)
+                .args(["--", "-D", "warnings"]),
+        ),
     );
     if ready {
         step("cargo clippy (wasm32)");
         r.check(
             "clippy wasm32",
-            status(cargo().args(["clippy", "--quiet", "--package", "hail", "--all-targets", "--target", WASM, "--", "-D", "warnings"])),
+            status(cargo().args([
+                "clippy",
+                "--quiet",
+                "--package",
+                "hail",
+                "--all-targets",
+                "--target",
+                WASM,
+                "--",
+                "-D",
+                "warnings",
+            ])),
         );
     }
     r.tests(
@@ -85,8 +104,14 @@ pub fn run() -> Result<(), String> {
             Err(e) => r.check("sandbox relay", Err(e)),
             Ok(relay) => {
                 println!("sandbox relay at {}", relay.url);
-                r.tests("wasm-bindgen-test in headless Chromium", &mut wasm_test("browser", &relay.url));
-                r.tests("wasm-bindgen-test in Node", &mut wasm_test("node", &relay.url));
+                r.tests(
+                    "wasm-bindgen-test in headless Chromium",
+                    &mut wasm_test("browser", &relay.url),
+                );
+                r.tests(
+                    "wasm-bindgen-test in Node",
+                    &mut wasm_test("node", &relay.url),
+                );
                 end_to_end(&mut r, &relay);
                 drop(relay);
             }
@@ -109,11 +134,19 @@ pub fn run() -> Result<(), String> {
 /// `cargo test --target wasm32 --test NAME` with the relay URL compiled in.
 fn wasm_test(name: &str, relay_url: &str) -> Command {
     let mut c = cargo();
-    c.args(["test", "--package", "hail", "--target", WASM, "--test", name])
-        .env("HAIL_RELAY_URL", relay_url)
-        .env("CHROMEDRIVER", crate::setup::CHROMEDRIVER)
-        // The runner's own server must be reachable by Chromium on this closed network.
-        .env("WASM_BINDGEN_TEST_TIMEOUT", "120");
+    c.args([
+        "test",
+        "--package",
+        "hail",
+        "--target",
+        WASM,
+        "--test",
+        name,
+    ])
+    .env("HAIL_RELAY_URL", relay_url)
+    .env("CHROMEDRIVER", crate::setup::CHROMEDRIVER)
+    // The runner's own server must be reachable by Chromium on this closed network.
+    .env("WASM_BINDGEN_TEST_TIMEOUT", "120");
     c
 }
 
@@ -122,7 +155,10 @@ fn end_to_end(r: &mut Report, relay: &Relay) {
     step("npm package (cargo xtask pkg)");
     let pkg = crate::pkg::run().map(|_| ());
     let built = pkg.is_ok();
-    r.check("pkg", pkg.and_then(|()| crate::pkg::copy_web_build(&root().join("www/pkg"))));
+    r.check(
+        "pkg",
+        pkg.and_then(|()| crate::pkg::copy_web_build(&root().join("www/pkg"))),
+    );
     if built {
         r.tests(
             "end-to-end: demo page (Playwright)",

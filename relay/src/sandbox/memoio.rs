@@ -33,10 +33,17 @@ async fn start_conversation(
 fn answer(headers: &HeaderMap, body: &[u8]) -> (StatusCode, serde_json::Value) {
     let key = headers.get("authorization").map(|v| v.as_bytes());
     if key != Some(MEMOIO_SECRET_KEY.as_bytes()) {
-        return (StatusCode::UNAUTHORIZED, serde_json::json!({ "error": "invalid key" }));
+        return (
+            StatusCode::UNAUTHORIZED,
+            serde_json::json!({ "error": "invalid key" }),
+        );
     }
     let form: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
-    let value = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let value = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
     for required in ["receiver", "message", "channel"] {
         if value(required).is_none_or(|v| v.trim().is_empty()) {
             return (
@@ -46,7 +53,10 @@ fn answer(headers: &HeaderMap, body: &[u8]) -> (StatusCode, serde_json::Value) {
         }
     }
     if !value("receiver").is_some_and(|r| r.contains('@')) {
-        return (StatusCode::BAD_REQUEST, serde_json::json!({ "error": "receiver is invalid" }));
+        return (
+            StatusCode::BAD_REQUEST,
+            serde_json::json!({ "error": "receiver is invalid" }),
+        );
     }
     (StatusCode::OK, serde_json::json!({ "success": true }))
 }

@@ -87,6 +87,10 @@ impl Outbox {
 
     /// Forgets every entry.
     pub fn clear(&self) {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner()).1.clear();
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .1
+            .clear();
     }
 }

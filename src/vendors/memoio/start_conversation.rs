@@ -113,8 +113,16 @@ impl Operation for StartConversation {
     fn validate(&self) -> Result<(), Vec<Violation>> {
         let mut v = Violations::new();
         v.required_email("receiver", &self.receiver);
-        v.optional_line("receiverName", self.receiver_name.as_deref(), NAME_MAX_CHARS);
-        v.optional_line("receiverCompany", self.receiver_company.as_deref(), NAME_MAX_CHARS);
+        v.optional_line(
+            "receiverName",
+            self.receiver_name.as_deref(),
+            NAME_MAX_CHARS,
+        );
+        v.optional_line(
+            "receiverCompany",
+            self.receiver_company.as_deref(),
+            NAME_MAX_CHARS,
+        );
         v.required_text("message", &self.message, MESSAGE_MAX_CHARS);
         v.required_line("channel", &self.channel, NAME_MAX_CHARS);
         for (field, list) in [("references", &self.references), ("tags", &self.tags)] {
@@ -126,11 +134,19 @@ impl Operation for StartConversation {
                 LIST_ITEM_MAX_CHARS,
             );
         }
-        v.optional_text("description", self.description.as_deref(), DESCRIPTION_MAX_CHARS);
+        v.optional_text(
+            "description",
+            self.description.as_deref(),
+            DESCRIPTION_MAX_CHARS,
+        );
         v.finish()
     }
 
-    fn encode(&self, base: &BaseUrl, key: &SecretKey) -> Result<http::Request<Vec<u8>>, EncodeError> {
+    fn encode(
+        &self,
+        base: &BaseUrl,
+        key: &SecretKey,
+    ) -> Result<http::Request<Vec<u8>>, EncodeError> {
         let mut form = Form::new();
         form.text("receiver", Some(&self.receiver))
             .text("receiverName", self.receiver_name.as_deref())
@@ -247,11 +263,31 @@ mod tests {
     #[test]
     fn malformed_json_names_the_field() {
         let cases = [
-            (r#"{"message":"m","channel":"c"}"#, "receiver", rule::REQUIRED),
-            (r#"{"receiver":1,"message":"m","channel":"c"}"#, "receiver", rule::TYPE),
-            (r#"{"receiver":"a@b.co","message":"m","channel":"c","tags":["x",2]}"#, "tags[1]", rule::TYPE),
-            (r#"{"receiver":"a@b.co","message":"m","channel":"c","groupBy":["daily"]}"#, "groupBy[0]", rule::NOT_ALLOWED),
-            (r#"{"receiver":"a@b.co","message":"m","channel":"c","reciever":"x"}"#, "reciever", rule::UNKNOWN_FIELD),
+            (
+                r#"{"message":"m","channel":"c"}"#,
+                "receiver",
+                rule::REQUIRED,
+            ),
+            (
+                r#"{"receiver":1,"message":"m","channel":"c"}"#,
+                "receiver",
+                rule::TYPE,
+            ),
+            (
+                r#"{"receiver":"a@b.co","message":"m","channel":"c","tags":["x",2]}"#,
+                "tags[1]",
+                rule::TYPE,
+            ),
+            (
+                r#"{"receiver":"a@b.co","message":"m","channel":"c","groupBy":["daily"]}"#,
+                "groupBy[0]",
+                rule::NOT_ALLOWED,
+            ),
+            (
+                r#"{"receiver":"a@b.co","message":"m","channel":"c","reciever":"x"}"#,
+                "reciever",
+                rule::UNKNOWN_FIELD,
+            ),
             (r#"[]"#, "", rule::TYPE),
         ];
         for (json, field, code) in cases {
