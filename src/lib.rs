@@ -9,6 +9,7 @@
 //! Nothing in this crate outside `web` does I/O.
 
 pub mod catalog;
+pub mod encode;
 pub mod error;
 pub mod operation;
 pub mod protocol;
@@ -20,4 +21,4 @@ pub mod vendors;
 pub mod web;
 
 pub use error::{ErrorCode, Violation};
-pub use operation::{BaseUrl, Operation, UpstreamError, Vendor};
+pub use operation::{BaseUrl, Endpoint, Operation, SingleCall, UpstreamError, Validate, Vendor};

@@ -7,41 +7,124 @@ use serde::{Deserialize, Serialize};
 use crate::error::{ErrorCode, Violation};
 use crate::validate::rule;
 
-/// A vendor: its name in operation ids, its default API base URL, and the credential its
-/// company-secret endpoints need.
+/// A vendor API: its name in operation ids and its default base URL.
 pub trait Vendor: 'static {
     /// The vendor segment of operation ids and relay paths, e.g. `memoio`.
     const NAME: &'static str;
     /// The production base URL, without a trailing slash.
     const DEFAULT_BASE_URL: &'static str;
-    /// What the relay must hold to call this vendor; built from secrets only.
-    type Credential: Send + Sync + 'static;
 }
 
-/// One vendor endpoint as the relay exposes it.
-pub trait Operation: Serialize + DeserializeOwned + Send + Sync + 'static {
-    /// Whose endpoint this is.
-    type Vendor: Vendor;
-    /// The decoded vendor answer, passed on as the success envelope's `data`.
-    type Output: Serialize + Send;
-
-    /// `vendor/operation`, e.g. `memoio/start-conversation`.
-    const ID: &'static str;
-    /// Whether the call sends something (and so needs an `Idempotency-Key`).
-    const SENDS: bool;
-
+/// A request that checks itself: the same code in the browser and in the relay.
+pub trait Validate {
     /// Every broken rule of this request, or `Ok`.
     fn validate(&self) -> Result<(), Vec<Violation>>;
+}
 
-    /// The vendor HTTP request, credential applied. Call only after [`Self::validate`] passed.
+/// One vendor endpoint: a request that validates itself, encodes itself into an HTTP request
+/// with the credential the endpoint needs, and decodes the vendor's answer. No I/O.
+pub trait Endpoint: Validate + Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// Whose API this is.
+    type Vendor: Vendor;
+    /// What [`Self::encode`] needs to authenticate: a company secret, a user token, an OAuth
+    /// token. A distinct type per kind, so no request can be encoded with the wrong one.
+    type Credential: Send + Sync + 'static;
+    /// The decoded vendor answer.
+    type Output: Serialize + DeserializeOwned + Clone + Send + Sync;
+
+    /// The vendor HTTP request, credential applied. Call only after [`Validate::validate`] passed.
     fn encode(
         &self,
         base: &BaseUrl,
-        credential: &<Self::Vendor as Vendor>::Credential,
+        credential: &Self::Credential,
     ) -> Result<http::Request<Vec<u8>>, EncodeError>;
 
     /// The vendor's answer, as a typed result or a typed upstream error.
     fn decode(status: http::StatusCode, body: &[u8]) -> Result<Self::Output, UpstreamError>;
+}
+
+/// An endpoint the relay exposes as one operation, `POST /v1/{ID}` (one vendor call).
+pub trait SingleCall: Endpoint {
+    /// `vendor/operation`, e.g. `memoio/start-conversation`.
+    const ID: &'static str;
+    /// Whether the call sends something (and so needs an `Idempotency-Key`).
+    const SENDS: bool;
+}
+
+/// What the relay exposes as `POST /v1/{ID}`: one or more vendor calls in order, driven by the
+/// relay without knowing the vendor. `Progress` is what the calls so far produced; the relay
+/// stores it, so a retry with the same idempotency key resumes after the last call that
+/// succeeded instead of repeating it.
+pub trait Operation: Validate + Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// `vendor/operation`, e.g. `livedesk/start-conversation`.
+    const ID: &'static str;
+    /// Whether the operation sends something (and so needs an `Idempotency-Key`).
+    const SENDS: bool;
+    /// Whose API this is.
+    type Vendor: Vendor;
+    /// What every call of this operation authenticates with.
+    type Credential: Send + Sync + 'static;
+    /// The result passed on as the success envelope's `data`.
+    type Output: Serialize + Send;
+    /// What the calls so far produced; `Default` before the first.
+    type Progress: Default + Clone + Serialize + DeserializeOwned + Send + Sync;
+
+    /// The next vendor request, or `None` when every call is done.
+    fn next_request(
+        &self,
+        progress: &Self::Progress,
+        base: &BaseUrl,
+        credential: &Self::Credential,
+    ) -> Result<Option<http::Request<Vec<u8>>>, EncodeError>;
+
+    /// Records the vendor's answer to the request [`Self::next_request`] gave.
+    fn record(
+        progress: &mut Self::Progress,
+        status: http::StatusCode,
+        body: &[u8],
+    ) -> Result<(), UpstreamError>;
+
+    /// The result, once [`Self::next_request`] returned `None`.
+    fn output(progress: Self::Progress) -> Option<Self::Output>;
+
+    /// The name of the call `progress` is at, for errors of multi-call operations.
+    fn step(_progress: &Self::Progress) -> Option<&'static str> {
+        None
+    }
+}
+
+impl<E: SingleCall> Operation for E {
+    const ID: &'static str = <E as SingleCall>::ID;
+    const SENDS: bool = <E as SingleCall>::SENDS;
+    type Vendor = <E as Endpoint>::Vendor;
+    type Credential = <E as Endpoint>::Credential;
+    type Output = <E as Endpoint>::Output;
+    type Progress = Option<<E as Endpoint>::Output>;
+
+    fn next_request(
+        &self,
+        progress: &Self::Progress,
+        base: &BaseUrl,
+        credential: &Self::Credential,
+    ) -> Result<Option<http::Request<Vec<u8>>>, EncodeError> {
+        match progress {
+            Some(_) => Ok(None),
+            None => self.encode(base, credential).map(Some),
+        }
+    }
+
+    fn record(
+        progress: &mut Self::Progress,
+        status: http::StatusCode,
+        body: &[u8],
+    ) -> Result<(), UpstreamError> {
+        *progress = Some(E::decode(status, body)?);
+        Ok(())
+    }
+
+    fn output(progress: Self::Progress) -> Option<Self::Output> {
+        progress
+    }
 }
 
 /// A request could not be encoded (a credential or base URL that makes no valid HTTP request).
@@ -136,6 +219,57 @@ impl UpstreamError {
     }
 }
 
+/// A vendor answer passed on as it came: its JSON, or its text as a JSON string. For endpoints
+/// whose success body is undocumented.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RawReply(Box<serde_json::value::RawValue>);
+
+impl RawReply {
+    /// The body's JSON, or its trimmed text as a JSON string.
+    pub fn from_body(body: &[u8]) -> Self {
+        if let Ok(raw) = serde_json::from_slice(body) {
+            return Self(raw);
+        }
+        let text = String::from_utf8_lossy(body);
+        // A string always serializes; the fallback is unreachable but keeps this panic-free.
+        Self(
+            serde_json::value::to_raw_value(text.trim())
+                .unwrap_or_else(|_| serde_json::value::to_raw_value(&()).unwrap_or_default()),
+        )
+    }
+
+    /// The reply as JSON text.
+    pub fn json(&self) -> &str {
+        self.0.get()
+    }
+}
+
+/// Success when 2xx, passing the body on; else the status mapping of
+/// [`UpstreamError::from_status`] with `message` taken from the body.
+pub fn decode_raw(
+    status: http::StatusCode,
+    body: &[u8],
+    message: impl Fn(&[u8]) -> String,
+) -> Result<RawReply, UpstreamError> {
+    if status.is_success() {
+        Ok(RawReply::from_body(body))
+    } else {
+        Err(UpstreamError::from_status(status, message(body)))
+    }
+}
+
+/// Tolerant decoding of vendor fields: a field of an unexpected type becomes `None` instead of
+/// failing the whole answer. Use as `#[serde(default, deserialize_with = "lenient")]`.
+pub fn lenient<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    let value = serde_json::Value::deserialize(deserializer)?;
+    Ok(serde_json::from_value(value).ok())
+}
+
 /// Longest vendor error text carried into a problem `detail`, in bytes.
 pub const UPSTREAM_MESSAGE_MAX_BYTES: usize = 1024;
 
@@ -153,7 +287,7 @@ pub fn body_excerpt(body: &[u8]) -> String {
 /// the field's path (`recipients[2].contactId`) and rule `type` (or `required` / `unknown_field`).
 pub fn deserialize_request<'de, Op, D>(deserializer: D) -> Result<Op, Violation>
 where
-    Op: Operation,
+    Op: DeserializeOwned,
     D: serde::Deserializer<'de>,
 {
     serde_path_to_error::deserialize(deserializer).map_err(|e| {

@@ -28,7 +28,28 @@ pub mod rule {
     pub const NOT_ALLOWED: &str = "not_allowed";
     /// A field the operation does not have.
     pub const UNKNOWN_FIELD: &str = "unknown_field";
+    /// Not a phone number in international format (`+` and 7 to 15 digits).
+    pub const PHONE: &str = "phone";
+    /// Not a GUID (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, hex).
+    pub const GUID: &str = "guid";
+    /// Not an absolute `http(s)` URL.
+    pub const URL: &str = "url";
+    /// A number outside its range (ids: 1 to 2^53−1, so JS numbers stay exact).
+    pub const RANGE: &str = "range";
+    /// A list that must have at least one item is empty.
+    pub const EMPTY_LIST: &str = "empty_list";
+    /// Not an RFC 3339 date-time.
+    pub const DATE_TIME: &str = "date_time";
+    /// Not a language code (`cs`, `en`, `en_US`, `pt-BR`).
+    pub const LANGUAGE: &str = "language";
+    /// Fields that must (or must not) appear together.
+    pub const CONFLICT: &str = "conflict";
 }
+
+/// Largest id accepted: `Number.MAX_SAFE_INTEGER` (2^53−1), so ids stay exact in JS.
+pub const ID_MAX: u64 = (1 << 53) - 1;
+/// Longest URL accepted, in bytes.
+pub const URL_MAX_BYTES: usize = 2048;
 
 /// Longest e-mail address accepted (RFC 5321 path limit), in bytes.
 pub const EMAIL_MAX_BYTES: usize = 254;
@@ -150,6 +171,158 @@ impl Violations {
         }
     }
 
+    /// An optional e-mail address.
+    pub fn optional_email(&mut self, field: &str, value: Option<&str>) {
+        if let Some(value) = value {
+            if !is_email(value) {
+                self.push(
+                    field,
+                    rule::EMAIL,
+                    format!("{field} is not an e-mail address"),
+                );
+            }
+        }
+    }
+
+    /// A required phone number in international format.
+    pub fn required_phone(&mut self, field: &str, value: &str) {
+        if value.is_empty() {
+            self.push(field, rule::REQUIRED, format!("{field} is required"));
+        } else if !is_phone(value) {
+            self.push(
+                field,
+                rule::PHONE,
+                format!(
+                    "{field} must be a phone number in international format, e.g. +420123456789"
+                ),
+            );
+        }
+    }
+
+    /// An optional phone number in international format.
+    pub fn optional_phone(&mut self, field: &str, value: Option<&str>) {
+        if let Some(value) = value {
+            self.required_phone(field, value);
+        }
+    }
+
+    /// A required GUID.
+    pub fn required_guid(&mut self, field: &str, value: &str) {
+        if value.is_empty() {
+            self.push(field, rule::REQUIRED, format!("{field} is required"));
+        } else if !is_guid(value) {
+            self.push(field, rule::GUID, format!("{field} must be a GUID"));
+        }
+    }
+
+    /// A required id: 1 to [`ID_MAX`].
+    pub fn id(&mut self, field: &str, value: u64) {
+        if !(1..=ID_MAX).contains(&value) {
+            self.push(
+                field,
+                rule::RANGE,
+                format!("{field} must be an id from 1 to {ID_MAX}"),
+            );
+        }
+    }
+
+    /// An optional id.
+    pub fn optional_id(&mut self, field: &str, value: Option<u64>) {
+        if let Some(value) = value {
+            self.id(field, value);
+        }
+    }
+
+    /// An optional list of ids, at most `max_items`.
+    pub fn id_list(&mut self, field: &str, ids: Option<&[u64]>, max_items: usize) {
+        let Some(ids) = ids else { return };
+        self.max_items(field, ids.len(), max_items);
+        for (i, id) in ids.iter().enumerate() {
+            self.id(&format!("{field}[{i}]"), *id);
+        }
+    }
+
+    /// A number within `min..=max`.
+    pub fn range(&mut self, field: &str, value: u64, min: u64, max: u64) {
+        if !(min..=max).contains(&value) {
+            self.push(
+                field,
+                rule::RANGE,
+                format!("{field} must be from {min} to {max}"),
+            );
+        }
+    }
+
+    /// At most `max_items` items.
+    pub fn max_items(&mut self, field: &str, len: usize, max_items: usize) {
+        if len > max_items {
+            self.push(
+                field,
+                rule::TOO_MANY,
+                format!("{field} has more than {max_items} items"),
+            );
+        }
+    }
+
+    /// At least one item.
+    pub fn non_empty_list(&mut self, field: &str, len: usize) {
+        if len == 0 {
+            self.push(
+                field,
+                rule::EMPTY_LIST,
+                format!("{field} needs at least one item"),
+            );
+        }
+    }
+
+    /// An optional absolute `http(s)` URL.
+    pub fn optional_url(&mut self, field: &str, value: Option<&str>) {
+        if let Some(value) = value {
+            if !is_http_url(value) {
+                self.push(
+                    field,
+                    rule::URL,
+                    format!("{field} must be an absolute http(s) URL"),
+                );
+            }
+        }
+    }
+
+    /// An optional list of absolute `http(s)` URLs, at most `max_items`.
+    pub fn url_list(&mut self, field: &str, urls: Option<&[String]>, max_items: usize) {
+        let Some(urls) = urls else { return };
+        self.max_items(field, urls.len(), max_items);
+        for (i, url) in urls.iter().enumerate() {
+            self.optional_url(&format!("{field}[{i}]"), Some(url));
+        }
+    }
+
+    /// A required language code.
+    pub fn required_language(&mut self, field: &str, value: &str) {
+        if value.is_empty() {
+            self.push(field, rule::REQUIRED, format!("{field} is required"));
+        } else if !is_language(value) {
+            self.push(
+                field,
+                rule::LANGUAGE,
+                format!("{field} must be a language code such as cs or en_US"),
+            );
+        }
+    }
+
+    /// An optional RFC 3339 date-time.
+    pub fn optional_date_time(&mut self, field: &str, value: Option<&str>) {
+        if let Some(value) = value {
+            if !is_rfc3339(value) {
+                self.push(
+                    field,
+                    rule::DATE_TIME,
+                    format!("{field} must be an RFC 3339 date-time, e.g. 2026-01-31T12:00:00Z"),
+                );
+            }
+        }
+    }
+
     fn line(&mut self, field: &str, value: &str, max_chars: usize) {
         if value.chars().any(char::is_control) {
             self.push(
@@ -219,9 +392,195 @@ pub fn is_email(value: &str) -> bool {
     local_ok && labels_ok && domain.contains('.')
 }
 
+/// A phone number in international (E.164) format: `+`, then 7 to 15 digits, the first not 0.
+pub fn is_phone(value: &str) -> bool {
+    let Some(digits) = value.strip_prefix('+') else {
+        return false;
+    };
+    (7..=15).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0')
+}
+
+/// A GUID in its 8-4-4-4-12 hex form, optionally in braces.
+pub fn is_guid(value: &str) -> bool {
+    let v = value
+        .strip_prefix('{')
+        .and_then(|v| v.strip_suffix('}'))
+        .unwrap_or(value);
+    let groups: Vec<&str> = v.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, len)| g.len() == len && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// An absolute `http(s)` URL with a host, no whitespace or control characters.
+pub fn is_http_url(value: &str) -> bool {
+    if value.len() > URL_MAX_BYTES || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return false;
+    }
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"));
+    let Some(rest) = rest else { return false };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit('@').next().unwrap_or("");
+    let host = host.split(':').next().unwrap_or("");
+    !host.is_empty() && value.parse::<http::Uri>().is_ok()
+}
+
+/// A language code: 2–3 letters, optionally followed by `_` or `-` and 2–8 letters or digits.
+pub fn is_language(value: &str) -> bool {
+    let mut parts = value.split(['_', '-']);
+    let primary = parts.next().unwrap_or("");
+    (2..=3).contains(&primary.len())
+        && primary.bytes().all(|b| b.is_ascii_alphabetic())
+        && parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// An RFC 3339 date-time: `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`, fields in range.
+pub fn is_rfc3339(value: &str) -> bool {
+    let b = value.as_bytes();
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        let s = value.get(r)?;
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return false;
+    }
+    let (Some(_), Some(month), Some(day), Some(hour), Some(min), Some(sec)) = (
+        digits(0..4),
+        digits(5..7),
+        digits(8..10),
+        digits(11..13),
+        digits(14..16),
+        digits(17..19),
+    ) else {
+        return false;
+    };
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
+        return false;
+    }
+    let mut rest = &value[19..];
+    if let Some(frac) = rest.strip_prefix('.') {
+        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return false;
+        }
+        rest = &frac[n..];
+    }
+    match rest.as_bytes() {
+        [b'Z' | b'z'] => true,
+        [b'+' | b'-', h1, h2, b':', m1, m2] => {
+            [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit())
+                && (u32::from(h1 - b'0') * 10 + u32::from(h2 - b'0')) <= 23
+                && (u32::from(m1 - b'0') * 10 + u32::from(m2 - b'0')) <= 59
+        }
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formats() {
+        for ok in ["+420123456789", "+4915112345678", "+1234567"] {
+            assert!(is_phone(ok), "{ok}");
+        }
+        for bad in [
+            "420123456789",
+            "+0123456789",
+            "+12 345 678",
+            "+123456",
+            "+1234567890123456",
+            "+",
+        ] {
+            assert!(!is_phone(bad), "{bad}");
+        }
+        assert!(is_guid("3f2504e0-4f89-11d3-9a0c-0305e82c3301"));
+        assert!(is_guid("{3F2504E0-4F89-11D3-9A0C-0305E82C3301}"));
+        for bad in [
+            "",
+            "3f2504e0-4f89-11d3-9a0c-0305e82c330",
+            "3f2504e04f8911d39a0c0305e82c3301",
+            "3f2504e0-4f89-11d3-9a0c-0305e82c330g",
+        ] {
+            assert!(!is_guid(bad), "{bad}");
+        }
+        for ok in [
+            "https://tsimg.space/v1/Images/a.jpg",
+            "http://127.0.0.1:8080/x?y=1",
+        ] {
+            assert!(is_http_url(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "ftp://x/y",
+            "https://",
+            "https:// x.jpg",
+            "javascript:alert(1)",
+            "//x.com/a",
+            "https://a.com/\n",
+        ] {
+            assert!(!is_http_url(bad), "{bad:?}");
+        }
+        for ok in ["cs", "en_US", "pt-BR", "ces"] {
+            assert!(is_language(ok), "{ok}");
+        }
+        for bad in ["", "c", "english", "en__US", "e1"] {
+            assert!(!is_language(bad), "{bad}");
+        }
+        for ok in [
+            "2026-01-31T12:00:00Z",
+            "2026-01-31T12:00:00.123+01:00",
+            "2026-12-01t00:00:00z",
+        ] {
+            assert!(is_rfc3339(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "2026-01-31",
+            "2026-13-01T00:00:00Z",
+            "2026-01-31 12:00:00Z",
+            "2026-01-31T12:00:00",
+            "2026-01-31T12:00:00.Z",
+            "2026-01-31T12:00:00+1:00",
+        ] {
+            assert!(!is_rfc3339(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ids_stay_exact_in_js() {
+        let mut v = Violations::new();
+        v.id("a", 1);
+        v.id("b", ID_MAX);
+        assert!(v.finish().is_ok());
+        let mut v = Violations::new();
+        v.id("a", 0);
+        v.id("b", ID_MAX + 1);
+        v.id_list("c", Some(&[1, 0]), 5);
+        let fields: Vec<_> = v
+            .finish()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["a", "b", "c[1]"]);
+    }
 
     #[test]
     fn accepts_ordinary_addresses() {

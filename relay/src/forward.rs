@@ -65,7 +65,8 @@ async fn forward<Op: Operation>(
     })?;
     op.validate().map_err(|v| Problem::invalid(v, request_id))?;
 
-    let Some(account) = state.accounts.get::<Op::Vendor>() else {
+    let mut last_status = StatusCode::OK;
+    let Some(account) = state.accounts.get::<Op::Credential>() else {
         return Err(problem(
             ErrorCode::OperationDisabled,
             &format!(
@@ -74,77 +75,106 @@ async fn forward<Op: Operation>(
             ),
         ));
     };
-    let vendor_request = op.encode(&account.base, &account.credential).map_err(|e| {
-        tracing::error!(operation = Op::ID, error = %e, "encoding the vendor request failed");
-        problem(ErrorCode::Internal, "the vendor request could not be built")
+    let mut progress = Op::Progress::default();
+    loop {
+        let next = op
+            .next_request(&progress, &account.base, &account.credential)
+            .map_err(|e| {
+                tracing::error!(operation = Op::ID, error = %e, "encoding the vendor request failed");
+                problem(ErrorCode::Internal, "the vendor request could not be built")
+            })?;
+        let Some(vendor_request) = next else { break };
+        let step = Op::step(&progress);
+        let (status, body) = call_vendor(&account.client, vendor_request, Op::ID)
+            .await
+            .map_err(|(code, detail)| named_step(problem(code, detail), step))?;
+        Op::record(&mut progress, status, &body).map_err(|upstream| {
+            named_step(
+                Problem {
+                    upstream: Some(Upstream {
+                        status: upstream.status,
+                    }),
+                    ..Problem::new(upstream.code, upstream.message, request_id)
+                },
+                step,
+            )
+        })?;
+        last_status = status;
+    }
+    let data = Op::output(progress)
+        .ok_or_else(|| problem(ErrorCode::Internal, "the operation ended without a result"))?;
+    let body = serde_json::to_vec(&Success {
+        data,
+        upstream: Upstream {
+            status: last_status.as_u16(),
+        },
+    })
+    .map_err(|_| {
+        problem(
+            ErrorCode::Internal,
+            "the vendor answer could not be encoded",
+        )
     })?;
-    let vendor_request = reqwest::Request::try_from(vendor_request)
-        .map_err(|_| problem(ErrorCode::Internal, "the vendor request could not be built"))?;
+    let mut response = (StatusCode::OK, body).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        h.insert(protocol::REQUEST_ID, id);
+    }
+    Ok(response)
+}
 
+/// Prefixes the failed call's name to `detail` in multi-call operations.
+fn named_step(mut problem: Problem, step: Option<&'static str>) -> Problem {
+    if let Some(step) = step {
+        problem.detail = format!("{step}: {}", problem.detail);
+    }
+    problem
+}
+
+/// One vendor call: status and body, or the code and detail of why there is none.
+async fn call_vendor(
+    client: &reqwest::Client,
+    request: http::Request<Vec<u8>>,
+    operation: &'static str,
+) -> Result<(StatusCode, axum::body::Bytes), (ErrorCode, &'static str)> {
+    let request = reqwest::Request::try_from(request)
+        .map_err(|_| (ErrorCode::Internal, "the vendor request could not be built"))?;
     let started = std::time::Instant::now();
-    let result = account.client.execute(vendor_request).await;
-    let outcome = match result {
+    let result = match client.execute(request).await {
         Ok(response) => {
             let status = response.status();
-            match response.bytes().await {
-                Ok(bytes) => Ok((status, bytes)),
-                Err(e) => Err(e),
-            }
+            response.bytes().await.map(|body| (status, body))
         }
         Err(e) => Err(e),
     };
-    let (status, vendor_body) = outcome.map_err(|e| {
-        tracing::warn!(operation = Op::ID, error = %without_url(&e), "vendor call failed");
-        if e.is_timeout() {
-            problem(
-                ErrorCode::UpstreamTimeout,
-                "the vendor did not answer in time",
-            )
-        } else {
-            problem(
-                ErrorCode::UpstreamUnavailable,
-                "the vendor could not be reached",
-            )
-        }
-    })?;
-    tracing::info!(
-        operation = Op::ID,
-        upstream_status = status.as_u16(),
-        upstream_ms = started.elapsed().as_millis() as u64,
-        "forwarded"
-    );
-
-    match Op::decode(status, &vendor_body) {
-        Ok(data) => {
-            let body = serde_json::to_vec(&Success {
-                data,
-                upstream: Upstream {
-                    status: status.as_u16(),
-                },
-            })
-            .map_err(|_| {
-                problem(
-                    ErrorCode::Internal,
-                    "the vendor answer could not be encoded",
-                )
-            })?;
-            let mut response = (StatusCode::OK, body).into_response();
-            let h = response.headers_mut();
-            h.insert(
-                axum::http::header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
+    match result {
+        Ok((status, body)) => {
+            tracing::info!(
+                operation,
+                upstream_status = status.as_u16(),
+                upstream_ms = started.elapsed().as_millis() as u64,
+                "vendor answered"
             );
-            if let Ok(id) = HeaderValue::from_str(request_id) {
-                h.insert(protocol::REQUEST_ID, id);
-            }
-            Ok(response)
+            Ok((status, body))
         }
-        Err(upstream) => Err(Problem {
-            upstream: Some(Upstream {
-                status: upstream.status,
-            }),
-            ..Problem::new(upstream.code, upstream.message, request_id)
-        }),
+        Err(e) => {
+            tracing::warn!(operation, error = %without_url(&e), "vendor call failed");
+            Err(if e.is_timeout() {
+                (
+                    ErrorCode::UpstreamTimeout,
+                    "the vendor did not answer in time",
+                )
+            } else {
+                (
+                    ErrorCode::UpstreamUnavailable,
+                    "the vendor could not be reached",
+                )
+            })
+        }
     }
 }
 

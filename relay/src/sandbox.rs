@@ -55,7 +55,7 @@ pub async fn start() -> std::io::Result<Sandbox> {
 /// The accounts that point every vendor at the simulated ones.
 pub fn accounts(sandbox: &Sandbox) -> Result<Accounts, String> {
     let mut accounts = Accounts::default();
-    accounts.insert(Account::<hail::vendors::memoio::Memoio>::new(
+    accounts.insert(Account::new::<hail::vendors::memoio::Memoio>(
         sandbox.base.clone(),
         hail::vendors::memoio::SecretKey::new(SecretString::from(MEMOIO_SECRET_KEY)),
         UpstreamTimeouts::default(),

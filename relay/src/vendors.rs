@@ -1,5 +1,5 @@
 //! The vendor accounts the relay holds: base URL, credential and one pooled HTTP client each,
-//! looked up generically by vendor type.
+//! looked up generically by credential type (each endpoint names the credential it needs).
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
@@ -27,20 +27,20 @@ impl Default for UpstreamTimeouts {
 }
 
 /// One vendor as configured: where, with what credential, through which client.
-pub struct Account<V: Vendor> {
+pub struct Account<C> {
     /// The vendor's API base URL (from config only; never from a caller).
     pub base: BaseUrl,
     /// The company's credential.
-    pub credential: V::Credential,
+    pub credential: C,
     /// One pooled client per vendor: no redirects, bounded time.
     pub client: reqwest::Client,
 }
 
-impl<V: Vendor> Account<V> {
-    /// An account with a fresh client.
-    pub fn new(
+impl<C: Send + Sync + 'static> Account<C> {
+    /// An account of vendor `V` with a fresh client.
+    pub fn new<V: Vendor>(
         base: BaseUrl,
-        credential: V::Credential,
+        credential: C,
         timeouts: UpstreamTimeouts,
     ) -> Result<Self, String> {
         let client = reqwest::Client::builder()
@@ -58,18 +58,18 @@ impl<V: Vendor> Account<V> {
     }
 }
 
-/// The configured accounts, keyed by vendor type.
+/// The configured accounts, keyed by credential type.
 #[derive(Default, Clone)]
 pub struct Accounts(HashMap<TypeId, Arc<dyn Any + Send + Sync>>);
 
 impl Accounts {
-    /// Adds (or replaces) the account of vendor `V`.
-    pub fn insert<V: Vendor>(&mut self, account: Account<V>) {
-        self.0.insert(TypeId::of::<V>(), Arc::new(account));
+    /// Adds (or replaces) the account holding credential type `C`.
+    pub fn insert<C: Send + Sync + 'static>(&mut self, account: Account<C>) {
+        self.0.insert(TypeId::of::<C>(), Arc::new(account));
     }
 
-    /// The account of vendor `V`, if configured.
-    pub fn get<V: Vendor>(&self) -> Option<&Account<V>> {
-        self.0.get(&TypeId::of::<V>())?.downcast_ref()
+    /// The account holding credential type `C`, if configured.
+    pub fn get<C: Send + Sync + 'static>(&self) -> Option<&Account<C>> {
+        self.0.get(&TypeId::of::<C>())?.downcast_ref()
     }
 }

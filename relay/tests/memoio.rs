@@ -40,7 +40,7 @@ async fn sandbox_relay() -> Relay {
 async fn relay_with(base: BaseUrl, key: &str, sandbox: Sandbox) -> Relay {
     let mut accounts = Accounts::default();
     accounts.insert(
-        Account::<Memoio>::new(
+        Account::new::<Memoio>(
             base,
             SecretKey::new(SecretString::from(key)),
             UpstreamTimeouts::default(),

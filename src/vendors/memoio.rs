@@ -5,12 +5,14 @@
 
 pub mod start_conversation;
 
-use http::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
-use secrecy::{ExposeSecret, SecretString};
-use serde::Serialize;
-use serde_json::value::RawValue;
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use secrecy::SecretString;
 
-use crate::operation::{body_excerpt, BaseUrl, EncodeError, UpstreamError, Vendor};
+use crate::encode::secret_header;
+
+use crate::operation::{
+    body_excerpt, decode_raw, BaseUrl, EncodeError, RawReply, UpstreamError, Vendor,
+};
 
 /// The MEMOIO vendor.
 pub struct Memoio;
@@ -18,7 +20,6 @@ pub struct Memoio;
 impl Vendor for Memoio {
     const NAME: &'static str = "memoio";
     const DEFAULT_BASE_URL: &'static str = "https://memoio.com";
-    type Credential = SecretKey;
 }
 
 /// The company's MEMOIO secret key.
@@ -83,9 +84,7 @@ impl Form {
         path: &str,
         key: &SecretKey,
     ) -> Result<http::Request<Vec<u8>>, EncodeError> {
-        let mut auth = HeaderValue::from_str(key.0.expose_secret())
-            .map_err(|_| EncodeError("the MEMOIO secret key is not a valid header value"))?;
-        auth.set_sensitive(true);
+        let auth = secret_header(&key.0, "the MEMOIO secret key is not a valid header value")?;
         Ok(http::Request::post(base.join(path))
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(ACCEPT, "application/json")
@@ -94,38 +93,14 @@ impl Form {
     }
 }
 
-/// What MEMOIO answered on success: its JSON as it came, or its text as a JSON string.
+/// What MEMOIO answered on success, passed on.
 ///
-/// **Assumed**: any 2xx is success and its body is passed on; MEMOIO documents no response format.
-#[derive(Debug, Clone, Serialize)]
-#[serde(transparent)]
-pub struct Reply(Box<RawValue>);
+/// **Assumed**: any 2xx is success and its body is passed on (JSON if it parses, else text);
+/// no error format is known, so a failure carries the body's text.
+pub type Reply = RawReply;
 
-impl Reply {
-    /// The reply as JSON text.
-    pub fn json(&self) -> &str {
-        self.0.get()
-    }
-}
-
-/// Decodes any MEMOIO answer. **Assumed**: no error format is known, so a failure carries the
-/// body's text.
 pub(crate) fn decode(status: http::StatusCode, body: &[u8]) -> Result<Reply, UpstreamError> {
-    if !status.is_success() {
-        return Err(UpstreamError::from_status(status, body_excerpt(body)));
-    }
-    let raw = match serde_json::from_slice::<Box<RawValue>>(body) {
-        Ok(raw) => raw,
-        Err(_) => {
-            let text = String::from_utf8_lossy(body);
-            serde_json::value::to_raw_value(text.trim()).map_err(|_| UpstreamError {
-                code: crate::ErrorCode::InvalidResponse,
-                status: status.as_u16(),
-                message: "MEMOIO's answer could not be passed on".to_owned(),
-            })?
-        }
-    };
-    Ok(Reply(raw))
+    decode_raw(status, body, body_excerpt)
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use super::{
     LIST_MAX_ITEMS, LIST_SEPARATOR, MESSAGE_MAX_CHARS, NAME_MAX_CHARS,
 };
 use crate::error::Violation;
-use crate::operation::{BaseUrl, EncodeError, Operation, UpstreamError};
+use crate::operation::{BaseUrl, EncodeError, Endpoint, SingleCall, UpstreamError, Validate};
 use crate::validate::Violations;
 
 /// The vendor path.
@@ -104,12 +104,12 @@ impl StartConversation {
     }
 }
 
-impl Operation for StartConversation {
-    type Vendor = Memoio;
-    type Output = Reply;
+impl SingleCall for StartConversation {
     const ID: &'static str = "memoio/start-conversation";
     const SENDS: bool = true;
+}
 
+impl Validate for StartConversation {
     fn validate(&self) -> Result<(), Vec<Violation>> {
         let mut v = Violations::new();
         v.required_email("receiver", &self.receiver);
@@ -141,6 +141,12 @@ impl Operation for StartConversation {
         );
         v.finish()
     }
+}
+
+impl Endpoint for StartConversation {
+    type Vendor = Memoio;
+    type Credential = SecretKey;
+    type Output = Reply;
 
     fn encode(
         &self,

@@ -1,0 +1,337 @@
+//! `chayns/intercom`: `POST https://api.chayns.net/v2.0/{LocationID}/Intercom`, Basic TappId:Secret.
+//!
+//! Intercom messages to users, UAC groups and sites, optionally as one group chat or into a named
+//! thread; or, with the caller's own token, from the caller to the site.
+
+use serde::{Deserialize, Serialize};
+
+use super::{error, images, Chayns, ImageUrl, TappCredential, UserToken, TEXT_MAX_CHARS};
+use crate::encode::{basic, json};
+use crate::error::Violation;
+use crate::operation::{
+    lenient, BaseUrl, EncodeError, Endpoint, SingleCall, UpstreamError, Validate,
+};
+use crate::validate::{rule, Violations};
+
+/// Most ids per receiver list. **Assumed** (Hail's limit).
+pub const RECEIVERS_MAX: usize = 1000;
+/// Longest thread name, in chars. **Assumed** (Hail's limit).
+pub const THREAD_NAME_MAX_CHARS: usize = 200;
+
+/// An Intercom message.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "web", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Intercom {
+    /// The message.
+    pub message: String,
+    /// Receivers: chayns user ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_ids: Option<Vec<u64>>,
+    /// Receivers: UAC group ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uac_ids: Option<Vec<u64>>,
+    /// Receivers: sites (LocationIDs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receiver_location_ids: Option<Vec<u64>>,
+    /// Sends into (or creates) the chat of this name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_name: Option<String>,
+    /// One group chat with all receivers (`true`) or one chat each (`false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_group_chat: Option<bool>,
+    /// Image URLs; chayns shows only the first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub images: Option<Vec<String>>,
+    /// Send as the verified chayns caller, to the site (the relay supplies the token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_caller: Option<bool>,
+    /// The caller's verified token, set by the relay for `asCaller`; never from JSON.
+    #[serde(skip)]
+    caller_token: Option<UserToken>,
+}
+
+impl Intercom {
+    /// A message; add receivers on the public fields.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Whether the message is to be sent as the caller.
+    pub fn as_caller(&self) -> bool {
+        self.as_caller == Some(true)
+    }
+
+    /// Supplies the verified caller's token for `asCaller` (relay only, after verifying it).
+    pub fn set_caller_token(&mut self, token: UserToken) {
+        self.caller_token = Some(token);
+    }
+}
+
+/// The Backend API's PascalCase body.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Wire<'a> {
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uac_ids: Option<&'a [u64]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_ids: Option<&'a [u64]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    receiver_location_ids: Option<&'a [u64]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thread_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    use_group_chat: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_access_token: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    images: Option<Vec<ImageUrl<'a>>>,
+}
+
+/// What chayns answers: `201 {"data":[{"success":true}]}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntercomResult {
+    /// Whether chayns reports success.
+    pub success: bool,
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    #[serde(default, deserialize_with = "lenient")]
+    data: Option<Vec<AnswerItem>>,
+}
+
+#[derive(Deserialize)]
+struct AnswerItem {
+    #[serde(default, deserialize_with = "lenient")]
+    success: Option<bool>,
+}
+
+impl SingleCall for Intercom {
+    const ID: &'static str = "chayns/intercom";
+    const SENDS: bool = true;
+}
+
+impl Validate for Intercom {
+    fn validate(&self) -> Result<(), Vec<Violation>> {
+        let mut v = Violations::new();
+        v.required_text("message", &self.message, TEXT_MAX_CHARS);
+        v.id_list("userIds", self.user_ids.as_deref(), RECEIVERS_MAX);
+        v.id_list("uacIds", self.uac_ids.as_deref(), RECEIVERS_MAX);
+        v.id_list(
+            "receiverLocationIds",
+            self.receiver_location_ids.as_deref(),
+            RECEIVERS_MAX,
+        );
+        v.optional_line(
+            "threadName",
+            self.thread_name.as_deref(),
+            THREAD_NAME_MAX_CHARS,
+        );
+        v.url_list("images", self.images.as_deref(), super::IMAGES_MAX);
+        let has = |l: &Option<Vec<u64>>| l.as_ref().is_some_and(|l| !l.is_empty());
+        if !(has(&self.user_ids)
+            || has(&self.uac_ids)
+            || has(&self.receiver_location_ids)
+            || self.as_caller())
+        {
+            v.push(
+                "userIds",
+                rule::REQUIRED,
+                "give at least one receiver (userIds, uacIds, receiverLocationIds) or asCaller",
+            );
+        }
+        v.finish()
+    }
+}
+
+impl Endpoint for Intercom {
+    type Vendor = Chayns;
+    type Credential = TappCredential;
+    type Output = IntercomResult;
+
+    fn encode(
+        &self,
+        base: &BaseUrl,
+        tapp: &TappCredential,
+    ) -> Result<http::Request<Vec<u8>>, EncodeError> {
+        let user_access_token = match (self.as_caller(), &self.caller_token) {
+            (false, _) => None,
+            (true, Some(token)) => Some(secrecy::ExposeSecret::expose_secret(&token.0)),
+            (true, None) => {
+                return Err(EncodeError(
+                    "asCaller needs the caller's verified chayns token",
+                ))
+            }
+        };
+        let wire = Wire {
+            message: &self.message,
+            uac_ids: self.uac_ids.as_deref(),
+            user_ids: self.user_ids.as_deref(),
+            receiver_location_ids: self.receiver_location_ids.as_deref(),
+            thread_name: self.thread_name.as_deref(),
+            use_group_chat: self.use_group_chat,
+            user_access_token,
+            images: images(self.images.as_deref()),
+        };
+        let auth = basic(
+            &tapp.tapp_id.to_string(),
+            &tapp.secret,
+            "the chayns Tapp secret is not a valid header value",
+        )?;
+        let url = base.join(&format!("/v2.0/{}/Intercom", tapp.location_id));
+        json(http::Method::POST, url, auth, Some(&wire))
+    }
+
+    fn decode(status: http::StatusCode, body: &[u8]) -> Result<IntercomResult, UpstreamError> {
+        if !status.is_success() {
+            return Err(error(status, body));
+        }
+        // Tolerant: a 2xx without the documented body still means chayns accepted it.
+        let success = serde_json::from_slice::<Answer>(body)
+            .ok()
+            .and_then(|a| a.data)
+            .and_then(|d| d.into_iter().next())
+            .and_then(|i| i.success)
+            .unwrap_or(true);
+        Ok(IntercomResult { success })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operation::deserialize_request;
+    use secrecy::SecretString;
+
+    fn tapp() -> TappCredential {
+        TappCredential {
+            tapp_id: 123,
+            secret: SecretString::from("s3cret"),
+            location_id: 77_890,
+        }
+    }
+
+    fn base() -> BaseUrl {
+        BaseUrl::parse("https://api.chayns.net").unwrap()
+    }
+
+    fn parse(json: &str) -> Result<Intercom, Violation> {
+        deserialize_request(&mut serde_json::Deserializer::from_str(json))
+    }
+
+    #[test]
+    fn golden_minimal_request() {
+        let mut req = Intercom::new("Hello");
+        req.user_ids = Some(vec![1_234_567]);
+        assert!(req.validate().is_ok());
+        let http = req.encode(&base(), &tapp()).unwrap();
+        assert_eq!(http.method(), "POST");
+        assert_eq!(http.uri(), "https://api.chayns.net/v2.0/77890/Intercom");
+        assert_eq!(http.headers()["authorization"], "Basic MTIzOnMzY3JldA==");
+        assert!(http.headers()["authorization"].is_sensitive());
+        assert_eq!(http.headers()["content-type"], "application/json");
+        assert_eq!(
+            std::str::from_utf8(http.body()).unwrap(),
+            r#"{"Message":"Hello","UserIds":[1234567]}"#
+        );
+    }
+
+    #[test]
+    fn golden_full_request() {
+        let mut req = parse(
+            r#"{"message":"Hi","userIds":[1],"uacIds":[2,3],"receiverLocationIds":[4],"threadName":"Orders",
+                "useGroupChat":true,"images":["https://tsimg.space/v1/Images/a.jpg"],"asCaller":true}"#,
+        )
+        .unwrap();
+        assert!(req.validate().is_ok());
+        assert!(
+            req.encode(&base(), &tapp()).is_err(),
+            "asCaller without a verified token"
+        );
+        req.set_caller_token(UserToken(SecretString::from("user-token")));
+        let http = req.encode(&base(), &tapp()).unwrap();
+        assert_eq!(
+            std::str::from_utf8(http.body()).unwrap(),
+            r#"{"Message":"Hi","UacIds":[2,3],"UserIds":[1],"ReceiverLocationIds":[4],"ThreadName":"Orders","UseGroupChat":true,"UserAccessToken":"user-token","Images":[{"url":"https://tsimg.space/v1/Images/a.jpg"}]}"#
+        );
+    }
+
+    #[test]
+    fn the_caller_token_never_comes_from_json() {
+        assert!(parse(r#"{"message":"m","asCaller":true,"callerToken":"x"}"#).is_err());
+        let req = parse(r#"{"message":"m","asCaller":true}"#).unwrap();
+        assert!(req.caller_token.is_none());
+        assert!(!serde_json::to_string(&req).unwrap().contains("caller"));
+    }
+
+    #[test]
+    fn bad_inputs_name_their_field_and_rule() {
+        let cases: [(&str, &str, &str); 6] = [
+            (r#"{"message":"m"}"#, "userIds", rule::REQUIRED),
+            (r#"{"message":"m","userIds":[]}"#, "userIds", rule::REQUIRED),
+            (
+                r#"{"message":" ","userIds":[1]}"#,
+                "message",
+                rule::REQUIRED,
+            ),
+            (
+                r#"{"message":"m","uacIds":[1,0]}"#,
+                "uacIds[1]",
+                rule::RANGE,
+            ),
+            (
+                r#"{"message":"m","userIds":[9007199254740992]}"#,
+                "userIds[0]",
+                rule::RANGE,
+            ),
+            (
+                r#"{"message":"m","userIds":[1],"images":["ftp://x/a.png"]}"#,
+                "images[0]",
+                rule::URL,
+            ),
+        ];
+        for (json, field, code) in cases {
+            let errs = parse(json).unwrap().validate().unwrap_err();
+            assert_eq!(
+                (errs[0].field.as_str(), errs[0].code),
+                (field, code),
+                "{json}"
+            );
+        }
+        let v = parse(r#"{"message":"m","userIds":[-1]}"#).unwrap_err();
+        assert_eq!((v.field.as_str(), v.code), ("userIds[0]", rule::TYPE));
+    }
+
+    #[test]
+    fn decodes_the_documented_answer_and_errors() {
+        let ok =
+            Intercom::decode(http::StatusCode::CREATED, br#"{"data":[{"success":true}]}"#).unwrap();
+        assert!(ok.success);
+        let extra = Intercom::decode(
+            http::StatusCode::CREATED,
+            br#"{"data":[{"success":false,"x":1}],"y":2}"#,
+        )
+        .unwrap();
+        assert!(!extra.success);
+        assert!(
+            Intercom::decode(http::StatusCode::CREATED, b"")
+                .unwrap()
+                .success
+        );
+        let e = Intercom::decode(
+            http::StatusCode::UNAUTHORIZED,
+            br#"{"message":"Invalid Tapp","errorGuid":"g"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.code, e.status),
+            (crate::ErrorCode::UpstreamRejected, 401)
+        );
+        assert_eq!(e.message, "Invalid Tapp (errorGuid g)");
+    }
+}

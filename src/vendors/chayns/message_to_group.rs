@@ -1,0 +1,113 @@
+//! chayns user API, broadcast from the logged-in user to a UAC group of the site:
+//! `POST https://sub54.tobit.com/rest/api/location/{locationId}/broadcast`, Bearer user token,
+//! `receivers: [{groupId}]`, `typeId` 6. Called directly from the browser; no relay.
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    check_message, decode_user_answer, user_message, ChaynsUserApi, UserSession, TYPE_ID_BROADCAST,
+};
+use crate::error::Violation;
+use crate::operation::{BaseUrl, EncodeError, Endpoint, RawReply, UpstreamError, Validate};
+use crate::validate::Violations;
+
+/// A broadcast to one UAC group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "web", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MessageToGroup {
+    /// The UAC group id.
+    pub group_id: u64,
+    /// The text.
+    pub text: String,
+    /// Image URLs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub images: Option<Vec<String>>,
+}
+
+impl MessageToGroup {
+    /// A text broadcast to `group_id`.
+    pub fn new(group_id: u64, text: impl Into<String>) -> Self {
+        Self {
+            group_id,
+            text: text.into(),
+            images: None,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Group {
+    group_id: u64,
+}
+
+impl Validate for MessageToGroup {
+    fn validate(&self) -> Result<(), Vec<Violation>> {
+        let mut v = Violations::new();
+        v.id("groupId", self.group_id);
+        check_message(&mut v, &self.text, self.images.as_deref());
+        v.finish()
+    }
+}
+
+impl Endpoint for MessageToGroup {
+    type Vendor = ChaynsUserApi;
+    type Credential = UserSession;
+    type Output = RawReply;
+
+    fn encode(
+        &self,
+        base: &BaseUrl,
+        session: &UserSession,
+    ) -> Result<http::Request<Vec<u8>>, EncodeError> {
+        let path = format!("/rest/api/location/{}/broadcast", session.location_id);
+        let group = Group {
+            group_id: self.group_id,
+        };
+        user_message(
+            base,
+            &path,
+            session,
+            group,
+            &self.text,
+            self.images.as_deref(),
+            TYPE_ID_BROADCAST,
+        )
+    }
+
+    fn decode(status: http::StatusCode, body: &[u8]) -> Result<RawReply, UpstreamError> {
+        decode_user_answer(status, body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vendors::chayns::tests::session;
+
+    #[test]
+    fn golden_request() {
+        let base = BaseUrl::parse("https://sub54.tobit.com").unwrap();
+        let http = MessageToGroup::new(42, "Hi all")
+            .encode(&base, &session())
+            .unwrap();
+        assert_eq!(
+            http.uri(),
+            "https://sub54.tobit.com/rest/api/location/77890/broadcast"
+        );
+        assert_eq!(
+            std::str::from_utf8(http.body()).unwrap(),
+            r#"{"receivers":[{"groupId":42}],"message":{"text":"Hi all","typeId":6}}"#
+        );
+    }
+
+    #[test]
+    fn bad_inputs() {
+        let errs = MessageToGroup::new(1, "\u{7}").validate().unwrap_err();
+        assert_eq!(
+            (errs[0].field.as_str(), errs[0].code),
+            ("text", "control_char")
+        );
+    }
+}

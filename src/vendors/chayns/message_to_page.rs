@@ -1,0 +1,143 @@
+//! chayns user API, message from the logged-in user to the site:
+//! `POST https://sub54.tobit.com/rest/api/user/{senderUserId}/message`, Bearer user token,
+//! `receivers: [{locationId}]`, `typeId` 1. Called directly from the browser; no relay.
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    check_message, decode_user_answer, user_message, ChaynsUserApi, UserSession, TYPE_ID_MESSAGE,
+};
+use crate::error::Violation;
+use crate::operation::{BaseUrl, EncodeError, Endpoint, RawReply, UpstreamError, Validate};
+use crate::validate::Violations;
+
+/// A message to the site (page) the user is on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "web", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MessageToPage {
+    /// The text.
+    pub text: String,
+    /// Image URLs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub images: Option<Vec<String>>,
+}
+
+impl MessageToPage {
+    /// A text message.
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            images: None,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Site {
+    location_id: u64,
+}
+
+impl Validate for MessageToPage {
+    fn validate(&self) -> Result<(), Vec<Violation>> {
+        let mut v = Violations::new();
+        check_message(&mut v, &self.text, self.images.as_deref());
+        v.finish()
+    }
+}
+
+impl Endpoint for MessageToPage {
+    type Vendor = ChaynsUserApi;
+    type Credential = UserSession;
+    type Output = RawReply;
+
+    fn encode(
+        &self,
+        base: &BaseUrl,
+        session: &UserSession,
+    ) -> Result<http::Request<Vec<u8>>, EncodeError> {
+        let path = format!("/rest/api/user/{}/message", session.user_id);
+        let site = Site {
+            location_id: session.location_id,
+        };
+        user_message(
+            base,
+            &path,
+            session,
+            site,
+            &self.text,
+            self.images.as_deref(),
+            TYPE_ID_MESSAGE,
+        )
+    }
+
+    fn decode(status: http::StatusCode, body: &[u8]) -> Result<RawReply, UpstreamError> {
+        decode_user_answer(status, body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vendors::chayns::tests::session;
+
+    #[test]
+    fn golden_requests() {
+        let base = BaseUrl::parse("https://sub54.tobit.com").unwrap();
+        let http = MessageToPage::new("Hi").encode(&base, &session()).unwrap();
+        assert_eq!(http.method(), "POST");
+        assert_eq!(
+            http.uri(),
+            "https://sub54.tobit.com/rest/api/user/1234567/message"
+        );
+        assert_eq!(http.headers()["authorization"], "Bearer user-token");
+        assert_eq!(
+            std::str::from_utf8(http.body()).unwrap(),
+            r#"{"receivers":[{"locationId":77890}],"message":{"text":"Hi","typeId":1}}"#
+        );
+        let mut full = MessageToPage::new("Hi");
+        full.images = Some(vec!["https://x.io/a.png".into()]);
+        assert!(full.validate().is_ok());
+        let http = full.encode(&base, &session()).unwrap();
+        assert_eq!(
+            std::str::from_utf8(http.body()).unwrap(),
+            r#"{"receivers":[{"locationId":77890}],"message":{"text":"Hi","images":[{"url":"https://x.io/a.png"}],"typeId":1}}"#
+        );
+    }
+
+    #[test]
+    fn bad_inputs() {
+        let mut m = MessageToPage::new("");
+        m.images = Some(vec!["nope".into()]);
+        let fields: Vec<_> = m
+            .validate()
+            .unwrap_err()
+            .into_iter()
+            .map(|v| (v.field, v.code))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("text".to_owned(), "required"),
+                ("images[0]".to_owned(), "url")
+            ]
+        );
+    }
+
+    #[test]
+    fn decodes_any_2xx_and_401_as_unauthenticated() {
+        assert_eq!(
+            MessageToPage::decode(http::StatusCode::OK, br#"{"id":1}"#)
+                .unwrap()
+                .json(),
+            r#"{"id":1}"#
+        );
+        let e = MessageToPage::decode(http::StatusCode::UNAUTHORIZED, br#"{"message":"expired"}"#)
+            .unwrap_err();
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (crate::ErrorCode::Unauthenticated, "expired")
+        );
+    }
+}

@@ -1,0 +1,110 @@
+//! chayns user API, message from the logged-in user to another user:
+//! `POST https://sub54.tobit.com/rest/api/user/{senderUserId}/message`, Bearer user token,
+//! `receivers: [{tobitId}]`, `typeId` 1. Called directly from the browser; no relay.
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    check_message, decode_user_answer, user_message, ChaynsUserApi, UserSession, TYPE_ID_MESSAGE,
+};
+use crate::error::Violation;
+use crate::operation::{BaseUrl, EncodeError, Endpoint, RawReply, UpstreamError, Validate};
+use crate::validate::Violations;
+
+/// A message to one chayns user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "web", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MessageToUser {
+    /// The receiver's chayns user id (tobitId).
+    pub user_id: u64,
+    /// The text.
+    pub text: String,
+    /// Image URLs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub images: Option<Vec<String>>,
+}
+
+impl MessageToUser {
+    /// A text message to `user_id`.
+    pub fn new(user_id: u64, text: impl Into<String>) -> Self {
+        Self {
+            user_id,
+            text: text.into(),
+            images: None,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct User {
+    tobit_id: u64,
+}
+
+impl Validate for MessageToUser {
+    fn validate(&self) -> Result<(), Vec<Violation>> {
+        let mut v = Violations::new();
+        v.id("userId", self.user_id);
+        check_message(&mut v, &self.text, self.images.as_deref());
+        v.finish()
+    }
+}
+
+impl Endpoint for MessageToUser {
+    type Vendor = ChaynsUserApi;
+    type Credential = UserSession;
+    type Output = RawReply;
+
+    fn encode(
+        &self,
+        base: &BaseUrl,
+        session: &UserSession,
+    ) -> Result<http::Request<Vec<u8>>, EncodeError> {
+        let path = format!("/rest/api/user/{}/message", session.user_id);
+        let user = User {
+            tobit_id: self.user_id,
+        };
+        user_message(
+            base,
+            &path,
+            session,
+            user,
+            &self.text,
+            self.images.as_deref(),
+            TYPE_ID_MESSAGE,
+        )
+    }
+
+    fn decode(status: http::StatusCode, body: &[u8]) -> Result<RawReply, UpstreamError> {
+        decode_user_answer(status, body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vendors::chayns::tests::session;
+
+    #[test]
+    fn golden_request() {
+        let base = BaseUrl::parse("https://sub54.tobit.com").unwrap();
+        let http = MessageToUser::new(555, "Hi")
+            .encode(&base, &session())
+            .unwrap();
+        assert_eq!(
+            http.uri(),
+            "https://sub54.tobit.com/rest/api/user/1234567/message"
+        );
+        assert_eq!(
+            std::str::from_utf8(http.body()).unwrap(),
+            r#"{"receivers":[{"tobitId":555}],"message":{"text":"Hi","typeId":1}}"#
+        );
+    }
+
+    #[test]
+    fn bad_inputs() {
+        let errs = MessageToUser::new(0, "x").validate().unwrap_err();
+        assert_eq!((errs[0].field.as_str(), errs[0].code), ("userId", "range"));
+    }
+}
