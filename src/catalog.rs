@@ -2,7 +2,7 @@
 //! the SDK dispatches `call(id, …)` and `validate(id, …)` — without either naming a vendor.
 
 use crate::operation::Operation;
-use crate::vendors::memoio;
+use crate::vendors::{chayns, livedesk, memoio, mluvii};
 
 /// Something that does one thing per operation type.
 pub trait Visitor {
@@ -13,6 +13,15 @@ pub trait Visitor {
 /// Calls `visitor.visit::<Op>()` for every operation, in DESIGN.md's order.
 pub fn visit_all<V: Visitor>(visitor: &mut V) {
     visitor.visit::<memoio::start_conversation::StartConversation>();
+    visitor.visit::<memoio::start_direct_conversation::StartDirectConversation>();
+    visitor.visit::<chayns::intercom::Intercom>();
+    visitor.visit::<livedesk::create_contact::CreateContact>();
+    visitor.visit::<livedesk::create_conversation::CreateConversation>();
+    visitor.visit::<livedesk::send_message::SendMessage>();
+    visitor.visit::<livedesk::start_conversation::StartConversation>();
+    visitor.visit::<mluvii::whatsapp_subscriptions::WhatsappSubscriptions>();
+    visitor.visit::<mluvii::whatsapp_send_templates::WhatsappSendTemplates>();
+    visitor.visit::<mluvii::whatsapp_sent_templates::WhatsappSentTemplates>();
 }
 
 /// The ids of every operation.
@@ -38,5 +47,21 @@ mod tests {
         sorted.dedup();
         assert_eq!(sorted.len(), ids.len());
         assert!(ids.iter().all(|id| id.split_once('/').is_some()));
+        // DESIGN.md's operation table, in its order.
+        assert_eq!(
+            ids,
+            [
+                "memoio/start-conversation",
+                "memoio/start-direct-conversation",
+                "chayns/intercom",
+                "livedesk/create-contact",
+                "livedesk/create-conversation",
+                "livedesk/send-message",
+                "livedesk/start-conversation",
+                "mluvii/whatsapp-subscriptions",
+                "mluvii/whatsapp-send-templates",
+                "mluvii/whatsapp-sent-templates",
+            ]
+        );
     }
 }

@@ -30,7 +30,7 @@ pub trait Endpoint: Validate + Serialize + DeserializeOwned + Send + Sync + 'sta
     /// token. A distinct type per kind, so no request can be encoded with the wrong one.
     type Credential: Send + Sync + 'static;
     /// The decoded vendor answer.
-    type Output: Serialize + DeserializeOwned + Clone + Send + Sync;
+    type Output: Send;
 
     /// The vendor HTTP request, credential applied. Call only after [`Validate::validate`] passed.
     fn encode(
@@ -93,7 +93,11 @@ pub trait Operation: Validate + Serialize + DeserializeOwned + Send + Sync + 'st
     }
 }
 
-impl<E: SingleCall> Operation for E {
+impl<E> Operation for E
+where
+    E: SingleCall,
+    E::Output: Serialize + DeserializeOwned + Clone + Send + Sync,
+{
     const ID: &'static str = <E as SingleCall>::ID;
     const SENDS: bool = <E as SingleCall>::SENDS;
     type Vendor = <E as Endpoint>::Vendor;
@@ -259,6 +263,36 @@ pub fn decode_raw(
     }
 }
 
+/// A vendor id passed on to JS: a number while it is exact in JS (≤ 2^53−1), else a string.
+/// Reads either form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Id(pub u64);
+
+impl Serialize for Id {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.0 <= crate::validate::ID_MAX {
+            s.serialize_u64(self.0)
+        } else {
+            s.collect_str(&self.0)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Id {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            Number(u64),
+            Text(String),
+        }
+        match Either::deserialize(d)? {
+            Either::Number(n) => Ok(Id(n)),
+            Either::Text(t) => t.parse().map(Id).map_err(serde::de::Error::custom),
+        }
+    }
+}
+
 /// Tolerant decoding of vendor fields: a field of an unexpected type becomes `None` instead of
 /// failing the whole answer. Use as `#[serde(default, deserialize_with = "lenient")]`.
 pub fn lenient<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
@@ -361,6 +395,24 @@ mod tests {
         for bad in ["", "memoio.com", "ftp://x", "https://x/?a=1", "https://"] {
             assert!(BaseUrl::parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn ids_are_numbers_while_exact_in_js() {
+        assert_eq!(
+            serde_json::to_string(&Id(17_623_000_010_928)).unwrap(),
+            "17623000010928"
+        );
+        assert_eq!(
+            serde_json::to_string(&Id(1 << 53)).unwrap(),
+            "\"9007199254740992\""
+        );
+        assert_eq!(
+            serde_json::from_str::<Id>("\"9007199254740992\"").unwrap(),
+            Id(1 << 53)
+        );
+        assert_eq!(serde_json::from_str::<Id>("40").unwrap(), Id(40));
+        assert!(serde_json::from_str::<Id>("-1").is_err());
     }
 
     #[test]

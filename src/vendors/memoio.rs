@@ -4,6 +4,7 @@
 //! key in the `Authorization` header (never the discouraged `key` parameter).
 
 pub mod start_conversation;
+pub mod start_direct_conversation;
 
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use secrecy::SecretString;

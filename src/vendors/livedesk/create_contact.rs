@@ -1,0 +1,259 @@
+//! `livedesk/create-contact`: `POST https://livedesk-api.engagelab.com/api/v2/accounts/contacts`.
+
+use serde::{Deserialize, Serialize};
+
+use super::{decode, post, ApiKey, LiveDesk, NAME_MAX_CHARS};
+use crate::error::Violation;
+use crate::operation::{
+    lenient, BaseUrl, EncodeError, Endpoint, Id, SingleCall, UpstreamError, Validate,
+};
+use crate::validate::Violations;
+
+/// The vendor path.
+pub const PATH: &str = "/api/v2/accounts/contacts";
+
+/// Create a contact in an inbox.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "web", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateContact {
+    /// The inbox (channel) id.
+    pub inbox_id: u64,
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// E-mail address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Phone number in international format.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// Avatar image URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar_url: Option<String>,
+    /// The company's own id of this person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier: Option<String>,
+}
+
+impl CreateContact {
+    /// A contact in `inbox_id`; set details on the public fields.
+    pub fn new(inbox_id: u64) -> Self {
+        Self {
+            inbox_id,
+            ..Self::default()
+        }
+    }
+}
+
+/// The contact fields shared with `start-conversation`, checked under `prefix`.
+pub(crate) fn check_contact(
+    v: &mut Violations,
+    prefix: &str,
+    name: Option<&str>,
+    email: Option<&str>,
+    phone: Option<&str>,
+    identifier: Option<&str>,
+) {
+    let path = |f: &str| {
+        if prefix.is_empty() {
+            f.to_owned()
+        } else {
+            format!("{prefix}.{f}")
+        }
+    };
+    v.optional_line(&path("name"), name, NAME_MAX_CHARS);
+    v.optional_email(&path("email"), email);
+    v.optional_phone(&path("phoneNumber"), phone);
+    v.optional_line(&path("identifier"), identifier, NAME_MAX_CHARS);
+}
+
+#[derive(Serialize)]
+pub(crate) struct Wire<'a> {
+    pub inbox_id: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub avatar_url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identifier: Option<&'a str>,
+}
+
+/// The created contact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Contact {
+    /// The contact id.
+    pub id: Id,
+    /// The contact's source id in the inbox (Chatwoot's `contact_inbox.source_id`), if given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_id: Option<String>,
+    /// Name as stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    payload: Payload,
+}
+
+#[derive(Deserialize)]
+struct Payload {
+    contact: RawContact,
+    #[serde(default, deserialize_with = "lenient")]
+    contact_inbox: Option<ContactInbox>,
+}
+
+#[derive(Deserialize)]
+struct RawContact {
+    id: Id,
+    #[serde(default, deserialize_with = "lenient")]
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ContactInbox {
+    #[serde(default, deserialize_with = "lenient")]
+    source_id: Option<String>,
+}
+
+/// Decodes `{"payload":{"contact":{…,"id"},"contact_inbox":{"source_id"}}}`.
+pub(crate) fn decode_contact(
+    status: http::StatusCode,
+    body: &[u8],
+) -> Result<Contact, UpstreamError> {
+    let a: Answer = decode(status, body, "payload.contact.id")?;
+    Ok(Contact {
+        id: a.payload.contact.id,
+        source_id: a.payload.contact_inbox.and_then(|c| c.source_id),
+        name: a.payload.contact.name,
+    })
+}
+
+impl SingleCall for CreateContact {
+    const ID: &'static str = "livedesk/create-contact";
+    const SENDS: bool = true;
+}
+
+impl Validate for CreateContact {
+    fn validate(&self) -> Result<(), Vec<Violation>> {
+        let mut v = Violations::new();
+        v.id("inboxId", self.inbox_id);
+        check_contact(
+            &mut v,
+            "",
+            self.name.as_deref(),
+            self.email.as_deref(),
+            self.phone_number.as_deref(),
+            self.identifier.as_deref(),
+        );
+        v.optional_url("avatarUrl", self.avatar_url.as_deref());
+        v.finish()
+    }
+}
+
+impl Endpoint for CreateContact {
+    type Vendor = LiveDesk;
+    type Credential = ApiKey;
+    type Output = Contact;
+
+    fn encode(&self, base: &BaseUrl, key: &ApiKey) -> Result<http::Request<Vec<u8>>, EncodeError> {
+        let wire = Wire {
+            inbox_id: self.inbox_id,
+            name: self.name.as_deref(),
+            email: self.email.as_deref(),
+            phone_number: self.phone_number.as_deref(),
+            avatar_url: self.avatar_url.as_deref(),
+            identifier: self.identifier.as_deref(),
+        };
+        post(base, PATH, key, &wire)
+    }
+
+    fn decode(status: http::StatusCode, body: &[u8]) -> Result<Contact, UpstreamError> {
+        decode_contact(status, body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vendors::livedesk::tests::{base, key};
+
+    #[test]
+    fn golden_requests() {
+        let http = CreateContact::new(407).encode(&base(), &key()).unwrap();
+        assert_eq!(http.method(), "POST");
+        assert_eq!(
+            http.uri(),
+            "https://livedesk-api.engagelab.com/api/v2/accounts/contacts"
+        );
+        assert_eq!(http.headers()["authorization"], "Basic a2V5OnNlY3JldA==");
+        assert_eq!(
+            std::str::from_utf8(http.body()).unwrap(),
+            r#"{"inbox_id":407}"#
+        );
+        let full = CreateContact {
+            inbox_id: 407,
+            name: Some("Anna".into()),
+            email: Some("anna@example.com".into()),
+            phone_number: Some("+420123456789".into()),
+            avatar_url: Some("https://x.io/a.png".into()),
+            identifier: Some("crm-1".into()),
+        };
+        assert!(full.validate().is_ok());
+        assert_eq!(
+            std::str::from_utf8(full.encode(&base(), &key()).unwrap().body()).unwrap(),
+            r#"{"inbox_id":407,"name":"Anna","email":"anna@example.com","phone_number":"+420123456789","avatar_url":"https://x.io/a.png","identifier":"crm-1"}"#
+        );
+    }
+
+    #[test]
+    fn bad_inputs() {
+        let bad = CreateContact {
+            inbox_id: 0,
+            name: Some("a\nb".into()),
+            email: Some("x@".into()),
+            phone_number: Some("0123".into()),
+            avatar_url: Some("file:///etc/passwd".into()),
+            identifier: None,
+        };
+        let got: Vec<_> = bad
+            .validate()
+            .unwrap_err()
+            .into_iter()
+            .map(|v| (v.field, v.code))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("inboxId".to_owned(), "range"),
+                ("name".to_owned(), "control_char"),
+                ("email".to_owned(), "email"),
+                ("phoneNumber".to_owned(), "phone"),
+                ("avatarUrl".to_owned(), "url"),
+            ]
+        );
+    }
+
+    #[test]
+    fn decodes_contact_with_extra_fields() {
+        let body = br#"{"payload":{"contact":{"id":2219256,"name":"wjTest","email":null,"custom_attributes":{}},
+            "contact_inbox":{"source_id":"c0ffee","inbox":{"id":407}}},"extra":true}"#;
+        let c = CreateContact::decode(http::StatusCode::OK, body).unwrap();
+        assert_eq!(
+            c,
+            Contact {
+                id: Id(2_219_256),
+                source_id: Some("c0ffee".into()),
+                name: Some("wjTest".into())
+            }
+        );
+        let e = CreateContact::decode(http::StatusCode::OK, br#"{"payload":{}}"#).unwrap_err();
+        assert_eq!(e.code, crate::ErrorCode::InvalidResponse);
+    }
+}

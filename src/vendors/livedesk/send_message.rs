@@ -1,0 +1,203 @@
+//! `livedesk/send-message`:
+//! `POST https://livedesk-api.engagelab.com/api/v2/accounts/conversations/{conversation_id}/messages`.
+
+use serde::{Deserialize, Serialize};
+
+use super::{decode, post, ApiKey, LiveDesk, CONTENT_MAX_CHARS};
+use crate::error::Violation;
+use crate::operation::{
+    lenient, BaseUrl, EncodeError, Endpoint, Id, SingleCall, UpstreamError, Validate,
+};
+use crate::validate::Violations;
+
+/// Send a message into a conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "web", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SendMessage {
+    /// The conversation.
+    pub conversation_id: u64,
+    /// The text.
+    pub content: String,
+    /// A private note, visible to agents only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private: Option<bool>,
+    /// The message this one answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_reply_to: Option<u64>,
+}
+
+impl SendMessage {
+    /// A message with `content` in `conversation_id`.
+    pub fn new(conversation_id: u64, content: impl Into<String>) -> Self {
+        Self {
+            conversation_id,
+            content: content.into(),
+            private: None,
+            in_reply_to: None,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Wire<'a> {
+    content: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    private: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_attributes: Option<Attributes>,
+}
+
+#[derive(Serialize)]
+struct Attributes {
+    in_reply_to: u64,
+}
+
+/// The sent message (a typed subset of LiveDesk's answer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Message {
+    /// The message id.
+    pub id: Id,
+    /// The conversation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation_id: Option<Id>,
+    /// Chatwoot's message type (`1`/`"outgoing"`, …), as the vendor writes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_type: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    id: Id,
+    #[serde(default, deserialize_with = "lenient")]
+    conversation_id: Option<Id>,
+    #[serde(default)]
+    message_type: Option<serde_json::Value>,
+}
+
+/// Decodes LiveDesk's message object.
+pub(crate) fn decode_message(
+    status: http::StatusCode,
+    body: &[u8],
+) -> Result<Message, UpstreamError> {
+    let a: Answer = decode(status, body, "message id")?;
+    Ok(Message {
+        id: a.id,
+        conversation_id: a.conversation_id,
+        message_type: a.message_type.filter(|v| !v.is_null()),
+    })
+}
+
+/// The content rules shared with `start-conversation`.
+pub(crate) fn check_content(v: &mut Violations, content: &str) {
+    v.required_text("content", content, CONTENT_MAX_CHARS);
+}
+
+impl SingleCall for SendMessage {
+    const ID: &'static str = "livedesk/send-message";
+    const SENDS: bool = true;
+}
+
+impl Validate for SendMessage {
+    fn validate(&self) -> Result<(), Vec<Violation>> {
+        let mut v = Violations::new();
+        v.id("conversationId", self.conversation_id);
+        check_content(&mut v, &self.content);
+        v.optional_id("inReplyTo", self.in_reply_to);
+        v.finish()
+    }
+}
+
+impl Endpoint for SendMessage {
+    type Vendor = LiveDesk;
+    type Credential = ApiKey;
+    type Output = Message;
+
+    fn encode(&self, base: &BaseUrl, key: &ApiKey) -> Result<http::Request<Vec<u8>>, EncodeError> {
+        let wire = Wire {
+            content: &self.content,
+            private: self.private,
+            content_attributes: self
+                .in_reply_to
+                .map(|in_reply_to| Attributes { in_reply_to }),
+        };
+        let path = format!(
+            "/api/v2/accounts/conversations/{}/messages",
+            self.conversation_id
+        );
+        post(base, &path, key, &wire)
+    }
+
+    fn decode(status: http::StatusCode, body: &[u8]) -> Result<Message, UpstreamError> {
+        decode_message(status, body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vendors::livedesk::tests::{base, key};
+
+    #[test]
+    fn golden_requests() {
+        let http = SendMessage::new(40, "Hello")
+            .encode(&base(), &key())
+            .unwrap();
+        assert_eq!(
+            http.uri(),
+            "https://livedesk-api.engagelab.com/api/v2/accounts/conversations/40/messages"
+        );
+        assert_eq!(
+            std::str::from_utf8(http.body()).unwrap(),
+            r#"{"content":"Hello"}"#
+        );
+        let full = SendMessage {
+            conversation_id: 40,
+            content: "Hi".into(),
+            private: Some(true),
+            in_reply_to: Some(7),
+        };
+        assert_eq!(
+            std::str::from_utf8(full.encode(&base(), &key()).unwrap().body()).unwrap(),
+            r#"{"content":"Hi","private":true,"content_attributes":{"in_reply_to":7}}"#
+        );
+    }
+
+    #[test]
+    fn bad_inputs() {
+        let bad = SendMessage {
+            conversation_id: 0,
+            content: String::new(),
+            private: None,
+            in_reply_to: Some(0),
+        };
+        let got: Vec<_> = bad
+            .validate()
+            .unwrap_err()
+            .into_iter()
+            .map(|v| v.field)
+            .collect();
+        assert_eq!(got, ["conversationId", "content", "inReplyTo"]);
+    }
+
+    #[test]
+    fn decodes_messages_with_unknown_fields_and_types() {
+        let m = SendMessage::decode(
+            http::StatusCode::OK,
+            br#"{"id":91,"content":"Hello","conversation_id":40,"message_type":"outgoing","sender":{"id":1}}"#,
+        )
+        .unwrap();
+        assert_eq!((m.id, m.conversation_id), (Id(91), Some(Id(40))));
+        assert_eq!(m.message_type, Some(serde_json::json!("outgoing")));
+        let m = SendMessage::decode(
+            http::StatusCode::OK,
+            br#"{"id":92,"message_type":1,"conversation_id":"x"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (m.conversation_id, m.message_type),
+            (None, Some(serde_json::json!(1)))
+        );
+    }
+}

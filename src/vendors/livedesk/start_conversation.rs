@@ -1,0 +1,278 @@
+//! `livedesk/start-conversation`: create contact → create conversation → send the first message,
+//! as one operation with one idempotency key. The relay stores the progress after each call, so
+//! a retry with the same key resumes after the last call that succeeded: never a second contact
+//! or conversation.
+
+use serde::{Deserialize, Serialize};
+
+use super::create_contact::{
+    check_contact, decode_contact, Contact, Wire as ContactWire, PATH as CONTACTS_PATH,
+};
+use super::create_conversation::{decode_conversation, Conversation, CreateConversation};
+use super::send_message::{check_content, decode_message, Message, SendMessage};
+use super::{post, ApiKey, LiveDesk};
+use crate::error::Violation;
+use crate::operation::{BaseUrl, EncodeError, Endpoint, Operation, UpstreamError, Validate};
+use crate::validate::Violations;
+
+/// Start a conversation with a new contact and a first message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "web", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StartConversation {
+    /// The inbox (channel) id.
+    pub inbox_id: u64,
+    /// Who the conversation is with.
+    pub contact: NewContact,
+    /// The first message.
+    pub content: String,
+}
+
+/// The contact to create.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "web", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewContact {
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// E-mail address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Phone number in international format.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// The company's own id of this person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier: Option<String>,
+}
+
+impl StartConversation {
+    /// A conversation in `inbox_id` with `contact`, opened by `content`.
+    pub fn new(inbox_id: u64, contact: NewContact, content: impl Into<String>) -> Self {
+        Self {
+            inbox_id,
+            contact,
+            content: content.into(),
+        }
+    }
+}
+
+/// What the calls so far produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    contact: Option<Contact>,
+    conversation: Option<Conversation>,
+    message: Option<Message>,
+}
+
+/// The contact, the conversation and the first message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartedConversation {
+    /// The created contact.
+    pub contact: Contact,
+    /// The created conversation.
+    pub conversation: Conversation,
+    /// The first message.
+    pub message: Message,
+}
+
+impl Validate for StartConversation {
+    fn validate(&self) -> Result<(), Vec<Violation>> {
+        let mut v = Violations::new();
+        v.id("inboxId", self.inbox_id);
+        let c = &self.contact;
+        check_contact(
+            &mut v,
+            "contact",
+            c.name.as_deref(),
+            c.email.as_deref(),
+            c.phone_number.as_deref(),
+            c.identifier.as_deref(),
+        );
+        check_content(&mut v, &self.content);
+        v.finish()
+    }
+}
+
+impl Operation for StartConversation {
+    const ID: &'static str = "livedesk/start-conversation";
+    const SENDS: bool = true;
+    type Vendor = LiveDesk;
+    type Credential = ApiKey;
+    type Output = StartedConversation;
+    type Progress = Progress;
+
+    fn next_request(
+        &self,
+        progress: &Progress,
+        base: &BaseUrl,
+        key: &ApiKey,
+    ) -> Result<Option<http::Request<Vec<u8>>>, EncodeError> {
+        let Some(contact) = &progress.contact else {
+            let c = &self.contact;
+            let wire = ContactWire {
+                inbox_id: self.inbox_id,
+                name: c.name.as_deref(),
+                email: c.email.as_deref(),
+                phone_number: c.phone_number.as_deref(),
+                avatar_url: None,
+                identifier: c.identifier.as_deref(),
+            };
+            return post(base, CONTACTS_PATH, key, &wire).map(Some);
+        };
+        let Some(conversation) = &progress.conversation else {
+            return CreateConversation::with_contact(self.inbox_id, contact.id.0)
+                .encode(base, key)
+                .map(Some);
+        };
+        if progress.message.is_none() {
+            return SendMessage::new(conversation.id.0, self.content.clone())
+                .encode(base, key)
+                .map(Some);
+        }
+        Ok(None)
+    }
+
+    fn record(
+        progress: &mut Progress,
+        status: http::StatusCode,
+        body: &[u8],
+    ) -> Result<(), UpstreamError> {
+        if progress.contact.is_none() {
+            progress.contact = Some(decode_contact(status, body)?);
+        } else if progress.conversation.is_none() {
+            progress.conversation = Some(decode_conversation(status, body)?);
+        } else {
+            progress.message = Some(decode_message(status, body)?);
+        }
+        Ok(())
+    }
+
+    fn output(progress: Progress) -> Option<StartedConversation> {
+        Some(StartedConversation {
+            contact: progress.contact?,
+            conversation: progress.conversation?,
+            message: progress.message?,
+        })
+    }
+
+    fn step(progress: &Progress) -> Option<&'static str> {
+        Some(if progress.contact.is_none() {
+            "create contact"
+        } else if progress.conversation.is_none() {
+            "create conversation"
+        } else {
+            "send message"
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operation::Id;
+    use crate::vendors::livedesk::tests::{base, key};
+    use http::StatusCode;
+
+    fn start() -> StartConversation {
+        StartConversation::new(
+            407,
+            NewContact {
+                name: Some("Anna".into()),
+                email: Some("anna@example.com".into()),
+                ..NewContact::default()
+            },
+            "Hello",
+        )
+    }
+
+    fn body(req: &http::Request<Vec<u8>>) -> &str {
+        std::str::from_utf8(req.body()).unwrap()
+    }
+
+    #[test]
+    fn three_calls_in_order_then_done() {
+        let op = start();
+        assert!(op.validate().is_ok());
+        let mut p = Progress::default();
+        assert_eq!(StartConversation::step(&p), Some("create contact"));
+        let r = op.next_request(&p, &base(), &key()).unwrap().unwrap();
+        assert_eq!(r.uri().path(), "/api/v2/accounts/contacts");
+        assert_eq!(
+            body(&r),
+            r#"{"inbox_id":407,"name":"Anna","email":"anna@example.com"}"#
+        );
+        StartConversation::record(
+            &mut p,
+            StatusCode::OK,
+            br#"{"payload":{"contact":{"id":9}}}"#,
+        )
+        .unwrap();
+
+        let r = op.next_request(&p, &base(), &key()).unwrap().unwrap();
+        assert_eq!(r.uri().path(), "/api/v2/accounts/conversations");
+        assert_eq!(body(&r), r#"{"inbox_id":407,"contact_id":9}"#);
+        StartConversation::record(&mut p, StatusCode::OK, br#"{"id":40,"status":"open"}"#).unwrap();
+
+        let r = op.next_request(&p, &base(), &key()).unwrap().unwrap();
+        assert_eq!(r.uri().path(), "/api/v2/accounts/conversations/40/messages");
+        assert_eq!(body(&r), r#"{"content":"Hello"}"#);
+        StartConversation::record(&mut p, StatusCode::OK, br#"{"id":91}"#).unwrap();
+
+        assert!(op.next_request(&p, &base(), &key()).unwrap().is_none());
+        let out = StartConversation::output(p).unwrap();
+        assert_eq!(
+            (out.contact.id, out.conversation.id, out.message.id),
+            (Id(9), Id(40), Id(91))
+        );
+    }
+
+    #[test]
+    fn a_failed_middle_call_keeps_what_succeeded_and_resumes_there() {
+        let op = start();
+        let mut p = Progress::default();
+        StartConversation::record(
+            &mut p,
+            StatusCode::OK,
+            br#"{"payload":{"contact":{"id":9}}}"#,
+        )
+        .unwrap();
+        let e = StartConversation::record(&mut p, StatusCode::SERVICE_UNAVAILABLE, b"busy")
+            .unwrap_err();
+        assert_eq!(e.code, crate::ErrorCode::UpstreamUnavailable);
+        assert_eq!(StartConversation::step(&p), Some("create conversation"));
+        // Progress survives storage (the relay keeps it per idempotency key).
+        let stored: Progress = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
+        let r = op.next_request(&stored, &base(), &key()).unwrap().unwrap();
+        assert_eq!(
+            r.uri().path(),
+            "/api/v2/accounts/conversations",
+            "no second contact"
+        );
+    }
+
+    #[test]
+    fn bad_inputs_carry_nested_paths() {
+        let mut op = start();
+        op.inbox_id = 0;
+        op.contact.email = Some("anna".into());
+        op.contact.phone_number = Some("12345".into());
+        op.content = " ".into();
+        let got: Vec<_> = op
+            .validate()
+            .unwrap_err()
+            .into_iter()
+            .map(|v| (v.field, v.code))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("inboxId".to_owned(), "range"),
+                ("contact.email".to_owned(), "email"),
+                ("contact.phoneNumber".to_owned(), "phone"),
+                ("content".to_owned(), "required"),
+            ]
+        );
+    }
+}

@@ -1,0 +1,218 @@
+//! `memoio/start-direct-conversation`: `POST https://memoio.com/api/start-direct-conversation`.
+//!
+//! Connects two people in one conversation on behalf of the company; one of them must belong to
+//! the company (MEMOIO checks that).
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    decode, Form, Memoio, Reply, SecretKey, DESCRIPTION_MAX_CHARS, LIST_ITEM_MAX_CHARS,
+    LIST_MAX_ITEMS, LIST_SEPARATOR, MESSAGE_MAX_CHARS, NAME_MAX_CHARS,
+};
+use crate::error::Violation;
+use crate::operation::{BaseUrl, EncodeError, Endpoint, SingleCall, UpstreamError, Validate};
+use crate::validate::Violations;
+
+/// The vendor path.
+pub const PATH: &str = "/api/start-direct-conversation";
+
+/// Connect a sender and a receiver.
+///
+/// **Assumed** required: `sender`, `receiver`, `message`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "web", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StartDirectConversation {
+    /// The sender's e-mail address.
+    pub sender: String,
+    /// The sender's name, used when they have no MEMOIO account yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_name: Option<String>,
+    /// The sender's company, used when they have no MEMOIO account yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_company: Option<String>,
+    /// The receiver's e-mail address.
+    pub receiver: String,
+    /// The receiver's name, used when they have no MEMOIO account yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receiver_name: Option<String>,
+    /// The receiver's company, used when they have no MEMOIO account yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receiver_company: Option<String>,
+    /// The message, or its headline when `description` carries the full text.
+    pub message: String,
+    /// References visible to the participants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub references: Option<Vec<String>>,
+    /// Internal tags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    /// The full text, when `message` is a headline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+impl StartDirectConversation {
+    /// A request with the required fields; the rest can be set on the public fields.
+    pub fn new(
+        sender: impl Into<String>,
+        receiver: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            sender: sender.into(),
+            sender_name: None,
+            sender_company: None,
+            receiver: receiver.into(),
+            receiver_name: None,
+            receiver_company: None,
+            message: message.into(),
+            references: None,
+            tags: None,
+            description: None,
+        }
+    }
+}
+
+impl SingleCall for StartDirectConversation {
+    const ID: &'static str = "memoio/start-direct-conversation";
+    const SENDS: bool = true;
+}
+
+impl Validate for StartDirectConversation {
+    fn validate(&self) -> Result<(), Vec<Violation>> {
+        let mut v = Violations::new();
+        v.required_email("sender", &self.sender);
+        v.optional_line("senderName", self.sender_name.as_deref(), NAME_MAX_CHARS);
+        v.optional_line(
+            "senderCompany",
+            self.sender_company.as_deref(),
+            NAME_MAX_CHARS,
+        );
+        v.required_email("receiver", &self.receiver);
+        v.optional_line(
+            "receiverName",
+            self.receiver_name.as_deref(),
+            NAME_MAX_CHARS,
+        );
+        v.optional_line(
+            "receiverCompany",
+            self.receiver_company.as_deref(),
+            NAME_MAX_CHARS,
+        );
+        v.required_text("message", &self.message, MESSAGE_MAX_CHARS);
+        for (field, list) in [("references", &self.references), ("tags", &self.tags)] {
+            v.separated_list(
+                field,
+                list.as_deref(),
+                LIST_SEPARATOR,
+                LIST_MAX_ITEMS,
+                LIST_ITEM_MAX_CHARS,
+            );
+        }
+        v.optional_text(
+            "description",
+            self.description.as_deref(),
+            DESCRIPTION_MAX_CHARS,
+        );
+        v.finish()
+    }
+}
+
+impl Endpoint for StartDirectConversation {
+    type Vendor = Memoio;
+    type Credential = SecretKey;
+    type Output = Reply;
+
+    fn encode(
+        &self,
+        base: &BaseUrl,
+        key: &SecretKey,
+    ) -> Result<http::Request<Vec<u8>>, EncodeError> {
+        let mut form = Form::new();
+        form.text("sender", Some(&self.sender))
+            .text("senderName", self.sender_name.as_deref())
+            .text("senderCompany", self.sender_company.as_deref())
+            .text("receiver", Some(&self.receiver))
+            .text("receiverName", self.receiver_name.as_deref())
+            .text("receiverCompany", self.receiver_company.as_deref())
+            .text("message", Some(&self.message))
+            .list("references", self.references.as_deref())
+            .list("tags", self.tags.as_deref())
+            .text("description", self.description.as_deref());
+        form.into_request(base, PATH, key)
+    }
+
+    fn decode(status: http::StatusCode, body: &[u8]) -> Result<Reply, UpstreamError> {
+        decode(status, body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::rule;
+    use secrecy::SecretString;
+
+    fn key() -> SecretKey {
+        SecretKey::new(SecretString::from("s3cret-key"))
+    }
+
+    fn base() -> BaseUrl {
+        BaseUrl::parse("https://memoio.com").unwrap()
+    }
+
+    #[test]
+    fn golden_requests() {
+        let min = StartDirectConversation::new("bob@company.com", "anna@example.com", "Hi");
+        assert!(min.validate().is_ok());
+        let http = min.encode(&base(), &key()).unwrap();
+        assert_eq!(
+            http.uri(),
+            "https://memoio.com/api/start-direct-conversation"
+        );
+        assert_eq!(http.headers()["authorization"], "s3cret-key");
+        assert_eq!(
+            std::str::from_utf8(http.body()).unwrap(),
+            "sender=bob%40company.com&receiver=anna%40example.com&message=Hi"
+        );
+        let mut full = min.clone();
+        full.sender_name = Some("Bob".into());
+        full.sender_company = Some("Company".into());
+        full.receiver_name = Some("Anna".into());
+        full.receiver_company = Some("Example".into());
+        full.references = Some(vec!["T-1".into()]);
+        full.tags = Some(vec!["intro".into(), "b2b".into()]);
+        full.description = Some("Long text".into());
+        assert!(full.validate().is_ok());
+        assert_eq!(
+            std::str::from_utf8(full.encode(&base(), &key()).unwrap().body()).unwrap(),
+            "sender=bob%40company.com&senderName=Bob&senderCompany=Company&receiver=anna%40example.com\
+             &receiverName=Anna&receiverCompany=Example&message=Hi&references=T-1&tags=intro%2Cb2b\
+             &description=Long+text"
+        );
+    }
+
+    #[test]
+    fn bad_inputs_name_their_field_and_rule() {
+        let mut bad = StartDirectConversation::new("", "anna@example", "");
+        bad.sender_name = Some("x".repeat(NAME_MAX_CHARS + 1));
+        bad.tags = Some(vec!["a,b".into()]);
+        let got: Vec<_> = bad
+            .validate()
+            .unwrap_err()
+            .into_iter()
+            .map(|v| (v.field, v.code))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("sender".to_owned(), rule::REQUIRED),
+                ("senderName".to_owned(), rule::TOO_LONG),
+                ("receiver".to_owned(), rule::EMAIL),
+                ("message".to_owned(), rule::REQUIRED),
+                ("tags[0]".to_owned(), rule::SEPARATOR),
+            ]
+        );
+    }
+}

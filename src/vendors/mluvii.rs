@@ -1,0 +1,101 @@
+//! mluvii: OAuth2 client credentials, and the WhatsApp API (beta).
+//!
+//! Facts and assumptions: `shared/VENDORS.md`, "mluvii". A request without a valid token is
+//! redirected (302) to a login page: redirects are never followed, and a 302 (or 401) means
+//! "refresh the token once and retry".
+
+pub mod token;
+pub mod whatsapp_send_templates;
+pub mod whatsapp_sent_templates;
+pub mod whatsapp_subscriptions;
+
+use secrecy::SecretString;
+
+use crate::encode::{bearer, json};
+use crate::error::ErrorCode;
+use crate::operation::{
+    body_excerpt, decode_raw, BaseUrl, EncodeError, RawReply, UpstreamError, Vendor,
+};
+
+/// The mluvii API. On-premise installations have their own host (configurable).
+pub struct Mluvii;
+
+impl Vendor for Mluvii {
+    const NAME: &'static str = "mluvii";
+    const DEFAULT_BASE_URL: &'static str = "https://app.mluvii.com";
+}
+
+/// The company's OAuth client (relay only).
+pub struct ClientCredentials {
+    /// `client_id`.
+    pub client_id: String,
+    /// `client_secret`.
+    pub client_secret: SecretString,
+}
+
+/// A bearer token obtained with [`ClientCredentials`] (see [`token`]).
+#[derive(Clone, Debug)]
+pub struct AccessToken(pub SecretString);
+
+/// A request with the bearer token and an optional JSON body.
+pub(crate) fn request<B: serde::Serialize>(
+    method: http::Method,
+    base: &BaseUrl,
+    path_and_query: &str,
+    token: &AccessToken,
+    body: Option<&B>,
+) -> Result<http::Request<Vec<u8>>, EncodeError> {
+    let auth = bearer(
+        &token.0,
+        "the mluvii access token is not a valid header value",
+    )?;
+    json(method, base.join(path_and_query), auth, body)
+}
+
+/// Decodes an API answer: 302 (mluvii's redirect to its login page) and 401 mean the token was
+/// refused (`unauthenticated`: the relay refreshes it once); other failures carry the body.
+/// **Assumed**: success bodies are passed on as they come.
+pub(crate) fn decode(status: http::StatusCode, body: &[u8]) -> Result<RawReply, UpstreamError> {
+    if matches!(status.as_u16(), 302 | 401) {
+        return Err(UpstreamError {
+            code: ErrorCode::Unauthenticated,
+            status: status.as_u16(),
+            message: "mluvii refused the access token".to_owned(),
+        });
+    }
+    decode_raw(status, body, body_excerpt)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn base() -> BaseUrl {
+        BaseUrl::parse(Mluvii::DEFAULT_BASE_URL).unwrap()
+    }
+
+    pub(crate) fn token() -> AccessToken {
+        AccessToken(SecretString::from("tok"))
+    }
+
+    pub(crate) const GUID: &str = "3f2504e0-4f89-11d3-9a0c-0305e82c3301";
+
+    #[test]
+    fn a_redirect_to_the_login_page_is_unauthenticated() {
+        for status in [302, 401] {
+            let e = decode(
+                http::StatusCode::from_u16(status).unwrap(),
+                b"<html>login</html>",
+            )
+            .unwrap_err();
+            assert_eq!(e.code, ErrorCode::Unauthenticated);
+            assert!(!e.message.contains("html"));
+        }
+        let e = decode(http::StatusCode::BAD_REQUEST, b"formID unknown").unwrap_err();
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (ErrorCode::UpstreamRejected, "formID unknown")
+        );
+        assert_eq!(decode(http::StatusCode::OK, b"[]").unwrap().json(), "[]");
+    }
+}

@@ -1,0 +1,127 @@
+//! `mluvii/whatsapp-subscriptions`: `GET https://app.mluvii.com/api/v1/WhatsApp`.
+
+use serde::{Deserialize, Serialize};
+
+use super::{decode, request, AccessToken, Mluvii};
+use crate::error::Violation;
+use crate::operation::{
+    lenient, BaseUrl, EncodeError, Endpoint, Id, SingleCall, UpstreamError, Validate,
+};
+
+/// The vendor path.
+pub const PATH: &str = "/api/v1/WhatsApp";
+
+/// List the company's WhatsApp subscriptions (numbers). No fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "web", derive(tsify::Tsify))]
+#[serde(deny_unknown_fields)]
+pub struct WhatsappSubscriptions {}
+
+/// One WhatsApp subscription.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Subscription {
+    /// The subscription GUID (`ID`), used by the other WhatsApp operations.
+    pub id: String,
+    /// `DepartmentId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department_id: Option<Id>,
+    /// `Name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `PhoneNumber`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawSubscription {
+    #[serde(rename = "ID", alias = "Id", alias = "id")]
+    id: String,
+    #[serde(default, deserialize_with = "lenient")]
+    department_id: Option<Id>,
+    #[serde(default, deserialize_with = "lenient")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    phone_number: Option<String>,
+}
+
+impl SingleCall for WhatsappSubscriptions {
+    const ID: &'static str = "mluvii/whatsapp-subscriptions";
+    const SENDS: bool = false;
+}
+
+impl Validate for WhatsappSubscriptions {
+    fn validate(&self) -> Result<(), Vec<Violation>> {
+        Ok(())
+    }
+}
+
+impl Endpoint for WhatsappSubscriptions {
+    type Vendor = Mluvii;
+    type Credential = AccessToken;
+    type Output = Vec<Subscription>;
+
+    fn encode(
+        &self,
+        base: &BaseUrl,
+        token: &AccessToken,
+    ) -> Result<http::Request<Vec<u8>>, EncodeError> {
+        request::<()>(http::Method::GET, base, PATH, token, None)
+    }
+
+    /// Tolerant: items without an `ID` are skipped; unknown fields ignored.
+    fn decode(status: http::StatusCode, body: &[u8]) -> Result<Vec<Subscription>, UpstreamError> {
+        let raw = decode(status, body)?;
+        let items: Vec<serde_json::Value> = serde_json::from_str(raw.json()).unwrap_or_default();
+        Ok(items
+            .into_iter()
+            .filter_map(|item| serde_json::from_value::<RawSubscription>(item).ok())
+            .map(|s| Subscription {
+                id: s.id,
+                department_id: s.department_id,
+                name: s.name,
+                phone_number: s.phone_number,
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vendors::mluvii::tests::{base, token, GUID};
+
+    #[test]
+    fn golden_request() {
+        let http = WhatsappSubscriptions {}.encode(&base(), &token()).unwrap();
+        assert_eq!(http.method(), "GET");
+        assert_eq!(http.uri(), "https://app.mluvii.com/api/v1/WhatsApp");
+        assert_eq!(http.headers()["authorization"], "Bearer tok");
+        assert!(http.body().is_empty());
+    }
+
+    #[test]
+    fn decodes_subscriptions_tolerantly() {
+        let body = format!(
+            r#"[{{"ID":"{GUID}","DepartmentId":3,"Name":"Sales","PhoneNumber":"+420123456789","Status":"NewValue"}},
+                {{"Name":"no id"}}, 5]"#
+        );
+        let subs = WhatsappSubscriptions::decode(http::StatusCode::OK, body.as_bytes()).unwrap();
+        assert_eq!(
+            subs,
+            [Subscription {
+                id: GUID.into(),
+                department_id: Some(Id(3)),
+                name: Some("Sales".into()),
+                phone_number: Some("+420123456789".into()),
+            }]
+        );
+        assert!(WhatsappSubscriptions::decode(http::StatusCode::OK, b"{}")
+            .unwrap()
+            .is_empty());
+        let e = WhatsappSubscriptions::decode(http::StatusCode::FOUND, b"").unwrap_err();
+        assert_eq!(e.code, crate::ErrorCode::Unauthenticated);
+    }
+}
