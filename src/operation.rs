@@ -268,6 +268,13 @@ pub fn decode_raw(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Id(pub u64);
 
+#[cfg(all(feature = "web", target_arch = "wasm32"))]
+#[wasm_bindgen::prelude::wasm_bindgen(typescript_custom_section)]
+const TS_ID: &'static str = r#"
+/** A vendor id: a number while exact in JavaScript (at most 2^53-1), else its decimal string. */
+export type Id = number | string;
+"#;
+
 impl Serialize for Id {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         if self.0 <= crate::validate::ID_MAX {

@@ -10,5 +10,7 @@ mod transport;
 mod validate;
 
 pub use error::is_hail_error;
-pub use relay_client::{create_relay_client, MemoioApi, RelayClient};
+pub use relay_client::{
+    create_relay_client, ChaynsApi, LiveDeskApi, MemoioApi, MluviiApi, RelayClient,
+};
 pub use validate::validate;

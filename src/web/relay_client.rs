@@ -14,7 +14,7 @@ use super::transport;
 use super::validate::prepare;
 use crate::error::ErrorCode;
 use crate::protocol::{self, is_valid_idempotency_key};
-use crate::vendors::memoio::start_conversation::StartConversation;
+use crate::vendors::{chayns, livedesk, memoio, mluvii};
 
 /// Per-call timeout when none is configured, in milliseconds.
 pub const DEFAULT_TIMEOUT_MS: u32 = 15_000;
@@ -23,7 +23,16 @@ pub const DEFAULT_TIMEOUT_MS: u32 = 15_000;
 const TS_CLIENT: &'static str = r#"
 /** Every relay operation: its input and its result data. */
 export interface Operations {
-    "memoio/start-conversation": { input: StartConversation; output: unknown };
+    "memoio/start-conversation": { input: MemoioStartConversation; output: unknown };
+    "memoio/start-direct-conversation": { input: StartDirectConversation; output: unknown };
+    "chayns/intercom": { input: Intercom; output: IntercomResult };
+    "livedesk/create-contact": { input: CreateContact; output: Contact };
+    "livedesk/create-conversation": { input: CreateConversation; output: Conversation };
+    "livedesk/send-message": { input: SendMessage; output: Message };
+    "livedesk/start-conversation": { input: LiveDeskStartConversation; output: StartedConversation };
+    "mluvii/whatsapp-subscriptions": { input: WhatsappSubscriptions; output: Subscription[] };
+    "mluvii/whatsapp-send-templates": { input: WhatsappSendTemplates; output: unknown };
+    "mluvii/whatsapp-sent-templates": { input: WhatsappSentTemplates; output: unknown };
 }
 /** An operation id, e.g. `"memoio/start-conversation"`. */
 export type OperationId = keyof Operations;
@@ -108,9 +117,10 @@ impl RelayClient {
         #[wasm_bindgen(js_name = operationId, unchecked_param_type = "OperationId")]
         operation_id: JsValue,
         #[wasm_bindgen(unchecked_param_type = "unknown")] input: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: Option<JsValue>,
     ) -> js_sys::Promise {
         let inner = self.inner.clone();
+        let options = options.unwrap_or(JsValue::UNDEFINED);
         wasm_bindgen_futures::future_to_promise(async move {
             let Some(id) = operation_id.as_string() else {
                 return Err(HailError::new(
@@ -129,36 +139,99 @@ impl RelayClient {
     /// MEMOIO operations.
     #[wasm_bindgen(getter)]
     pub fn memoio(&self) -> MemoioApi {
-        MemoioApi {
-            inner: self.inner.clone(),
+        MemoioApi(self.inner.clone())
+    }
+
+    /// chayns Backend API operations.
+    #[wasm_bindgen(getter)]
+    pub fn chayns(&self) -> ChaynsApi {
+        ChaynsApi(self.inner.clone())
+    }
+
+    /// LiveDesk operations.
+    #[wasm_bindgen(getter)]
+    pub fn livedesk(&self) -> LiveDeskApi {
+        LiveDeskApi(self.inner.clone())
+    }
+
+    /// mluvii operations.
+    #[wasm_bindgen(getter)]
+    pub fn mluvii(&self) -> MluviiApi {
+        MluviiApi(self.inner.clone())
+    }
+}
+
+/// One JS class per vendor namespace, one method per operation: `call` with a fixed id.
+macro_rules! namespace {
+    ($(#[$doc:meta])* $api:ident { $( $js:literal => $method:ident ($input:ty, $id:literal, $ts:literal); )* }) => {
+        $(#[$doc])*
+        #[wasm_bindgen]
+        pub struct $api(Rc<Inner>);
+
+        #[wasm_bindgen]
+        impl $api {
+            $(
+                #[doc = concat!("`", $id, "`.")]
+                #[wasm_bindgen(js_name = $js, unchecked_return_type = $ts)]
+                pub fn $method(
+                    &self,
+                    input: Ts<$input>,
+                    #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: Option<JsValue>,
+                ) -> js_sys::Promise {
+                    let inner = self.0.clone();
+                    let input = input.js_value();
+                    let options = options.unwrap_or(JsValue::UNDEFINED);
+                    wasm_bindgen_futures::future_to_promise(async move {
+                        call(&inner, $id, &input, &options).await.map_err(JsValue::from)
+                    })
+                }
+            )*
         }
-    }
+    };
 }
 
-/// MEMOIO operations of a relay client.
-#[wasm_bindgen]
-pub struct MemoioApi {
-    inner: Rc<Inner>,
-}
-
-#[wasm_bindgen]
-impl MemoioApi {
-    /// `memoio/start-conversation`.
-    #[wasm_bindgen(js_name = startConversation, unchecked_return_type = "Promise<CallResult<unknown>>")]
-    pub fn start_conversation(
-        &self,
-        input: Ts<StartConversation>,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions | undefined")] options: JsValue,
-    ) -> js_sys::Promise {
-        let inner = self.inner.clone();
-        let input = input.js_value();
-        wasm_bindgen_futures::future_to_promise(async move {
-            call(&inner, "memoio/start-conversation", &input, &options)
-                .await
-                .map_err(JsValue::from)
-        })
+namespace!(
+    /// MEMOIO operations of a relay client.
+    MemoioApi {
+        "startConversation" => start_conversation(memoio::start_conversation::StartConversation,
+            "memoio/start-conversation", "Promise<CallResult<unknown>>");
+        "startDirectConversation" => start_direct_conversation(memoio::start_direct_conversation::StartDirectConversation,
+            "memoio/start-direct-conversation", "Promise<CallResult<unknown>>");
     }
-}
+);
+
+namespace!(
+    /// chayns Backend API operations of a relay client.
+    ChaynsApi {
+        "intercom" => intercom(chayns::intercom::Intercom, "chayns/intercom", "Promise<CallResult<IntercomResult>>");
+    }
+);
+
+namespace!(
+    /// LiveDesk operations of a relay client.
+    LiveDeskApi {
+        "createContact" => create_contact(livedesk::create_contact::CreateContact,
+            "livedesk/create-contact", "Promise<CallResult<Contact>>");
+        "createConversation" => create_conversation(livedesk::create_conversation::CreateConversation,
+            "livedesk/create-conversation", "Promise<CallResult<Conversation>>");
+        "sendMessage" => send_message(livedesk::send_message::SendMessage,
+            "livedesk/send-message", "Promise<CallResult<Message>>");
+        "startConversation" => start_conversation(livedesk::start_conversation::StartConversation,
+            "livedesk/start-conversation", "Promise<CallResult<StartedConversation>>");
+    }
+);
+
+namespace!(
+    /// mluvii operations of a relay client.
+    MluviiApi {
+        "whatsappSubscriptions" => whatsapp_subscriptions(mluvii::whatsapp_subscriptions::WhatsappSubscriptions,
+            "mluvii/whatsapp-subscriptions", "Promise<CallResult<Subscription[]>>");
+        "sendWhatsAppTemplates" => send_whatsapp_templates(mluvii::whatsapp_send_templates::WhatsappSendTemplates,
+            "mluvii/whatsapp-send-templates", "Promise<CallResult<unknown>>");
+        "sentWhatsAppTemplates" => sent_whatsapp_templates(mluvii::whatsapp_sent_templates::WhatsappSentTemplates,
+            "mluvii/whatsapp-sent-templates", "Promise<CallResult<unknown>>");
+    }
+);
 
 struct CallOptions {
     signal: Option<AbortSignal>,

@@ -15,7 +15,7 @@ pub async fn start_conversation_reaches_memoio() {
     let result = settle(
         client()
             .memoio()
-            .start_conversation(tsify::Ts::new_unchecked(input), JsValue::UNDEFINED),
+            .start_conversation(tsify::Ts::new_unchecked(input), None),
     )
     .await
     .unwrap_or_else(|e| panic!("startConversation rejected: {e:?}"));
@@ -61,7 +61,7 @@ pub async fn bad_receiver_is_rejected_before_the_network() {
     let err = settle(
         client()
             .memoio()
-            .start_conversation(tsify::Ts::new_unchecked(input), JsValue::UNDEFINED),
+            .start_conversation(tsify::Ts::new_unchecked(input), None),
     )
     .await
     .expect_err("a bad receiver must be rejected");
@@ -86,9 +86,7 @@ pub async fn call_by_operation_id() {
         r#"{{"receiver":"b@example.org","message":"{mark}","channel":"support"}}"#
     ));
     let id = JsValue::from_str("memoio/start-conversation");
-    let result = settle(client().call(id, input, JsValue::UNDEFINED))
-        .await
-        .expect("call");
+    let result = settle(client().call(id, input, None)).await.expect("call");
     assert_eq!(get(&result, "upstreamStatus").as_f64(), Some(200.0));
     assert_eq!(outbox_with(&mark).await.len(), 1);
 }
@@ -97,11 +95,11 @@ pub async fn call_by_operation_id() {
 pub async fn errors_are_hail_errors() {
     let code = |e: &JsValue| get(e, "code").as_string().unwrap_or_default();
     let c = client();
-    let e = settle(c.call("memoio/nope".into(), js("{}"), JsValue::UNDEFINED))
+    let e = settle(c.call("memoio/nope".into(), js("{}"), None))
         .await
         .unwrap_err();
     assert_eq!(code(&e), "unknown_operation");
-    let e = settle(c.call(JsValue::from_f64(3.0), js("{}"), JsValue::UNDEFINED))
+    let e = settle(c.call(JsValue::from_f64(3.0), js("{}"), None))
         .await
         .unwrap_err();
     assert_eq!(code(&e), "invalid_request");
@@ -115,19 +113,15 @@ pub async fn errors_are_hail_errors() {
             "invalid_field",
         ),
     ] {
-        let e = settle(c.call(
-            "memoio/start-conversation".into(),
-            js(bad),
-            JsValue::UNDEFINED,
-        ))
-        .await
-        .unwrap_err();
+        let e = settle(c.call("memoio/start-conversation".into(), js(bad), None))
+            .await
+            .unwrap_err();
         assert!(is_hail_error(e.clone()), "{bad}");
         assert_eq!(code(&e), want, "{bad}");
     }
     let options = js(r#"{"idempotencyKey":"has space"}"#);
     let input = js(r#"{"receiver":"a@b.co","message":"m","channel":"c"}"#);
-    let e = settle(c.call("memoio/start-conversation".into(), input, options))
+    let e = settle(c.call("memoio/start-conversation".into(), input, Some(options)))
         .await
         .unwrap_err();
     assert_eq!(code(&e), "invalid_request");
@@ -138,13 +132,9 @@ pub async fn errors_are_hail_errors() {
 
     let down = client_of("http://127.0.0.1:9");
     let input = js(r#"{"receiver":"a@b.co","message":"m","channel":"c"}"#);
-    let e = settle(down.call(
-        "memoio/start-conversation".into(),
-        input,
-        JsValue::UNDEFINED,
-    ))
-    .await
-    .unwrap_err();
+    let e = settle(down.call("memoio/start-conversation".into(), input, None))
+        .await
+        .unwrap_err();
     assert_eq!(code(&e), "network_error");
     assert_eq!(get(&e, "retryable").as_bool(), Some(true));
     // Still usable afterwards.

@@ -94,6 +94,7 @@ struct Wire<'a> {
 
 /// What chayns answers: `201 {"data":[{"success":true}]}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "web", derive(tsify::Tsify))]
 pub struct IntercomResult {
     /// Whether chayns reports success.
     pub success: bool,

@@ -85,6 +85,7 @@ pub(crate) struct Wire<'a> {
 
 /// The created contact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct Contact {
     /// The contact id.

@@ -49,6 +49,7 @@ struct Wire<'a> {
 
 /// The created conversation (a typed subset of LiveDesk's answer).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct Conversation {
     /// The conversation id (per account).

@@ -55,6 +55,7 @@ struct Attributes {
 
 /// The sent message (a typed subset of LiveDesk's answer).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct Message {
     /// The message id.
@@ -64,6 +65,7 @@ pub struct Message {
     pub conversation_id: Option<Id>,
     /// Chatwoot's message type (`1`/`"outgoing"`, …), as the vendor writes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "web", tsify(type = "number | string"))]
     pub message_type: Option<serde_json::Value>,
 }
 

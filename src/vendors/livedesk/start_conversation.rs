@@ -17,7 +17,11 @@ use crate::validate::Violations;
 
 /// Start a conversation with a new contact and a first message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "web", derive(tsify::Tsify))]
+#[cfg_attr(
+    feature = "web",
+    derive(tsify::Tsify),
+    tsify(rename = "LiveDeskStartConversation")
+)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StartConversation {
     /// The inbox (channel) id.
@@ -68,6 +72,7 @@ pub struct Progress {
 
 /// The contact, the conversation and the first message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "web", derive(tsify::Tsify))]
 pub struct StartedConversation {
     /// The created contact.
     pub contact: Contact,

@@ -21,7 +21,11 @@ pub const PATH: &str = "/api/start-conversation";
 /// **Assumed** required: `receiver`, `message`, `channel` (the page marks required parameters in
 /// bold, which did not survive).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "web", derive(tsify::Tsify))]
+#[cfg_attr(
+    feature = "web",
+    derive(tsify::Tsify),
+    tsify(rename = "MemoioStartConversation")
+)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StartConversation {
     /// The receiver's e-mail address.

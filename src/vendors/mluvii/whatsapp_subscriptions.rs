@@ -19,6 +19,7 @@ pub struct WhatsappSubscriptions {}
 
 /// One WhatsApp subscription.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct Subscription {
     /// The subscription GUID (`ID`), used by the other WhatsApp operations.
