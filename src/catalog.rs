@@ -1,7 +1,8 @@
 //! Every operation Hail offers, visited generically: the relay registers a route per operation,
 //! the SDK dispatches `call(id, …)` and `validate(id, …)` — without either naming a vendor.
 
-use crate::operation::Operation;
+use crate::credential::{Credential, Issued};
+use crate::operation::{Endpoint, Operation, Vendor};
 use crate::vendors::{chayns, livedesk, memoio, mluvii};
 
 /// Something that does one thing per operation type.
@@ -22,6 +23,38 @@ pub fn visit_all<V: Visitor>(visitor: &mut V) {
     visitor.visit::<mluvii::whatsapp_subscriptions::WhatsappSubscriptions>();
     visitor.visit::<mluvii::whatsapp_send_templates::WhatsappSendTemplates>();
     visitor.visit::<mluvii::whatsapp_sent_templates::WhatsappSentTemplates>();
+}
+
+/// Something that does one thing per credential kind the relay can hold.
+pub trait CredentialVisitor {
+    /// A credential built from its vendor's config section.
+    fn configured<C: Credential>(&mut self);
+    /// A credential issued by a token endpoint for a configured one.
+    fn issued<T: Issued>(&mut self)
+    where
+        <T::Request as Endpoint>::Credential: Credential;
+}
+
+/// Calls the visitor for every credential kind.
+pub fn visit_credentials<V: CredentialVisitor>(visitor: &mut V) {
+    visitor.configured::<memoio::SecretKey>();
+    visitor.configured::<chayns::TappCredential>();
+    visitor.configured::<livedesk::ApiKey>();
+    visitor.configured::<mluvii::ClientCredentials>();
+    visitor.issued::<mluvii::AccessToken>();
+}
+
+/// Name and default base URL of every vendor API the relay calls.
+pub fn vendors() -> [(&'static str, &'static str); 4] {
+    fn of<V: Vendor>() -> (&'static str, &'static str) {
+        (V::NAME, V::DEFAULT_BASE_URL)
+    }
+    [
+        of::<memoio::Memoio>(),
+        of::<chayns::Chayns>(),
+        of::<livedesk::LiveDesk>(),
+        of::<mluvii::Mluvii>(),
+    ]
 }
 
 /// The ids of every operation.

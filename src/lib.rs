@@ -9,6 +9,7 @@
 //! Nothing in this crate outside `web` does I/O.
 
 pub mod catalog;
+pub mod credential;
 pub mod encode;
 pub mod error;
 pub mod operation;

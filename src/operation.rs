@@ -1,6 +1,7 @@
 //! The shape every vendor endpoint definition has: a request type that validates itself, encodes
 //! itself into an HTTP request with the vendor's credential, and decodes the vendor's answer.
 
+use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -49,6 +50,14 @@ pub trait SingleCall: Endpoint {
     const ID: &'static str;
     /// Whether the call sends something (and so needs an `Idempotency-Key`).
     const SENDS: bool;
+
+    /// See [`Operation::wants_caller_token`].
+    fn wants_caller_token(&self) -> bool {
+        false
+    }
+
+    /// See [`Operation::set_caller_token`].
+    fn set_caller_token(&mut self, _token: SecretString) {}
 }
 
 /// What the relay exposes as `POST /v1/{ID}`: one or more vendor calls in order, driven by the
@@ -91,6 +100,15 @@ pub trait Operation: Validate + Serialize + DeserializeOwned + Send + Sync + 'st
     fn step(_progress: &Self::Progress) -> Option<&'static str> {
         None
     }
+
+    /// Whether this request acts as the caller and so needs the caller's own verified vendor
+    /// token (chayns Intercom with `asCaller`).
+    fn wants_caller_token(&self) -> bool {
+        false
+    }
+
+    /// Supplies the caller's verified token (relay only, after verifying it).
+    fn set_caller_token(&mut self, _token: SecretString) {}
 }
 
 impl<E> Operation for E
@@ -128,6 +146,14 @@ where
 
     fn output(progress: Self::Progress) -> Option<Self::Output> {
         progress
+    }
+
+    fn wants_caller_token(&self) -> bool {
+        SingleCall::wants_caller_token(self)
+    }
+
+    fn set_caller_token(&mut self, token: SecretString) {
+        SingleCall::set_caller_token(self, token);
     }
 }
 

@@ -442,8 +442,13 @@ pub fn is_language(value: &str) -> bool {
 
 /// An RFC 3339 date-time: `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`, fields in range.
 pub fn is_rfc3339(value: &str) -> bool {
+    rfc3339_unix_seconds(value).is_some()
+}
+
+/// Seconds since the Unix epoch of an RFC 3339 date-time (fraction dropped), or `None`.
+pub fn rfc3339_unix_seconds(value: &str) -> Option<i64> {
     let b = value.as_bytes();
-    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+    let digits = |r: std::ops::Range<usize>| -> Option<i64> {
         let s = value.get(r)?;
         s.bytes()
             .all(|c| c.is_ascii_digit())
@@ -457,38 +462,48 @@ pub fn is_rfc3339(value: &str) -> bool {
         || b[13] != b':'
         || b[16] != b':'
     {
-        return false;
+        return None;
     }
-    let (Some(_), Some(month), Some(day), Some(hour), Some(min), Some(sec)) = (
-        digits(0..4),
-        digits(5..7),
-        digits(8..10),
-        digits(11..13),
-        digits(14..16),
-        digits(17..19),
-    ) else {
-        return false;
-    };
+    let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+    let (hour, min, sec) = (digits(11..13)?, digits(14..16)?, digits(17..19)?);
     if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
-        return false;
+        return None;
     }
-    let mut rest = &value[19..];
+    let mut rest = value.get(19..)?;
     if let Some(frac) = rest.strip_prefix('.') {
         let n = frac.bytes().take_while(u8::is_ascii_digit).count();
         if n == 0 {
-            return false;
+            return None;
         }
-        rest = &frac[n..];
+        rest = frac.get(n..)?;
     }
-    match rest.as_bytes() {
-        [b'Z' | b'z'] => true,
-        [b'+' | b'-', h1, h2, b':', m1, m2] => {
-            [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit())
-                && (u32::from(h1 - b'0') * 10 + u32::from(h2 - b'0')) <= 23
-                && (u32::from(m1 - b'0') * 10 + u32::from(m2 - b'0')) <= 59
+    let offset = match rest.as_bytes() {
+        [b'Z' | b'z'] => 0,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2]
+            if [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit()) =>
+        {
+            let h = i64::from(h1 - b'0') * 10 + i64::from(h2 - b'0');
+            let m = i64::from(m1 - b'0') * 10 + i64::from(m2 - b'0');
+            if h > 23 || m > 59 {
+                return None;
+            }
+            if *sign == b'+' {
+                h * 3600 + m * 60
+            } else {
+                -(h * 3600 + m * 60)
+            }
         }
-        _ => false,
-    }
+        _ => return None,
+    };
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hour * 3600 + min * 60 + sec - offset)
 }
 
 #[cfg(test)]
@@ -561,6 +576,23 @@ mod tests {
         ] {
             assert!(!is_rfc3339(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn rfc3339_to_unix_seconds() {
+        assert_eq!(rfc3339_unix_seconds("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            rfc3339_unix_seconds("2026-11-21T05:26:00Z"),
+            Some(1_795_238_760)
+        );
+        assert_eq!(
+            rfc3339_unix_seconds("2026-11-21T06:26:00.5+01:00"),
+            Some(1_795_238_760)
+        );
+        assert_eq!(
+            rfc3339_unix_seconds("2000-02-29T12:00:00Z"),
+            Some(951_825_600)
+        );
     }
 
     #[test]

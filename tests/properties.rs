@@ -196,10 +196,8 @@ impl Visitor for Check {
                 return Ok(());
             };
             // The relay supplies a verified caller's token for asCaller, as it would.
-            if let Some(intercom) =
-                (&mut op as &mut dyn Any).downcast_mut::<chayns::intercom::Intercom>()
-            {
-                intercom.set_caller_token(chayns::UserToken(SecretString::from("caller")));
+            if op.wants_caller_token() {
+                op.set_caller_token(SecretString::from("caller"));
             }
             if op.validate().is_ok() {
                 validated.set(validated.get() + 1);

@@ -1,14 +1,16 @@
-//! The relay's HTTP app: one route per operation (from `hail::catalog`), the sandbox routes,
-//! static files for the demo, and the middleware stack.
+//! The relay's HTTP app: one route per operation (from `hail::catalog`), capabilities, health,
+//! metrics, the sandbox routes, static files for the demo, and the middleware stack:
+//! sensitive headers → origin check → CORS → body limit → handler.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::extract::Request;
-use axum::http::{header, HeaderName, Method};
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
+use axum::{Json, Router};
 use hail::catalog::{visit_all, Visitor};
 use hail::protocol::{self, operation_path};
 use hail::{ErrorCode, Operation};
@@ -16,28 +18,12 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::services::ServeDir;
 
+use crate::config::Access;
 use crate::problem::{new_request_id, ProblemResponse};
-use crate::sandbox::Outbox;
-use crate::vendors::Accounts;
+use crate::state::AppState;
 
-/// Everything a request handler needs.
-pub struct AppState {
-    /// The vendor accounts.
-    pub accounts: Accounts,
-    /// Sandbox only: what the simulated vendors received.
-    pub outbox: Option<Arc<Outbox>>,
-}
-
-/// How to build the app.
-pub struct AppOptions {
-    /// Serve this folder at `/` (the demo page).
-    pub www: Option<PathBuf>,
-    /// Answer CORS for any origin (sandbox); otherwise no cross-origin access yet.
-    pub any_origin: bool,
-}
-
-/// The relay's router.
-pub fn router(state: Arc<AppState>, options: AppOptions) -> Router {
+/// The relay's router; `www` is served at `/` when given.
+pub fn router(state: Arc<AppState>, www: Option<PathBuf>) -> Router {
     struct Routes(Router<Arc<AppState>>);
     impl Visitor for Routes {
         fn visit<Op: Operation>(&mut self) {
@@ -50,36 +36,66 @@ pub fn router(state: Arc<AppState>, options: AppOptions) -> Router {
 
     let mut app = routes
         .0
-        .route("/healthz", get(|| async { "ok" }))
-        .route(protocol::CAPABILITIES_PATH, get(capabilities))
-        .route("/v1/{*rest}", axum::routing::any(unknown_operation));
-    if state.outbox.is_some() {
+        .route("/healthz", get(healthz))
+        .route(
+            "/metrics",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+                    crate::metrics::render(),
+                )
+            }),
+        )
+        .route(protocol::CAPABILITIES_PATH, get(capabilities));
+    if state.sandbox.is_some() {
         app = app.merge(crate::sandbox::routes());
     }
-    let mut app = app.with_state(state);
-    if let Some(www) = options.www {
+    let app = app
+        .route("/v1/{*rest}", axum::routing::any(unknown_operation))
+        .layer(DefaultBodyLimit::max(state.body_limit));
+    let mut app = app.with_state(state.clone());
+    if let Some(www) = www {
         app = app.fallback_service(ServeDir::new(www));
     }
-    let cors = if options.any_origin {
-        CorsLayer::new()
-            .allow_origin(AllowOrigin::mirror_request())
-            .allow_methods([Method::GET, Method::POST, Method::DELETE])
-            .allow_headers([
-                header::CONTENT_TYPE,
-                header::AUTHORIZATION,
-                HeaderName::from_static(protocol::IDEMPOTENCY_KEY),
-            ])
-            .expose_headers([
-                HeaderName::from_static(protocol::REQUEST_ID),
-                HeaderName::from_static(protocol::IDEMPOTENT_REPLAYED),
-                header::RETRY_AFTER,
-            ])
-    } else {
-        CorsLayer::new()
-    };
-    app.layer(cors).layer(SetSensitiveRequestHeadersLayer::new([
-        header::AUTHORIZATION,
-    ]))
+    let allowed = state.clone();
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin: &HeaderValue, _| {
+            origin.to_str().is_ok_and(|o| allowed.origin_allowed(o))
+        }))
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            HeaderName::from_static(protocol::IDEMPOTENCY_KEY),
+        ])
+        .expose_headers([
+            HeaderName::from_static(protocol::REQUEST_ID),
+            HeaderName::from_static(protocol::IDEMPOTENT_REPLAYED),
+            header::RETRY_AFTER,
+        ])
+        .max_age(std::time::Duration::from_secs(600));
+    app.layer(cors)
+        .layer(axum::middleware::from_fn_with_state(state, check_origin))
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            header::AUTHORIZATION,
+        ]))
+}
+
+/// Browsers from origins not on the allow-list get `origin_not_allowed`, preflights included.
+async fn check_origin(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let refused = req
+        .headers()
+        .get(header::ORIGIN)
+        .is_some_and(|o| !o.to_str().is_ok_and(|o| state.origin_allowed(o)));
+    if refused {
+        return ProblemResponse::new(
+            ErrorCode::OriginNotAllowed,
+            "this origin may not call the relay",
+            &new_request_id(),
+        )
+        .into_response();
+    }
+    next.run(req).await
 }
 
 async fn unknown_operation(request: Request) -> Response {
@@ -92,10 +108,40 @@ async fn unknown_operation(request: Request) -> Response {
     .into_response()
 }
 
-async fn capabilities() -> Response {
-    let ops: Vec<_> = hail::catalog::ids()
-        .into_iter()
-        .map(|id| serde_json::json!({ "id": id, "access": "public" }))
-        .collect();
-    axum::Json(serde_json::json!({ "operations": ops })).into_response()
+async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    match state.store.health().await {
+        Ok(()) => Json(serde_json::json!({ "status": "ok", "store": "ok" })).into_response(),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "status": "degraded", "store": e.0 })),
+        )
+            .into_response(),
+    }
+}
+
+/// `GET /v1/capabilities`: the enabled operations, with access mode and fixed fields.
+async fn capabilities(State(state): State<Arc<AppState>>) -> Response {
+    struct List<'a>(&'a AppState, Vec<serde_json::Value>);
+    impl Visitor for List<'_> {
+        fn visit<Op: Operation>(&mut self) {
+            let Some(policy) = self
+                .0
+                .policy(Op::ID)
+                .filter(|p| p.access != Access::Disabled)
+            else {
+                return;
+            };
+            self.1.push(serde_json::json!({
+                "id": Op::ID,
+                "access": policy.access.as_str(),
+                "sends": Op::SENDS,
+                "pinned": policy.pin.keys().collect::<Vec<_>>(),
+                "bound": policy.bind.keys().collect::<Vec<_>>(),
+            }));
+        }
+    }
+    let mut list = List(&state, Vec::new());
+    visit_all(&mut list);
+    Json(serde_json::json!({ "operations": list.1, "sandbox": state.sandbox.is_some() }))
+        .into_response()
 }

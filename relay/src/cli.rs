@@ -1,4 +1,4 @@
-//! Command line: `hail-relay --sandbox [--listen ADDR] [--www DIR]`.
+//! Command line: `hail-relay --config relay.toml`, `--check-config`, `--sandbox`.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -6,74 +6,137 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Parser;
+use hail::catalog::{visit_all, Visitor};
+use hail::Operation;
 use tokio::net::TcpListener;
 
-use crate::app::{router, AppOptions, AppState};
-use crate::sandbox::Sandbox;
-
-/// Address the relay listens on by default.
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
+use crate::config::Config;
+use crate::state::{build, AppState};
 
 /// The Hail relay.
 #[derive(Debug, Parser)]
 #[command(name = "hail-relay", version, about)]
 pub struct Args {
-    /// Run against built-in simulated vendors on loopback, every operation open to public callers.
+    /// The configuration file (see relay.example.toml); `HAIL_RELAY_…` variables override it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Validate the configuration, print the effective policies (no secrets), and exit.
+    #[arg(long)]
+    pub check_config: bool,
+    /// Run against built-in simulated vendors on loopback, every operation public unless the
+    /// configuration says otherwise.
     #[arg(long)]
     pub sandbox: bool,
-    /// Address to listen on (`127.0.0.1:0` picks a free port; the chosen URL is printed).
-    #[arg(long, default_value = DEFAULT_LISTEN)]
-    pub listen: SocketAddr,
+    /// Address to listen on, overriding the configuration (`127.0.0.1:0` picks a free port;
+    /// the chosen URL is printed).
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
     /// Serve this folder at `/` (the demo page).
     #[arg(long)]
     pub www: Option<PathBuf>,
 }
 
-/// The relay app in sandbox mode, with its simulated vendors already listening.
-pub async fn sandbox_app(www: Option<PathBuf>) -> Result<(axum::Router, Sandbox), String> {
-    let sandbox = crate::sandbox::start()
-        .await
-        .map_err(|e| format!("starting the simulated vendors: {e}"))?;
-    let state = Arc::new(AppState {
-        accounts: crate::sandbox::accounts(&sandbox)?,
-        outbox: Some(sandbox.outbox.clone()),
-    });
-    let app = router(
-        state,
-        AppOptions {
-            www,
-            any_origin: true,
-        },
-    );
-    Ok((app, sandbox))
-}
-
-/// Runs the relay until SIGINT or SIGTERM.
-pub async fn run(args: Args) -> Result<(), String> {
-    if !args.sandbox {
-        return Err(
-            "production mode (--config) is not available in this version; run with --sandbox"
-                .into(),
-        );
-    }
+/// The relay app and its listen address, from the arguments.
+pub async fn app(args: &Args) -> Result<(axum::Router, Arc<AppState>, SocketAddr), String> {
+    let config = match (&args.config, args.sandbox) {
+        (Some(path), _) => Config::load(path)?,
+        (None, true) => Config::sandbox_defaults()?,
+        (None, false) => {
+            return Err("give --config relay.toml (see relay.example.toml), or --sandbox".into())
+        }
+    };
     if let Some(www) = &args.www {
         if !www.is_dir() {
             return Err(format!("--www {}: not a folder", www.display()));
         }
     }
-    let (app, sandbox) = sandbox_app(args.www).await?;
-    let listener = TcpListener::bind(args.listen)
+    let sandbox = if args.sandbox {
+        Some(
+            crate::sandbox::start()
+                .await
+                .map_err(|e| format!("starting the simulated vendors: {e}"))?,
+        )
+    } else {
+        None
+    };
+    let state = Arc::new(build(&config, sandbox)?);
+    let listen = args.listen.unwrap_or(config.listen);
+    Ok((
+        crate::app::router(state.clone(), args.www.clone()),
+        state,
+        listen,
+    ))
+}
+
+/// The effective policy table, one line per operation (no secrets).
+pub fn policy_table(state: &AppState) -> String {
+    struct Table<'a>(&'a AppState, String);
+    impl Visitor for Table<'_> {
+        fn visit<Op: Operation>(&mut self) {
+            let p = self.0.policy(Op::ID).cloned().unwrap_or_default();
+            let configured = self.0.accounts.has::<Op::Credential>();
+            let pins: Vec<_> = p.pin.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let binds: Vec<_> = p.bind.iter().map(|(k, v)| format!("{k}←{v}")).collect();
+            self.1.push_str(&format!(
+                "{:<34} {:<9} {:<11} {:<5} {}\n",
+                Op::ID,
+                p.access.as_str(),
+                if configured { "configured" } else { "-" },
+                if Op::SENDS { "yes" } else { "no" },
+                [pins, binds].concat().join(" "),
+            ));
+        }
+    }
+    let mut t = Table(
+        state,
+        format!(
+            "{:<34} {:<9} {:<11} {:<5} {}\n",
+            "operation", "access", "vendor", "sends", "pin / bind"
+        ),
+    );
+    visit_all(&mut t);
+    t.1.push_str(&format!(
+        "origins: {}\nrate limit, idempotency and timeouts as configured; secrets are never printed\n",
+        if state.allowed_origins.is_empty() { "none (no browser access)".to_owned() } else { state.allowed_origins.join(", ") }
+    ));
+    t.1
+}
+
+/// Runs the relay until SIGINT or SIGTERM (or checks the configuration).
+pub async fn run(args: Args) -> Result<(), String> {
+    let (app, state, listen) = app(&args).await?;
+    if args.check_config {
+        print!("{}", policy_table(&state));
+        return Ok(());
+    }
+    let listener = TcpListener::bind(listen)
         .await
-        .map_err(|e| format!("listening on {}: {e}", args.listen))?;
+        .map_err(|e| format!("listening on {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let mode = if state.sandbox.is_some() {
+        " (sandbox)"
+    } else {
+        ""
+    };
     // The first stdout line is read by `cargo xtask` to learn the port.
-    println!("hail-relay (sandbox) listening on http://{addr}");
+    println!("hail-relay{mode} listening on http://{addr}");
     let _ = std::io::stdout().flush();
-    tracing::info!(%addr, vendors = %sandbox.base.as_str(), "relay started in sandbox mode");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())
+    tracing::info!(%addr, sandbox = state.sandbox.is_some(), "relay started");
+    let sweeper = state.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            sweeper.limiter.sweep();
+        }
+    });
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| e.to_string())
 }
 
 async fn shutdown_signal() {

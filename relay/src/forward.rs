@@ -1,108 +1,412 @@
-//! The generic operation handler: parse, validate, encode with the credential, call the vendor,
-//! decode, answer in the relay protocol. It knows no vendor; `hail`'s definitions do.
+//! The generic operation handler: policy, caller, limits, idempotency, then the operation's
+//! vendor calls in order; answers in the relay protocol. It knows no vendor: `hail`'s
+//! definitions do.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hail::operation::deserialize_request;
 use hail::protocol::{self, Problem, Success, Upstream};
 use hail::{ErrorCode, Operation, Vendor};
 
-use crate::app::AppState;
+use crate::caller::{authenticate, client_ip, Caller};
+use crate::config::Access;
+use crate::idempotency::{scope, Begin, Fingerprint, StoredResponse};
 use crate::problem::{new_request_id, ProblemResponse};
+use crate::state::AppState;
+use crate::upstream::{exchange, is_not_now, Acted};
 
 /// `POST /v1/{vendor}/{operation}` for operation `Op`.
 pub async fn handle<Op: Operation>(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let request_id = new_request_id();
-    match forward::<Op>(&state, &headers, &body, &request_id).await {
-        Ok(response) => response,
-        Err(problem) => ProblemResponse(problem).into_response(),
-    }
+    let deadline = Instant::now() + state.request_timeout;
+    let response = match admit::<Op>(&state, peer, &headers, body, &request_id, deadline).await {
+        Ok(admitted) => {
+            // The vendor calls run in their own task: a caller who hangs up does not cut a
+            // call the vendor may be acting on, and its outcome is still stored.
+            let state2 = state.clone();
+            let id = request_id.clone();
+            match tokio::spawn(async move { run::<Op>(&state2, admitted, &id, deadline).await })
+                .await
+            {
+                Ok(response) => response,
+                Err(_) => stored_problem(Problem::new(
+                    ErrorCode::Internal,
+                    "the request failed",
+                    &request_id,
+                )),
+            }
+        }
+        Err(problem) => problem,
+    };
+    let code = if response.status == 200 {
+        "ok"
+    } else {
+        code_of(&response.body)
+    };
+    crate::metrics::request(Op::ID, code);
+    respond(response, &request_id)
 }
 
-async fn forward<Op: Operation>(
-    state: &AppState,
-    headers: &HeaderMap,
-    body: &[u8],
-    request_id: &str,
-) -> Result<Response, Problem> {
-    let problem = |code: ErrorCode, detail: &str| Problem::new(code, detail, request_id);
+/// A request that passed every check, ready for its vendor calls.
+struct Admitted<Op> {
+    op: Op,
+    /// `(store key, fingerprint)` for sending operations.
+    idempotency: Option<(String, Fingerprint)>,
+    progress: Option<Bytes>,
+}
 
-    if Op::SENDS {
+/// Every check before the vendor calls. `Err` is the answer to give right away (a refusal, or
+/// a replayed outcome).
+async fn admit<Op: Operation>(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    request_id: &str,
+    deadline: Instant,
+) -> Result<Admitted<Op>, StoredResponse> {
+    let fail =
+        |code: ErrorCode, detail: &str| stored_problem(Problem::new(code, detail, request_id));
+    let policy = state
+        .policy(Op::ID)
+        .ok_or_else(|| fail(ErrorCode::UnknownOperation, "no such operation"))?;
+    if policy.access == Access::Disabled {
+        return Err(fail(
+            ErrorCode::OperationDisabled,
+            "this operation is disabled on this relay",
+        ));
+    }
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            fail(
+                ErrorCode::PayloadTooLarge,
+                &format!("the body is larger than {} bytes", state.body_limit),
+            )
+        } else {
+            fail(ErrorCode::InvalidRequest, "the body could not be read")
+        }
+    })?;
+
+    let ip = client_ip(peer, headers, &state.trusted_proxies);
+    let caller = authenticate(
+        policy.access,
+        headers,
+        ip,
+        state.jwt.as_ref(),
+        state.chayns.as_ref(),
+        deadline,
+    )
+    .await
+    .map_err(|(code, detail)| fail(code, &detail))?;
+    if let Err(wait) = state.limiter.check(&caller.key) {
+        let mut p = Problem::new(
+            ErrorCode::RateLimited,
+            "too many requests: slow down",
+            request_id,
+        );
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        p.detail = format!("too many requests: retry in {secs} s");
+        let mut stored = stored_problem(p);
+        stored.retry_after = Some(secs.max(1));
+        return Err(stored);
+    }
+
+    let key = if Op::SENDS {
         match headers.get(protocol::IDEMPOTENCY_KEY) {
             None => {
-                return Err(problem(
+                return Err(fail(
                     ErrorCode::IdempotencyKeyMissing,
                     "this operation sends a message: send an Idempotency-Key header",
                 ))
             }
-            Some(key) if !protocol::is_valid_idempotency_key(key.as_bytes()) => {
-                return Err(Problem {
-                    field: Some("Idempotency-Key".to_owned()),
-                    ..problem(
-                        ErrorCode::InvalidRequest,
-                        "Idempotency-Key must be 1 to 255 visible ASCII characters",
-                    )
-                })
+            Some(k) if !protocol::is_valid_idempotency_key(k.as_bytes()) => {
+                let mut p = Problem::new(
+                    ErrorCode::InvalidRequest,
+                    "Idempotency-Key must be 1 to 255 visible ASCII characters",
+                    request_id,
+                );
+                p.field = Some("Idempotency-Key".to_owned());
+                return Err(stored_problem(p));
             }
-            Some(_) => {}
+            Some(k) => Some(String::from_utf8_lossy(k.as_bytes()).into_owned()),
+        }
+    } else {
+        None
+    };
+
+    let mut op = parse::<Op>(&body, policy, &caller).map_err(|p| {
+        stored_problem(Problem {
+            request_id: request_id.to_owned(),
+            ..p
+        })
+    })?;
+    op.validate()
+        .map_err(|v| stored_problem(Problem::invalid(v, request_id)))?;
+    if op.wants_caller_token() {
+        match &caller.chayns_token {
+            Some(token) => op.set_caller_token(token.clone()),
+            None => {
+                return Err(fail(
+                    ErrorCode::Forbidden,
+                    "sending as the caller needs access = \"chayns\" for this operation",
+                ))
+            }
         }
     }
-
-    let op = parse::<Op>(body).map_err(|v| {
-        if v.field.is_empty() {
-            problem(ErrorCode::InvalidRequest, &v.message)
-        } else {
-            Problem::invalid(vec![v], request_id)
-        }
-    })?;
-    op.validate().map_err(|v| Problem::invalid(v, request_id))?;
-
-    let mut last_status = StatusCode::OK;
-    let Some(account) = state.accounts.get::<Op::Credential>() else {
-        return Err(problem(
+    if state.accounts.get::<Op::Credential>().is_none() {
+        return Err(fail(
             ErrorCode::OperationDisabled,
             &format!(
                 "{} is not configured on this relay",
                 <Op::Vendor as Vendor>::NAME
             ),
         ));
+    }
+
+    let Some(key) = key else {
+        return Ok(Admitted {
+            op,
+            idempotency: None,
+            progress: None,
+        });
     };
-    let mut progress = Op::Progress::default();
-    loop {
-        let next = op
-            .next_request(&progress, &account.base, &account.credential)
-            .map_err(|e| {
-                tracing::error!(operation = Op::ID, error = %e, "encoding the vendor request failed");
-                problem(ErrorCode::Internal, "the vendor request could not be built")
-            })?;
-        let Some(vendor_request) = next else { break };
-        let step = Op::step(&progress);
-        let (status, body) = call_vendor(&account.client, vendor_request, Op::ID)
-            .await
-            .map_err(|(code, detail)| named_step(problem(code, detail), step))?;
-        Op::record(&mut progress, status, &body).map_err(|upstream| {
-            named_step(
-                Problem {
-                    upstream: Some(Upstream {
-                        status: upstream.status,
-                    }),
-                    ..Problem::new(upstream.code, upstream.message, request_id)
-                },
-                step,
+    let canonical = serde_json::to_vec(&op)
+        .map_err(|_| fail(ErrorCode::Internal, "the request could not be encoded"))?;
+    let fingerprint = Fingerprint::of(Op::ID, &canonical);
+    let store_key = scope(&caller.key, Op::ID, &key);
+    match state.store.begin(&store_key, fingerprint).await {
+        Err(e) => {
+            tracing::error!(error = %e.0, "idempotency store unavailable");
+            Err(fail(
+                ErrorCode::UpstreamUnavailable,
+                "the idempotency store is unavailable; nothing was sent, try again",
+            ))
+        }
+        Ok(Begin::InFlight) => Err(fail(
+            ErrorCode::IdempotencyInFlight,
+            "a request with this Idempotency-Key is still in progress",
+        )),
+        Ok(Begin::Mismatch) => Err(fail(
+            ErrorCode::IdempotencyKeyReused,
+            "this Idempotency-Key was used with another request body",
+        )),
+        Ok(Begin::Replay(stored)) => {
+            let mut replay = (*stored).clone();
+            replay.replayed = true;
+            Err(replay)
+        }
+        Ok(Begin::Proceed { progress }) => Ok(Admitted {
+            op,
+            idempotency: Some((store_key, fingerprint)),
+            progress,
+        }),
+    }
+}
+
+/// Parses the body as `Op`, with the policy's pinned and bound fields applied first.
+fn parse<Op: Operation>(
+    body: &[u8],
+    policy: &crate::policy::Policy,
+    caller: &Caller,
+) -> Result<Op, Problem> {
+    let invalid = |v: hail::Violation| {
+        if v.field.is_empty() {
+            Problem::new(ErrorCode::InvalidRequest, v.message, "")
+        } else {
+            Problem::invalid(vec![v], "")
+        }
+    };
+    // serde would also read a struct from a JSON array, by position: only objects are requests.
+    if body.trim_ascii_start().first() != Some(&b'{') {
+        return Err(Problem::new(
+            ErrorCode::InvalidRequest,
+            "the body must be a JSON object",
+            "",
+        ));
+    }
+    if !policy.rewrites() {
+        let mut de = serde_json::Deserializer::from_slice(body);
+        let op = deserialize_request::<Op, _>(&mut de).map_err(|v| {
+            // Only on this error path: tell broken JSON (no field to blame) from a bad field.
+            if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
+                Problem::new(ErrorCode::InvalidRequest, "the body is not valid JSON", "")
+            } else {
+                invalid(v)
+            }
+        })?;
+        de.end().map_err(|_| {
+            Problem::new(
+                ErrorCode::InvalidRequest,
+                "trailing data after the JSON object",
+                "",
             )
         })?;
-        last_status = status;
+        return Ok(op);
     }
-    let data = Op::output(progress)
-        .ok_or_else(|| problem(ErrorCode::Internal, "the operation ended without a result"))?;
+    let mut map: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(body)
+        .map_err(|_| Problem::new(ErrorCode::InvalidRequest, "the body is not valid JSON", ""))?;
+    policy
+        .apply(&mut map, &caller.claims)
+        .map_err(|(code, detail, field)| Problem {
+            field: Some(field),
+            ..Problem::new(code, detail, "")
+        })?;
+    deserialize_request::<Op, _>(serde_json::Value::Object(map)).map_err(invalid)
+}
+
+/// Runs the operation's vendor calls from `progress`, stores the outcome, returns the answer.
+async fn run<Op: Operation>(
+    state: &AppState,
+    admitted: Admitted<Op>,
+    request_id: &str,
+    deadline: Instant,
+) -> StoredResponse {
+    let Admitted {
+        op,
+        idempotency,
+        progress,
+    } = admitted;
+    let mut progress: Op::Progress = progress
+        .and_then(|p| serde_json::from_slice(&p).ok())
+        .unwrap_or_default();
+    let outcome = calls::<Op>(
+        state,
+        &op,
+        &mut progress,
+        idempotency.as_ref().map(|(k, _)| k.as_str()),
+        request_id,
+        deadline,
+    )
+    .await;
+    let Some((key, fingerprint)) = idempotency else {
+        return match outcome {
+            Ok(r) | Err((r, _)) => r,
+        };
+    };
+    let saved = match &outcome {
+        Ok(response) | Err((response, Acted::Maybe)) => {
+            state
+                .store
+                .finish(&key, fingerprint, response.clone())
+                .await
+        }
+        Err((_, Acted::No)) => {
+            let progress = serde_json::to_vec(&progress).ok().map(Bytes::from);
+            state.store.release(&key, fingerprint, progress).await
+        }
+    };
+    if let Err(e) = saved {
+        tracing::error!(error = %e.0, "the outcome could not be stored");
+    }
+    match outcome {
+        Ok(r) | Err((r, _)) => r,
+    }
+}
+
+/// The vendor calls. `Err` carries the answer and whether the vendor may have acted.
+async fn calls<Op: Operation>(
+    state: &AppState,
+    op: &Op,
+    progress: &mut Op::Progress,
+    store_key: Option<&str>,
+    request_id: &str,
+    deadline: Instant,
+) -> Result<StoredResponse, (StoredResponse, Acted)> {
+    let problem = |code: ErrorCode, detail: String, step: Option<&str>| {
+        let detail = match step {
+            Some(step) => format!("{step}: {detail}"),
+            None => detail,
+        };
+        stored_problem(Problem::new(code, detail, request_id))
+    };
+    let Some(account) = state.accounts.get::<Op::Credential>() else {
+        return Err((
+            problem(
+                ErrorCode::OperationDisabled,
+                "the vendor is not configured".into(),
+                None,
+            ),
+            Acted::No,
+        ));
+    };
+    let mut last_status = StatusCode::OK;
+    let mut refreshed = false;
+    loop {
+        let step = Op::step(progress);
+        let credential = account
+            .credential(deadline)
+            .await
+            .map_err(|f| (problem(f.code, f.detail, step), Acted::No))?;
+        let next = op.next_request(progress, &account.api.base, &credential).map_err(|e| {
+            tracing::error!(operation = Op::ID, error = %e, "encoding the vendor request failed");
+            (problem(ErrorCode::Internal, "the vendor request could not be built".into(), step), Acted::No)
+        })?;
+        let Some(request) = next else { break };
+        let (status, body) = exchange(&account.api, request, deadline, Op::ID)
+            .await
+            .map_err(|f| {
+                let mut stored = problem(f.code, f.detail.to_owned(), step);
+                if f.acted == Acted::Maybe {
+                    // Replayed as is for the same key: retrying cannot tell whether it was sent.
+                    set_retryable(&mut stored, false);
+                }
+                (stored, f.acted)
+            })?;
+        match Op::record(progress, status, &body) {
+            Ok(()) => {
+                last_status = status;
+                if let (Some(key), Ok(p)) = (store_key, serde_json::to_vec(progress)) {
+                    let _ = state.store.progress(key, Bytes::from(p)).await;
+                }
+            }
+            Err(e)
+                if e.code == ErrorCode::Unauthenticated
+                    && !refreshed
+                    && account.refresh(&credential).await =>
+            {
+                // An issued token was refused (mluvii answers 302): one fresh token, one retry.
+                refreshed = true;
+            }
+            Err(e) => {
+                let acted = if is_not_now(status) {
+                    Acted::No
+                } else {
+                    Acted::Maybe
+                };
+                let code = if e.code == ErrorCode::Unauthenticated {
+                    ErrorCode::UpstreamRejected
+                } else {
+                    e.code
+                };
+                let mut p = Problem::new(code, named(step, e.message), request_id);
+                p.upstream = Some(Upstream { status: e.status });
+                p.retryable = acted == Acted::No && code.retryable();
+                return Err((stored_problem(p), acted));
+            }
+        }
+    }
+    let Some(data) = Op::output(std::mem::take(progress)) else {
+        return Err((
+            problem(
+                ErrorCode::Internal,
+                "the operation ended without a result".into(),
+                None,
+            ),
+            Acted::Maybe,
+        ));
+    };
     let body = serde_json::to_vec(&Success {
         data,
         upstream: Upstream {
@@ -110,109 +414,85 @@ async fn forward<Op: Operation>(
         },
     })
     .map_err(|_| {
-        problem(
-            ErrorCode::Internal,
-            "the vendor answer could not be encoded",
+        (
+            problem(
+                ErrorCode::Internal,
+                "the vendor answer could not be encoded".into(),
+                None,
+            ),
+            Acted::Maybe,
         )
     })?;
-    let mut response = (StatusCode::OK, body).into_response();
+    Ok(StoredResponse {
+        status: 200,
+        content_type: "application/json",
+        body: Bytes::from(body),
+        retry_after: None,
+        replayed: false,
+    })
+}
+
+fn named(step: Option<&str>, message: String) -> String {
+    match step {
+        Some(step) => format!("{step}: {message}"),
+        None => message,
+    }
+}
+
+/// A problem as a storable answer.
+pub fn stored_problem(p: Problem) -> StoredResponse {
+    let body = serde_json::to_vec(&p).unwrap_or_else(|_| br#"{"code":"internal"}"#.to_vec());
+    StoredResponse {
+        status: p.status,
+        content_type: protocol::PROBLEM_CONTENT_TYPE,
+        body: Bytes::from(body),
+        retry_after: None,
+        replayed: false,
+    }
+}
+
+fn set_retryable(stored: &mut StoredResponse, retryable: bool) {
+    if let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(&stored.body) {
+        v["retryable"] = serde_json::Value::Bool(retryable);
+        if let Ok(b) = serde_json::to_vec(&v) {
+            stored.body = Bytes::from(b);
+        }
+    }
+}
+
+fn code_of(body: &[u8]) -> &'static str {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["code"].as_str().and_then(ErrorCode::parse))
+        .map_or("internal", ErrorCode::as_str)
+}
+
+/// The HTTP answer; the request id header is this request's, also on a replay.
+fn respond(stored: StoredResponse, request_id: &str) -> Response {
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, stored.body).into_response();
     let h = response.headers_mut();
     h.insert(
-        axum::http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(stored.content_type),
     );
     if let Ok(id) = HeaderValue::from_str(request_id) {
         h.insert(protocol::REQUEST_ID, id);
     }
-    Ok(response)
+    if stored.replayed {
+        h.insert(
+            protocol::IDEMPOTENT_REPLAYED,
+            HeaderValue::from_static("true"),
+        );
+    }
+    if let Some(secs) = stored.retry_after {
+        h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    response
 }
 
-/// Prefixes the failed call's name to `detail` in multi-call operations.
-fn named_step(mut problem: Problem, step: Option<&'static str>) -> Problem {
-    if let Some(step) = step {
-        problem.detail = format!("{step}: {}", problem.detail);
+impl From<ProblemResponse> for StoredResponse {
+    fn from(p: ProblemResponse) -> Self {
+        stored_problem(p.0)
     }
-    problem
-}
-
-/// One vendor call: status and body, or the code and detail of why there is none.
-async fn call_vendor(
-    client: &reqwest::Client,
-    request: http::Request<Vec<u8>>,
-    operation: &'static str,
-) -> Result<(StatusCode, axum::body::Bytes), (ErrorCode, &'static str)> {
-    let request = reqwest::Request::try_from(request)
-        .map_err(|_| (ErrorCode::Internal, "the vendor request could not be built"))?;
-    let started = std::time::Instant::now();
-    let result = match client.execute(request).await {
-        Ok(response) => {
-            let status = response.status();
-            response.bytes().await.map(|body| (status, body))
-        }
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok((status, body)) => {
-            tracing::info!(
-                operation,
-                upstream_status = status.as_u16(),
-                upstream_ms = started.elapsed().as_millis() as u64,
-                "vendor answered"
-            );
-            Ok((status, body))
-        }
-        Err(e) => {
-            tracing::warn!(operation, error = %without_url(&e), "vendor call failed");
-            Err(if e.is_timeout() {
-                (
-                    ErrorCode::UpstreamTimeout,
-                    "the vendor did not answer in time",
-                )
-            } else {
-                (
-                    ErrorCode::UpstreamUnavailable,
-                    "the vendor could not be reached",
-                )
-            })
-        }
-    }
-}
-
-/// Parses a request body as operation `Op`; JSON syntax errors and a non-object body come back
-/// with an empty field.
-fn parse<Op: Operation>(body: &[u8]) -> Result<Op, hail::Violation> {
-    // serde would also read a struct from a JSON array, by position: only objects are requests.
-    if body.trim_ascii_start().first() != Some(&b'{') {
-        return Err(hail::Violation::new(
-            "",
-            hail::validate::rule::TYPE,
-            "the body must be a JSON object",
-        ));
-    }
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let op: Op = deserialize_request(&mut de).map_err(|v| {
-        // Only on this error path: tell broken JSON (no field to blame) from a bad field.
-        if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
-            hail::Violation::new("", hail::validate::rule::TYPE, "the body is not valid JSON")
-        } else {
-            v
-        }
-    })?;
-    de.end().map_err(|_| {
-        hail::Violation::new(
-            "",
-            hail::validate::rule::TYPE,
-            "trailing data after the JSON object",
-        )
-    })?;
-    Ok(op)
-}
-
-/// reqwest errors name the URL; the URL holds no secret but keep logs short and uniform.
-fn without_url(e: &reqwest::Error) -> String {
-    let mut s = e.to_string();
-    if let Some(url) = e.url() {
-        s = s.replace(url.as_str(), "<vendor>");
-    }
-    s
 }

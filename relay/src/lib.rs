@@ -3,9 +3,17 @@
 //! It re-validates every request with the `hail` crate's definitions, adds the vendor credential
 //! and forwards to the vendor. `--sandbox` points it at simulated vendors on loopback.
 
+pub mod accounts;
 pub mod app;
+pub mod caller;
 pub mod cli;
+pub mod config;
 pub mod forward;
+pub mod idempotency;
+pub mod metrics;
+pub mod policy;
 pub mod problem;
+pub mod rate_limit;
 pub mod sandbox;
-pub mod vendors;
+pub mod state;
+pub mod upstream;

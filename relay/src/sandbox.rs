@@ -1,45 +1,95 @@
 //! `--sandbox`: simulated vendors on loopback, called by the relay over real HTTP with sandbox
-//! credentials, recording every request they receive in an outbox.
+//! credentials, recording every request they act on in an outbox, and failing on demand.
+//!
+//! Each vendor lives under its own path: `http://127.0.0.1:PORT/{memoio,chayns,chayns-user,
+//! livedesk,mluvii}`. The credentials below are not secrets: they exist only between the relay
+//! and its own simulated vendors on loopback.
 
+mod chayns;
+mod faults;
+mod livedesk;
 mod memoio;
+mod mluvii;
 mod outbox;
+mod sim;
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use hail::credential::Section;
 use hail::protocol::SANDBOX_OUTBOX_PATH;
-use hail::BaseUrl;
+use hail::{BaseUrl, ErrorCode};
 use secrecy::SecretString;
 use tokio::net::TcpListener;
+use tower_http::cors::CorsLayer;
 
+pub use faults::{Fault, Faults};
 pub use outbox::{Outbox, OutboxEntry};
+use sim::Sim;
 
-use crate::app::AppState;
-use crate::vendors::{Account, Accounts, UpstreamTimeouts};
+use crate::problem::{new_request_id, ProblemResponse};
 
-/// The sandbox MEMOIO secret key. Not a secret: it exists only between the relay and its own
-/// simulated vendor on loopback.
+/// `POST` queues faults, `DELETE` clears them.
+pub const SANDBOX_FAULTS_PATH: &str = "/v1/sandbox/faults";
+
+/// The sandbox MEMOIO secret key.
 pub const MEMOIO_SECRET_KEY: &str = "sandbox-memoio-secret";
+/// The sandbox chayns site.
+pub const CHAYNS_LOCATION_ID: u64 = 77_890;
+/// The sandbox chayns Tapp.
+pub const CHAYNS_TAPP_ID: u64 = 4_242;
+/// The sandbox chayns Tapp secret.
+pub const CHAYNS_TAPP_SECRET: &str = "sandbox-tapp-secret";
+/// Sandbox chayns users: `(tobitAccessToken, userId, firstName, lastName)`.
+pub const CHAYNS_USERS: [(&str, u64, &str, &str); 2] = [
+    ("sandbox-user-token", 1_234_567, "Anna", "Sandbox"),
+    ("sandbox-user-token-2", 7_654_321, "Ben", "Sandbox"),
+];
+/// The sandbox LiveDesk API key.
+pub const LIVEDESK_API_KEY: &str = "sandbox-livedesk-key";
+/// The sandbox LiveDesk API secret.
+pub const LIVEDESK_API_SECRET: &str = "sandbox-livedesk-secret";
+/// A LiveDesk conversation that exists from the start (the seed sample's).
+pub const LIVEDESK_SEED_CONVERSATION: u64 = 40;
+/// The sandbox mluvii OAuth client.
+pub const MLUVII_CLIENT_ID: &str = "sandbox-mluvii-client";
+/// The sandbox mluvii OAuth client secret.
+pub const MLUVII_CLIENT_SECRET: &str = "sandbox-mluvii-secret";
+/// The sandbox mluvii WhatsApp subscription.
+pub const MLUVII_SUBSCRIPTION: &str = "6f9619ff-8b86-d011-b42d-00c04fc964ff";
 
 /// The running simulated vendors.
 pub struct Sandbox {
-    /// Where they listen.
-    pub base: BaseUrl,
+    /// Where they listen (`http://127.0.0.1:PORT`).
+    pub root: String,
     /// What they received.
     pub outbox: Arc<Outbox>,
+    /// Faults for their next calls.
+    pub faults: Arc<Faults>,
 }
 
 /// Starts the simulated vendors on a free loopback port.
 pub async fn start() -> std::io::Result<Sandbox> {
-    let outbox = Arc::new(Outbox::default());
+    let sim = Arc::new(Sim::default());
     let app = Router::new()
-        .merge(memoio::routes())
-        .with_state(outbox.clone());
+        .nest("/memoio", memoio::routes())
+        .nest("/chayns", chayns::backend_routes())
+        .nest("/chayns-user", chayns::user_routes())
+        .nest("/livedesk", livedesk::routes())
+        .nest("/mluvii", mluvii::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            sim.clone(),
+            sim::apply_faults,
+        ))
+        // The chayns user API is called straight from the browser.
+        .layer(CorsLayer::very_permissive())
+        .with_state(sim.clone());
     let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move {
@@ -47,35 +97,126 @@ pub async fn start() -> std::io::Result<Sandbox> {
             tracing::error!(error = %e, "the simulated vendors stopped");
         }
     });
-    let base = BaseUrl::parse(&format!("http://{addr}"))
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
-    Ok(Sandbox { base, outbox })
+    Ok(Sandbox {
+        root: format!("http://{addr}"),
+        outbox: sim.outbox.clone(),
+        faults: sim.faults.clone(),
+    })
 }
 
-/// The accounts that point every vendor at the simulated ones.
-pub fn accounts(sandbox: &Sandbox) -> Result<Accounts, String> {
-    let mut accounts = Accounts::default();
-    accounts.insert(Account::new::<hail::vendors::memoio::Memoio>(
-        sandbox.base.clone(),
-        hail::vendors::memoio::SecretKey::new(SecretString::from(MEMOIO_SECRET_KEY)),
-        UpstreamTimeouts::default(),
-    )?);
-    Ok(accounts)
+impl Sandbox {
+    /// The base URL of simulated vendor `name`.
+    pub fn base(&self, name: &str) -> Result<BaseUrl, String> {
+        BaseUrl::parse(&format!("{}/{name}", self.root))
+    }
+
+    /// The config sections pointing every vendor at its simulation, with sandbox credentials.
+    pub fn sections(&self) -> BTreeMap<&'static str, (String, Section)> {
+        let secret = |s: &str| SecretString::from(s.to_owned());
+        let mut out = BTreeMap::new();
+        let mut memoio = Section::new();
+        memoio.set_secret("secret_key", secret(MEMOIO_SECRET_KEY));
+        out.insert("memoio", memoio);
+        let mut chayns = Section::new();
+        chayns
+            .set("tapp_id", CHAYNS_TAPP_ID.to_string())
+            .set("location_id", CHAYNS_LOCATION_ID.to_string())
+            .set_secret("tapp_secret", secret(CHAYNS_TAPP_SECRET));
+        out.insert("chayns", chayns);
+        let mut livedesk = Section::new();
+        livedesk
+            .set_secret("api_key", secret(LIVEDESK_API_KEY))
+            .set_secret("api_secret", secret(LIVEDESK_API_SECRET));
+        out.insert("livedesk", livedesk);
+        let mut mluvii = Section::new();
+        mluvii
+            .set("client_id", MLUVII_CLIENT_ID)
+            .set_secret("client_secret", secret(MLUVII_CLIENT_SECRET));
+        out.insert("mluvii", mluvii);
+        out.into_iter()
+            .map(|(name, section)| (name, (format!("{}/{name}", self.root), section)))
+            .collect()
+    }
 }
 
-/// The relay's sandbox routes: the outbox.
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new().route(SANDBOX_OUTBOX_PATH, get(list_outbox).delete(clear_outbox))
+/// The relay's sandbox routes: the outbox and the faults.
+pub fn routes() -> Router<Arc<crate::state::AppState>> {
+    Router::new()
+        .route(SANDBOX_OUTBOX_PATH, get(list_outbox).delete(clear_outbox))
+        .route(
+            SANDBOX_FAULTS_PATH,
+            axum::routing::post(add_faults).delete(clear_faults),
+        )
 }
 
-async fn list_outbox(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    let entries = state.outbox.as_ref().map(|o| o.list()).unwrap_or_default();
-    Json(serde_json::json!({ "entries": entries }))
+fn sandbox(state: &crate::state::AppState) -> Option<&Sandbox> {
+    state.sandbox.as_ref()
 }
 
-async fn clear_outbox(State(state): State<Arc<AppState>>) -> StatusCode {
-    if let Some(outbox) = &state.outbox {
-        outbox.clear();
+async fn list_outbox(State(state): State<Arc<crate::state::AppState>>) -> Response {
+    let entries = sandbox(&state).map(|s| s.outbox.list()).unwrap_or_default();
+    Json(serde_json::json!({ "entries": entries })).into_response()
+}
+
+async fn clear_outbox(State(state): State<Arc<crate::state::AppState>>) -> StatusCode {
+    if let Some(s) = sandbox(&state) {
+        s.outbox.clear();
+    }
+    StatusCode::NO_CONTENT
+}
+
+async fn add_faults(
+    State(state): State<Arc<crate::state::AppState>>,
+    body: axum::body::Bytes,
+) -> Response {
+    let request_id = new_request_id();
+    let faults: Vec<Fault> = match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(serde_json::Value::Array(items)) => {
+            match serde_json::from_value(serde_json::Value::Array(items)) {
+                Ok(f) => f,
+                Err(e) => {
+                    return ProblemResponse::new(
+                        ErrorCode::InvalidRequest,
+                        e.to_string(),
+                        &request_id,
+                    )
+                    .into_response()
+                }
+            }
+        }
+        Ok(one @ serde_json::Value::Object(_)) => match serde_json::from_value(one) {
+            Ok(f) => vec![f],
+            Err(e) => {
+                return ProblemResponse::new(ErrorCode::InvalidRequest, e.to_string(), &request_id)
+                    .into_response()
+            }
+        },
+        _ => {
+            return ProblemResponse::new(
+                ErrorCode::InvalidRequest,
+                "send a fault object or an array of them",
+                &request_id,
+            )
+            .into_response()
+        }
+    };
+    match sandbox(&state).map(|s| s.faults.push(&faults)) {
+        Some(Ok(())) => (
+            StatusCode::ACCEPTED,
+            Json(serde_json::json!({ "queued": faults.len() })),
+        )
+            .into_response(),
+        Some(Err(e)) => {
+            ProblemResponse::new(ErrorCode::InvalidRequest, e, &request_id).into_response()
+        }
+        None => ProblemResponse::new(ErrorCode::UnknownOperation, "not a sandbox", &request_id)
+            .into_response(),
+    }
+}
+
+async fn clear_faults(State(state): State<Arc<crate::state::AppState>>) -> StatusCode {
+    if let Some(s) = sandbox(&state) {
+        s.faults.clear();
     }
     StatusCode::NO_CONTENT
 }

@@ -13,6 +13,7 @@ pub mod message_to_user;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
+use crate::credential::{Credential, Section};
 use crate::operation::{body_excerpt, lenient, UpstreamError, Vendor};
 use crate::validate::Violations;
 
@@ -41,6 +42,18 @@ pub struct TappCredential {
     pub secret: SecretString,
     /// The site's LocationID (`chayns.env.site.locationId`).
     pub location_id: u64,
+}
+
+impl Credential for TappCredential {
+    type Vendor = Chayns;
+    const KEYS: &'static [&'static str] = &["tapp_id", "tapp_secret", "location_id"];
+    fn from_section(section: &Section) -> Result<Self, String> {
+        Ok(Self {
+            tapp_id: section.id("tapp_id")?,
+            secret: section.secret("tapp_secret")?,
+            location_id: section.id("location_id")?,
+        })
+    }
 }
 
 /// A user's `tobitAccessToken`.

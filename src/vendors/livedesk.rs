@@ -12,6 +12,7 @@ pub mod start_conversation;
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use crate::credential::{Credential, Section};
 use crate::encode::{basic, json};
 use crate::operation::{body_excerpt, lenient, BaseUrl, EncodeError, UpstreamError, Vendor};
 
@@ -29,6 +30,17 @@ pub struct ApiKey {
     pub key: SecretString,
     /// API secret.
     pub secret: SecretString,
+}
+
+impl Credential for ApiKey {
+    type Vendor = LiveDesk;
+    const KEYS: &'static [&'static str] = &["api_key", "api_secret"];
+    fn from_section(section: &Section) -> Result<Self, String> {
+        Ok(Self {
+            key: section.secret("api_key")?,
+            secret: section.secret("api_secret")?,
+        })
+    }
 }
 
 /// Longest name, identifier or source id, in chars. **Assumed** (Hail's limit).

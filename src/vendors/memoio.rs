@@ -9,6 +9,7 @@ pub mod start_direct_conversation;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use secrecy::SecretString;
 
+use crate::credential::{Credential, Section};
 use crate::encode::secret_header;
 
 use crate::operation::{
@@ -30,6 +31,14 @@ impl SecretKey {
     /// Wraps the key; it is only ever exposed to build the `Authorization` header.
     pub fn new(key: SecretString) -> Self {
         Self(key)
+    }
+}
+
+impl Credential for SecretKey {
+    type Vendor = Memoio;
+    const KEYS: &'static [&'static str] = &["secret_key"];
+    fn from_section(section: &Section) -> Result<Self, String> {
+        section.secret("secret_key").map(Self)
     }
 }
 

@@ -11,6 +11,7 @@ pub mod whatsapp_subscriptions;
 
 use secrecy::SecretString;
 
+use crate::credential::{Credential, Issued, Section};
 use crate::encode::{bearer, json};
 use crate::error::ErrorCode;
 use crate::operation::{
@@ -33,9 +34,24 @@ pub struct ClientCredentials {
     pub client_secret: SecretString,
 }
 
+impl Credential for ClientCredentials {
+    type Vendor = Mluvii;
+    const KEYS: &'static [&'static str] = &["client_id", "client_secret"];
+    fn from_section(section: &Section) -> Result<Self, String> {
+        Ok(Self {
+            client_id: section.setting("client_id")?.to_owned(),
+            client_secret: section.secret("client_secret")?,
+        })
+    }
+}
+
 /// A bearer token obtained with [`ClientCredentials`] (see [`token`]).
 #[derive(Clone, Debug)]
 pub struct AccessToken(pub SecretString);
+
+impl Issued for AccessToken {
+    type Request = token::RequestToken;
+}
 
 /// A request with the bearer token and an optional JSON body.
 pub(crate) fn request<B: serde::Serialize>(

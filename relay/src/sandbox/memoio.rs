@@ -2,61 +2,69 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::post;
-use axum::{Json, Router};
+use axum::Router;
+use hail::vendors::memoio::{start_conversation, start_direct_conversation};
+use serde_json::{json, Value};
 
-use super::{Outbox, MEMOIO_SECRET_KEY};
+use super::sim::{Received, Sim};
+use super::MEMOIO_SECRET_KEY;
 
-pub(super) fn routes() -> Router<Arc<Outbox>> {
-    Router::new().route(
-        hail::vendors::memoio::start_conversation::PATH,
-        post(start_conversation),
-    )
+pub(super) fn routes() -> Router<Arc<Sim>> {
+    Router::new()
+        .route(
+            start_conversation::PATH,
+            post(|s: State<Arc<Sim>>, r: Request| {
+                answer(s, r, &["receiver", "message", "channel"])
+            }),
+        )
+        .route(
+            start_direct_conversation::PATH,
+            post(|s: State<Arc<Sim>>, r: Request| answer(s, r, &["sender", "receiver", "message"])),
+        )
 }
 
-async fn start_conversation(
-    State(outbox): State<Arc<Outbox>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+async fn answer(
+    State(sim): State<Arc<Sim>>,
+    req: Request,
+    required: &'static [&'static str],
 ) -> Response {
-    let (status, answer) = answer(&headers, &body);
-    outbox.record("memoio", &method, &uri, &headers, &body, status.as_u16());
-    (status, Json(answer)).into_response()
+    let req = Received::read(req).await;
+    let (status, body) = check(&req, required, &sim);
+    req.answer(&sim, "memoio", status, &body)
 }
 
-fn answer(headers: &HeaderMap, body: &[u8]) -> (StatusCode, serde_json::Value) {
-    let key = headers.get("authorization").map(|v| v.as_bytes());
-    if key != Some(MEMOIO_SECRET_KEY.as_bytes()) {
-        return (
-            StatusCode::UNAUTHORIZED,
-            serde_json::json!({ "error": "invalid key" }),
-        );
+fn check(req: &Received, required: &[&str], sim: &Sim) -> (StatusCode, Value) {
+    if req.header("authorization") != Some(MEMOIO_SECRET_KEY) {
+        return (StatusCode::UNAUTHORIZED, json!({ "error": "invalid key" }));
     }
-    let form: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
+    let form: Vec<(String, String)> = form_urlencoded::parse(&req.body).into_owned().collect();
     let value = |name: &str| {
         form.iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     };
-    for required in ["receiver", "message", "channel"] {
-        if value(required).is_none_or(|v| v.trim().is_empty()) {
+    for name in required {
+        if value(name).is_none_or(|v| v.trim().is_empty()) {
             return (
                 StatusCode::BAD_REQUEST,
-                serde_json::json!({ "error": format!("{required} is missing") }),
+                json!({ "error": format!("{name} is missing") }),
             );
         }
     }
-    if !value("receiver").is_some_and(|r| r.contains('@')) {
-        return (
-            StatusCode::BAD_REQUEST,
-            serde_json::json!({ "error": "receiver is invalid" }),
-        );
+    for name in ["receiver", "sender"] {
+        if value(name).is_some_and(|v| !v.contains('@')) {
+            return (
+                StatusCode::BAD_REQUEST,
+                json!({ "error": format!("{name} is invalid") }),
+            );
+        }
     }
-    (StatusCode::OK, serde_json::json!({ "success": true }))
+    (
+        StatusCode::OK,
+        json!({ "success": true, "conversationId": format!("sbx-{}", sim.id()) }),
+    )
 }

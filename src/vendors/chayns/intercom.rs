@@ -5,7 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{error, images, Chayns, ImageUrl, TappCredential, UserToken, TEXT_MAX_CHARS};
+use secrecy::SecretString;
+
+use super::{error, images, Chayns, ImageUrl, TappCredential, TEXT_MAX_CHARS};
 use crate::encode::{basic, json};
 use crate::error::Violation;
 use crate::operation::{
@@ -48,7 +50,7 @@ pub struct Intercom {
     pub as_caller: Option<bool>,
     /// The caller's verified token, set by the relay for `asCaller`; never from JSON.
     #[serde(skip)]
-    caller_token: Option<UserToken>,
+    caller_token: Option<SecretString>,
 }
 
 impl Intercom {
@@ -63,11 +65,6 @@ impl Intercom {
     /// Whether the message is to be sent as the caller.
     pub fn as_caller(&self) -> bool {
         self.as_caller == Some(true)
-    }
-
-    /// Supplies the verified caller's token for `asCaller` (relay only, after verifying it).
-    pub fn set_caller_token(&mut self, token: UserToken) {
-        self.caller_token = Some(token);
     }
 }
 
@@ -115,6 +112,15 @@ struct AnswerItem {
 impl SingleCall for Intercom {
     const ID: &'static str = "chayns/intercom";
     const SENDS: bool = true;
+
+    fn wants_caller_token(&self) -> bool {
+        self.as_caller()
+    }
+
+    /// The caller's `tobitAccessToken`, verified by the relay, becomes `UserAccessToken`.
+    fn set_caller_token(&mut self, token: SecretString) {
+        self.caller_token = Some(token);
+    }
 }
 
 impl Validate for Intercom {
@@ -162,7 +168,7 @@ impl Endpoint for Intercom {
     ) -> Result<http::Request<Vec<u8>>, EncodeError> {
         let user_access_token = match (self.as_caller(), &self.caller_token) {
             (false, _) => None,
-            (true, Some(token)) => Some(secrecy::ExposeSecret::expose_secret(&token.0)),
+            (true, Some(token)) => Some(secrecy::ExposeSecret::expose_secret(token)),
             (true, None) => {
                 return Err(EncodeError(
                     "asCaller needs the caller's verified chayns token",
@@ -207,7 +213,6 @@ impl Endpoint for Intercom {
 mod tests {
     use super::*;
     use crate::operation::deserialize_request;
-    use secrecy::SecretString;
 
     fn tapp() -> TappCredential {
         TappCredential {
@@ -254,7 +259,7 @@ mod tests {
             req.encode(&base(), &tapp()).is_err(),
             "asCaller without a verified token"
         );
-        req.set_caller_token(UserToken(SecretString::from("user-token")));
+        SingleCall::set_caller_token(&mut req, SecretString::from("user-token"));
         let http = req.encode(&base(), &tapp()).unwrap();
         assert_eq!(
             std::str::from_utf8(http.body()).unwrap(),

@@ -9,6 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use super::{AccessToken, ClientCredentials, Mluvii};
+use crate::credential::Issue;
 use crate::error::{ErrorCode, Violation};
 use crate::operation::{
     body_excerpt, lenient, BaseUrl, EncodeError, Endpoint, UpstreamError, Validate,
@@ -23,14 +24,8 @@ pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(3600);
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestToken;
 
-/// A token and how long it lives.
-#[derive(Debug)]
-pub struct Token {
-    /// The bearer token.
-    pub access_token: AccessToken,
-    /// From `expires_in`.
-    pub lifetime: Duration,
-}
+/// A token and how long it lives (from `expires_in`).
+pub type Token = Issue<AccessToken>;
 
 #[derive(Deserialize)]
 struct Answer {
@@ -95,7 +90,7 @@ impl Endpoint for RequestToken {
             message: "mluvii's token answer has no access_token".to_owned(),
         })?;
         Ok(Token {
-            access_token: AccessToken(SecretString::from(answer.access_token)),
+            token: AccessToken(SecretString::from(answer.access_token)),
             lifetime: answer
                 .expires_in
                 .map_or(DEFAULT_LIFETIME, Duration::from_secs),
@@ -134,7 +129,7 @@ mod tests {
             br#"{"access_token":"eyJ","expires_in":3599,"token_type":"Bearer","scope":"api"}"#,
         )
         .unwrap();
-        assert_eq!(t.access_token.0.expose_secret(), "eyJ");
+        assert_eq!(t.token.0.expose_secret(), "eyJ");
         assert_eq!(t.lifetime, Duration::from_secs(3599));
         let t = RequestToken::decode(
             http::StatusCode::OK,

@@ -1,0 +1,345 @@
+//! Who is calling: authentication per access mode (public, JWT, chayns) and the caller's key for
+//! rate limits and idempotency scopes.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hail::vendors::chayns::access_token::{AccessTokenInfo, VerifyAccessToken};
+use hail::vendors::chayns::UserToken;
+use hail::{Endpoint, ErrorCode};
+use http::HeaderMap;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::config::{Access, ChaynsCallersConfig, JwtConfig};
+use crate::upstream::{exchange, VendorApi};
+
+/// A caller that passed its operation's access check.
+pub struct Caller {
+    /// Rate-limit and idempotency scope: `jwt:<sub>`, `chayns:<userId>` or `ip:<addr>`.
+    pub key: String,
+    /// Claims `bind` may refer to.
+    pub claims: Map<String, Value>,
+    /// The verified chayns token (for operations that act as the caller).
+    pub chayns_token: Option<SecretString>,
+}
+
+/// A refusal: `unauthenticated` or `forbidden`, with a detail that names no secret.
+pub type Refusal = (ErrorCode, String);
+
+/// The client's IP: the peer, or the first untrusted address of `X-Forwarded-For` when the
+/// peer is a trusted proxy.
+pub fn client_ip(peer: SocketAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    let mut ip = peer.ip();
+    if !trusted.contains(&ip) {
+        return ip;
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    for hop in forwarded.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(addr) if trusted.contains(&addr) => ip = addr,
+            Ok(addr) => return addr,
+            Err(_) => return ip,
+        }
+    }
+    ip
+}
+
+fn bearer(headers: &HeaderMap) -> Result<&str, Refusal> {
+    let value = headers.get(http::header::AUTHORIZATION).ok_or((
+        ErrorCode::Unauthenticated,
+        "this operation needs Authorization: Bearer <token>".to_owned(),
+    ))?;
+    let value = value.to_str().map_err(|_| {
+        (
+            ErrorCode::Unauthenticated,
+            "the Authorization header is not text".to_owned(),
+        )
+    })?;
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(token.trim())
+        }
+        _ => Err((
+            ErrorCode::Unauthenticated,
+            "the Authorization header must be Bearer <token>".to_owned(),
+        )),
+    }
+}
+
+/// Verifies company-issued JWTs.
+pub struct JwtVerifier {
+    key: DecodingKey,
+    validation: Validation,
+}
+
+impl JwtVerifier {
+    /// From config; secrets already readable.
+    pub fn new(config: &JwtConfig, allow_inline: bool) -> Result<Self, String> {
+        let (algorithm, key) = match config.algorithm.as_str() {
+            "HS256" => {
+                let secret = config
+                    .secret
+                    .as_ref()
+                    .ok_or("jwt.secret is required for HS256")?;
+                let secret = secret.resolve("jwt.secret", allow_inline)?;
+                if secret.expose_secret().len() < 32 {
+                    return Err("jwt.secret must be at least 32 bytes".into());
+                }
+                (
+                    Algorithm::HS256,
+                    DecodingKey::from_secret(secret.expose_secret().as_bytes()),
+                )
+            }
+            "RS256" | "EdDSA" => {
+                let pem = config
+                    .public_key
+                    .as_ref()
+                    .ok_or("jwt.public_key is required for RS256 and EdDSA")?
+                    .resolve("jwt.public_key", true)?;
+                let pem = pem.expose_secret().as_bytes();
+                if config.algorithm == "RS256" {
+                    (
+                        Algorithm::RS256,
+                        DecodingKey::from_rsa_pem(pem)
+                            .map_err(|e| format!("jwt.public_key: {e}"))?,
+                    )
+                } else {
+                    (
+                        Algorithm::EdDSA,
+                        DecodingKey::from_ed_pem(pem)
+                            .map_err(|e| format!("jwt.public_key: {e}"))?,
+                    )
+                }
+            }
+            other => {
+                return Err(format!(
+                    "jwt.algorithm {other:?}: use HS256, RS256 or EdDSA"
+                ))
+            }
+        };
+        let mut validation = Validation::new(algorithm);
+        validation.set_audience(&[&config.audience]);
+        validation.set_issuer(&[&config.issuer]);
+        validation.leeway = config.leeway_seconds;
+        validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
+        Ok(Self { key, validation })
+    }
+
+    /// The token's claims, if it is valid.
+    pub fn verify(&self, token: &str) -> Result<Map<String, Value>, Refusal> {
+        let data = jsonwebtoken::decode::<Map<String, Value>>(token, &self.key, &self.validation)
+            .map_err(|e| {
+            (
+                ErrorCode::Unauthenticated,
+                format!("the token is not valid: {}", jwt_reason(&e)),
+            )
+        })?;
+        Ok(data.claims)
+    }
+}
+
+fn jwt_reason(e: &jsonwebtoken::errors::Error) -> &'static str {
+    use jsonwebtoken::errors::ErrorKind as K;
+    match e.kind() {
+        K::ExpiredSignature => "expired",
+        K::InvalidAudience => "wrong audience",
+        K::InvalidIssuer => "wrong issuer",
+        K::InvalidSignature => "bad signature",
+        K::ImmatureSignature => "not yet valid",
+        K::MissingRequiredClaim(_) => "a required claim is missing",
+        K::InvalidAlgorithm => "wrong algorithm",
+        _ => "malformed",
+    }
+}
+
+struct Verified {
+    claims: Map<String, Value>,
+    user_id: u64,
+    until: Instant,
+}
+
+/// Verifies chayns users' tokens online, caching each answer until it expires (bounded).
+pub struct ChaynsVerifier {
+    api: Arc<VendorApi>,
+    location_id: u64,
+    max_age: Duration,
+    cache: moka::future::Cache<[u8; 32], Arc<Verified>>,
+}
+
+impl ChaynsVerifier {
+    /// A verifier for site `location_id` through `api`.
+    pub fn new(api: Arc<VendorApi>, location_id: u64, config: ChaynsCallersConfig) -> Self {
+        Self {
+            api,
+            location_id,
+            max_age: Duration::from_secs(config.cache_seconds.max(1)),
+            cache: moka::future::Cache::builder()
+                .max_capacity(config.cache_entries.max(1))
+                .time_to_live(Duration::from_secs(config.cache_seconds.max(1)))
+                .build(),
+        }
+    }
+
+    /// The verified user of `token`.
+    async fn verify(&self, token: &str, deadline: Instant) -> Result<Arc<Verified>, Refusal> {
+        // Keyed by a hash: the cache holds no usable token.
+        let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if let Some(v) = self.cache.get(&key).await {
+            if Instant::now() < v.until {
+                return Ok(v);
+            }
+        }
+        let check = VerifyAccessToken {
+            location_id: self.location_id,
+        };
+        let token = UserToken(SecretString::from(token.to_owned()));
+        let request = check.encode(&self.api.base, &token).map_err(|_| {
+            (
+                ErrorCode::Unauthenticated,
+                "the token is not a valid header value".to_owned(),
+            )
+        })?;
+        let (status, body) = exchange(&self.api, request, deadline, "chayns token check")
+            .await
+            .map_err(|f| {
+                (
+                    f.code,
+                    format!("chayns could not verify the token: {}", f.detail),
+                )
+            })?;
+        let info: AccessTokenInfo =
+            VerifyAccessToken::decode(status, &body).map_err(|e| match e.code {
+                ErrorCode::Unauthenticated => (
+                    ErrorCode::Unauthenticated,
+                    "chayns does not accept the token".to_owned(),
+                ),
+                code => (
+                    code,
+                    format!("chayns could not verify the token (HTTP {})", e.status),
+                ),
+            })?;
+        if info.location_id.is_some_and(|l| l != self.location_id) {
+            return Err((
+                ErrorCode::Forbidden,
+                "the token belongs to another chayns site".to_owned(),
+            ));
+        }
+        let user_id = info.user_id.ok_or((
+            ErrorCode::Unauthenticated,
+            "chayns names no user for the token".to_owned(),
+        ))?;
+        let expires = info
+            .expires
+            .as_deref()
+            .and_then(hail::validate::rfc3339_unix_seconds)
+            .and_then(|t| u64::try_from(t).ok())
+            .map(|t| {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                Duration::from_secs(t.saturating_sub(now))
+            });
+        if expires.is_some_and(|d| d.is_zero()) {
+            return Err((
+                ErrorCode::Unauthenticated,
+                "the token has expired".to_owned(),
+            ));
+        }
+        let until = Instant::now() + expires.map_or(self.max_age, |d| d.min(self.max_age));
+        let claims = match serde_json::to_value(&info) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
+        };
+        let verified = Arc::new(Verified {
+            claims,
+            user_id,
+            until,
+        });
+        self.cache.insert(key, verified.clone()).await;
+        Ok(verified)
+    }
+}
+
+/// Checks the caller against `access`.
+pub async fn authenticate(
+    access: Access,
+    headers: &HeaderMap,
+    ip: IpAddr,
+    jwt: Option<&JwtVerifier>,
+    chayns: Option<&ChaynsVerifier>,
+    deadline: Instant,
+) -> Result<Caller, Refusal> {
+    match access {
+        Access::Disabled => Err((
+            ErrorCode::OperationDisabled,
+            "this operation is disabled".to_owned(),
+        )),
+        Access::Public => Ok(Caller {
+            key: format!("ip:{ip}"),
+            claims: Map::new(),
+            chayns_token: None,
+        }),
+        Access::Jwt => {
+            let verifier = jwt.ok_or((
+                ErrorCode::Internal,
+                "no [jwt] section is configured".to_owned(),
+            ))?;
+            let claims = verifier.verify(bearer(headers)?)?;
+            let sub = claims
+                .get("sub")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            Ok(Caller {
+                key: format!("jwt:{sub}"),
+                claims,
+                chayns_token: None,
+            })
+        }
+        Access::Chayns => {
+            let verifier = chayns.ok_or((
+                ErrorCode::Internal,
+                "chayns callers are not configured".to_owned(),
+            ))?;
+            let token = bearer(headers)?;
+            let verified = verifier.verify(token, deadline).await?;
+            Ok(Caller {
+                key: format!("chayns:{}", verified.user_id),
+                claims: verified.claims.clone(),
+                chayns_token: Some(SecretString::from(token.to_owned())),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let peer = SocketAddr::new(proxy, 5000);
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", "203.0.113.7, 10.0.0.1".parse().unwrap());
+        assert_eq!(
+            client_ip(peer, &h, &[proxy]),
+            "203.0.113.7".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(client_ip(peer, &h, &[]), proxy);
+        h.insert("x-forwarded-for", "garbage".parse().unwrap());
+        assert_eq!(client_ip(peer, &h, &[proxy]), proxy);
+    }
+}

@@ -1,0 +1,356 @@
+//! `relay.toml`: the relay's configuration, with `HAIL_RELAY_…` environment overrides
+//! (`HAIL_RELAY_HTTP__ALLOWED_ORIGINS='["https://shop.example"]'`). Secrets are references to
+//! environment variables or files, resolved once at start and held as `SecretString`.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use hail::credential::Section;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// The sandbox's defaults (see [`Config::sandbox_defaults`]).
+const SANDBOX_DEFAULTS: &str = "
+[upstream]
+timeout_ms = 2000
+[rate_limit]
+per_minute = 6000
+burst = 1000
+";
+
+/// Prefix of environment overrides; `__` separates nested keys.
+pub const ENV_PREFIX: &str = "HAIL_RELAY_";
+
+/// The whole configuration file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// Inbound HTTP rules.
+    #[serde(default)]
+    pub http: HttpConfig,
+    /// Calls to vendors.
+    #[serde(default)]
+    pub upstream: UpstreamConfig,
+    /// Requests per caller.
+    #[serde(default)]
+    pub rate_limit: RateLimitConfig,
+    /// The idempotency store.
+    #[serde(default)]
+    pub idempotency: IdempotencyConfig,
+    /// How `access = "jwt"` callers are verified.
+    #[serde(default)]
+    pub jwt: Option<JwtConfig>,
+    /// How `access = "chayns"` callers are verified.
+    #[serde(default)]
+    pub chayns_callers: ChaynsCallersConfig,
+    /// One section per vendor: `base_url`, settings, and secrets.
+    #[serde(default)]
+    pub vendors: BTreeMap<String, BTreeMap<String, Value>>,
+    /// One policy per operation id; an operation not listed is disabled.
+    #[serde(default)]
+    pub operations: BTreeMap<String, OperationConfig>,
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8787))
+}
+
+/// Inbound HTTP.
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Origins allowed to call from a browser (exact `scheme://host[:port]`); `["*"]` allows any.
+    pub allowed_origins: Vec<String>,
+    /// Largest request body, in bytes.
+    pub body_limit_bytes: usize,
+    /// Longest a request may take, vendor calls included, in milliseconds.
+    pub request_timeout_ms: u64,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            allowed_origins: Vec::new(),
+            body_limit_bytes: 64 * 1024,
+            request_timeout_ms: 30_000,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+/// Calls to vendors.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UpstreamConfig {
+    /// TCP + TLS connect timeout, in milliseconds.
+    pub connect_timeout_ms: u64,
+    /// Timeout of one vendor call, in milliseconds.
+    pub timeout_ms: u64,
+    /// Extra attempts where the vendor provably did not act (connection refused, 429/503 with
+    /// `Retry-After`), within the request's deadline.
+    pub retries: u32,
+}
+
+impl Default for UpstreamConfig {
+    fn default() -> Self {
+        Self {
+            connect_timeout_ms: 5_000,
+            timeout_ms: 20_000,
+            retries: 2,
+        }
+    }
+}
+
+/// Requests per caller (token subject, else client IP).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// Sustained requests per minute per caller; 0 turns the limit off.
+    pub per_minute: u32,
+    /// Requests a caller may make at once above the sustained rate.
+    pub burst: u32,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            per_minute: 120,
+            burst: 30,
+        }
+    }
+}
+
+/// The idempotency store.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IdempotencyConfig {
+    /// How long an outcome is kept, in hours.
+    pub retention_hours: u64,
+    /// Most outcomes kept; the least recently used go first.
+    pub max_entries: u64,
+}
+
+impl Default for IdempotencyConfig {
+    fn default() -> Self {
+        Self {
+            retention_hours: 24,
+            max_entries: 100_000,
+        }
+    }
+}
+
+/// JWT verification for `access = "jwt"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JwtConfig {
+    /// `HS256`, `RS256` or `EdDSA`.
+    pub algorithm: String,
+    /// HS256: the shared secret.
+    #[serde(default)]
+    pub secret: Option<SecretRef>,
+    /// RS256 / EdDSA: the public key, PEM.
+    #[serde(default)]
+    pub public_key: Option<SecretRef>,
+    /// Required `aud`.
+    pub audience: String,
+    /// Required `iss`.
+    pub issuer: String,
+    /// Clock skew allowed on `exp` / `nbf`, in seconds.
+    #[serde(default = "default_leeway")]
+    pub leeway_seconds: u64,
+}
+
+fn default_leeway() -> u64 {
+    30
+}
+
+/// Verification of chayns callers.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChaynsCallersConfig {
+    /// Most verified tokens cached.
+    pub cache_entries: u64,
+    /// Longest a verification is cached when chayns names no expiry, in seconds.
+    pub cache_seconds: u64,
+}
+
+impl Default for ChaynsCallersConfig {
+    fn default() -> Self {
+        Self {
+            cache_entries: 10_000,
+            cache_seconds: 300,
+        }
+    }
+}
+
+/// Who may call an operation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Access {
+    /// Nobody (the default).
+    #[default]
+    Disabled,
+    /// Anyone (rate-limited by IP).
+    Public,
+    /// Callers with a JWT from the company's backend.
+    Jwt,
+    /// Logged-in chayns users, verified online with chayns.
+    Chayns,
+}
+
+impl Access {
+    /// The config spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Disabled => "disabled",
+            Self::Public => "public",
+            Self::Jwt => "jwt",
+            Self::Chayns => "chayns",
+        }
+    }
+}
+
+/// The policy of one operation.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OperationConfig {
+    /// Who may call.
+    pub access: Access,
+    /// Fields fixed by the company: absent → set; different → `forbidden`.
+    pub pin: BTreeMap<String, serde_json::Value>,
+    /// Fields that must equal a claim of the caller (`field = "claim"`): absent → set; different
+    /// → `forbidden`.
+    pub bind: BTreeMap<String, String>,
+}
+
+/// A config value in a vendor section: a secret reference, or a plain setting.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Value {
+    /// `{ env = "NAME" }`, `{ file = "path" }` (or, in the sandbox only, `{ value = "…" }`).
+    Secret(SecretRef),
+    /// A plain string.
+    Text(String),
+    /// A plain number.
+    Number(i64),
+    /// A plain boolean.
+    Bool(bool),
+}
+
+/// Where a secret comes from.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "lowercase")]
+pub enum SecretRef {
+    /// An environment variable.
+    Env(String),
+    /// A file (trailing newline removed).
+    File(PathBuf),
+    /// Inline: refused outside the sandbox.
+    Value(String),
+}
+
+impl std::fmt::Debug for SecretRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Env(name) => write!(f, "env {name}"),
+            Self::File(path) => write!(f, "file {}", path.display()),
+            Self::Value(_) => f.write_str("inline <redacted>"),
+        }
+    }
+}
+
+impl SecretRef {
+    /// Reads the secret. Inline values only where `allow_inline` (the sandbox).
+    pub fn resolve(&self, what: &str, allow_inline: bool) -> Result<SecretString, String> {
+        match self {
+            Self::Env(name) => std::env::var(name)
+                .map(SecretString::from)
+                .map_err(|_| format!("{what}: environment variable {name} is not set")),
+            Self::File(path) => std::fs::read_to_string(path)
+                .map(|s| SecretString::from(s.trim_end_matches(['\r', '\n']).to_owned()))
+                .map_err(|e| format!("{what}: {}: {e}", path.display())),
+            Self::Value(v) if allow_inline => Ok(SecretString::from(v.clone())),
+            Self::Value(_) => Err(format!(
+                "{what}: inline secrets are refused outside --sandbox; use {{ env = \"NAME\" }} or {{ file = \"path\" }}"
+            )),
+        }
+    }
+}
+
+impl Config {
+    /// Reads `path` with environment overrides.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        if !path.is_file() {
+            return Err(format!("{}: no such file", path.display()));
+        }
+        Figment::from(Toml::file(path))
+            .merge(Env::prefixed(ENV_PREFIX).split("__"))
+            .extract()
+            .map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Parses TOML text (with environment overrides), e.g. in tests.
+    pub fn parse(toml: &str) -> Result<Self, String> {
+        Figment::from(Toml::string(toml))
+            .merge(Env::prefixed(ENV_PREFIX).split("__"))
+            .extract()
+            .map_err(|e| e.to_string())
+    }
+
+    /// The sandbox's configuration when no file is given: short vendor timeouts (so timeout
+    /// faults resolve quickly) and a generous rate limit; environment overrides apply.
+    pub fn sandbox_defaults() -> Result<Self, String> {
+        Figment::from(Toml::string(SANDBOX_DEFAULTS))
+            .merge(Env::prefixed(ENV_PREFIX).split("__"))
+            .extract()
+            .map_err(|e| format!("sandbox configuration: {e}"))
+    }
+
+    /// The section of vendor `name` with its secrets read, and its base URL.
+    pub fn vendor_section(
+        &self,
+        name: &str,
+        allow_inline: bool,
+    ) -> Result<Option<(Option<String>, Section)>, String> {
+        let Some(raw) = self.vendors.get(name) else {
+            return Ok(None);
+        };
+        let mut section = Section::new();
+        let mut base_url = None;
+        for (key, value) in raw {
+            match value {
+                Value::Secret(secret) => {
+                    section.set_secret(
+                        key.clone(),
+                        secret.resolve(&format!("vendors.{name}.{key}"), allow_inline)?,
+                    );
+                }
+                Value::Text(t) if key == "base_url" => base_url = Some(t.clone()),
+                Value::Text(t) => {
+                    section.set(key.clone(), t.clone());
+                }
+                Value::Number(n) => {
+                    section.set(key.clone(), n.to_string());
+                }
+                Value::Bool(b) => {
+                    section.set(key.clone(), b.to_string());
+                }
+            }
+        }
+        Ok(Some((base_url, section)))
+    }
+
+    /// Durations, from the millisecond settings.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.http.request_timeout_ms.max(1))
+    }
+}

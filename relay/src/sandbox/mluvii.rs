@@ -1,0 +1,147 @@
+//! Simulated mluvii: client-credentials tokens (a request without a valid one is redirected to
+//! the login page, as mluvii does) and the WhatsApp API.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Request, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::{json, Value};
+
+use super::sim::{Received, Sim};
+use super::{MLUVII_CLIENT_ID, MLUVII_CLIENT_SECRET, MLUVII_SUBSCRIPTION};
+
+pub(super) fn routes() -> Router<Arc<Sim>> {
+    Router::new()
+        .route(hail::vendors::mluvii::token::PATH, post(token))
+        .route("/api/v1/WhatsApp", get(subscriptions))
+        .route("/api/v1/WhatsApp/{id}/sendTemplates", post(send_templates))
+        .route("/api/v1/WhatsApp/{id}/sentTemplates", get(sent_templates))
+}
+
+async fn token(State(sim): State<Arc<Sim>>, req: Request) -> Response {
+    let req = Received::read(req).await;
+    let form: Vec<(String, String)> = form_urlencoded::parse(&req.body).into_owned().collect();
+    let value = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let ok = value("grant_type") == Some("client_credentials")
+        && value("client_id") == Some(MLUVII_CLIENT_ID)
+        && value("client_secret") == Some(MLUVII_CLIENT_SECRET);
+    if !ok {
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({ "error": "invalid_client" })),
+        )
+            .into_response();
+    }
+    let token = format!("sbx-mluvii-token-{}", sim.id());
+    sim.tokens
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(token.clone());
+    // Token requests are no deliveries: not recorded in the outbox.
+    axum::Json(json!({ "access_token": token, "expires_in": 3600, "token_type": "Bearer", "scope": "api" })).into_response()
+}
+
+/// `None` when the bearer token is valid, else mluvii's redirect to its login page.
+fn login_redirect(sim: &Sim, req: &Received) -> Option<Response> {
+    let token = req
+        .header("authorization")
+        .and_then(|a| a.strip_prefix("Bearer "));
+    let valid = token.is_some_and(|t| {
+        sim.tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(t)
+    });
+    (!valid).then(|| {
+        (
+            StatusCode::FOUND,
+            [(header::LOCATION, "/login?ReturnUrl=%2Fapi")],
+        )
+            .into_response()
+    })
+}
+
+async fn subscriptions(State(sim): State<Arc<Sim>>, req: Request) -> Response {
+    let req = Received::read(req).await;
+    if let Some(redirect) = login_redirect(&sim, &req) {
+        return redirect;
+    }
+    axum::Json(
+        json!([{ "ID": MLUVII_SUBSCRIPTION, "DepartmentId": 1, "Name": "Sandbox WhatsApp",
+                        "PhoneNumber": "+420800123456", "Status": "Active" }]),
+    )
+    .into_response()
+}
+
+async fn send_templates(
+    State(sim): State<Arc<Sim>>,
+    Path(id): Path<String>,
+    req: Request,
+) -> Response {
+    let req = Received::read(req).await;
+    if let Some(redirect) = login_redirect(&sim, &req) {
+        return redirect;
+    }
+    let body = req.json().unwrap_or(Value::Null);
+    let recipients = body["recipients"].as_array().cloned().unwrap_or_default();
+    let (status, answer) = if !id.eq_ignore_ascii_case(MLUVII_SUBSCRIPTION) {
+        (
+            StatusCode::NOT_FOUND,
+            json!({ "message": "Subscription not found" }),
+        )
+    } else if !body["formID"].is_u64() || !body["language"].is_string() || recipients.is_empty() {
+        (
+            StatusCode::BAD_REQUEST,
+            json!({ "message": "formID, language and recipients are required" }),
+        )
+    } else {
+        let mut sent = sim.sent.lock().unwrap_or_else(|p| p.into_inner());
+        let list = sent.entry(id.to_ascii_lowercase()).or_default();
+        for r in &recipients {
+            list.push(json!({ "contactId": r["contactId"], "formId": body["formID"], "language": body["language"],
+                              "state": "Sent" }));
+        }
+        (StatusCode::OK, json!({ "accepted": recipients.len() }))
+    };
+    req.answer(&sim, "mluvii", status, &answer)
+}
+
+async fn sent_templates(
+    State(sim): State<Arc<Sim>>,
+    Path(id): Path<String>,
+    req: Request,
+) -> Response {
+    let req = Received::read(req).await;
+    if let Some(redirect) = login_redirect(&sim, &req) {
+        return redirect;
+    }
+    let query: Vec<(String, String)> =
+        form_urlencoded::parse(req.uri.query().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
+    let number = |name: &str, default: usize| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let sent = sim.sent.lock().unwrap_or_else(|p| p.into_inner());
+    let list = sent
+        .get(&id.to_ascii_lowercase())
+        .cloned()
+        .unwrap_or_default();
+    let page: Vec<Value> = list
+        .into_iter()
+        .skip(number("offset", 0))
+        .take(number("limit", 100))
+        .collect();
+    axum::Json(Value::Array(page)).into_response()
+}

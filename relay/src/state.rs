@@ -1,0 +1,271 @@
+//! The relay's state, built from the configuration: vendor accounts, per-operation policies,
+//! caller verification, rate limits, the idempotency store and, in sandbox mode, the simulated
+//! vendors.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hail::catalog::{visit_all, visit_credentials, CredentialVisitor, Visitor};
+use hail::credential::{Credential, Issued, Section};
+use hail::operation::deserialize_request;
+use hail::validate::rule;
+use hail::{BaseUrl, Endpoint, Operation, Vendor};
+
+use crate::accounts::{Account, Accounts, Source, TokenCache};
+use crate::caller::{ChaynsVerifier, JwtVerifier};
+use crate::config::{Access, Config};
+use crate::idempotency::{MemoryStore, Store};
+use crate::policy::Policy;
+use crate::rate_limit::Limiter;
+use crate::sandbox::Sandbox;
+use crate::upstream::VendorApi;
+
+/// Everything a request handler needs.
+pub struct AppState {
+    /// Vendor APIs and credentials.
+    pub accounts: Accounts,
+    /// Policy per operation id (every catalog operation has one).
+    pub policies: HashMap<&'static str, Policy>,
+    /// Verifies `access = "jwt"` callers.
+    pub jwt: Option<JwtVerifier>,
+    /// Verifies `access = "chayns"` callers.
+    pub chayns: Option<ChaynsVerifier>,
+    /// Requests per caller.
+    pub limiter: Limiter,
+    /// Idempotency records.
+    pub store: Arc<dyn Store>,
+    /// Origins allowed from browsers (`*` = any).
+    pub allowed_origins: Vec<String>,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Longest a request may take.
+    pub request_timeout: Duration,
+    /// Largest request body, in bytes.
+    pub body_limit: usize,
+    /// Sandbox only: the simulated vendors.
+    pub sandbox: Option<Sandbox>,
+}
+
+impl AppState {
+    /// The policy of operation `id`.
+    pub fn policy(&self, id: &str) -> Option<&Policy> {
+        self.policies.get(id)
+    }
+
+    /// Whether browsers from `origin` may call.
+    pub fn origin_allowed(&self, origin: &str) -> bool {
+        self.allowed_origins
+            .iter()
+            .any(|o| o == "*" || o.eq_ignore_ascii_case(origin))
+    }
+}
+
+/// Builds the state. In sandbox mode, every vendor points at its simulation and every
+/// operation is public unless the config says otherwise.
+pub fn build(config: &Config, sandbox: Option<Sandbox>) -> Result<AppState, String> {
+    let allow_inline = sandbox.is_some();
+    let mut sections: BTreeMap<&'static str, (BaseUrl, Section)> = BTreeMap::new();
+    let sandbox_sections = sandbox.as_ref().map(Sandbox::sections).unwrap_or_default();
+    for (name, default_base) in hail::catalog::vendors() {
+        let configured = config.vendor_section(name, allow_inline)?;
+        let (base, section) = match (configured, sandbox_sections.get(name)) {
+            // In the sandbox a config file may still change a vendor's URL or credentials.
+            (Some((base, configured)), Some((root, sandbox))) => {
+                let mut section = sandbox.clone();
+                section.overlay(configured);
+                (base.unwrap_or_else(|| root.clone()), section)
+            }
+            (None, Some((root, section))) => (root.clone(), section.clone()),
+            (Some((base, section)), None) => {
+                (base.unwrap_or_else(|| default_base.to_owned()), section)
+            }
+            (None, None) => continue,
+        };
+        let base = BaseUrl::parse(&base).map_err(|e| format!("vendors.{name}.base_url: {e}"))?;
+        sections.insert(name, (base, section));
+    }
+    for name in config.vendors.keys() {
+        if !hail::catalog::vendors().iter().any(|(n, _)| n == name) {
+            return Err(format!("vendors.{name}: no such vendor"));
+        }
+    }
+
+    let mut accounts = Accounts::default();
+    let up = config.upstream;
+    for (name, (base, _)) in &sections {
+        let api = VendorApi::new(
+            name,
+            base.clone(),
+            Duration::from_millis(up.connect_timeout_ms.max(1)),
+            Duration::from_millis(up.timeout_ms.max(1)),
+            up.retries,
+        )?;
+        accounts.add_api(Arc::new(api));
+    }
+    let mut creds = Creds {
+        sections: &sections,
+        accounts: &mut accounts,
+        error: None,
+    };
+    visit_credentials(&mut creds);
+    if let Some(e) = creds.error {
+        return Err(e);
+    }
+
+    let mut policies = Policies {
+        config,
+        sandbox: sandbox.is_some(),
+        accounts: &accounts,
+        out: HashMap::new(),
+        error: None,
+    };
+    visit_all(&mut policies);
+    if let Some(e) = policies.error {
+        return Err(e);
+    }
+    let policies = policies.out;
+    for id in config.operations.keys() {
+        if !policies.contains_key(id.as_str()) {
+            return Err(format!("operations.\"{id}\": no such operation"));
+        }
+    }
+
+    let needs = |a: Access| policies.values().any(|p| p.access == a);
+    let jwt = match &config.jwt {
+        Some(j) => Some(JwtVerifier::new(j, allow_inline)?),
+        None if needs(Access::Jwt) => {
+            return Err("an operation has access = \"jwt\" but there is no [jwt] section".into())
+        }
+        None => None,
+    };
+    let chayns = match (
+        accounts.api(hail::vendors::chayns::Chayns::NAME),
+        sections.get("chayns"),
+    ) {
+        (Some(api), Some((_, section))) if section.has_any(&["location_id"]) => {
+            Some(ChaynsVerifier::new(
+                api.clone(),
+                section
+                    .id("location_id")
+                    .map_err(|e| format!("vendors.chayns.{e}"))?,
+                config.chayns_callers,
+            ))
+        }
+        _ if needs(Access::Chayns) => {
+            return Err(
+                "an operation has access = \"chayns\" but [vendors.chayns] has no location_id"
+                    .into(),
+            )
+        }
+        _ => None,
+    };
+    let mut allowed_origins = config.http.allowed_origins.clone();
+    if sandbox.is_some() && allowed_origins.is_empty() {
+        allowed_origins.push("*".to_owned());
+    }
+    Ok(AppState {
+        accounts,
+        policies,
+        jwt,
+        chayns,
+        limiter: Limiter::new(config.rate_limit),
+        store: Arc::new(MemoryStore::new(
+            config.idempotency.max_entries,
+            Duration::from_secs(config.idempotency.retention_hours.max(1) * 3600),
+        )),
+        allowed_origins,
+        trusted_proxies: config.http.trusted_proxies.clone(),
+        request_timeout: config.request_timeout(),
+        body_limit: config.http.body_limit_bytes,
+        sandbox,
+    })
+}
+
+struct Creds<'a> {
+    sections: &'a BTreeMap<&'static str, (BaseUrl, Section)>,
+    accounts: &'a mut Accounts,
+    error: Option<String>,
+}
+
+impl CredentialVisitor for Creds<'_> {
+    fn configured<C: Credential>(&mut self) {
+        let name = <C::Vendor as Vendor>::NAME;
+        let (Some((_, section)), Some(api)) =
+            (self.sections.get(name), self.accounts.api(name).cloned())
+        else {
+            return;
+        };
+        if !section.has_any(C::KEYS) {
+            return;
+        }
+        match C::from_section(section) {
+            Ok(c) => self.accounts.insert(Account {
+                api,
+                source: Source::Fixed(Arc::new(c)),
+            }),
+            Err(e) => {
+                self.error = Some(format!("vendors.{name}.{e} (needs {})", C::KEYS.join(", ")))
+            }
+        }
+    }
+
+    fn issued<T: Issued>(&mut self)
+    where
+        <T::Request as Endpoint>::Credential: Credential,
+    {
+        let Some(client) = self.accounts.get::<<T::Request as Endpoint>::Credential>() else {
+            return;
+        };
+        let crate::accounts::Source::Fixed(client_credential) = &client.source else {
+            return;
+        };
+        let api = client.api.clone();
+        let cache = TokenCache::<T>::new(api.clone(), client_credential.clone());
+        self.accounts.insert(Account::<T> {
+            api,
+            source: Source::Issued(Arc::new(cache)),
+        });
+    }
+}
+
+struct Policies<'a> {
+    config: &'a Config,
+    sandbox: bool,
+    accounts: &'a Accounts,
+    out: HashMap<&'static str, Policy>,
+    error: Option<String>,
+}
+
+impl Visitor for Policies<'_> {
+    fn visit<Op: Operation>(&mut self) {
+        let policy = match self.config.operations.get(Op::ID) {
+            Some(c) => Policy::from(c),
+            None if self.sandbox => Policy {
+                access: Access::Public,
+                ..Policy::default()
+            },
+            None => Policy::default(),
+        };
+        let id = Op::ID;
+        if policy.access != Access::Disabled && !self.accounts.has::<Op::Credential>() {
+            self.error = Some(format!(
+                "operations.\"{id}\" is enabled but [vendors.{}] has no credentials for it",
+                <Op::Vendor as Vendor>::NAME
+            ));
+        }
+        for field in policy.pin.keys().chain(policy.bind.keys()) {
+            // A field the operation does not have is reported as unknown by its own parser.
+            let probe = serde_json::json!({ field.as_str(): null });
+            if let Err(v) = deserialize_request::<Op, _>(probe) {
+                if v.code == rule::UNKNOWN_FIELD {
+                    self.error = Some(format!(
+                        "operations.\"{id}\": {field} is not a field of this operation"
+                    ));
+                }
+            }
+        }
+        self.out.insert(id, policy);
+    }
+}

@@ -1,0 +1,190 @@
+//! One vendor call over HTTP, with the only retries that cannot send a message twice: where the
+//! vendor provably did not act (connection refused; 429/503 with `Retry-After`), and only within
+//! the request's deadline.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use hail::{BaseUrl, ErrorCode};
+use http::StatusCode;
+
+/// A vendor API as configured: where, and one pooled client (no redirects, bounded time).
+pub struct VendorApi {
+    /// The vendor's name.
+    pub name: &'static str,
+    /// Base URL, from config only.
+    pub base: BaseUrl,
+    /// The pooled client.
+    pub client: reqwest::Client,
+    /// Timeout of one call.
+    pub timeout: Duration,
+    /// Extra attempts where the vendor provably did not act.
+    pub retries: u32,
+}
+
+impl VendorApi {
+    /// A vendor API with a fresh client.
+    pub fn new(
+        name: &'static str,
+        base: BaseUrl,
+        connect_timeout: Duration,
+        timeout: Duration,
+        retries: u32,
+    ) -> Result<Self, String> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(connect_timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .user_agent(concat!("hail-relay/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("HTTP client for {name}: {e}"))?;
+        Ok(Self {
+            name,
+            base,
+            client,
+            timeout,
+            retries,
+        })
+    }
+}
+
+/// Whether the vendor may have acted on a failed call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acted {
+    /// Provably not (nothing was sent, or the vendor said "not now").
+    No,
+    /// Perhaps: the request may have been received.
+    Maybe,
+}
+
+/// A call that produced no usable answer.
+#[derive(Debug, Clone)]
+pub struct CallFailure {
+    /// `upstream_unavailable` or `upstream_timeout` (or `internal`).
+    pub code: ErrorCode,
+    /// For the problem's `detail`.
+    pub detail: &'static str,
+    /// Whether a retry with the same key may send again.
+    pub acted: Acted,
+}
+
+/// Whether a vendor answer means "not acted, come back later".
+pub fn is_not_now(status: StatusCode) -> bool {
+    matches!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+    )
+}
+
+/// Sends `request`, retrying only where the vendor provably did not act.
+pub async fn exchange(
+    api: &VendorApi,
+    request: http::Request<Vec<u8>>,
+    deadline: Instant,
+    operation: &'static str,
+) -> Result<(StatusCode, Bytes), CallFailure> {
+    let (parts, body) = request.into_parts();
+    let url = reqwest::Url::parse(&parts.uri.to_string()).map_err(|_| CallFailure {
+        code: ErrorCode::Internal,
+        detail: "the vendor request has an invalid URL",
+        acted: Acted::No,
+    })?;
+    let mut attempt = 0;
+    loop {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(CallFailure {
+                code: ErrorCode::UpstreamTimeout,
+                detail: "no time was left to call the vendor",
+                acted: Acted::No,
+            });
+        }
+        let mut req = reqwest::Request::new(parts.method.clone(), url.clone());
+        *req.headers_mut() = parts.headers.clone();
+        *req.body_mut() = Some(body.clone().into());
+        *req.timeout_mut() = Some(api.timeout.min(remaining));
+        let started = Instant::now();
+        let result = match api.client.execute(req).await {
+            Ok(response) => {
+                let status = response.status();
+                let retry_after = retry_after(response.headers());
+                match response.bytes().await {
+                    Ok(body) => Ok((status, body, retry_after)),
+                    Err(e) => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        };
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        match result {
+            Ok((status, body, retry_after)) => {
+                tracing::info!(
+                    operation,
+                    vendor = api.name,
+                    upstream_status = status.as_u16(),
+                    upstream_ms = elapsed_ms,
+                    attempt,
+                    "vendor answered"
+                );
+                crate::metrics::upstream(api.name, status.as_u16(), started.elapsed());
+                if let (true, Some(wait)) = (is_not_now(status), retry_after) {
+                    if attempt < api.retries && Instant::now() + wait < deadline {
+                        attempt += 1;
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                }
+                return Ok((status, body));
+            }
+            Err(e) if e.is_connect() => {
+                tracing::warn!(operation, vendor = api.name, attempt, "vendor unreachable");
+                let backoff = Duration::from_millis(100 << attempt.min(5));
+                if attempt < api.retries && Instant::now() + backoff < deadline {
+                    attempt += 1;
+                    tokio::time::sleep(backoff).await;
+                    continue;
+                }
+                return Err(CallFailure {
+                    code: ErrorCode::UpstreamUnavailable,
+                    detail: "the vendor could not be reached",
+                    acted: Acted::No,
+                });
+            }
+            Err(e) => {
+                let timeout = e.is_timeout();
+                tracing::warn!(
+                    operation,
+                    vendor = api.name,
+                    attempt,
+                    timeout,
+                    "vendor call failed after sending"
+                );
+                return Err(CallFailure {
+                    code: if timeout {
+                        ErrorCode::UpstreamTimeout
+                    } else {
+                        ErrorCode::UpstreamUnavailable
+                    },
+                    detail: if timeout {
+                        "the vendor did not answer in time; it may have received the request, so it is not sent again"
+                    } else {
+                        "the connection to the vendor broke; it may have received the request, so it is not sent again"
+                    },
+                    acted: Acted::Maybe,
+                });
+            }
+        }
+    }
+}
+
+/// `Retry-After` in seconds (an HTTP date is not honoured: treated as absent).
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let secs: u64 = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(Duration::from_secs(secs.min(3600)))
+}
