@@ -90,7 +90,10 @@ impl Fault {
 
 /// The queue.
 #[derive(Default)]
-pub struct Faults(Mutex<VecDeque<(Option<String>, Option<String>, FaultKind)>>);
+pub struct Faults(Mutex<VecDeque<Queued>>);
+
+/// A queued fault: its vendor filter, its path filter, its effect.
+type Queued = (Option<String>, Option<String>, FaultKind);
 
 impl Faults {
     /// Queues faults; `Err` when the queue would exceed [`FAULTS_MAX`].

@@ -11,6 +11,49 @@ pub const OUTBOX_MAX_ENTRIES: usize = 1000;
 
 /// Header names whose values are credentials and are shown as `<redacted>`.
 const CREDENTIAL_HEADERS: [&str; 3] = ["authorization", "api_access_token", "cookie"];
+/// Body fields (JSON keys or form names) whose values are credentials.
+const CREDENTIAL_FIELDS: [&str; 4] = ["UserAccessToken", "client_secret", "access_token", "key"];
+const REDACTED: &str = "<redacted>";
+
+/// The body as text, credential fields redacted (JSON and form bodies).
+fn redact_body(body: &[u8]) -> String {
+    if let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(body) {
+        redact_json(&mut json);
+        return json.to_string();
+    }
+    let text = String::from_utf8_lossy(body);
+    let is_form = !text.is_empty() && text.split('&').all(|pair| pair.contains('='));
+    if is_form && form_urlencoded::parse(body).any(|(k, _)| CREDENTIAL_FIELDS.contains(&k.as_ref()))
+    {
+        let mut out = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in form_urlencoded::parse(body) {
+            let shown = if CREDENTIAL_FIELDS.contains(&k.as_ref()) {
+                REDACTED.into()
+            } else {
+                v
+            };
+            out.append_pair(&k, &shown);
+        }
+        return out.finish();
+    }
+    text.into_owned()
+}
+
+fn redact_json(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                if CREDENTIAL_FIELDS.contains(&k.as_str()) {
+                    *v = serde_json::Value::String(REDACTED.to_owned());
+                } else {
+                    redact_json(v);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
+        _ => {}
+    }
+}
 
 /// One request a simulated vendor received.
 #[derive(Debug, Clone, Serialize)]
@@ -26,7 +69,7 @@ pub struct OutboxEntry {
     pub url: String,
     /// Headers, credentials redacted.
     pub headers: Vec<(String, String)>,
-    /// The body as text (lossy UTF-8).
+    /// The body as text (lossy UTF-8), credential fields redacted.
     pub body: String,
     /// The status the simulated vendor answered.
     pub status: u16,
@@ -57,7 +100,7 @@ impl Outbox {
             .iter()
             .map(|(name, value)| {
                 let shown = if CREDENTIAL_HEADERS.contains(&name.as_str()) {
-                    "<redacted>".to_owned()
+                    REDACTED.to_owned()
                 } else {
                     String::from_utf8_lossy(value.as_bytes()).into_owned()
                 };
@@ -72,7 +115,7 @@ impl Outbox {
             method: method.to_string(),
             url,
             headers,
-            body: String::from_utf8_lossy(body).into_owned(),
+            body: redact_body(body),
             status,
         };
         inner.1.push_front(entry);
@@ -92,5 +135,26 @@ impl Outbox {
             .unwrap_or_else(|p| p.into_inner())
             .1
             .clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credential_fields_in_bodies_are_redacted() {
+        assert_eq!(
+            redact_body(br#"{"Message":"m","UserAccessToken":"tok","x":[{"access_token":"t"}]}"#),
+            r#"{"Message":"m","UserAccessToken":"<redacted>","x":[{"access_token":"<redacted>"}]}"#
+        );
+        assert_eq!(
+            redact_body(b"grant_type=client_credentials&client_id=c&client_secret=s%26"),
+            "grant_type=client_credentials&client_id=c&client_secret=%3Credacted%3E"
+        );
+        assert_eq!(
+            redact_body(b"receiver=a%40b.co&message=hi"),
+            "receiver=a%40b.co&message=hi"
+        );
     }
 }

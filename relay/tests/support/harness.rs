@@ -16,10 +16,10 @@ pub const BASE: &str = "
 [upstream]
 timeout_ms = 1000
 connect_timeout_ms = 500
-[rate_limit]
-per_minute = 6000
-burst = 1000
 ";
+
+/// A rate limit no test reaches, unless a test sets its own.
+const GENEROUS_RATE_LIMIT: &str = "[rate_limit]\nper_minute = 6000\nburst = 1000\n";
 
 pub struct Relay {
     pub url: String,
@@ -29,7 +29,12 @@ pub struct Relay {
 
 /// A sandbox relay with `extra` TOML after [`BASE`].
 pub async fn sandbox(extra: &str) -> Relay {
-    let config = Config::parse(&format!("{BASE}\n{extra}")).expect("test config");
+    let limit = if extra.contains("[rate_limit]") {
+        ""
+    } else {
+        GENEROUS_RATE_LIMIT
+    };
+    let config = Config::parse(&format!("{BASE}\n{limit}\n{extra}")).expect("test config");
     let sandbox = hail_relay::sandbox::start()
         .await
         .expect("simulated vendors");

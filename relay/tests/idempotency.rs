@@ -1,0 +1,235 @@
+//! Idempotency and faults: replay, mismatch, in-flight; each sandbox fault gives the expected
+//! code, and the outbox shows exactly one delivery where the vendor accepted, never two.
+
+#[path = "support/harness.rs"]
+mod harness;
+
+use harness::{marker, memoio, sandbox, Relay};
+use serde_json::json;
+
+const OP: &str = "memoio/start-conversation";
+
+#[tokio::test]
+async fn replay_mismatch_and_scope() {
+    let relay = sandbox("").await;
+    let mark = marker("replay");
+    let first = relay.post(OP, "key-r", &memoio(&mark)).await;
+    assert_eq!(first.status, 200);
+    assert!(first.headers.get("idempotent-replayed").is_none());
+    let again = relay.post(OP, "key-r", &memoio(&mark)).await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(again.body, first.body);
+    assert_eq!(relay.deliveries("memoio", &mark), 1);
+
+    let other = relay.post(OP, "key-r", &memoio("something else")).await;
+    assert_eq!(
+        (other.status.as_u16(), other.code()),
+        (422, "idempotency_key_reused")
+    );
+    // A validation failure is no use of the key.
+    let bad = relay
+        .post(
+            OP,
+            "key-v",
+            r#"{"receiver":"x","message":"m","channel":"c"}"#,
+        )
+        .await;
+    assert_eq!(bad.code(), "invalid_field");
+    assert_eq!(relay.post(OP, "key-v", &memoio("fine")).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_key_in_flight_is_409() {
+    let relay = sandbox("").await;
+    let mark = marker("inflight");
+    // The vendor acts, then answers slowly (within the 1 s vendor timeout).
+    relay
+        .fault(json!({"vendor": "memoio", "kind": "timeout", "delayMs": 600, "afterAccept": true}))
+        .await;
+    let body = memoio(&mark);
+    let (first, second) = tokio::join!(relay.post(OP, "key-f", &body), async {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        relay.post(OP, "key-f", &body).await
+    });
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_eq!(
+        (second.status.as_u16(), second.code()),
+        (409, "idempotency_in_flight")
+    );
+    assert_eq!(second.body["retryable"], true);
+    assert_eq!(relay.deliveries("memoio", &mark), 1);
+}
+
+async fn send(relay: &Relay, key: &str, mark: &str) -> harness::Answer {
+    relay.post(OP, key, &memoio(mark)).await
+}
+
+#[tokio::test]
+async fn vendor_503_with_retry_after_is_retried_by_the_relay() {
+    let relay = sandbox("").await;
+    let mark = marker("503ra");
+    relay
+        .fault(json!({"vendor": "memoio", "kind": "status", "status": 503, "retryAfter": 0}))
+        .await;
+    let a = send(&relay, "k", &mark).await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(relay.deliveries("memoio", &mark), 1);
+}
+
+#[tokio::test]
+async fn vendor_503_is_retryable_with_the_same_key() {
+    let relay = sandbox("").await;
+    let mark = marker("503");
+    relay
+        .fault(json!([{"vendor": "memoio", "kind": "status", "status": 503}]))
+        .await;
+    let a = send(&relay, "k", &mark).await;
+    assert_eq!(
+        (a.status.as_u16(), a.code()),
+        (502, "upstream_unavailable"),
+        "{}",
+        a.text
+    );
+    assert_eq!(a.body["retryable"], true);
+    assert_eq!(a.body["upstream"]["status"], 503);
+    assert_eq!(relay.deliveries("memoio", &mark), 0);
+    let retry = send(&relay, "k", &mark).await;
+    assert_eq!(retry.status, 200, "{}", retry.text);
+    assert!(retry.headers.get("idempotent-replayed").is_none());
+    assert_eq!(relay.deliveries("memoio", &mark), 1);
+}
+
+#[tokio::test]
+async fn a_timeout_before_the_vendor_acted_may_be_retried() {
+    let relay = sandbox("").await;
+    let mark = marker("tbefore");
+    relay
+        .fault(json!({"vendor": "memoio", "kind": "timeout", "delayMs": 1500}))
+        .await;
+    let a = send(&relay, "k", &mark).await;
+    assert_eq!(
+        (a.status.as_u16(), a.code()),
+        (504, "upstream_timeout"),
+        "{}",
+        a.text
+    );
+    // The relay cannot know the vendor did not act: the outcome is final for this key.
+    assert_eq!(a.body["retryable"], false);
+    assert_eq!(relay.deliveries("memoio", &mark), 0);
+    let again = send(&relay, "k", &mark).await;
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(relay.deliveries("memoio", &mark), 0);
+}
+
+#[tokio::test]
+async fn a_timeout_after_the_vendor_acted_is_never_sent_twice() {
+    let relay = sandbox("").await;
+    let mark = marker("tafter");
+    relay
+        .fault(json!({"vendor": "memoio", "kind": "timeout", "delayMs": 1500, "afterAccept": true}))
+        .await;
+    let a = send(&relay, "k", &mark).await;
+    assert_eq!((a.status.as_u16(), a.code()), (504, "upstream_timeout"));
+    assert_eq!(a.body["retryable"], false);
+    let again = send(&relay, "k", &mark).await;
+    assert_eq!(
+        (
+            again.status.as_u16(),
+            again.headers["idempotent-replayed"].to_str().unwrap()
+        ),
+        (504, "true")
+    );
+    assert_eq!(relay.deliveries("memoio", &mark), 1);
+}
+
+#[tokio::test]
+async fn a_connection_dropped_after_the_vendor_acted_is_never_sent_twice() {
+    let relay = sandbox("").await;
+    let mark = marker("drop");
+    relay
+        .fault(json!({"vendor": "memoio", "kind": "drop"}))
+        .await;
+    let a = send(&relay, "k", &mark).await;
+    assert_eq!(
+        (a.status.as_u16(), a.code()),
+        (502, "upstream_unavailable"),
+        "{}",
+        a.text
+    );
+    assert_eq!(a.body["retryable"], false);
+    let again = send(&relay, "k", &mark).await;
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(relay.deliveries("memoio", &mark), 1);
+}
+
+#[tokio::test]
+async fn livedesk_start_conversation_resumes_after_a_failed_middle_step() {
+    let relay = sandbox("").await;
+    let mark = marker("resume");
+    relay
+        .fault(json!({"vendor": "livedesk", "path": "/api/v2/accounts/conversations", "kind": "status", "status": 503}))
+        .await;
+    let body =
+        json!({"inboxId": 407, "contact": {"name": mark}, "content": format!("Hello {mark}")})
+            .to_string();
+    let a = relay.post("livedesk/start-conversation", "k", &body).await;
+    assert_eq!(
+        (a.status.as_u16(), a.code()),
+        (502, "upstream_unavailable"),
+        "{}",
+        a.text
+    );
+    assert!(
+        a.body["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("create conversation"),
+        "{}",
+        a.text
+    );
+    assert_eq!(a.body["retryable"], true);
+    let retry = relay.post("livedesk/start-conversation", "k", &body).await;
+    assert_eq!(retry.status, 200, "{}", retry.text);
+    let entries = relay.state.sandbox.as_ref().unwrap().outbox.list();
+    let contacts = entries
+        .iter()
+        .filter(|e| e.url.ends_with("/contacts") && e.body.contains(&mark))
+        .count();
+    assert_eq!(contacts, 1, "no second contact");
+    let contact_id = retry.body["data"]["contact"]["id"].as_u64().unwrap();
+    let conversations: Vec<_> = entries
+        .iter()
+        .filter(|e| {
+            e.url.ends_with("/conversations")
+                && e.body.contains(&format!("\"contact_id\":{contact_id}"))
+        })
+        .collect();
+    assert_eq!(conversations.len(), 1);
+    assert_eq!(relay.deliveries("livedesk", &format!("Hello {mark}")), 1);
+}
+
+#[tokio::test]
+async fn mluvii_tokens_are_refreshed_once_after_a_302() {
+    let relay = sandbox("").await;
+    let guid = hail_relay::sandbox::MLUVII_SUBSCRIPTION;
+    assert_eq!(
+        relay
+            .post("mluvii/whatsapp-subscriptions", "", "{}")
+            .await
+            .status,
+        200
+    );
+    relay
+        .fault(json!({"vendor": "mluvii", "kind": "revokeTokens"}))
+        .await;
+    let mark = marker("mluvii");
+    let body = json!({"subscriptionId": guid, "formId": 1, "language": "cs",
+        "recipients": [{"contactId": "+420123456789", "fieldValues": [mark]}]})
+    .to_string();
+    let a = relay
+        .post("mluvii/whatsapp-send-templates", "k", &body)
+        .await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(relay.deliveries("mluvii", &mark), 1);
+}

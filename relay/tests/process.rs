@@ -1,0 +1,273 @@
+//! The `hail-relay` binary as an operator runs it: `--check-config`, refusal of inline secrets,
+//! graceful shutdown that lets an in-flight request finish, and a canary scan of responses and
+//! logs for the secrets it holds.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::json;
+
+const BIN: &str = env!("CARGO_BIN_EXE_hail-relay");
+
+fn write_config(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("hail-relay-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn check_config_prints_the_policy_table_without_secrets() {
+    let path = write_config(
+        "ok.toml",
+        "[vendors.memoio]\nsecret_key = { env = \"HAIL_TEST_MEMOIO_KEY\" }\n\
+         [operations.\"memoio/start-conversation\"]\naccess = \"public\"\npin = { channel = \"sales\" }\n",
+    );
+    let out = Command::new(BIN)
+        .args(["--check-config", "--config"])
+        .arg(&path)
+        .env("HAIL_TEST_MEMOIO_KEY", "canary-memoio-key-4711")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("memoio/start-conversation"))
+        .unwrap();
+    assert!(
+        line.contains("public")
+            && line.contains("configured")
+            && line.contains("channel=\"sales\""),
+        "{line}"
+    );
+    assert!(stdout
+        .lines()
+        .any(|l| l.starts_with("chayns/intercom") && l.contains("disabled")));
+    assert!(!stdout.contains("canary-memoio-key-4711"));
+}
+
+#[test]
+fn bad_configurations_are_refused_with_a_reason() {
+    let cases = [
+        ("[vendors.memoio]\nsecret_key = { value = \"inline\" }\n", "inline secrets are refused"),
+        ("[vendors.memoio]\nsecret_key = \"inline\"\n[operations.\"memoio/start-conversation\"]\naccess = \"public\"\n", "not inline"),
+        ("[vendors.memoio]\nsecret_key = { env = \"HAIL_TEST_UNSET_VAR\" }\n", "HAIL_TEST_UNSET_VAR is not set"),
+        ("[operations.\"memoio/nope\"]\naccess = \"public\"\n", "no such operation"),
+        ("[operations.\"memoio/start-conversation\"]\naccess = \"public\"\n", "has no credentials"),
+        ("[operations.\"memoio/start-conversation\"]\naccess = \"jwt\"\n", "credentials"),
+        ("[vendors.memoio]\nsecret_key = { env = \"HAIL_TEST_K\" }\n[operations.\"memoio/start-conversation\"]\naccess = \"public\"\npin = { chanel = \"x\" }\n", "chanel is not a field"),
+        ("listen = 5\n", "listen"),
+    ];
+    for (i, (text, reason)) in cases.into_iter().enumerate() {
+        let path = write_config(&format!("bad{i}.toml"), text);
+        let out = Command::new(BIN)
+            .args(["--check-config", "--config"])
+            .arg(&path)
+            .env("HAIL_TEST_K", "k")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{text}: {stderr}");
+        assert!(stderr.contains(reason), "{text}: {stderr}");
+    }
+}
+
+struct Running {
+    child: Child,
+    url: String,
+    log: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(args: &[&str], env: &[(&str, &str)]) -> Running {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .args(["--listen", "127.0.0.1:0"])
+        .envs(env.iter().copied())
+        .env("RUST_LOG", "trace")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("url")
+        .to_owned();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let mut stderr = child.stderr.take().unwrap();
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        let mut buf = String::new();
+        let _ = stderr.read_to_string(&mut buf);
+        sink.lock().unwrap().push_str(&buf);
+    });
+    Running { child, url, log }
+}
+
+#[tokio::test]
+async fn sigterm_lets_an_in_flight_request_finish() {
+    let relay = start(&["--sandbox"], &[]);
+    let http = reqwest::Client::new();
+    // The vendor acts, then answers after 800 ms (the sandbox's vendor timeout is 2 s).
+    let queued = http
+        .post(format!("{}/v1/sandbox/faults", relay.url))
+        .json(&json!({"vendor": "memoio", "kind": "timeout", "delayMs": 800, "afterAccept": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(queued.status(), 202);
+    let request = http
+        .post(format!("{}/v1/memoio/start-conversation", relay.url))
+        .header("idempotency-key", "shutdown")
+        .body(r#"{"receiver":"a@b.co","message":"m","channel":"c"}"#)
+        .send();
+    let pid = relay.child.id().to_string();
+    let term = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success());
+    };
+    let (response, ()) = tokio::join!(request, term);
+    let response = response.expect("the in-flight request is answered");
+    assert_eq!(response.status(), 200);
+    let mut relay = relay;
+    let status = tokio::task::spawn_blocking(move || {
+        let s = relay.child.wait();
+        (s, relay)
+    })
+    .await
+    .unwrap();
+    assert!(status.0.unwrap().success(), "exits cleanly after SIGTERM");
+}
+
+#[tokio::test]
+async fn canary_secrets_appear_in_no_response_and_no_log_line() {
+    use hail_relay::sandbox::{
+        CHAYNS_TAPP_SECRET, CHAYNS_USERS, LIVEDESK_API_KEY, LIVEDESK_API_SECRET, MEMOIO_SECRET_KEY,
+        MLUVII_CLIENT_SECRET,
+    };
+    let jwt_secret = "canary-jwt-secret-9f8e7d6c5b4a39281706f5e4d3c2b1a0";
+    let config = write_config(
+        "canary.toml",
+        "[jwt]\nalgorithm = \"HS256\"\nsecret = { env = \"HAIL_CANARY_JWT\" }\naudience = \"a\"\nissuer = \"i\"\n\
+             [operations.\"chayns/intercom\"]\naccess = \"chayns\"\n[operations.\"memoio/start-conversation\"]\naccess = \"public\"\n\
+             [operations.\"memoio/start-direct-conversation\"]\naccess = \"jwt\"\n\
+             [operations.\"livedesk/start-conversation\"]\naccess = \"public\"\n[operations.\"mluvii/whatsapp-subscriptions\"]\naccess = \"public\"\n",
+    );
+    let relay = start(
+        &["--sandbox", "--config", config.to_str().unwrap()],
+        &[("HAIL_CANARY_JWT", jwt_secret)],
+    );
+    let http = reqwest::Client::new();
+    let user = CHAYNS_USERS[0].0;
+    let calls = [
+        (
+            "memoio/start-conversation",
+            json!({"receiver": "a@b.co", "message": "m", "channel": "c"}),
+            None,
+        ),
+        (
+            "memoio/start-conversation",
+            json!({"receiver": "bad"}),
+            None,
+        ),
+        (
+            "memoio/start-direct-conversation",
+            json!({"sender": "a@b.co", "receiver": "c@d.co", "message": "m"}),
+            Some(format!("Bearer {jwt_secret}")),
+        ),
+        (
+            "chayns/intercom",
+            json!({"message": "m", "asCaller": true}),
+            Some(format!("Bearer {user}")),
+        ),
+        (
+            "chayns/intercom",
+            json!({"message": "m", "userIds": [1]}),
+            Some("Bearer wrong".to_owned()),
+        ),
+        (
+            "livedesk/start-conversation",
+            json!({"inboxId": 1, "contact": {}, "content": "m"}),
+            None,
+        ),
+        ("mluvii/whatsapp-subscriptions", json!({}), None),
+    ];
+    let mut seen = String::new();
+    for (i, (op, body, auth)) in calls.into_iter().enumerate() {
+        let mut req = http
+            .post(format!("{}/v1/{op}", relay.url))
+            .header("idempotency-key", format!("canary-{i}"))
+            .json(&body);
+        if let Some(auth) = auth {
+            req = req.header("authorization", auth);
+        }
+        let res = req.send().await.unwrap();
+        for (name, value) in res.headers() {
+            seen.push_str(&format!("{name}: {}\n", value.to_str().unwrap_or("")));
+        }
+        seen.push_str(&res.text().await.unwrap());
+    }
+    for path in [
+        "/v1/capabilities",
+        "/metrics",
+        "/healthz",
+        "/v1/sandbox/outbox",
+    ] {
+        seen.push_str(
+            &http
+                .get(format!("{}{path}", relay.url))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap(),
+        );
+    }
+    let pid = relay.child.id().to_string();
+    let _ = Command::new("kill").args(["-TERM", &pid]).status();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let log = relay.log.lock().unwrap().clone();
+    assert!(
+        log.lines().count() > 5,
+        "the relay logged at trace level: {log}"
+    );
+    for canary in [
+        MEMOIO_SECRET_KEY,
+        CHAYNS_TAPP_SECRET,
+        LIVEDESK_API_KEY,
+        LIVEDESK_API_SECRET,
+        MLUVII_CLIENT_SECRET,
+        jwt_secret,
+        user,
+    ] {
+        assert!(!seen.contains(canary), "{canary} leaked into a response");
+        assert!(!log.contains(canary), "{canary} leaked into the log");
+    }
+    assert!(
+        !log.contains("sbx-mluvii-token"),
+        "an issued token leaked into the log"
+    );
+}
