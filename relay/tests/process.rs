@@ -271,3 +271,22 @@ async fn canary_secrets_appear_in_no_response_and_no_log_line() {
         "an issued token leaked into the log"
     );
 }
+
+#[test]
+fn the_example_configuration_is_valid() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../relay.example.toml");
+    let out = Command::new(BIN)
+        .args(["--check-config", "--config", example])
+        .env("HAIL_JWT_SECRET", "an-example-secret-of-at-least-32-bytes!")
+        .env("MEMOIO_SECRET_KEY", "m")
+        .env("CHAYNS_TAPP_SECRET", "c")
+        .env("LIVEDESK_API_KEY", "k")
+        .env("LIVEDESK_API_SECRET", "s")
+        .env("MLUVII_CLIENT_SECRET", "x")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("memoio/start-conversation"), "{stdout}");
+    assert!(stdout.lines().any(|l| l.starts_with("chayns/intercom") && l.contains("chayns")));
+}
