@@ -286,7 +286,13 @@ fn the_example_configuration_is_valid() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("memoio/start-conversation"), "{stdout}");
-    assert!(stdout.lines().any(|l| l.starts_with("chayns/intercom") && l.contains("chayns")));
+    assert!(stdout
+        .lines()
+        .any(|l| l.starts_with("chayns/intercom") && l.contains("chayns")));
 }
