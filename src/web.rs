@@ -3,12 +3,15 @@
 //! Every function is panic-free on any JS input: a panic in WebAssembly would kill the SDK for
 //! the rest of the page's life. Failures become `HailError` objects (see `error`).
 
+mod call;
+mod chayns_user;
 mod error;
 mod js;
 mod relay_client;
 mod transport;
 mod validate;
 
+pub use chayns_user::{create_chayns_user_client, from_chayns_env, ChaynsUserClient};
 pub use error::is_hail_error;
 pub use relay_client::{
     create_relay_client, ChaynsApi, LiveDeskApi, MemoioApi, MluviiApi, RelayClient,

@@ -142,6 +142,10 @@ async fn capabilities(State(state): State<Arc<AppState>>) -> Response {
     }
     let mut list = List(&state, Vec::new());
     visit_all(&mut list);
-    Json(serde_json::json!({ "operations": list.1, "sandbox": state.sandbox.is_some() }))
-        .into_response()
+    let mut body = serde_json::json!({ "operations": list.1, "sandbox": state.sandbox.is_some() });
+    if let Some(sandbox) = &state.sandbox {
+        // The simulated chayns user API, which the SDK's chayns user client calls directly.
+        body["chaynsUserApi"] = serde_json::Value::String(format!("{}/chayns-user", sandbox.root));
+    }
+    Json(body).into_response()
 }

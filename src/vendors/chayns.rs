@@ -86,8 +86,8 @@ pub(crate) fn images(urls: Option<&[String]>) -> Option<Vec<ImageUrl<'_>>> {
     urls.map(|urls| urls.iter().map(|url| ImageUrl { url }).collect())
 }
 
-/// Text and optional images, as in every user message.
-pub(crate) fn check_message(v: &mut Violations, text: &str, images: Option<&[String]>) {
+/// Text and optional images, as in every user message (fields `text`, `images`).
+pub fn check_message(v: &mut Violations, text: &str, images: Option<&[String]>) {
     v.required_text("text", text, TEXT_MAX_CHARS);
     v.url_list("images", images, IMAGES_MAX);
 }

@@ -2,7 +2,7 @@
 
 use wasm_bindgen::prelude::*;
 
-use super::js::{get, set};
+use super::js::get;
 use crate::error::{ErrorCode, Violation};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -88,24 +88,33 @@ impl HailError {
         }
     }
 
-    /// The JS `Error` object.
+    /// The JS `HailError` object.
     pub(crate) fn into_js(self) -> JsValue {
-        let err = js_sys::Error::new(&self.message);
-        err.set_name("HailError");
-        let obj: &JsValue = err.as_ref();
-        set(obj, "code", self.code.as_str());
-        set(obj, "retryable", self.retryable);
-        if let Some(field) = self.field {
-            set(obj, "field", field);
-        }
-        if let Some(status) = self.status {
-            set(obj, "status", status);
-        }
-        if let Some(id) = self.request_id {
-            set(obj, "requestId", id);
-        }
-        err.into()
+        new_hail_error(
+            &self.message,
+            self.code.as_str(),
+            self.retryable,
+            self.field.as_deref(),
+            self.status,
+            self.request_id.as_deref(),
+        )
     }
+}
+
+#[wasm_bindgen(module = "/src/web/hail_error.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = newHailError)]
+    fn new_hail_error(
+        message: &str,
+        code: &str,
+        retryable: bool,
+        field: Option<&str>,
+        status: Option<u16>,
+        request_id: Option<&str>,
+    ) -> JsValue;
+
+    #[wasm_bindgen(js_name = isHailErrorInstance)]
+    fn is_hail_error_instance(value: &JsValue) -> bool;
 }
 
 impl From<HailError> for JsValue {

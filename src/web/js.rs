@@ -55,3 +55,26 @@ pub(crate) fn get(obj: &JsValue, key: &str) -> JsValue {
 pub(crate) fn set(obj: &JsValue, key: &str, value: impl Into<JsValue>) {
     let _ = js_sys::Reflect::set(obj, &JsValue::from_str(key), &value.into());
 }
+
+/// `{data, upstreamStatus, requestId, replayed}`.
+pub(crate) fn result_object(
+    data: JsValue,
+    upstream_status: JsValue,
+    request_id: String,
+    replayed: bool,
+) -> JsValue {
+    let result = js_sys::Object::new();
+    set(&result, "data", data);
+    set(&result, "upstreamStatus", upstream_status);
+    set(&result, "requestId", request_id);
+    set(&result, "replayed", replayed);
+    result.into()
+}
+
+/// Resolves after `ms` milliseconds.
+pub(crate) async fn sleep(ms: u32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        set_timeout(&resolve, ms);
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}

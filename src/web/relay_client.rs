@@ -2,18 +2,14 @@
 
 use std::rc::Rc;
 
-use gloo_net::http::Request;
-use serde::Deserialize;
-use tsify::{Ts, Tsify};
+use tsify::Ts;
 use wasm_bindgen::prelude::*;
-use web_sys::AbortSignal;
 
+use super::call::{call, get_json, positive_ms, Relay};
 use super::error::HailError;
-use super::js::{get, new_idempotency_key, set};
-use super::transport;
-use super::validate::prepare;
+use super::js::get;
 use crate::error::ErrorCode;
-use crate::protocol::{self, is_valid_idempotency_key};
+use crate::protocol;
 use crate::vendors::{chayns, livedesk, memoio, mluvii};
 
 /// Per-call timeout when none is configured, in milliseconds.
@@ -47,6 +43,26 @@ export interface CallResult<T> {
     /** Whether the relay answered from its idempotency store instead of calling the vendor again. */
     replayed: boolean;
 }
+/** Options of `createRelayClient`. */
+export interface RelayClientOptions {
+    /** The relay's base URL, e.g. `https://relay.example.com`. */
+    relayUrl: string;
+    /** The caller's token (sent as `Authorization: Bearer`), or a function returning it (or a
+     *  promise of it); called for every call, and once more after an `unauthenticated` answer. */
+    token?: string | (() => string | Promise<string>);
+    /** Timeout of one attempt, in milliseconds (default 15000). */
+    timeoutMs?: number;
+    /** Retries after `network_error`, `timeout`, `upstream_unavailable` or `rate_limited`, with
+     *  backoff, always with the same idempotency key (default 2, at most 10). */
+    retries?: number;
+}
+/** What the relay offers (`GET /v1/capabilities`). */
+export interface Capabilities {
+    operations: { id: OperationId; access: "public" | "jwt" | "chayns"; sends: boolean; pinned: string[]; bound: string[] }[];
+    sandbox: boolean;
+    /** Sandbox only: the simulated chayns user API (a `baseUrl` for the chayns user client). */
+    chaynsUserApi?: string;
+}
 /** Options of one call. */
 export interface CallOptions {
     /** Aborts the call; it then rejects with code `aborted`. */
@@ -58,22 +74,12 @@ export interface CallOptions {
 }
 "#;
 
-/// Options of `createRelayClient`.
-#[derive(Deserialize, Tsify)]
-#[serde(rename_all = "camelCase")]
-pub struct RelayClientOptions {
-    /// The relay's base URL, e.g. `https://relay.example.com`.
-    pub relay_url: String,
-    /// Per-call timeout in milliseconds (default 15000).
-    #[serde(default)]
-    #[tsify(optional)]
-    pub timeout_ms: Option<u32>,
-}
+/// Default number of retries of a failed call (same idempotency key).
+pub const DEFAULT_RETRIES: u32 = 2;
+/// Most retries a client may configure.
+pub const RETRIES_MAX: u32 = 10;
 
-struct Inner {
-    relay_url: String,
-    timeout_ms: u32,
-}
+type Inner = Relay;
 
 /// A client of one relay.
 #[wasm_bindgen]
@@ -83,27 +89,48 @@ pub struct RelayClient {
 
 /// Creates a client of the relay at `relayUrl`.
 #[wasm_bindgen(js_name = createRelayClient)]
-pub fn create_relay_client(options: Ts<RelayClientOptions>) -> Result<RelayClient, JsValue> {
-    let options: RelayClientOptions =
-        serde_wasm_bindgen::from_value(options.js_value()).map_err(|e| {
-            HailError::new(ErrorCode::InvalidRequest, format!("createRelayClient: {e}"))
-        })?;
-    let relay_url = options.relay_url.trim_end_matches('/').to_owned();
-    if !(relay_url.starts_with("https://") || relay_url.starts_with("http://")) {
-        return Err(HailError::new(
+pub fn create_relay_client(
+    #[wasm_bindgen(unchecked_param_type = "RelayClientOptions")] options: JsValue,
+) -> Result<RelayClient, JsValue> {
+    let invalid = |field: &'static str, why: &str| -> JsValue {
+        HailError::new(
             ErrorCode::InvalidRequest,
-            "relayUrl must be an absolute http(s) URL",
+            format!("createRelayClient: {field} {why}"),
         )
-        .field("relayUrl")
-        .into());
+        .field(field)
+        .into()
+    };
+    if !options.is_object() {
+        return Err(invalid("options", "must be an object"));
     }
+    let url = get(&options, "relayUrl")
+        .as_string()
+        .ok_or_else(|| invalid("relayUrl", "must be a string"))?;
+    let url = url.trim_end_matches('/').to_owned();
+    if crate::BaseUrl::parse(&url).is_err() {
+        return Err(invalid(
+            "relayUrl",
+            "must be an absolute http(s) URL without query",
+        ));
+    }
+    let token = get(&options, "token");
+    if !(token.is_undefined() || token.is_null() || token.is_string() || token.is_function()) {
+        return Err(invalid("token", "must be a string or a function"));
+    }
+    let timeout_ms =
+        positive_ms(&get(&options, "timeoutMs"), "timeoutMs")?.unwrap_or(DEFAULT_TIMEOUT_MS);
+    let retries = get(&options, "retries");
+    let retries = match retries.as_f64() {
+        None if retries.is_undefined() || retries.is_null() => DEFAULT_RETRIES,
+        Some(n) if n.fract() == 0.0 && (0.0..=f64::from(RETRIES_MAX)).contains(&n) => n as u32,
+        _ => return Err(invalid("retries", "must be a whole number from 0 to 10")),
+    };
     Ok(RelayClient {
-        inner: Rc::new(Inner {
-            relay_url,
-            timeout_ms: options
-                .timeout_ms
-                .filter(|&t| t > 0)
-                .unwrap_or(DEFAULT_TIMEOUT_MS),
+        inner: Rc::new(Relay {
+            url,
+            token,
+            timeout_ms,
+            retries,
         }),
     })
 }
@@ -131,6 +158,18 @@ impl RelayClient {
                 .into());
             };
             call(&inner, &id, &input, &options)
+                .await
+                .map_err(JsValue::from)
+        })
+    }
+
+    /// What the relay offers: the enabled operations with access mode and fixed fields.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Capabilities>")]
+    pub fn capabilities(&self) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let url = format!("{}{}", inner.url, protocol::CAPABILITIES_PATH);
+            get_json(&url, inner.timeout_ms)
                 .await
                 .map_err(JsValue::from)
         })
@@ -232,114 +271,3 @@ namespace!(
             "mluvii/whatsapp-sent-templates", "Promise<CallResult<unknown>>");
     }
 );
-
-struct CallOptions {
-    signal: Option<AbortSignal>,
-    timeout_ms: Option<u32>,
-    idempotency_key: Option<String>,
-}
-
-fn call_options(options: &JsValue) -> Result<CallOptions, HailError> {
-    if options.is_undefined() || options.is_null() {
-        return Ok(CallOptions {
-            signal: None,
-            timeout_ms: None,
-            idempotency_key: None,
-        });
-    }
-    if !options.is_object() {
-        return Err(
-            HailError::new(ErrorCode::InvalidRequest, "options must be an object").field("options"),
-        );
-    }
-    let signal = get(options, "signal");
-    let signal = if signal.is_undefined() || signal.is_null() {
-        None
-    } else {
-        Some(signal.dyn_into::<AbortSignal>().map_err(|_| {
-            HailError::new(ErrorCode::InvalidRequest, "signal must be an AbortSignal")
-                .field("signal")
-        })?)
-    };
-    let timeout = get(options, "timeoutMs");
-    let timeout_ms = match timeout.as_f64() {
-        None if timeout.is_undefined() || timeout.is_null() => None,
-        Some(ms) if ms.fract() == 0.0 && (1.0..=f64::from(u32::MAX)).contains(&ms) => {
-            Some(ms as u32)
-        }
-        _ => {
-            return Err(HailError::new(
-                ErrorCode::InvalidRequest,
-                "timeoutMs must be a positive whole number",
-            )
-            .field("timeoutMs"))
-        }
-    };
-    let key = get(options, "idempotencyKey");
-    let idempotency_key = match key.as_string() {
-        None if key.is_undefined() || key.is_null() => None,
-        Some(k) if is_valid_idempotency_key(k.as_bytes()) => Some(k),
-        _ => {
-            return Err(HailError::new(
-                ErrorCode::InvalidRequest,
-                "idempotencyKey must be 1 to 255 visible ASCII characters",
-            )
-            .field("idempotencyKey"))
-        }
-    };
-    Ok(CallOptions {
-        signal,
-        timeout_ms,
-        idempotency_key,
-    })
-}
-
-async fn call(
-    inner: &Inner,
-    id: &str,
-    input: &JsValue,
-    options: &JsValue,
-) -> Result<JsValue, HailError> {
-    let options = call_options(options)?;
-    let prepared = prepare(id, input)?.map_err(|v| HailError::invalid(&v))?;
-    let url = format!("{}{}", inner.relay_url, protocol::operation_path(id));
-    let mut request = Request::post(&url).header("content-type", "application/json");
-    if prepared.sends {
-        let key = match options.idempotency_key {
-            Some(key) => key,
-            None => new_idempotency_key().ok_or_else(|| {
-                HailError::new(
-                    ErrorCode::Internal,
-                    "no crypto.getRandomValues to make an idempotency key",
-                )
-            })?,
-        };
-        request = request.header(protocol::IDEMPOTENCY_KEY, &key);
-    }
-    let timeout = options.timeout_ms.unwrap_or(inner.timeout_ms);
-    let received = transport::send(request, Some(prepared.body), timeout, options.signal).await?;
-    let request_id = received.headers.get(protocol::REQUEST_ID);
-    let body = js_sys::JSON::parse(&received.text).ok();
-    if received.status != 200 {
-        let body = body.unwrap_or(JsValue::UNDEFINED);
-        return Err(HailError::from_problem(received.status, &body, request_id));
-    }
-    let body = body.filter(JsValue::is_object).ok_or_else(|| {
-        HailError::new(ErrorCode::InvalidResponse, "the relay's answer is not JSON")
-    })?;
-    let upstream_status = get(&get(&body, "upstream"), "status");
-    let result = js_sys::Object::new();
-    set(&result, "data", get(&body, "data"));
-    set(&result, "upstreamStatus", upstream_status);
-    set(&result, "requestId", request_id.unwrap_or_default());
-    set(
-        &result,
-        "replayed",
-        received
-            .headers
-            .get(protocol::IDEMPOTENT_REPLAYED)
-            .as_deref()
-            == Some("true"),
-    );
-    Ok(result.into())
-}

@@ -5,7 +5,9 @@ use wasm_bindgen::prelude::*;
 use super::error::HailError;
 use crate::catalog::{visit_all, Visitor};
 use crate::error::{ErrorCode, Violation};
-use crate::operation::{deserialize_request, Operation};
+use serde::de::DeserializeOwned;
+
+use crate::operation::{deserialize_request, Operation, Validate};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_VALIDATE: &'static str = r#"
@@ -53,7 +55,10 @@ pub(crate) fn prepare(
     })
 }
 
-fn prepare_op<Op: Operation>(input: &JsValue) -> Result<Prepared, Vec<Violation>> {
+/// Reads and validates a request from any JS value.
+pub(crate) fn parse_input<T: DeserializeOwned + Validate>(
+    input: &JsValue,
+) -> Result<T, Vec<Violation>> {
     // serde would also read a struct from an array, by position: only plain objects are inputs.
     if !input.is_object() || js_sys::Array::is_array(input) {
         return Err(vec![Violation::new(
@@ -63,8 +68,13 @@ fn prepare_op<Op: Operation>(input: &JsValue) -> Result<Prepared, Vec<Violation>
         )]);
     }
     let de = serde_wasm_bindgen::Deserializer::from(input.clone());
-    let op: Op = deserialize_request(de).map_err(|v| vec![v])?;
-    op.validate()?;
+    let value: T = deserialize_request(de).map_err(|v| vec![v])?;
+    value.validate()?;
+    Ok(value)
+}
+
+fn prepare_op<Op: Operation>(input: &JsValue) -> Result<Prepared, Vec<Violation>> {
+    let op: Op = parse_input(input)?;
     let body = serde_json::to_string(&op).map_err(|_| {
         vec![Violation::new(
             "",

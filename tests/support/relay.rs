@@ -21,14 +21,44 @@ pub fn get(obj: &JsValue, key: &str) -> JsValue {
     js_sys::Reflect::get(obj, &JsValue::from_str(key)).expect("property")
 }
 
-pub fn client_of(url: &str) -> RelayClient {
-    let options = js(&format!(r#"{{"relayUrl":"{url}"}}"#));
-    create_relay_client(tsify::Ts::new_unchecked(options))
-        .unwrap_or_else(|_| panic!("createRelayClient({url})"))
+pub fn client_with(options: &str) -> RelayClient {
+    create_relay_client(js(options)).unwrap_or_else(|_| panic!("createRelayClient({options})"))
 }
 
 pub fn client() -> RelayClient {
-    client_of(relay_url())
+    client_with(&format!(r#"{{"relayUrl":"{}"}}"#, relay_url()))
+}
+
+/// Queues sandbox faults (JSON text).
+pub async fn fault(json: &str) {
+    let url = format!("{}/v1/sandbox/faults", relay_url());
+    let response = gloo_net::http::Request::post(&url)
+        .header("content-type", "application/json")
+        .body(json)
+        .expect("fault request")
+        .send()
+        .await
+        .expect("faults");
+    assert_eq!(
+        response.status(),
+        202,
+        "{}",
+        response.text().await.unwrap_or_default()
+    );
+}
+
+/// Resolves after `ms` milliseconds.
+pub async fn sleep_ms(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let global = js_sys::global();
+        let set_timeout: js_sys::Function = js_sys::Reflect::get(&global, &"setTimeout".into())
+            .expect("setTimeout")
+            .into();
+        set_timeout
+            .call2(&global, &resolve, &ms.into())
+            .expect("setTimeout call");
+    });
+    JsFuture::from(promise).await.expect("sleep");
 }
 
 /// Awaits a promise: `Ok` value or `Err` rejection.

@@ -1,9 +1,18 @@
 //! Test bodies run both in Chromium (`browser.rs`) and in Node (`node.rs`).
 
-use hail::web::{is_hail_error, validate};
+use hail::web::{create_chayns_user_client, is_hail_error, validate};
+use serde_json::json;
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::relay::*;
+
+fn ts<T: tsify::Tsify>(v: serde_json::Value) -> tsify::Ts<T> {
+    tsify::Ts::new_unchecked(js(&v.to_string()))
+}
+
+fn code(e: &JsValue) -> String {
+    get(e, "code").as_string().unwrap_or_default()
+}
 
 /// MEMOIO start-conversation through the SDK and the relay: what did MEMOIO receive?
 pub async fn start_conversation_reaches_memoio() {
@@ -52,6 +61,71 @@ pub async fn start_conversation_reaches_memoio() {
     );
 }
 
+/// Every namespaced method reaches its simulated vendor.
+pub async fn every_method_reaches_its_vendor() {
+    let c = client();
+    let mark = marker("every");
+    let guid = "6f9619ff-8b86-d011-b42d-00c04fc964ff";
+    let calls: Vec<(&str, js_sys::Promise)> = vec![
+        ("memoio", c.memoio().start_direct_conversation(ts(json!({"sender": "bob@company.com", "receiver": "anna@example.com", "message": format!("direct {mark}")})), None)),
+        ("chayns", c.chayns().intercom(ts(json!({"message": format!("intercom {mark}"), "userIds": [1_234_567]})), None)),
+        ("livedesk", c.livedesk().create_contact(ts(json!({"inboxId": 407, "name": format!("contact {mark}")})), None)),
+        ("livedesk", c.livedesk().create_conversation(ts(json!({"inboxId": 407, "sourceId": format!("src-{mark}")})), None)),
+        ("livedesk", c.livedesk().send_message(ts(json!({"conversationId": 40, "content": format!("message {mark}")})), None)),
+        ("livedesk", c.livedesk().start_conversation(ts(json!({"inboxId": 407, "contact": {"name": "Anna"}, "content": format!("start {mark}")})), None)),
+        ("mluvii", c.mluvii().send_whatsapp_templates(ts(json!({"subscriptionId": guid, "formId": 1, "language": "cs", "recipients": [{"contactId": "+420123456789", "fieldValues": [format!("wa {mark}")]}]})), None)),
+    ];
+    for (vendor, promise) in calls {
+        let result = settle(promise)
+            .await
+            .unwrap_or_else(|e| panic!("{vendor}: {e:?}"));
+        assert!(
+            get(&result, "upstreamStatus")
+                .as_f64()
+                .is_some_and(|s| (200.0..300.0).contains(&s)),
+            "{vendor}"
+        );
+    }
+    let all = outbox_with("").await;
+    for needle in [
+        "direct+",
+        "intercom ",
+        "contact ",
+        "src-",
+        "message ",
+        "start ",
+        "wa ",
+    ] {
+        let n = format!("{needle}{mark}");
+        let hits = all
+            .iter()
+            .filter(|e| get(e, "body").as_string().is_some_and(|b| b.contains(&n)))
+            .count();
+        assert_eq!(hits, 1, "{n}");
+    }
+    let subs = settle(c.mluvii().whatsapp_subscriptions(ts(json!({})), None))
+        .await
+        .expect("subscriptions");
+    assert_eq!(
+        get(
+            &js_sys::Reflect::get_u32(&get(&subs, "data"), 0).unwrap(),
+            "id"
+        )
+        .as_string()
+        .as_deref(),
+        Some(guid)
+    );
+    let sent = settle(
+        c.mluvii()
+            .sent_whatsapp_templates(ts(json!({"subscriptionId": guid, "limit": 1000})), None),
+    )
+    .await
+    .expect("sent");
+    assert!(js_sys::Array::from(&get(&sent, "data")).length() >= 1);
+    let caps = settle(c.capabilities()).await.expect("capabilities");
+    assert_eq!(js_sys::Array::from(&get(&caps, "operations")).length(), 10);
+}
+
 /// A bad address is a HailError naming `receiver`, and nothing reaches MEMOIO.
 pub async fn bad_receiver_is_rejected_before_the_network() {
     let mark = marker("bad");
@@ -67,10 +141,12 @@ pub async fn bad_receiver_is_rejected_before_the_network() {
     .expect_err("a bad receiver must be rejected");
     assert!(is_hail_error(err.clone()), "not a HailError: {err:?}");
     assert!(err.is_instance_of::<js_sys::Error>());
-    assert_eq!(
-        get(&err, "code").as_string().as_deref(),
-        Some("invalid_field")
+    assert_eq!(get(&err, "name").as_string().as_deref(), Some("HailError"));
+    assert!(
+        get(&err, "stack").as_string().is_some(),
+        "a real Error with a stack"
     );
+    assert_eq!(code(&err), "invalid_field");
     assert_eq!(get(&err, "field").as_string().as_deref(), Some("receiver"));
     assert_eq!(get(&err, "retryable").as_bool(), Some(false));
     assert!(
@@ -85,15 +161,15 @@ pub async fn call_by_operation_id() {
     let input = js(&format!(
         r#"{{"receiver":"b@example.org","message":"{mark}","channel":"support"}}"#
     ));
-    let id = JsValue::from_str("memoio/start-conversation");
-    let result = settle(client().call(id, input, None)).await.expect("call");
+    let result = settle(client().call("memoio/start-conversation".into(), input, None))
+        .await
+        .expect("call");
     assert_eq!(get(&result, "upstreamStatus").as_f64(), Some(200.0));
     assert_eq!(outbox_with(&mark).await.len(), 1);
 }
 
-/// Wrong ids, wrong types, unreachable relays: HailErrors, and the instance stays usable.
-pub async fn errors_are_hail_errors() {
-    let code = |e: &JsValue| get(e, "code").as_string().unwrap_or_default();
+/// Relay errors arrive as HailErrors with code, status and request id.
+pub async fn relay_errors_are_hail_errors() {
     let c = client();
     let e = settle(c.call("memoio/nope".into(), js("{}"), None))
         .await
@@ -103,6 +179,46 @@ pub async fn errors_are_hail_errors() {
         .await
         .unwrap_err();
     assert_eq!(code(&e), "invalid_request");
+    // Rejected by the vendor: LiveDesk has no conversation 999999.
+    let e = settle(c.call(
+        "livedesk/send-message".into(),
+        js(r#"{"conversationId":999999,"content":"x"}"#),
+        None,
+    ))
+    .await
+    .unwrap_err();
+    assert_eq!(code(&e), "upstream_rejected");
+    assert_eq!(get(&e, "status").as_f64(), Some(502.0));
+    assert!(get(&e, "requestId")
+        .as_string()
+        .is_some_and(|id| id.len() == 32));
+    assert!(get(&e, "message")
+        .as_string()
+        .is_some_and(|m| m.contains("not found")));
+    // The same key with another body.
+    let key = js(&format!(r#"{{"idempotencyKey":"{}"}}"#, marker("reuse")));
+    let first = js(r#"{"receiver":"a@b.co","message":"one","channel":"c"}"#);
+    let second = js(r#"{"receiver":"a@b.co","message":"two","channel":"c"}"#);
+    settle(c.call(
+        "memoio/start-conversation".into(),
+        first.clone(),
+        Some(key.clone()),
+    ))
+    .await
+    .expect("first");
+    let again = settle(c.call("memoio/start-conversation".into(), first, Some(key.clone())))
+        .await
+        .expect("replay");
+    assert_eq!(get(&again, "replayed").as_bool(), Some(true));
+    let e = settle(c.call("memoio/start-conversation".into(), second, Some(key)))
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "idempotency_key_reused");
+}
+
+/// Wrong types, wrong options, unreachable relays: HailErrors, and the instance stays usable.
+pub async fn bad_input_and_network_errors_are_hail_errors() {
+    let c = client();
     for (bad, want) in [
         ("null", "invalid_request"),
         ("[]", "invalid_request"),
@@ -119,26 +235,236 @@ pub async fn errors_are_hail_errors() {
         assert!(is_hail_error(e.clone()), "{bad}");
         assert_eq!(code(&e), want, "{bad}");
     }
-    let options = js(r#"{"idempotencyKey":"has space"}"#);
     let input = js(r#"{"receiver":"a@b.co","message":"m","channel":"c"}"#);
-    let e = settle(c.call("memoio/start-conversation".into(), input, Some(options)))
-        .await
-        .unwrap_err();
-    assert_eq!(code(&e), "invalid_request");
+    let e = settle(c.call(
+        "memoio/start-conversation".into(),
+        input,
+        Some(js(r#"{"idempotencyKey":"has space"}"#)),
+    ))
+    .await
+    .unwrap_err();
     assert_eq!(
-        get(&e, "field").as_string().as_deref(),
-        Some("idempotencyKey")
+        (code(&e), get(&e, "field").as_string()),
+        ("invalid_request".into(), Some("idempotencyKey".into()))
     );
 
-    let down = client_of("http://127.0.0.1:9");
+    let down = client_with(r#"{"relayUrl":"http://127.0.0.1:9","retries":0}"#);
     let input = js(r#"{"receiver":"a@b.co","message":"m","channel":"c"}"#);
     let e = settle(down.call("memoio/start-conversation".into(), input, None))
         .await
         .unwrap_err();
     assert_eq!(code(&e), "network_error");
     assert_eq!(get(&e, "retryable").as_bool(), Some(true));
-    // Still usable afterwards.
+    for bad in [
+        r#"{"relayUrl":"relay.example.com"}"#,
+        r#"{"relayUrl":"http://x","retries":-1}"#,
+        r#"{"relayUrl":"http://x","token":5}"#,
+        "7",
+    ] {
+        let e = hail::web::create_relay_client(js(bad)).err().expect(bad);
+        assert_eq!(code(&e), "invalid_request", "{bad}");
+    }
     call_by_operation_id().await;
+}
+
+/// A vendor 503 is retried with the same key: one delivery, one success.
+pub async fn retries_use_one_key_and_deliver_once() {
+    let mark = marker("retry");
+    fault(r#"[{"vendor":"memoio","kind":"status","status":503},{"vendor":"memoio","kind":"status","status":503}]"#).await;
+    let input = js(&format!(
+        r#"{{"receiver":"a@b.co","message":"{mark}","channel":"c"}}"#
+    ));
+    let result = settle(client().call("memoio/start-conversation".into(), input, None))
+        .await
+        .unwrap_or_else(|e| panic!("after two 503s the third attempt succeeds: {e:?}"));
+    assert_eq!(get(&result, "upstreamStatus").as_f64(), Some(200.0));
+    assert_eq!(outbox_with(&mark).await.len(), 1, "exactly one delivery");
+    // Without retries the 503 is reported, retryable.
+    fault(r#"{"vendor":"memoio","kind":"status","status":503}"#).await;
+    let once = client_with(&format!(r#"{{"relayUrl":"{}","retries":0}}"#, relay_url()));
+    let input = js(r#"{"receiver":"a@b.co","message":"m","channel":"c"}"#);
+    let e = settle(once.call("memoio/start-conversation".into(), input, None))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (code(&e), get(&e, "retryable").as_bool()),
+        ("upstream_unavailable".into(), Some(true))
+    );
+}
+
+/// Timeouts and aborts (also with a non-Error reason) are HailErrors; the instance survives.
+pub async fn timeouts_and_aborts() {
+    let c = client_with(&format!(r#"{{"relayUrl":"{}","retries":0}}"#, relay_url()));
+    // The simulated vendor holds the answer for 1.5 s without acting.
+    fault(r#"{"vendor":"livedesk","kind":"timeout","delayMs":1500}"#).await;
+    let input = js(r#"{"inboxId":407,"name":"slow"}"#);
+    let e = settle(c.call(
+        "livedesk/create-contact".into(),
+        input,
+        Some(js(r#"{"timeoutMs":200}"#)),
+    ))
+    .await
+    .unwrap_err();
+    assert_eq!(code(&e), "timeout");
+    assert_eq!(get(&e, "retryable").as_bool(), Some(true));
+
+    let controller = web_sys::AbortController::new().unwrap();
+    let options = js_sys::Object::new();
+    js_sys::Reflect::set(&options, &"signal".into(), &controller.signal()).unwrap();
+    fault(r#"{"vendor":"livedesk","kind":"timeout","delayMs":1500}"#).await;
+    let pending = c.call(
+        "livedesk/create-contact".into(),
+        js(r#"{"inboxId":407,"name":"abort"}"#),
+        Some(options.clone().into()),
+    );
+    sleep_ms(100).await;
+    controller.abort_with_reason(&JsValue::from_str("not an Error"));
+    let e = settle(pending).await.unwrap_err();
+    assert_eq!(code(&e), "aborted");
+    // Already aborted before the call.
+    let e = settle(c.call(
+        "livedesk/create-contact".into(),
+        js(r#"{"inboxId":407}"#),
+        Some(options.into()),
+    ))
+    .await
+    .unwrap_err();
+    assert_eq!(code(&e), "aborted");
+    call_by_operation_id().await;
+}
+
+/// `token`: a string or a function (sync or async), asked for every call; failures are HailErrors.
+pub async fn tokens_are_asked_for_each_call() {
+    let calls = js_sys::Array::new();
+    let counter = calls.clone();
+    let f = wasm_bindgen::closure::Closure::<dyn FnMut() -> JsValue>::new(move || {
+        counter.push(&JsValue::TRUE);
+        js_sys::Promise::resolve(&JsValue::from_str("caller-token")).into()
+    });
+    let options = js(&format!(r#"{{"relayUrl":"{}"}}"#, relay_url()));
+    js_sys::Reflect::set(&options, &"token".into(), f.as_ref()).unwrap();
+    let c = hail::web::create_relay_client(options).unwrap_or_else(|_| panic!("client"));
+    for _ in 0..2 {
+        settle(c.call("mluvii/whatsapp-subscriptions".into(), js("{}"), None))
+            .await
+            .expect("call");
+    }
+    assert_eq!(calls.length(), 2);
+    let throwing = js_sys::Function::new_no_args("throw new Error('no session')");
+    let options = js(&format!(r#"{{"relayUrl":"{}"}}"#, relay_url()));
+    js_sys::Reflect::set(&options, &"token".into(), &throwing).unwrap();
+    let c = hail::web::create_relay_client(options).unwrap_or_else(|_| panic!("client"));
+    let e = settle(c.call("mluvii/whatsapp-subscriptions".into(), js("{}"), None))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (code(&e), get(&e, "field").as_string()),
+        ("unauthenticated".into(), Some("token".into()))
+    );
+}
+
+/// The chayns user client sends straight to the (simulated) chayns user API.
+pub async fn chayns_user_client_sends_directly() {
+    let caps = settle(client().capabilities()).await.expect("capabilities");
+    let base = get(&caps, "chaynsUserApi")
+        .as_string()
+        .expect("sandbox chayns user API");
+    let options = js(&format!(
+        r#"{{"accessToken":"sandbox-user-token","userId":1234567,"locationId":77890,"baseUrl":"{base}"}}"#
+    ));
+    let me = create_chayns_user_client(options).unwrap_or_else(|_| panic!("client"));
+    let mark = marker("chayns-user");
+    let page = settle(
+        me.send_message_to_page(tsify::Ts::new_unchecked(js(&format!(
+            r#"{{"text":"page {mark}"}}"#
+        )))),
+    )
+    .await
+    .expect("to page");
+    assert_eq!(get(&page, "upstreamStatus").as_f64(), Some(200.0));
+    settle(me.send_message_to_user(
+        JsValue::from_f64(7_654_321.0),
+        tsify::Ts::new_unchecked(js(&format!(r#"{{"text":"user {mark}"}}"#))),
+    ))
+    .await
+    .expect("to user");
+    settle(me.send_message_to_group(
+        JsValue::from_f64(42.0),
+        tsify::Ts::new_unchecked(js(&format!(
+            r#"{{"text":"group {mark}","images":["https://x.io/a.png"]}}"#
+        ))),
+    ))
+    .await
+    .expect("to group");
+    let entries = outbox_with(&mark).await;
+    assert_eq!(entries.len(), 3);
+    let urls: Vec<String> = entries
+        .iter()
+        .filter_map(|e| get(e, "url").as_string())
+        .collect();
+    assert!(urls
+        .iter()
+        .any(|u| u.ends_with("/rest/api/user/1234567/message")));
+    assert!(urls
+        .iter()
+        .any(|u| u.ends_with("/rest/api/location/77890/broadcast")));
+    assert!(entries
+        .iter()
+        .all(|e| header(e, "authorization").as_deref() == Some("<redacted>")));
+
+    let e = settle(me.send_message_to_page(tsify::Ts::new_unchecked(js(r#"{"text":" "}"#))))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (code(&e), get(&e, "field").as_string()),
+        ("invalid_field".into(), Some("text".into()))
+    );
+    let e = settle(me.send_message_to_user(
+        JsValue::from_f64(-1.0),
+        tsify::Ts::new_unchecked(js(r#"{"text":"x"}"#)),
+    ))
+    .await
+    .unwrap_err();
+    assert_eq!(code(&e), "invalid_request");
+    let stranger = create_chayns_user_client(js(&format!(
+        r#"{{"accessToken":"expired","userId":1234567,"locationId":77890,"baseUrl":"{base}"}}"#
+    )))
+    .unwrap_or_else(|_| panic!("client"));
+    let e = settle(stranger.send_message_to_page(tsify::Ts::new_unchecked(js(r#"{"text":"x"}"#))))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (code(&e), get(&e, "status").as_f64()),
+        ("unauthenticated".into(), Some(401.0))
+    );
+
+    let e = hail::web::from_chayns_env(
+        Some(js(r#"{"env":{"user":{},"site":{"locationId":1}}}"#)),
+        None,
+    )
+    .err()
+    .expect("not logged in");
+    assert_eq!(code(&e), "unauthenticated");
+    let e = hail::web::from_chayns_env(None, None)
+        .err()
+        .expect("outside chayns");
+    assert!(get(&e, "message")
+        .as_string()
+        .unwrap_or_default()
+        .contains("not inside a chayns tapp"));
+    let env = js(
+        r#"{"env":{"user":{"id":1234567,"tobitAccessToken":"sandbox-user-token"},"site":{"locationId":77890}}}"#,
+    );
+    let from_env =
+        hail::web::from_chayns_env(Some(env), Some(js(&format!(r#"{{"baseUrl":"{base}"}}"#))))
+            .unwrap_or_else(|_| panic!("from env"));
+    settle(
+        from_env.send_message_to_page(tsify::Ts::new_unchecked(js(&format!(
+            r#"{{"text":"env {mark}"}}"#
+        )))),
+    )
+    .await
+    .expect("from env");
 }
 
 /// `validate()` reports every violation with field path and rule, without network.
@@ -166,4 +492,99 @@ pub fn validate_lists_every_violation() {
     let ok = js(r#"{"receiver":"a@b.co","message":"m","channel":"c"}"#);
     let out = validate("memoio/start-conversation".into(), ok).expect("validate");
     assert_eq!(js_sys::Array::from(&out).length(), 0);
+    let nested = js(
+        r#"{"subscriptionId":"x","formId":1,"language":"cs","recipients":[{"contactId":"+420123456789"},{"contactId":"0"}]}"#,
+    );
+    let out = js_sys::Array::from(
+        &validate("mluvii/whatsapp-send-templates".into(), nested).expect("validate"),
+    );
+    let fields: Vec<String> = out
+        .iter()
+        .filter_map(|v| get(&v, "field").as_string())
+        .collect();
+    assert_eq!(fields, ["subscriptionId", "recipients[1].contactId"]);
+}
+
+/// 1,000 random bad inputs of every kind, then a good call: no trap, every failure a HailError
+/// or a list of violations.
+pub async fn random_bad_inputs_never_trap() {
+    let ids = [
+        "memoio/start-conversation",
+        "chayns/intercom",
+        "livedesk/start-conversation",
+        "mluvii/whatsapp-send-templates",
+        "nope",
+        "",
+    ];
+    let c = client();
+    for i in 0..1000u32 {
+        let input = random_value(3);
+        let id = ids[(js_sys::Math::random() * ids.len() as f64) as usize % ids.len()];
+        match validate(id.into(), input.clone()) {
+            Ok(list) => assert!(js_sys::Array::is_array(&list), "{id}"),
+            Err(e) => assert!(is_hail_error(e), "{id}"),
+        }
+        if i % 10 == 0 {
+            // Invalid inputs fail before the network; valid ones (rare) are sent.
+            if let Err(e) = settle(c.call(id.into(), input, None)).await {
+                assert!(is_hail_error(e), "{id}");
+            }
+        }
+    }
+    call_by_operation_id().await;
+}
+
+fn random_value(depth: u32) -> JsValue {
+    let r = js_sys::Math::random();
+    let pick = (r * 12.0) as u32;
+    match pick {
+        0 => JsValue::NULL,
+        1 => JsValue::UNDEFINED,
+        2 => JsValue::from_f64(js_sys::Math::random() * 1e17 - 5e16),
+        3 => JsValue::from_f64(f64::NAN),
+        4 => JsValue::from_bool(r > 0.5),
+        5 => JsValue::from_str(&"ü\u{0}x,@".repeat((r * 40.0) as usize)),
+        6 => JsValue::from_str(&"x".repeat(100_000)),
+        7 => js_sys::Symbol::for_("s").into(),
+        8 => {
+            // A cyclic object.
+            let o = js_sys::Object::new();
+            js_sys::Reflect::set(&o, &"self".into(), &o).unwrap();
+            js_sys::Reflect::set(&o, &"message".into(), &o).unwrap();
+            o.into()
+        }
+        9 if depth > 0 => {
+            let a = js_sys::Array::new();
+            for _ in 0..(r * 4.0) as u32 {
+                a.push(&random_value(depth - 1));
+            }
+            a.into()
+        }
+        _ if depth > 0 => {
+            let keys = [
+                "receiver",
+                "message",
+                "channel",
+                "userIds",
+                "inboxId",
+                "contact",
+                "content",
+                "recipients",
+                "subscriptionId",
+                "formId",
+                "language",
+                "tags",
+                "asCaller",
+                "__proto__",
+                "x",
+            ];
+            let o = js_sys::Object::new();
+            for _ in 0..(r * 6.0) as u32 {
+                let k = keys[(js_sys::Math::random() * keys.len() as f64) as usize % keys.len()];
+                js_sys::Reflect::set(&o, &k.into(), &random_value(depth - 1)).unwrap();
+            }
+            o.into()
+        }
+        _ => JsValue::from_str("anna@example.com"),
+    }
 }

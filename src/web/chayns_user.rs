@@ -1,0 +1,277 @@
+//! The chayns user client: messages as the logged-in chayns user, sent straight from the
+//! browser to the chayns user API with the user's own `tobitAccessToken` (no relay, no company
+//! secret). Encoded and decoded by the same definitions as everything else
+//! (`vendors::chayns::message_to_*`).
+
+use std::rc::Rc;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+use tsify::{Ts, Tsify};
+use wasm_bindgen::prelude::*;
+
+use super::call::positive_ms;
+use super::error::HailError;
+use super::js::{get, result_object};
+use super::relay_client::DEFAULT_TIMEOUT_MS;
+use super::transport;
+use super::validate::parse_input;
+use crate::error::ErrorCode;
+use crate::operation::{BaseUrl, Endpoint, Vendor};
+use crate::validate::ID_MAX;
+use crate::vendors::chayns::message_to_group::MessageToGroup;
+use crate::vendors::chayns::message_to_page::MessageToPage;
+use crate::vendors::chayns::message_to_user::MessageToUser;
+use crate::vendors::chayns::{ChaynsUserApi, UserSession, UserToken};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_CHAYNS: &'static str = r#"
+/** Options of `createChaynsUserClient`. */
+export interface ChaynsUserClientOptions {
+    /** The user's `tobitAccessToken` (`chayns.env.user.tobitAccessToken`). */
+    accessToken: string;
+    /** The user's id (`chayns.env.user.id`): the sender. */
+    userId: number;
+    /** The site (`chayns.env.site.locationId`). */
+    locationId: number;
+    /** The chayns user API (default https://sub54.tobit.com). */
+    baseUrl?: string;
+    /** Timeout of a send, in milliseconds (default 15000). */
+    timeoutMs?: number;
+}
+/** The part of `window.chayns` that `fromChaynsEnv` reads. */
+export interface ChaynsEnvironment {
+    env: { user?: { id?: number; tobitAccessToken?: string; isAuthenticated?: boolean }; site?: { locationId?: number } };
+}
+"#;
+
+/// A user message: text and optional image URLs.
+#[derive(Deserialize, Tsify)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UserMessage {
+    /// The text.
+    pub text: String,
+    /// Image URLs.
+    #[serde(default)]
+    #[tsify(optional)]
+    pub images: Option<Vec<String>>,
+}
+
+impl crate::operation::Validate for UserMessage {
+    fn validate(&self) -> Result<(), Vec<crate::Violation>> {
+        let mut v = crate::validate::Violations::new();
+        crate::vendors::chayns::check_message(&mut v, &self.text, self.images.as_deref());
+        v.finish()
+    }
+}
+
+struct Inner {
+    session: UserSession,
+    base: BaseUrl,
+    timeout_ms: u32,
+}
+
+/// Sends chayns messages as the logged-in user.
+#[wasm_bindgen]
+pub struct ChaynsUserClient {
+    inner: Rc<Inner>,
+}
+
+fn invalid(field: &'static str, why: &str) -> HailError {
+    HailError::new(ErrorCode::InvalidRequest, format!("{field} {why}")).field(field)
+}
+
+/// A chayns id from JS: a whole number from 1 to 2^53−1.
+fn id(value: &JsValue, field: &'static str) -> Result<u64, HailError> {
+    match value.as_f64() {
+        Some(n) if n.fract() == 0.0 && n >= 1.0 && n <= ID_MAX as f64 => Ok(n as u64),
+        _ => Err(invalid(field, "must be a whole number from 1 to 2^53-1")),
+    }
+}
+
+fn client(
+    token: JsValue,
+    user_id: JsValue,
+    location_id: JsValue,
+    base: JsValue,
+    timeout: JsValue,
+) -> Result<ChaynsUserClient, HailError> {
+    let token = token
+        .as_string()
+        .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| invalid("accessToken", "must be the user's tobitAccessToken"))?;
+    let base = match base.as_string() {
+        Some(url) => BaseUrl::parse(&url)
+            .map_err(|_| invalid("baseUrl", "must be an absolute http(s) URL"))?,
+        None if base.is_undefined() || base.is_null() => {
+            BaseUrl::parse(ChaynsUserApi::DEFAULT_BASE_URL)
+                .map_err(|_| invalid("baseUrl", "has no default"))?
+        }
+        None => return Err(invalid("baseUrl", "must be a string")),
+    };
+    Ok(ChaynsUserClient {
+        inner: Rc::new(Inner {
+            session: UserSession {
+                token: UserToken(SecretString::from(token)),
+                user_id: id(&user_id, "userId")?,
+                location_id: id(&location_id, "locationId")?,
+            },
+            base,
+            timeout_ms: positive_ms(&timeout, "timeoutMs")?.unwrap_or(DEFAULT_TIMEOUT_MS),
+        }),
+    })
+}
+
+/// A client for the user with `accessToken`, `userId` on site `locationId`.
+#[wasm_bindgen(js_name = createChaynsUserClient)]
+pub fn create_chayns_user_client(
+    #[wasm_bindgen(unchecked_param_type = "ChaynsUserClientOptions")] options: JsValue,
+) -> Result<ChaynsUserClient, JsValue> {
+    if !options.is_object() {
+        return Err(invalid("options", "must be an object").into());
+    }
+    let o = |k| get(&options, k);
+    Ok(client(
+        o("accessToken"),
+        o("userId"),
+        o("locationId"),
+        o("baseUrl"),
+        o("timeoutMs"),
+    )?)
+}
+
+/// A client for the user logged in to the chayns tapp around this page: reads
+/// `chayns.env.user.tobitAccessToken`, `chayns.env.user.id` and `chayns.env.site.locationId` from
+/// `chayns` (default: the global `chayns`).
+#[wasm_bindgen(js_name = fromChaynsEnv)]
+pub fn from_chayns_env(
+    #[wasm_bindgen(unchecked_optional_param_type = "ChaynsEnvironment")] chayns: Option<JsValue>,
+    #[wasm_bindgen(unchecked_optional_param_type = "{ baseUrl?: string; timeoutMs?: number }")]
+    options: Option<JsValue>,
+) -> Result<ChaynsUserClient, JsValue> {
+    let chayns = chayns
+        .filter(|c| !c.is_undefined() && !c.is_null())
+        .unwrap_or_else(|| get(&js_sys::global(), "chayns"));
+    let env = get(&chayns, "env");
+    if !env.is_object() {
+        return Err(HailError::new(
+            ErrorCode::Unauthenticated,
+            "not inside a chayns tapp: no chayns.env (pass window.chayns, or use createChaynsUserClient)",
+        )
+        .into());
+    }
+    let user = get(&env, "user");
+    let token = get(&user, "tobitAccessToken");
+    if token.as_string().is_none_or(|t| t.is_empty()) {
+        return Err(HailError::new(
+            ErrorCode::Unauthenticated,
+            "the chayns user is not logged in",
+        )
+        .into());
+    }
+    let options = options.unwrap_or(JsValue::UNDEFINED);
+    Ok(client(
+        token,
+        get(&user, "id"),
+        get(&get(&env, "site"), "locationId"),
+        get(&options, "baseUrl"),
+        get(&options, "timeoutMs"),
+    )?)
+}
+
+#[wasm_bindgen]
+impl ChaynsUserClient {
+    /// A message from the user to the site (page).
+    #[wasm_bindgen(js_name = sendMessageToPage, unchecked_return_type = "Promise<CallResult<unknown>>")]
+    pub fn send_message_to_page(&self, message: Ts<UserMessage>) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        let message = message.js_value();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let m: UserMessage =
+                parse_input(&message).map_err(|v| JsValue::from(HailError::invalid(&v)))?;
+            let mut page = MessageToPage::new(m.text);
+            page.images = m.images;
+            send(&inner, &page).await.map_err(JsValue::from)
+        })
+    }
+
+    /// A message from the user to another chayns user.
+    #[wasm_bindgen(js_name = sendMessageToUser, unchecked_return_type = "Promise<CallResult<unknown>>")]
+    pub fn send_message_to_user(
+        &self,
+        #[wasm_bindgen(js_name = userId, unchecked_param_type = "number")] user_id: JsValue,
+        message: Ts<UserMessage>,
+    ) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        let message = message.js_value();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let receiver = id(&user_id, "userId")?;
+            let m: UserMessage =
+                parse_input(&message).map_err(|v| JsValue::from(HailError::invalid(&v)))?;
+            let mut to_user = MessageToUser::new(receiver, m.text);
+            to_user.images = m.images;
+            send(&inner, &to_user).await.map_err(JsValue::from)
+        })
+    }
+
+    /// A broadcast from the user to a UAC group of the site.
+    #[wasm_bindgen(js_name = sendMessageToGroup, unchecked_return_type = "Promise<CallResult<unknown>>")]
+    pub fn send_message_to_group(
+        &self,
+        #[wasm_bindgen(js_name = groupId, unchecked_param_type = "number")] group_id: JsValue,
+        message: Ts<UserMessage>,
+    ) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        let message = message.js_value();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let group = id(&group_id, "groupId")?;
+            let m: UserMessage =
+                parse_input(&message).map_err(|v| JsValue::from(HailError::invalid(&v)))?;
+            let mut to_group = MessageToGroup::new(group, m.text);
+            to_group.images = m.images;
+            send(&inner, &to_group).await.map_err(JsValue::from)
+        })
+    }
+}
+
+/// Encodes `endpoint` with the user's session, sends it, decodes the answer. No retries: the
+/// chayns user API has no idempotency keys, so a second send could duplicate the message.
+async fn send<E>(inner: &Inner, endpoint: &E) -> Result<JsValue, HailError>
+where
+    E: Endpoint<Credential = UserSession, Output = crate::operation::RawReply>,
+{
+    endpoint.validate().map_err(|v| HailError::invalid(&v))?;
+    let request = endpoint
+        .encode(&inner.base, &inner.session)
+        .map_err(|e| HailError::new(ErrorCode::InvalidRequest, e.0))?;
+    let (parts, body) = request.into_parts();
+    let mut builder = gloo_net::http::RequestBuilder::new(&parts.uri.to_string())
+        .method(gloo_net::http::Method::POST);
+    for (name, value) in &parts.headers {
+        // Encoded header values are visible ASCII (validated), so gloo-net cannot throw here.
+        if let Ok(v) = value.to_str() {
+            builder = builder.header(name.as_str(), v);
+        }
+    }
+    let body = String::from_utf8(body)
+        .map_err(|_| HailError::new(ErrorCode::Internal, "the body is not text"))?;
+    let received = transport::send(builder, Some(body), inner.timeout_ms, None).await?;
+    let status =
+        http::StatusCode::from_u16(received.status).unwrap_or(http::StatusCode::BAD_GATEWAY);
+    match E::decode(status, received.text.as_bytes()) {
+        Ok(reply) => {
+            let data = js_sys::JSON::parse(reply.json()).unwrap_or(JsValue::NULL);
+            Ok(result_object(
+                data,
+                JsValue::from(received.status),
+                String::new(),
+                false,
+            ))
+        }
+        Err(e) => {
+            let mut err = HailError::new(e.code, e.message);
+            err.status = Some(e.status);
+            Err(err)
+        }
+    }
+}
