@@ -14,7 +14,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use crate::credential::{Credential, Section};
-use crate::operation::{body_excerpt, lenient, UpstreamError, Vendor};
+use crate::operation::{body_excerpt, UpstreamError, Vendor};
 use crate::validate::Violations;
 
 /// The chayns Backend API (`api.chayns.net`).
@@ -154,13 +154,14 @@ pub(crate) fn decode_user_answer(
     crate::operation::decode_raw(status, body, error_message)
 }
 
-/// A chayns error body: `{"message": …, "errorGuid": …}`.
+/// A chayns error body: `{"message": …, "errorGuid": …}`. Decoded without `lenient` (it runs in
+/// the browser too, and a body of other types falls back to its text anyway).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ErrorBody {
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default)]
     message: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default)]
     error_guid: Option<String>,
 }
 

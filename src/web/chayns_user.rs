@@ -187,8 +187,8 @@ impl ChaynsUserClient {
         let inner = self.inner.clone();
         let message = message.js_value();
         wasm_bindgen_futures::future_to_promise(async move {
-            let m: UserMessage =
-                parse_input(&message).map_err(|v| JsValue::from(HailError::invalid(&v)))?;
+            let (m, _) = parse_input::<UserMessage>(&message)
+                .map_err(|v| JsValue::from(HailError::invalid(&v)))?;
             let mut page = MessageToPage::new(m.text);
             page.images = m.images;
             send(&inner, &page).await.map_err(JsValue::from)
@@ -206,8 +206,8 @@ impl ChaynsUserClient {
         let message = message.js_value();
         wasm_bindgen_futures::future_to_promise(async move {
             let receiver = id(&user_id, "userId")?;
-            let m: UserMessage =
-                parse_input(&message).map_err(|v| JsValue::from(HailError::invalid(&v)))?;
+            let (m, _) = parse_input::<UserMessage>(&message)
+                .map_err(|v| JsValue::from(HailError::invalid(&v)))?;
             let mut to_user = MessageToUser::new(receiver, m.text);
             to_user.images = m.images;
             send(&inner, &to_user).await.map_err(JsValue::from)
@@ -225,8 +225,8 @@ impl ChaynsUserClient {
         let message = message.js_value();
         wasm_bindgen_futures::future_to_promise(async move {
             let group = id(&group_id, "groupId")?;
-            let m: UserMessage =
-                parse_input(&message).map_err(|v| JsValue::from(HailError::invalid(&v)))?;
+            let (m, _) = parse_input::<UserMessage>(&message)
+                .map_err(|v| JsValue::from(HailError::invalid(&v)))?;
             let mut to_group = MessageToGroup::new(group, m.text);
             to_group.images = m.images;
             send(&inner, &to_group).await.map_err(JsValue::from)

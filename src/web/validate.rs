@@ -8,6 +8,7 @@ use crate::error::{ErrorCode, Violation};
 use serde::de::DeserializeOwned;
 
 use crate::operation::{deserialize_request, Operation, Validate};
+use crate::validate::rule;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_VALIDATE: &'static str = r#"
@@ -55,33 +56,43 @@ pub(crate) fn prepare(
     })
 }
 
-/// Reads and validates a request from any JS value.
+/// Reads and validates a request from any JS value; also returns its JSON text.
+///
+/// The value goes through `JSON.stringify` (which throws on cycles and BigInts: reported as a
+/// violation) and is parsed by serde_json: one parser for every type keeps the module small, and
+/// the text, once valid, is the body sent to the relay as it is.
 pub(crate) fn parse_input<T: DeserializeOwned + Validate>(
     input: &JsValue,
-) -> Result<T, Vec<Violation>> {
+) -> Result<(T, String), Vec<Violation>> {
+    let not_object = || {
+        vec![Violation::new(
+            "",
+            rule::TYPE,
+            "the input must be an object",
+        )]
+    };
     // serde would also read a struct from an array, by position: only plain objects are inputs.
     if !input.is_object() || js_sys::Array::is_array(input) {
-        return Err(vec![Violation::new(
-            "",
-            crate::validate::rule::TYPE,
-            "the input must be an object",
-        )]);
+        return Err(not_object());
     }
-    let de = serde_wasm_bindgen::Deserializer::from(input.clone());
-    let value: T = deserialize_request(de).map_err(|v| vec![v])?;
+    let text = js_sys::JSON::stringify(input)
+        .ok()
+        .and_then(|t| t.as_string())
+        .ok_or_else(|| {
+            vec![Violation::new(
+                "",
+                rule::TYPE,
+                "the input cannot be read as JSON (a cycle or a BigInt?)",
+            )]
+        })?;
+    let value: T =
+        deserialize_request(&mut serde_json::Deserializer::from_str(&text)).map_err(|v| vec![v])?;
     value.validate()?;
-    Ok(value)
+    Ok((value, text))
 }
 
 fn prepare_op<Op: Operation>(input: &JsValue) -> Result<Prepared, Vec<Violation>> {
-    let op: Op = parse_input(input)?;
-    let body = serde_json::to_string(&op).map_err(|_| {
-        vec![Violation::new(
-            "",
-            crate::validate::rule::TYPE,
-            "the request cannot be serialized",
-        )]
-    })?;
+    let (_, body) = parse_input::<Op>(input)?;
     Ok(Prepared {
         body,
         sends: Op::SENDS,

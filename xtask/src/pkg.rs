@@ -58,11 +58,25 @@ pub fn run() -> Result<PathBuf, String> {
                 .arg(&module),
         )?;
     }
-    // The Node build is CommonJS inside an ESM package.
+    // The Node build is CommonJS inside an ESM package; its JS snippets (ESM, shared with the
+    // browser builds) become CommonJS too, so any Node 20 can `require` them. `import` gets an
+    // ESM face with the same names plus an `init()` that has nothing to do (Node instantiates
+    // synchronously). Browsers through bundlers without wasm ESM integration (Vite, esbuild) get
+    // the web build, instantiated on import.
     write(
         &pkg.join("node/package.json"),
         "{ \"type\": \"commonjs\" }\n",
     )?;
+    for snippet in files_under(&pkg.join("node/snippets"))? {
+        let text =
+            std::fs::read_to_string(&snippet).map_err(|e| format!("{}: {e}", snippet.display()))?;
+        write(&snippet, &esm_to_cjs(&text))?;
+    }
+    write(
+        &pkg.join("node/hail.mjs"),
+        &node_esm(&pkg.join("node/hail.js"))?,
+    )?;
+    write(&pkg.join("auto.js"), AUTO_JS)?;
     let template = std::fs::read_to_string(root.join("pkg-template/package.json"))
         .map_err(|e| format!("pkg-template/package.json: {e}"))?;
     write(
@@ -88,6 +102,84 @@ pub fn run() -> Result<PathBuf, String> {
         println!("  {dir:8} wasm + glue: {raw} B raw, {gz} B gzip");
     }
     Ok(tarball)
+}
+
+const AUTO_JS: &str =
+    "// The web build, instantiated on import (top-level await): no init() needed.
+import init from \"./web/hail.js\";
+export * from \"./web/hail.js\";
+export default init;
+await init();
+";
+
+/// `node/hail.mjs`: the CommonJS build's exports as ESM, plus a no-op `init`.
+fn node_esm(cjs: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(cjs).map_err(|e| format!("{}: {e}", cjs.display()))?;
+    let names: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("exports."))
+        .filter_map(|l| l.split_once(" = ").map(|(name, _)| name))
+        .filter(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .collect();
+    if names.is_empty() {
+        return Err(format!("{}: no exports found", cjs.display()));
+    }
+    Ok(format!(
+        "// ESM face of the CommonJS Node build.\nimport hail from \"./hail.js\";\nexport const {{ {} }} = hail;\n\
+         /** Nothing to do in Node: the module is instantiated when imported. */\n\
+         export default async function init() {{ return undefined; }}\n",
+        names.join(", ")
+    ))
+}
+
+/// Every `.js` file below `dir`.
+fn files_under(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(out);
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path)?);
+        } else if path.extension().is_some_and(|e| e == "js") {
+            out.push(path);
+        }
+    }
+    Ok(out)
+}
+
+/// A snippet's top-level `export class|function NAME` declarations as CommonJS.
+fn esm_to_cjs(text: &str) -> String {
+    let mut names = Vec::new();
+    let mut out = String::with_capacity(text.len() + 64);
+    for line in text.lines() {
+        let declared = [
+            "export class ",
+            "export function ",
+            "export async function ",
+        ]
+        .iter()
+        .find_map(|prefix| {
+            line.strip_prefix(prefix)
+                .map(|rest| (prefix.trim_start_matches("export "), rest))
+        });
+        match declared {
+            Some((keyword, rest)) => {
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                names.push(name);
+                out.push_str(keyword);
+                out.push_str(rest);
+            }
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out.push_str(&format!("module.exports = {{ {} }};\n", names.join(", ")));
+    out
 }
 
 /// The `hail` crate's version, for package.json.

@@ -1,0 +1,52 @@
+// Must compile with `tsc --strict --noEmit`: the SDK as its README shows it.
+import init, {
+  createRelayClient,
+  createChaynsUserClient,
+  fromChaynsEnv,
+  validate,
+  isHailError,
+  type CallResult,
+  type Contact,
+  type ErrorCode,
+  type HailError,
+  type MemoioStartConversation,
+  type OperationId,
+  type StartedConversation,
+  type Violation,
+} from "hail-sdk";
+
+export async function main(): Promise<void> {
+  await init();
+  const hail = createRelayClient({ relayUrl: "https://relay.example.com", token: async () => "jwt", retries: 3 });
+  const input: MemoioStartConversation = { receiver: "anna@example.com", message: "Hello", channel: "sales", tags: ["vip"], groupBy: ["sameDay"] };
+  const sent: CallResult<unknown> = await hail.memoio.startConversation(input, { timeoutMs: 5000, idempotencyKey: "k-1" });
+  const requestId: string = sent.requestId;
+  const replayed: boolean = sent.replayed;
+  const contact: CallResult<Contact> = await hail.livedesk.createContact({ inboxId: 407, name: "Anna" });
+  const started: CallResult<StartedConversation> = await hail.livedesk.startConversation({ inboxId: 407, contact: { email: "anna@example.com" }, content: "Hi" });
+  const id: number | string = started.data.conversation.id;
+  await hail.chayns.intercom({ message: "Hi", userIds: [1], asCaller: false });
+  await hail.mluvii.sendWhatsAppTemplates({ subscriptionId: "6f9619ff-8b86-d011-b42d-00c04fc964ff", formId: 1, language: "cs", recipients: [{ contactId: "+420123456789", fieldValues: ["Anna"] }] });
+  const subscriptions = await hail.mluvii.whatsappSubscriptions({});
+  const firstName: string | undefined = subscriptions.data[0]?.name;
+  const op: OperationId = "livedesk/send-message";
+  await hail.call(op, { conversationId: 40, content: "Hi" }, { signal: new AbortController().signal });
+  const caps = await hail.capabilities();
+  const access: "public" | "jwt" | "chayns" = caps.operations[0].access;
+  const problems: Violation[] = validate("memoio/start-conversation", { receiver: "x" });
+  const me = fromChaynsEnv({ env: { user: { id: 1, tobitAccessToken: "t" }, site: { locationId: 2 } } });
+  await me.sendMessageToPage({ text: "Hi" });
+  await createChaynsUserClient({ accessToken: "t", userId: 1, locationId: 2 }).sendMessageToGroup(42, { text: "Hi", images: ["https://x.io/a.png"] });
+  try {
+    await hail.memoio.startConversation(input);
+  } catch (e: unknown) {
+    if (isHailError(e)) {
+      const err: HailError = e;
+      const code: ErrorCode = err.code;
+      const field: string | undefined = err.field;
+      const retry: boolean = err.retryable;
+      console.log(code, field, retry, err.status, err.requestId, err.message);
+    }
+  }
+  console.log(requestId, replayed, contact.data.id, id, firstName, access, problems.length);
+}

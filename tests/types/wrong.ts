@@ -1,0 +1,27 @@
+// Every marked line must fail to compile: `tsc` reports an unused `@ts-expect-error` otherwise.
+import { createRelayClient, validate, type ErrorCode } from "hail-sdk";
+
+export async function wrong(): Promise<void> {
+  const hail = createRelayClient({ relayUrl: "https://relay.example.com" });
+  // @ts-expect-error relayUrl is required
+  createRelayClient({});
+  // @ts-expect-error a missing required field (channel)
+  await hail.memoio.startConversation({ receiver: "a@b.co", message: "m" });
+  // @ts-expect-error a field of the wrong type
+  await hail.memoio.startConversation({ receiver: "a@b.co", message: 7, channel: "c" });
+  // @ts-expect-error an unknown field
+  await hail.memoio.startConversation({ receiver: "a@b.co", message: "m", channel: "c", reciever: "x" });
+  // @ts-expect-error groupBy only takes the documented values
+  await hail.memoio.startConversation({ receiver: "a@b.co", message: "m", channel: "c", groupBy: ["daily"] });
+  // @ts-expect-error ids are numbers
+  await hail.livedesk.sendMessage({ conversationId: "40", content: "Hi" });
+  // @ts-expect-error an unknown operation id
+  await hail.call("memoio/nope", {});
+  // @ts-expect-error an unknown error code
+  const code: ErrorCode = "oops";
+  // @ts-expect-error validate takes an operation id
+  validate(42, {});
+  // @ts-expect-error no such namespace
+  hail.twilio;
+  console.log(code);
+}
