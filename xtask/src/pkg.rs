@@ -214,13 +214,18 @@ pub fn sizes(dir: &Path) -> Result<(u64, u64), String> {
 
 /// Copies the `web` build to `dest` (the demo page loads it from `www/pkg/`).
 pub fn copy_web_build(dest: &Path) -> Result<(), String> {
-    let src = root().join("pkg/web");
+    copy_dir(&root().join("pkg/web"), dest)
+}
+
+fn copy_dir(src: &Path, dest: &Path) -> Result<(), String> {
     std::fs::create_dir_all(dest).map_err(|e| format!("{}: {e}", dest.display()))?;
-    let entries = std::fs::read_dir(&src).map_err(|e| format!("{}: {e}", src.display()))?;
+    let entries = std::fs::read_dir(src).map_err(|e| format!("{}: {e}", src.display()))?;
     for entry in entries.flatten() {
-        if entry.path().is_file() {
-            std::fs::copy(entry.path(), dest.join(entry.file_name()))
-                .map_err(|e| format!("copying {}: {e}", entry.path().display()))?;
+        let (from, to) = (entry.path(), dest.join(entry.file_name()));
+        if from.is_dir() {
+            copy_dir(&from, &to)?;
+        } else {
+            std::fs::copy(&from, &to).map_err(|e| format!("copying {}: {e}", from.display()))?;
         }
     }
     Ok(())
