@@ -1,77 +1,275 @@
-// The demo page: the SDK's `web` build against the sandbox relay that serves this page.
-import init, { createRelayClient, validate, isHailError } from "./pkg/hail.js";
+// The demo page: the SDK's web build against the sandbox relay that serves this page.
+import init, { createRelayClient, createChaynsUserClient, validate, isHailError } from "./pkg/hail.js";
+import { VENDORS, readInput } from "./forms.js";
 
-await init();
 const relayUrl = location.origin;
-const hail = createRelayClient({ relayUrl });
-
-const form = document.querySelector("#memoio-start");
-const operation = form.dataset.operation;
+const attemptsEl = document.querySelector("#attempts");
 const resultEl = document.querySelector("#result");
 const outboxEl = document.querySelector("#outbox");
 
-function readForm() {
-  const input = {};
-  for (const el of form.elements) {
-    if (!el.name) continue;
-    const value = el.value;
-    if (el.dataset.list !== undefined) {
-      const items = value.split("\n").map((s) => s.trim()).filter(Boolean);
-      if (items.length) input[el.name] = items;
-    } else if (value !== "" || el.required) {
-      input[el.name] = value;
-    }
-  }
-  return input;
-}
-
-function showErrors(violations) {
-  for (const p of form.querySelectorAll("[data-error-for]")) p.textContent = "";
-  for (const el of form.elements) el.removeAttribute?.("aria-invalid");
-  for (const v of violations) {
-    const name = v.field.replace(/\[.*$/, "");
-    const p = form.querySelector(`[data-error-for="${name}"]`);
-    if (p && !p.textContent) p.textContent = v.message;
-    form.elements[name]?.setAttribute("aria-invalid", "true");
-  }
-}
-
-form.addEventListener("input", () => showErrors(validate(operation, readForm())));
-
-form.addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const input = readForm();
-  const violations = validate(operation, input);
-  showErrors(violations);
-  if (violations.length) {
-    resultEl.textContent = `Not sent: ${violations.length} field(s) invalid.`;
-    resultEl.className = "failure";
-    return;
-  }
-  resultEl.textContent = "Sending…";
-  resultEl.className = "";
+// Show every request the SDK makes to the relay (retries included): the SDK uses global fetch.
+const realFetch = window.fetch.bind(window);
+window.fetch = async (resource, options) => {
+  const url = typeof resource === "string" ? resource : resource instanceof URL ? resource.href : resource.url;
+  const path = url.startsWith(relayUrl) ? new URL(url).pathname : null;
+  const tracked = path && path.startsWith("/v1/") && !path.startsWith("/v1/sandbox") && path !== "/v1/capabilities";
+  const item = tracked ? logAttempt(`POST ${path}`) : null;
   try {
-    const r = await hail.call(operation, input);
-    resultEl.textContent = `Sent ✓\nrequest id: ${r.requestId}\nreplayed: ${r.replayed}\nupstream status: ${r.upstreamStatus}\n\n${JSON.stringify(r.data, null, 2)}`;
-    resultEl.className = "success";
+    const response = await realFetch(resource, options);
+    if (item) item.append(` → ${response.status}${response.headers.get("idempotent-replayed") ? " (replayed)" : ""}`);
+    return response;
   } catch (e) {
-    resultEl.textContent = isHailError(e)
-      ? `Failed: ${e.code}${e.field ? ` (${e.field})` : ""}\n${e.message}`
-      : `Failed: ${e}`;
-    resultEl.className = "failure";
+    if (item) item.append(" → no answer");
+    throw e;
   }
-  await refreshOutbox();
+};
+
+function logAttempt(text) {
+  const li = document.createElement("li");
+  li.textContent = text;
+  attemptsEl.append(li);
+  return li;
+}
+
+await init();
+const hail = createRelayClient({ relayUrl, retries: 2 });
+const caps = await hail.capabilities();
+const me = caps.chaynsUserApi
+  ? createChaynsUserClient({ accessToken: "sandbox-user-token", userId: 1234567, locationId: 77890, baseUrl: caps.chaynsUserApi })
+  : null;
+
+let lastSend = null;
+
+// ---------- forms ----------
+const tabs = document.querySelector("#vendor-tabs");
+const panels = document.querySelector("#vendor-panels");
+for (const [i, vendor] of VENDORS.entries()) {
+  const tab = document.createElement("button");
+  Object.assign(tab, { type: "button", id: `tab-${vendor.id}`, textContent: vendor.name });
+  tab.setAttribute("role", "tab");
+  tab.setAttribute("aria-controls", `panel-${vendor.id}`);
+  tab.setAttribute("aria-selected", String(i === 0));
+  tab.tabIndex = i === 0 ? 0 : -1;
+  tabs.append(tab);
+
+  const panel = document.createElement("div");
+  Object.assign(panel, { id: `panel-${vendor.id}`, hidden: i !== 0 });
+  panel.setAttribute("role", "tabpanel");
+  panel.setAttribute("aria-labelledby", tab.id);
+  const picker = document.createElement("label");
+  picker.className = "picker";
+  picker.textContent = "Operation";
+  const select = document.createElement("select");
+  select.name = "operation";
+  select.id = `op-${vendor.id}`;
+  for (const op of vendor.operations) select.append(new Option(op.title, op.id));
+  picker.htmlFor = select.id;
+  panel.append(picker, select);
+  const forms = vendor.operations.map((op, j) => {
+    const form = buildForm(vendor, op);
+    form.hidden = j !== 0;
+    panel.append(form);
+    return form;
+  });
+  select.addEventListener("change", () => forms.forEach((f, j) => (f.hidden = vendor.operations[j].id !== select.value)));
+  panels.append(panel);
+}
+
+tabs.addEventListener("click", (e) => e.target.closest("[role=tab]") && selectTab(e.target.closest("[role=tab]")));
+tabs.addEventListener("keydown", (e) => {
+  const all = [...tabs.children];
+  const i = all.indexOf(document.activeElement);
+  const next = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: all.length - 1 }[e.key];
+  if (next === undefined || i < 0) return;
+  e.preventDefault();
+  const target = all[(next + all.length) % all.length];
+  selectTab(target);
+  target.focus();
 });
 
+function selectTab(tab) {
+  for (const t of tabs.children) {
+    const on = t === tab;
+    t.setAttribute("aria-selected", String(on));
+    t.tabIndex = on ? 0 : -1;
+    document.getElementById(t.getAttribute("aria-controls")).hidden = !on;
+  }
+}
+
+function buildForm(vendor, op) {
+  const form = document.createElement("form");
+  form.noValidate = true;
+  form.dataset.operation = op.id;
+  form.className = "op-form";
+  const slug = op.id.replace(/[^a-z0-9]+/gi, "-");
+  for (const f of op.fields) {
+    const id = `${slug}-${f.name.replace(/\W/g, "-")}`;
+    const wrap = document.createElement("div");
+    wrap.className = `field field-${f.kind}`;
+    const error = document.createElement("p");
+    Object.assign(error, { className: "error", id: `${id}-error` });
+    error.dataset.errorFor = f.name;
+    error.setAttribute("aria-live", "polite");
+    if (f.kind === "choices") {
+      const fs = document.createElement("fieldset");
+      fs.innerHTML = `<legend>${f.label}</legend>`;
+      for (const c of f.choices) {
+        const l = document.createElement("label");
+        l.className = "chip";
+        l.innerHTML = `<input type="checkbox" name="${f.name}" value="${c}"> ${c}`;
+        fs.append(l);
+      }
+      wrap.append(fs, error);
+      form.append(wrap);
+      continue;
+    }
+    const label = document.createElement("label");
+    label.htmlFor = id;
+    label.textContent = f.label;
+    if (f.required) label.insertAdjacentHTML("beforeend", ' <span aria-hidden="true" class="req">*</span>');
+    let input;
+    if (["textarea", "list", "recipients"].includes(f.kind)) {
+      input = document.createElement("textarea");
+      input.rows = f.kind === "textarea" ? 3 : 2;
+    } else {
+      input = document.createElement("input");
+      input.type = { email: "email", number: "number", bool: "checkbox" }[f.kind] ?? "text";
+      if (f.kind === "number") input.inputMode = "numeric";
+    }
+    Object.assign(input, { id, name: f.name, autocomplete: "off" });
+    if (f.value !== undefined) input.value = f.value;
+    if (f.required) input.required = true;
+    input.setAttribute("aria-describedby", error.id);
+    if (f.kind === "bool") {
+      label.prepend(input, " ");
+      label.classList.add("check");
+      wrap.append(label, error);
+    } else {
+      wrap.append(label);
+      if (f.hint) {
+        const hint = document.createElement("small");
+        hint.className = "hint";
+        hint.textContent = f.hint;
+        wrap.append(hint);
+      }
+      wrap.append(input, error);
+    }
+    form.append(wrap);
+  }
+  const actions = document.createElement("div");
+  actions.className = "actions";
+  actions.innerHTML = `<button type="submit">Send</button>
+    <button type="button" class="secondary again" disabled>Send again with the same key</button>`;
+  form.append(actions);
+  if (!op.direct) form.addEventListener("input", () => showErrors(form, validate(op.id, readInput(form, op.fields))));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    send(vendor, op, form, null);
+  });
+  actions.querySelector(".again").addEventListener("click", () => lastSend && send(lastSend.vendor, lastSend.op, lastSend.form, lastSend));
+  return form;
+}
+
+function showErrors(form, violations) {
+  for (const p of form.querySelectorAll("[data-error-for]")) p.textContent = "";
+  for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+  for (const v of violations) {
+    const names = [v.field, v.field.replace(/\[.*$/, ""), v.field.split(/[.[]/)[0]];
+    const name = names.find((n) => form.querySelector(`[data-error-for="${n}"]`));
+    if (!name) continue;
+    const p = form.querySelector(`[data-error-for="${name}"]`);
+    if (!p.textContent) p.textContent = v.message;
+    form.querySelector(`[name="${name}"]`)?.setAttribute("aria-invalid", "true");
+  }
+}
+
+// ---------- sending ----------
+async function queueFault(vendor) {
+  const choice = document.querySelector('input[name="fault"]:checked').value;
+  if (!choice) return;
+  const fault = { "503": { kind: "status", status: 503 }, timeout: { kind: "timeout", delayMs: 3000, afterAccept: true }, drop: { kind: "drop" } }[choice];
+  await realFetch(`${relayUrl}/v1/sandbox/faults`, {
+    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ vendor, ...fault }),
+  });
+  document.querySelector('input[name="fault"][value=""]').checked = true;
+}
+
+async function send(vendor, op, form, again) {
+  attemptsEl.replaceChildren();
+  const input = again ? again.input : readInput(form, op.fields);
+  if (!op.direct) {
+    const violations = validate(op.id, input);
+    showErrors(form, violations);
+    if (violations.length) {
+      showFailure({ code: "invalid_field", message: `${violations.length} field(s) need attention; nothing was sent.`, field: violations[0].field });
+      form.querySelector("[aria-invalid=true]")?.focus();
+      return;
+    }
+  }
+  const key = again ? again.key : crypto.randomUUID();
+  await queueFault(op.direct ? "chayns-user" : vendor.id);
+  resultEl.innerHTML = '<p class="muted">Sending…</p>';
+  resultEl.className = "result";
+  try {
+    const r = await (op.direct ? sendDirect(op, input) : hail.call(op.id, input, { idempotencyKey: key }));
+    showSuccess(r, op);
+    if (!op.direct) {
+      lastSend = { vendor, op, form, input, key };
+      for (const b of document.querySelectorAll(".again")) b.disabled = b.closest("form") !== form;
+    }
+  } catch (e) {
+    if (isHailError(e) && e.field) showErrors(form, [{ field: e.field, message: e.message }]);
+    showFailure(e);
+  }
+  await refreshOutbox();
+}
+
+function sendDirect(op, input) {
+  if (!me) throw new Error("the chayns user client needs the sandbox");
+  const message = { text: input.text };
+  if (op.direct === "page") return me.sendMessageToPage(message);
+  if (op.direct === "user") return me.sendMessageToUser(input.userId, message);
+  return me.sendMessageToGroup(input.groupId, message);
+}
+
+function showSuccess(r, op) {
+  resultEl.className = "result success";
+  resultEl.innerHTML = "";
+  const dl = document.createElement("dl");
+  const rows = [["Operation", op.id], ["Request id", r.requestId || "(direct to chayns: none)"], ["Replayed", String(r.replayed)], ["Upstream status", String(r.upstreamStatus)]];
+  for (const [k, v] of rows) dl.insertAdjacentHTML("beforeend", `<dt>${k}</dt><dd></dd>`), (dl.lastElementChild.textContent = v);
+  const pre = document.createElement("pre");
+  pre.textContent = JSON.stringify(r.data, null, 2);
+  resultEl.append(Object.assign(document.createElement("p"), { className: "verdict", textContent: "Sent ✓" }), dl, pre);
+}
+
+function showFailure(e) {
+  resultEl.className = "result failure";
+  resultEl.innerHTML = "";
+  const dl = document.createElement("dl");
+  const rows = [["Code", e.code ?? "error"], ["Message", e.message ?? String(e)]];
+  if (e.field) rows.push(["Field", e.field]);
+  if (e.requestId) rows.push(["Request id", e.requestId]);
+  if (e.retryable !== undefined) rows.push(["Retryable", String(e.retryable)]);
+  for (const [k, v] of rows) dl.insertAdjacentHTML("beforeend", `<dt>${k}</dt><dd></dd>`), (dl.lastElementChild.textContent = v);
+  resultEl.append(Object.assign(document.createElement("p"), { className: "verdict", textContent: "Not sent ✗" }), dl);
+}
+
+// ---------- outbox ----------
 async function refreshOutbox() {
-  const res = await fetch(`${relayUrl}/v1/sandbox/outbox`);
-  const { entries } = await res.json();
+  const { entries } = await (await realFetch(`${relayUrl}/v1/sandbox/outbox`)).json();
+  document.querySelector("#outbox-empty").hidden = entries.length > 0;
   outboxEl.replaceChildren(
     ...entries.map((e) => {
       const li = document.createElement("li");
       li.className = "entry";
-      const head = document.createElement("strong");
-      head.textContent = `${e.vendor} · ${e.method} ${e.url} → ${e.status}`;
+      const head = document.createElement("p");
+      head.className = "entry-head";
+      head.innerHTML = '<span class="vendor"></span> <code class="method"></code> <code class="url"></code> <span class="status"></span>';
+      head.querySelector(".vendor").textContent = e.vendor;
+      head.querySelector(".method").textContent = e.method;
+      head.querySelector(".url").textContent = e.url;
+      head.querySelector(".status").textContent = `→ ${e.status}`;
       const pre = document.createElement("pre");
       pre.textContent = `${e.headers.map(([k, v]) => `${k}: ${v}`).join("\n")}\n\n${e.body}`;
       li.append(head, pre);
@@ -81,9 +279,10 @@ async function refreshOutbox() {
 }
 
 document.querySelector("#clear-outbox").addEventListener("click", async () => {
-  await fetch(`${relayUrl}/v1/sandbox/outbox`, { method: "DELETE" });
+  await realFetch(`${relayUrl}/v1/sandbox/outbox`, { method: "DELETE" });
   await refreshOutbox();
 });
 
 await refreshOutbox();
+setInterval(() => document.visibilityState === "visible" && refreshOutbox().catch(() => {}), 3000);
 document.body.dataset.ready = "true";

@@ -1,5 +1,5 @@
 // The demo page in headless Chromium (Playwright + Debian's Chromium) against the sandbox relay
-// that `cargo xtask test` started with `--www www`.
+// that `cargo xtask test` started with `--www www`: what a newcomer does, by clicking.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
@@ -20,7 +20,7 @@ before(async () => {
 });
 after(() => browser?.close());
 
-async function openDemo(viewport) {
+async function openDemo(viewport = { width: 1280, height: 900 }) {
   const page = await browser.newPage({ viewport });
   const problems = [];
   page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
@@ -35,18 +35,38 @@ async function outboxWith(needle) {
   return entries.filter((e) => e.body.includes(needle));
 }
 
-test("a MEMOIO conversation sent from the demo page reaches the sandbox outbox", async () => {
-  const { page, problems } = await openDemo({ width: 1280, height: 900 });
+/** Picks a vendor tab and operation, fills `values` ({field name: text}), sends; returns the result panel. */
+async function send(page, vendor, operation, values) {
+  await page.click(`#tab-${vendor}`);
+  await page.selectOption(`#op-${vendor}`, operation);
+  const form = page.locator(`form[data-operation="${operation}"]`);
+  for (const [name, value] of Object.entries(values)) await form.locator(`[name="${name}"]`).fill(value);
+  await page.evaluate(() => (document.querySelector("#result").dataset.seen = "no"));
+  await form.locator("button[type=submit]").click();
+  await page.waitForFunction(() => /Sent|Not sent/.test(document.querySelector("#result .verdict")?.textContent ?? "")
+    && document.querySelector("#result").dataset.seen !== "yes");
+  return page.locator("#result");
+}
+
+test("every vendor's happy path by clicking, each delivery in the outbox", async () => {
+  const { page, problems } = await openDemo();
   const mark = `e2e-${Date.now()}`;
-  await page.fill("#message", `Hello ${mark}`);
-  await page.click("#send");
-  await page.waitForSelector("#result.success");
-  assert.match(await page.textContent("#result"), /upstream status: 200/);
+  const cases = [
+    ["memoio", "memoio/start-conversation", { message: `memoio ${mark}` }, "memoio", `memoio+${mark}`],
+    ["chayns", "chayns/intercom", { message: `intercom ${mark}` }, "chayns", `intercom ${mark}`],
+    ["chayns", "chayns-user/page", { text: `page ${mark}` }, "chayns-user", `page ${mark}`],
+    ["livedesk", "livedesk/start-conversation", { content: `livedesk ${mark}` }, "livedesk", `livedesk ${mark}`],
+    ["mluvii", "mluvii/whatsapp-send-templates", { recipients: `+420123456789 | mluvii ${mark}` }, "mluvii", `mluvii ${mark}`],
+  ];
+  for (const [tab, op, values, vendor, needle] of cases) {
+    const result = await send(page, tab, op, values);
+    assert.match(await result.textContent(), /Sent ✓/, op);
+    const entries = await outboxWith(needle);
+    assert.equal(entries.length, 1, op);
+    assert.equal(entries[0].vendor, vendor);
+    assert.ok(entries[0].headers.some(([k, v]) => k === "authorization" && v === "<redacted>"), op);
+  }
   await page.waitForSelector(`#outbox li:has-text("${mark}")`);
-  const entries = await outboxWith(mark);
-  assert.equal(entries.length, 1);
-  assert.equal(entries[0].vendor, "memoio");
-  assert.ok(entries[0].headers.some(([k, v]) => k === "authorization" && v === "<redacted>"));
   await page.screenshot({ path: `${shots}/demo-desktop.png`, fullPage: true });
   assert.deepEqual(problems, []);
 });
@@ -54,13 +74,54 @@ test("a MEMOIO conversation sent from the demo page reaches the sandbox outbox",
 test("an invalid e-mail shows the error at the field and sends nothing", async () => {
   const { page, problems } = await openDemo({ width: 390, height: 844 });
   const mark = `e2e-bad-${Date.now()}`;
-  await page.fill("#message", `Hello ${mark}`);
-  await page.fill("#receiver", "anna@");
-  await page.waitForSelector("#receiver-error:has-text('e-mail')");
-  await page.click("#send");
+  const form = page.locator('form[data-operation="memoio/start-conversation"]');
+  await form.locator('[name="message"]').fill(`Hello ${mark}`);
+  await form.locator('[name="receiver"]').fill("anna@");
+  await page.waitForSelector("[data-error-for=receiver]:has-text('e-mail')");
+  await form.locator("button[type=submit]").click();
   await page.waitForSelector("#result.failure");
-  assert.equal(await page.getAttribute("#receiver", "aria-invalid"), "true");
+  assert.equal(await form.locator('[name="receiver"]').getAttribute("aria-invalid"), "true");
+  assert.match(await page.textContent("#result"), /invalid_field/);
   assert.deepEqual(await outboxWith(mark), []);
   await page.screenshot({ path: `${shots}/demo-phone.png`, fullPage: true });
   assert.deepEqual(problems, []);
+});
+
+test("send again with the same key is replayed, not delivered twice", async () => {
+  const { page, problems } = await openDemo();
+  const mark = `e2e-replay-${Date.now()}`;
+  const result = await send(page, "livedesk", "livedesk/send-message", { content: `replay ${mark}` });
+  assert.match(await result.textContent(), /Replayed\s*false/);
+  await page.locator('form[data-operation="livedesk/send-message"] .again').click();
+  await page.waitForFunction(() => /Replayed\s*true/.test(document.querySelector("#result").textContent));
+  assert.equal((await outboxWith(`replay ${mark}`)).length, 1);
+  assert.deepEqual(problems, []);
+});
+
+test("a vendor 503 is retried by the SDK and delivered exactly once", async () => {
+  const { page, problems } = await openDemo();
+  const mark = `e2e-503-${Date.now()}`;
+  await page.check('input[name=fault][value="503"]');
+  const result = await send(page, "memoio", "memoio/start-conversation", { message: `retry ${mark}` });
+  assert.match(await result.textContent(), /Sent ✓/);
+  const attempts = await page.locator("#attempts li").allTextContents();
+  assert.equal(attempts.length, 2, attempts.join(" | "));
+  assert.match(attempts[0], /→ 502/);
+  assert.match(attempts[1], /→ 200/);
+  assert.equal((await outboxWith(`retry+${mark}`)).length, 1);
+  // The toggle is for one call only.
+  assert.equal(await page.isChecked('input[name=fault][value=""]'), true);
+  // Chromium itself logs each failed HTTP status; nothing else may be logged.
+  assert.deepEqual(problems.filter((p) => !/Failed to load resource: .* 502/.test(p)), []);
+});
+
+test("a dropped connection after the vendor accepted is reported, with exactly one delivery", async () => {
+  const { page, problems } = await openDemo();
+  const mark = `e2e-drop-${Date.now()}`;
+  await page.check('input[name=fault][value="drop"]');
+  const result = await send(page, "memoio", "memoio/start-conversation", { message: `drop ${mark}` });
+  assert.match(await result.textContent(), /upstream_unavailable/);
+  assert.equal((await page.locator("#attempts li").allTextContents()).length, 1, "not retried: it may have been sent");
+  assert.equal((await outboxWith(`drop+${mark}`)).length, 1);
+  assert.deepEqual(problems.filter((p) => !/Failed to load resource: .* 502/.test(p)), []);
 });
