@@ -44,6 +44,10 @@ pub struct Config {
     /// The idempotency store.
     #[serde(default)]
     pub idempotency: IdempotencyConfig,
+    /// Where idempotency records and rate-limit counters live: `"memory"` (one instance) or
+    /// `{ redis = "redis://…" }` (shared by several instances).
+    #[serde(default)]
+    pub store: StoreConfig,
     /// How `access = "jwt"` callers are verified.
     #[serde(default)]
     pub jwt: Option<JwtConfig>,
@@ -146,6 +150,38 @@ impl Default for IdempotencyConfig {
             max_entries: 100_000,
         }
     }
+}
+
+/// Where idempotency records and rate-limit counters live.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(untagged)]
+pub enum StoreConfig {
+    /// In this process (`store = "memory"`).
+    #[default]
+    #[serde(skip)]
+    Default,
+    /// `"memory"`.
+    Named(StoreName),
+    /// `{ redis = "redis://host:6379/0", timeout_ms = 500 }`.
+    Redis {
+        /// The Redis URL (`redis://` or `rediss://`); credentials may be in it.
+        redis: String,
+        /// Timeout of one Redis command, in milliseconds.
+        #[serde(default = "default_redis_timeout")]
+        timeout_ms: u64,
+    },
+}
+
+/// The one named store.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreName {
+    /// In this process.
+    Memory,
+}
+
+fn default_redis_timeout() -> u64 {
+    500
 }
 
 /// JWT verification for `access = "jwt"`.

@@ -110,7 +110,7 @@ async fn admit<Op: Operation>(
     )
     .await
     .map_err(|(code, detail)| fail(code, &detail))?;
-    if let Err(wait) = state.limiter.check(&caller.key) {
+    if let Err(wait) = state.limiter.check(&caller.key).await {
         let mut p = Problem::new(
             ErrorCode::RateLimited,
             "too many requests: slow down",

@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod policy;
 pub mod problem;
 pub mod rate_limit;
+pub mod redis_store;
 pub mod sandbox;
 pub mod state;
 pub mod upstream;

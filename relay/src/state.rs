@@ -15,10 +15,11 @@ use hail::{BaseUrl, Endpoint, Operation, Vendor};
 
 use crate::accounts::{Account, Accounts, Source, TokenCache};
 use crate::caller::{ChaynsVerifier, JwtVerifier};
-use crate::config::{Access, Config};
+use crate::config::{Access, Config, StoreConfig};
 use crate::idempotency::{MemoryStore, Store};
 use crate::policy::Policy;
 use crate::rate_limit::Limiter;
+use crate::redis_store::RedisStore;
 use crate::sandbox::Sandbox;
 use crate::upstream::VendorApi;
 
@@ -165,16 +166,31 @@ pub fn build(config: &Config, sandbox: Option<Sandbox>) -> Result<AppState, Stri
     if sandbox.is_some() && allowed_origins.is_empty() {
         allowed_origins.push("*".to_owned());
     }
+    let retention = Duration::from_secs(config.idempotency.retention_hours.max(1) * 3600);
+    let (store, limiter): (Arc<dyn Store>, Limiter) = match &config.store {
+        StoreConfig::Redis { redis, timeout_ms } => {
+            // A key stays in flight at most as long as a request may take, plus a margin.
+            let in_flight = config.request_timeout() + Duration::from_secs(10);
+            let shared = Arc::new(RedisStore::new(
+                redis,
+                Duration::from_millis((*timeout_ms).max(1)),
+                in_flight,
+                retention,
+            )?);
+            (shared.clone(), Limiter::redis(config.rate_limit, shared))
+        }
+        StoreConfig::Default | StoreConfig::Named(_) => (
+            Arc::new(MemoryStore::new(config.idempotency.max_entries, retention)),
+            Limiter::new(config.rate_limit),
+        ),
+    };
     Ok(AppState {
         accounts,
         policies,
         jwt,
         chayns,
-        limiter: Limiter::new(config.rate_limit),
-        store: Arc::new(MemoryStore::new(
-            config.idempotency.max_entries,
-            Duration::from_secs(config.idempotency.retention_hours.max(1) * 3600),
-        )),
+        limiter,
+        store,
         allowed_origins,
         trusted_proxies: config.http.trusted_proxies.clone(),
         request_timeout: config.request_timeout(),

@@ -10,7 +10,7 @@ pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 pub fn run() -> Result<(), String> {
     wasm_target()?;
-    chromium()?;
+    debian_packages()?;
     npm_tools()?;
     wasm_bindgen_tools()
 }
@@ -26,30 +26,36 @@ fn wasm_target() -> Result<(), String> {
     }
 }
 
-fn chromium() -> Result<(), String> {
-    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+/// Debian packages the tests use: Chromium and its driver (browser tests), redis-server (the
+/// shared-store tests).
+fn debian_packages() -> Result<(), String> {
+    let on_path =
+        |program: &str| output(cmd("sh").args(["-c", &format!("command -v {program}")])).is_some();
+    let mut missing = Vec::new();
+    if !(Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists()) {
+        missing.extend(["chromium", "chromium-driver"]);
+    }
+    if !on_path("redis-server") {
+        missing.push("redis-server");
+    }
+    if missing.is_empty() {
         return Ok(());
     }
-    let how = "install Debian's `chromium` and `chromium-driver` \
-               (`sudo apt-get install chromium chromium-driver`)";
+    let how = format!(
+        "install Debian's {} (`sudo apt-get install {}`)",
+        missing.join(", "),
+        missing.join(" ")
+    );
     let is_root = output(cmd("id").arg("-u")).is_some_and(|uid| uid.trim() == "0");
     if !is_root {
-        return Err(format!(
-            "Chromium or ChromeDriver is missing and this is not root: {how}"
-        ));
+        return Err(format!("missing and this is not root: {how}"));
     }
     let _ = status(cmd("apt-get").args(["update", "-qq"]));
     let install = || {
         status(
             cmd("apt-get")
-                .args([
-                    "install",
-                    "-y",
-                    "-qq",
-                    "--no-install-recommends",
-                    "chromium",
-                    "chromium-driver",
-                ])
+                .args(["install", "-y", "-qq", "--no-install-recommends"])
+                .args(&missing)
                 .env("DEBIAN_FRONTEND", "noninteractive"),
         )
     };
@@ -73,9 +79,21 @@ fn npm_tools() -> Result<(), String> {
     if fresh {
         return Ok(());
     }
-    status(cmd("npm").args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])).map_err(|e| {
-        format!("{e}: the npm dev tools (playwright-core, binaryen) need Node.js and npm (https://nodejs.org)")
-    })
+    let how = "the npm dev tools (playwright-core, binaryen, typescript, vite) need Node.js and npm (https://nodejs.org)";
+    // `npm ci` installs exactly the lock file. Some npm 11 builds write lock files without the
+    // other platforms' optional packages (rollup's native binaries) and then refuse their own
+    // lock in `npm ci`; `npm install` of the same exact versions is the fallback.
+    status(cmd("npm").args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]))
+        .or_else(|_| {
+            status(cmd("npm").args([
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--no-save",
+                "--loglevel=error",
+            ]))
+        })
+        .map_err(|e| format!("{e}: {how}"))
 }
 
 /// The wasm-bindgen CLI and test runner, built from this workspace's lock file.
