@@ -72,6 +72,11 @@ async fn random_bad_inputs_never_trap() {
 }
 
 #[wasm_bindgen_test]
+async fn fault_matrix() {
+    scenarios::fault_matrix().await;
+}
+
+#[wasm_bindgen_test]
 fn validate_lists_every_violation() {
     scenarios::validate_lists_every_violation();
 }

@@ -588,3 +588,111 @@ fn random_value(depth: u32) -> JsValue {
         _ => JsValue::from_str("anna@example.com"),
     }
 }
+
+/// Every sending operation × every fault: when the SDK reports success the vendor received the
+/// message exactly once; it never receives it twice.
+pub async fn fault_matrix() {
+    let guid = "6f9619ff-8b86-d011-b42d-00c04fc964ff";
+    let faults = [
+        ("503", r#"{"kind":"status","status":503}"#),
+        ("429", r#"{"kind":"status","status":429,"retryAfter":0}"#),
+        ("timeout-before", r#"{"kind":"timeout","delayMs":1500}"#),
+        (
+            "timeout-after",
+            r#"{"kind":"timeout","delayMs":1500,"afterAccept":true}"#,
+        ),
+        ("drop-after", r#"{"kind":"drop"}"#),
+    ];
+    let c = client();
+    let mut report = Vec::new();
+    for (fault_name, fault_json) in faults {
+        let mark = marker(fault_name);
+        let ops: [(&str, &str, serde_json::Value); 7] = [
+            (
+                "memoio/start-conversation",
+                "memoio",
+                json!({"receiver": "a@b.co", "message": format!("m1 {mark}"), "channel": "c"}),
+            ),
+            (
+                "memoio/start-direct-conversation",
+                "memoio",
+                json!({"sender": "b@c.co", "receiver": "a@b.co", "message": format!("m2 {mark}")}),
+            ),
+            (
+                "chayns/intercom",
+                "chayns",
+                json!({"message": format!("m3 {mark}"), "userIds": [1]}),
+            ),
+            (
+                "livedesk/create-contact",
+                "livedesk",
+                json!({"inboxId": 407, "name": format!("m4 {mark}")}),
+            ),
+            (
+                "livedesk/send-message",
+                "livedesk",
+                json!({"conversationId": 40, "content": format!("m5 {mark}")}),
+            ),
+            (
+                "livedesk/start-conversation",
+                "livedesk",
+                json!({"inboxId": 407, "contact": {"name": format!("m6 {mark}")}, "content": format!("m6 {mark}")}),
+            ),
+            (
+                "mluvii/whatsapp-send-templates",
+                "mluvii",
+                json!({"subscriptionId": guid, "formId": 1, "language": "cs",
+                "recipients": [{"contactId": "+420123456789", "fieldValues": [format!("m7 {mark}")]}]}),
+            ),
+        ];
+        for (i, (op, vendor, input)) in ops.into_iter().enumerate() {
+            let mut spec: serde_json::Value = serde_json::from_str(fault_json).expect("fault");
+            spec["vendor"] = json!(vendor);
+            fault(&spec.to_string()).await;
+            let outcome = settle(c.call(op.into(), js(&input.to_string()), None)).await;
+            let needle = format!("m{} {mark}", i + 1);
+            let all = outbox_with("").await;
+            let delivered = all
+                .iter()
+                .filter(|e| {
+                    get(e, "status")
+                        .as_f64()
+                        .is_some_and(|s| (200.0..300.0).contains(&s))
+                })
+                .filter(|e| {
+                    get(e, "body").as_string().is_some_and(|b| {
+                        b.contains(&needle) || b.contains(&needle.replace(' ', "+"))
+                    })
+                })
+                .count();
+            // A multi-call operation delivers one contact and one message: both carry the mark.
+            let expected_max = if op == "livedesk/start-conversation" {
+                2
+            } else {
+                1
+            };
+            let ok = outcome.is_ok();
+            report.push(format!(
+                "{op} × {fault_name}: {} ({delivered} delivered)",
+                if ok {
+                    "success".into()
+                } else {
+                    code(&outcome.clone().unwrap_err())
+                }
+            ));
+            assert!(
+                delivered <= expected_max,
+                "{op} × {fault_name}: delivered {delivered} times"
+            );
+            if ok {
+                assert_eq!(
+                    delivered, expected_max,
+                    "{op} × {fault_name}: reported success but delivered {delivered}"
+                );
+            } else {
+                assert!(is_hail_error(outcome.unwrap_err()), "{op} × {fault_name}");
+            }
+        }
+    }
+    web_sys::console::log_1(&report.join("\n").into());
+}

@@ -14,7 +14,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     crate::setup::run()?;
     crate::pkg::run()?;
     crate::pkg::copy_web_build(&root().join("www/pkg"))?;
-    let relay = Relay::start(&format!("127.0.0.1:{port}"), Some("www"))?;
+    let relay = Relay::start(&format!("127.0.0.1:{port}"), Some("www"), None)?;
     println!("\nHail demo: open {}/  (Ctrl-C to stop)\n", relay.url);
     relay.wait()
 }

@@ -1,6 +1,7 @@
 //! `cargo xtask <setup|pkg|test|demo>`: the project's build and test driver (DESIGN.md, "Commands").
 
 mod demo;
+mod leaks;
 mod pkg;
 mod relay;
 mod run;

@@ -12,8 +12,13 @@ pub struct Relay {
 }
 
 impl Relay {
-    /// Builds and starts the sandbox relay on `listen`, serving `www` when given.
-    pub fn start(listen: &str, www: Option<&str>) -> Result<Self, String> {
+    /// Builds and starts the sandbox relay on `listen`, serving `www` when given; its log goes
+    /// to `log` when given (else to this terminal).
+    pub fn start(
+        listen: &str,
+        www: Option<&str>,
+        log: Option<&std::path::Path>,
+    ) -> Result<Self, String> {
         status(cargo().args(["build", "--quiet", "--package", "hail-relay"]))?;
         let mut command = cmd(root().join("target/debug/hail-relay"));
         command.args(["--sandbox", "--listen", listen]);
@@ -22,6 +27,12 @@ impl Relay {
         }
         let mut child = command
             .stdout(Stdio::piped())
+            .stderr(match log {
+                Some(path) => std::fs::File::create(path)
+                    .map(Stdio::from)
+                    .map_err(|e| format!("{}: {e}", path.display()))?,
+                None => Stdio::inherit(),
+            })
             .env(
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),

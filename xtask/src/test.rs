@@ -100,7 +100,8 @@ pub fn run() -> Result<(), String> {
     );
 
     if ready {
-        match Relay::start("127.0.0.1:0", Some("www")) {
+        let log = root().join("target/relay-test.log");
+        match Relay::start("127.0.0.1:0", Some("www"), Some(&log)) {
             Err(e) => r.check("sandbox relay", Err(e)),
             Ok(relay) => {
                 println!("sandbox relay at {}", relay.url);
@@ -114,6 +115,11 @@ pub fn run() -> Result<(), String> {
                 );
                 end_to_end(&mut r, &relay);
                 drop(relay);
+                step("secret-leak scan (relay log, pkg/, www/)");
+                r.check(
+                    "secret-leak scan",
+                    crate::leaks::scan(&[log, root().join("pkg"), root().join("www")]),
+                );
             }
         }
     }
