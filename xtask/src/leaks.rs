@@ -93,13 +93,13 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("hail-leak-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("clean.js"), "nothing here").unwrap();
-        assert!(scan(&[dir.clone()]).is_ok());
+        assert!(scan(std::slice::from_ref(&dir)).is_ok());
         std::fs::write(
             dir.join("leak.js"),
             format!("const k = \"{}\";", canaries[2]),
         )
         .unwrap();
-        let err = scan(&[dir.clone()]).unwrap_err();
+        let err = scan(std::slice::from_ref(&dir)).unwrap_err();
         assert!(err.contains("leak.js"), "{err}");
         let _ = std::fs::remove_dir_all(dir);
     }
