@@ -1,5 +1,6 @@
 //! `cargo xtask <setup|pkg|test|demo>`: the project's build and test driver (DESIGN.md, "Commands").
 
+mod bench;
 mod demo;
 mod leaks;
 mod pkg;
@@ -16,7 +17,8 @@ commands:
   setup          install what is missing: wasm32 target, Chromium + ChromeDriver, npm dev tools, wasm-bindgen CLI
   pkg            build the npm package into pkg/ and pack it
   test           every check (fmt, clippy, native, relay, browser, Node, end-to-end); ends with `N passed, N failed`
-  demo [--port N]  build pkg/, start the sandbox relay serving www/ (default port 8787)";
+  demo [--port N]  build pkg/, start the sandbox relay serving www/ (default port 8787)
+  bench [--seconds N]  size, SDK vs fetch, relay vs nginx vs vendor; writes target/bench/report.json";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -25,6 +27,7 @@ fn main() -> ExitCode {
         Some("pkg") => pkg::run().map(|_| ()),
         Some("test") => test::run(),
         Some("demo") => demo::run(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

@@ -1,0 +1,87 @@
+//! `cargo xtask bench [--seconds N]`: every figure side by side in one run, as ratios (these
+//! machines are shared and noisy). Prints a Markdown table, writes `target/bench/report.json`.
+
+mod relay;
+
+use std::io::Write;
+
+use serde_json::{json, Value};
+
+use crate::run::{cargo, cmd, output, root, status};
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    let seconds = match args {
+        [] => 10,
+        [flag, n] if flag == "--seconds" => n.parse().map_err(|_| format!("--seconds {n}: not a number"))?,
+        _ => return Err("usage: cargo xtask bench [--seconds N]".into()),
+    };
+    crate::setup::run()?;
+    relay::install_tools()?;
+    crate::pkg::run()?;
+    crate::pkg::copy_web_build(&root().join("www/pkg"))?;
+    status(cargo().args(["build", "--quiet", "--release", "--package", "hail-relay"]))?;
+
+    let mut report = json!({ "machine": machine(), "seconds": seconds });
+    let mut table = String::from("| measure | value | compared with | ratio |\n|---|---|---|---|\n");
+
+    // Size of each entry point.
+    let mut sizes = Vec::new();
+    for (_, dir) in crate::pkg::TARGETS {
+        let (raw, gz, br) = sizes_with_brotli(&root().join("pkg").join(dir))?;
+        table.push_str(&format!("| size `{dir}` wasm + glue | {raw} B raw, {gz} B gzip, {br} B brotli | 25 KB gzip target | {:.2}× |\n", gz as f64 / 25_000.0));
+        sizes.push(json!({ "entry": dir, "raw": raw, "gzip": gz, "brotli": br }));
+    }
+    report["size"] = json!(sizes);
+
+    // The relay against nginx and the vendor directly, and cold start.
+    let r = relay::compare(seconds)?;
+    let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+    let get = |k: &str, f: &str| r[k][f].as_f64().unwrap_or(0.0);
+    table.push_str(&format!("| relay requests/s (validate, policy, idempotency, forward) | {:.0} | nginx proxy_pass {:.0} | {:.2}× |\n", get("relay", "rps"), get("nginx", "rps"), ratio(get("relay", "rps"), get("nginx", "rps"))));
+    table.push_str(&format!("| relay p50 / p99 latency | {:.2} / {:.2} ms | nginx {:.2} / {:.2} ms | {:.2}× p99 |\n", get("relay", "p50_ms"), get("relay", "p99_ms"), get("nginx", "p50_ms"), get("nginx", "p99_ms"), ratio(get("relay", "p99_ms"), get("nginx", "p99_ms"))));
+    table.push_str(&format!("| simulated vendor directly | {:.0} requests/s, p99 {:.2} ms | relay | {:.2}× rps |\n", get("direct", "rps"), get("direct", "p99_ms"), ratio(get("relay", "rps"), get("direct", "rps"))));
+    table.push_str(&format!("| peak RSS | relay (incl. simulated vendors) {:.1} MB | nginx {:.1} MB | |\n", get("relay", "peak_rss_mb"), get("nginx", "peak_rss_mb")));
+    table.push_str(&format!("| relay cold start (spawn → healthz 200) | {:.0} ms | | |\n", get("cold_start", "ms")));
+    report["relay"] = r;
+
+    // The SDK in Chromium against hand-written fetch, against a sandbox relay (release build).
+    let sdk = relay::sdk_cost()?;
+    let s = |f: &str| sdk[f].as_f64().unwrap_or(0.0);
+    table.push_str(&format!("| SDK send, median / p99 | {:.2} / {:.2} ms | fetch {:.2} / {:.2} ms | {:.2}× / {:.2}× |\n", s("sdk_median_ms"), s("sdk_p99_ms"), s("fetch_median_ms"), s("fetch_p99_ms"), ratio(s("sdk_median_ms"), s("fetch_median_ms")), ratio(s("sdk_p99_ms"), s("fetch_p99_ms"))));
+    table.push_str(&format!("| validate() calls per second | {:.0} | | |\n", s("validate_per_s")));
+    table.push_str(&format!("| wasm compile + instantiate in Chromium | {:.1} + {:.1} ms | | |\n", s("wasm_compile_ms"), s("wasm_init_ms")));
+    report["sdk"] = sdk;
+
+    println!("\n{table}");
+    let dir = root().join("target/bench");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("report.json"), text).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("report.md"), &table).map_err(|e| e.to_string())?;
+    println!("wrote target/bench/report.json and target/bench/report.md");
+    Ok(())
+}
+
+fn machine() -> Value {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    json!({ "cpu": cpu, "cores": cores, "kernel": output(cmd("uname").arg("-r")).unwrap_or_default().trim() })
+}
+
+fn sizes_with_brotli(dir: &std::path::Path) -> Result<(u64, u64, u64), String> {
+    let (raw, gz) = crate::pkg::sizes(dir)?;
+    let mut br = 0;
+    for name in ["hail_bg.wasm", "hail.js", "hail_bg.js"] {
+        let Ok(bytes) = std::fs::read(dir.join(name)) else { continue };
+        let mut out = Vec::new();
+        {
+            let mut w = brotli::CompressorWriter::new(&mut out, 4096, 11, 22);
+            w.write_all(&bytes).map_err(|e| e.to_string())?;
+        }
+        br += out.len() as u64;
+    }
+    Ok((raw, gz, br))
+}
