@@ -54,7 +54,8 @@ pub fn client_ip(peer: SocketAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> I
     ip
 }
 
-fn bearer(headers: &HeaderMap) -> Result<&str, Refusal> {
+/// The token of `Authorization: Bearer <token>`.
+pub fn bearer(headers: &HeaderMap) -> Result<&str, Refusal> {
     let value = headers.get(http::header::AUTHORIZATION).ok_or((
         ErrorCode::Unauthenticated,
         "this operation needs Authorization: Bearer <token>".to_owned(),

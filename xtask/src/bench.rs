@@ -41,7 +41,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     table.push_str(&format!("| relay p50 / p99 latency | {:.2} / {:.2} ms | nginx {:.2} / {:.2} ms | {:.2}× p99 |\n", get("relay", "p50_ms"), get("relay", "p99_ms"), get("nginx", "p50_ms"), get("nginx", "p99_ms"), ratio(get("relay", "p99_ms"), get("nginx", "p99_ms"))));
     table.push_str(&format!("| simulated vendor directly | {:.0} requests/s, p99 {:.2} ms | relay | {:.2}× rps |\n", get("direct", "rps"), get("direct", "p99_ms"), ratio(get("relay", "rps"), get("direct", "rps"))));
     table.push_str(&format!("| peak RSS | relay (incl. simulated vendors) {:.1} MB | nginx {:.1} MB | |\n", get("relay", "peak_rss_mb"), get("nginx", "peak_rss_mb")));
-    table.push_str(&format!("| relay cold start (spawn → healthz 200) | {:.0} ms | | |\n", get("cold_start", "ms")));
+    table.push_str(&format!("| relay cold start (spawn → accepting connections) | {:.0} ms | | |\n", get("cold_start", "ms")));
     report["relay"] = r;
 
     // The SDK in Chromium against hand-written fetch, against a sandbox relay (release build).

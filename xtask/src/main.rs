@@ -2,6 +2,7 @@
 
 mod bench;
 mod demo;
+mod fuzz;
 mod leaks;
 mod pkg;
 mod relay;
@@ -18,7 +19,8 @@ commands:
   pkg            build the npm package into pkg/ and pack it
   test           every check (fmt, clippy, native, relay, browser, Node, end-to-end); ends with `N passed, N failed`
   demo [--port N]  build pkg/, start the sandbox relay serving www/ (default port 8787)
-  bench [--seconds N]  size, SDK vs fetch, relay vs nginx vs vendor; writes target/bench/report.json";
+  bench [--seconds N]  size, SDK vs fetch, relay vs nginx vs vendor; writes target/bench/report.json
+  fuzz [--seconds N]   every cargo-fuzz target for N seconds (nightly)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -28,6 +30,7 @@ fn main() -> ExitCode {
         Some("test") => test::run(),
         Some("demo") => demo::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

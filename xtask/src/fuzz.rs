@@ -1,0 +1,33 @@
+//! `cargo xtask fuzz [--seconds N]`: every cargo-fuzz target for N seconds (default 60) with the
+//! nightly toolchain; crashes land in `fuzz/artifacts/`, the corpus in `fuzz/corpus/`.
+
+use crate::run::{cmd, output, root, status};
+
+/// The fuzz targets (`fuzz/fuzz_targets/*.rs`).
+pub const TARGETS: [&str; 3] = ["requests", "vendor_answers", "headers_and_jwt"];
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    let seconds: u64 = match args {
+        [] => 60,
+        [flag, n] if flag == "--seconds" => n.parse().map_err(|_| format!("--seconds {n}: not a number"))?,
+        _ => return Err("usage: cargo xtask fuzz [--seconds N]".into()),
+    };
+    if output(cmd("rustup").args(["run", "nightly", "rustc", "--version"])).is_none() {
+        return Err("the nightly toolchain is missing: `rustup toolchain install nightly`".into());
+    }
+    if output(cmd("cargo").args(["fuzz", "--version"])).is_none() {
+        status(cmd("cargo").args(["install", "--locked", "cargo-fuzz"]))?;
+    }
+    for target in TARGETS {
+        let corpus = root().join("fuzz/corpus").join(target);
+        std::fs::create_dir_all(&corpus).map_err(|e| e.to_string())?;
+        println!("==> fuzz {target} for {seconds} s");
+        status(
+            cmd("cargo")
+                .args(["+nightly", "fuzz", "run", "--fuzz-dir", "fuzz", target])
+                .arg(&corpus)
+                .args(["--", &format!("-max_total_time={seconds}"), "-rss_limit_mb=4096"]),
+        )?;
+    }
+    Ok(())
+}
