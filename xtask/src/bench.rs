@@ -3,6 +3,8 @@
 
 mod relay;
 
+pub use relay::{install_tools, start_relay};
+
 use std::io::Write;
 
 use serde_json::{json, Value};
@@ -12,7 +14,9 @@ use crate::run::{cargo, cmd, output, root, status};
 pub fn run(args: &[String]) -> Result<(), String> {
     let seconds = match args {
         [] => 10,
-        [flag, n] if flag == "--seconds" => n.parse().map_err(|_| format!("--seconds {n}: not a number"))?,
+        [flag, n] if flag == "--seconds" => n
+            .parse()
+            .map_err(|_| format!("--seconds {n}: not a number"))?,
         _ => return Err("usage: cargo xtask bench [--seconds N]".into()),
     };
     crate::setup::run()?;
@@ -22,7 +26,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     status(cargo().args(["build", "--quiet", "--release", "--package", "hail-relay"]))?;
 
     let mut report = json!({ "machine": machine(), "seconds": seconds });
-    let mut table = String::from("| measure | value | compared with | ratio |\n|---|---|---|---|\n");
+    let mut table =
+        String::from("| measure | value | compared with | ratio |\n|---|---|---|---|\n");
 
     // Size of each entry point.
     let mut sizes = Vec::new();
@@ -38,18 +43,52 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
     let get = |k: &str, f: &str| r[k][f].as_f64().unwrap_or(0.0);
     table.push_str(&format!("| relay requests/s (validate, policy, idempotency, forward) | {:.0} | nginx proxy_pass {:.0} | {:.2}× |\n", get("relay", "rps"), get("nginx", "rps"), ratio(get("relay", "rps"), get("nginx", "rps"))));
-    table.push_str(&format!("| relay p50 / p99 latency | {:.2} / {:.2} ms | nginx {:.2} / {:.2} ms | {:.2}× p99 |\n", get("relay", "p50_ms"), get("relay", "p99_ms"), get("nginx", "p50_ms"), get("nginx", "p99_ms"), ratio(get("relay", "p99_ms"), get("nginx", "p99_ms"))));
-    table.push_str(&format!("| simulated vendor directly | {:.0} requests/s, p99 {:.2} ms | relay | {:.2}× rps |\n", get("direct", "rps"), get("direct", "p99_ms"), ratio(get("relay", "rps"), get("direct", "rps"))));
-    table.push_str(&format!("| peak RSS | relay (incl. simulated vendors) {:.1} MB | nginx {:.1} MB | |\n", get("relay", "peak_rss_mb"), get("nginx", "peak_rss_mb")));
-    table.push_str(&format!("| relay cold start (spawn → accepting connections) | {:.0} ms | | |\n", get("cold_start", "ms")));
+    table.push_str(&format!(
+        "| relay p50 / p99 latency | {:.2} / {:.2} ms | nginx {:.2} / {:.2} ms | {:.2}× p99 |\n",
+        get("relay", "p50_ms"),
+        get("relay", "p99_ms"),
+        get("nginx", "p50_ms"),
+        get("nginx", "p99_ms"),
+        ratio(get("relay", "p99_ms"), get("nginx", "p99_ms"))
+    ));
+    table.push_str(&format!(
+        "| simulated vendor directly | {:.0} requests/s, p99 {:.2} ms | relay | {:.2}× rps |\n",
+        get("direct", "rps"),
+        get("direct", "p99_ms"),
+        ratio(get("relay", "rps"), get("direct", "rps"))
+    ));
+    for k in ["direct", "nginx", "relay"] {
+        if get(k, "non_2xx") > 0.0 {
+            table.push_str(&format!(
+                "| **warning**: {k} answered non-2xx | {:.0} responses | | |\n",
+                get(k, "non_2xx")
+            ));
+        }
+    }
+    table.push_str(&format!(
+        "| peak RSS | relay (incl. simulated vendors) {:.1} MB | nginx {:.1} MB | |\n",
+        get("relay", "peak_rss_mb"),
+        get("nginx", "peak_rss_mb")
+    ));
+    table.push_str(&format!(
+        "| relay cold start (spawn → accepting connections) | {:.0} ms | | |\n",
+        get("cold_start", "ms")
+    ));
     report["relay"] = r;
 
     // The SDK in Chromium against hand-written fetch, against a sandbox relay (release build).
     let sdk = relay::sdk_cost()?;
     let s = |f: &str| sdk[f].as_f64().unwrap_or(0.0);
     table.push_str(&format!("| SDK send, median / p99 | {:.2} / {:.2} ms | fetch {:.2} / {:.2} ms | {:.2}× / {:.2}× |\n", s("sdk_median_ms"), s("sdk_p99_ms"), s("fetch_median_ms"), s("fetch_p99_ms"), ratio(s("sdk_median_ms"), s("fetch_median_ms")), ratio(s("sdk_p99_ms"), s("fetch_p99_ms"))));
-    table.push_str(&format!("| validate() calls per second | {:.0} | | |\n", s("validate_per_s")));
-    table.push_str(&format!("| wasm compile + instantiate in Chromium | {:.1} + {:.1} ms | | |\n", s("wasm_compile_ms"), s("wasm_init_ms")));
+    table.push_str(&format!(
+        "| validate() calls per second | {:.0} | | |\n",
+        s("validate_per_s")
+    ));
+    table.push_str(&format!(
+        "| wasm compile + instantiate in Chromium | {:.1} + {:.1} ms | | |\n",
+        s("wasm_compile_ms"),
+        s("wasm_init_ms")
+    ));
     report["sdk"] = sdk;
 
     println!("\n{table}");
@@ -65,7 +104,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
 fn machine() -> Value {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
         .unwrap_or_default();
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     json!({ "cpu": cpu, "cores": cores, "kernel": output(cmd("uname").arg("-r")).unwrap_or_default().trim() })
@@ -75,7 +118,9 @@ fn sizes_with_brotli(dir: &std::path::Path) -> Result<(u64, u64, u64), String> {
     let (raw, gz) = crate::pkg::sizes(dir)?;
     let mut br = 0;
     for name in ["hail_bg.wasm", "hail.js", "hail_bg.js"] {
-        let Ok(bytes) = std::fs::read(dir.join(name)) else { continue };
+        let Ok(bytes) = std::fs::read(dir.join(name)) else {
+            continue;
+        };
         let mut out = Vec::new();
         {
             let mut w = brotli::CompressorWriter::new(&mut out, 4096, 11, 22);

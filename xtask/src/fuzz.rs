@@ -9,7 +9,9 @@ pub const TARGETS: [&str; 3] = ["requests", "vendor_answers", "headers_and_jwt"]
 pub fn run(args: &[String]) -> Result<(), String> {
     let seconds: u64 = match args {
         [] => 60,
-        [flag, n] if flag == "--seconds" => n.parse().map_err(|_| format!("--seconds {n}: not a number"))?,
+        [flag, n] if flag == "--seconds" => n
+            .parse()
+            .map_err(|_| format!("--seconds {n}: not a number"))?,
         _ => return Err("usage: cargo xtask fuzz [--seconds N]".into()),
     };
     if output(cmd("rustup").args(["run", "nightly", "rustc", "--version"])).is_none() {
@@ -26,7 +28,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
             cmd("cargo")
                 .args(["+nightly", "fuzz", "run", "--fuzz-dir", "fuzz", target])
                 .arg(&corpus)
-                .args(["--", &format!("-max_total_time={seconds}"), "-rss_limit_mb=4096"]),
+                .args([
+                    "--",
+                    &format!("-max_total_time={seconds}"),
+                    "-rss_limit_mb=4096",
+                ]),
         )?;
     }
     Ok(())

@@ -8,6 +8,7 @@ mod pkg;
 mod relay;
 mod run;
 mod setup;
+mod soak;
 mod test;
 
 use std::process::ExitCode;
@@ -20,7 +21,8 @@ commands:
   test           every check (fmt, clippy, native, relay, browser, Node, end-to-end); ends with `N passed, N failed`
   demo [--port N]  build pkg/, start the sandbox relay serving www/ (default port 8787)
   bench [--seconds N]  size, SDK vs fetch, relay vs nginx vs vendor; writes target/bench/report.json
-  fuzz [--seconds N]   every cargo-fuzz target for N seconds (nightly)";
+  fuzz [--seconds N]   every cargo-fuzz target for N seconds (nightly)
+  soak [--seconds N]   a bounded mix of valid and invalid requests: status counts and memory";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
         Some("demo") => demo::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
+        Some("soak") => soak::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

@@ -17,11 +17,23 @@ pub fn install_tools() -> Result<(), String> {
         return Ok(());
     }
     let _ = status(cmd("apt-get").args(["update", "-qq"]));
-    status(cmd("apt-get").args(["install", "-y", "-qq", "wrk", "nginx"]).env("DEBIAN_FRONTEND", "noninteractive"))
-        .map_err(|e| format!("{e}: install Debian's wrk and nginx (`sudo apt-get install wrk nginx`)"))
+    status(
+        cmd("apt-get")
+            .args(["install", "-y", "-qq", "wrk", "nginx"])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+    .map_err(|e| format!("{e}: install Debian's wrk and nginx (`sudo apt-get install wrk nginx`)"))
 }
 
-struct Proc(Child);
+/// A child process, killed when dropped.
+pub struct Proc(Child);
+
+impl Proc {
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
 
 impl Drop for Proc {
     fn drop(&mut self) {
@@ -31,10 +43,13 @@ impl Drop for Proc {
 }
 
 /// The release relay in sandbox mode; its URL.
-fn start_relay(www: bool) -> Result<(Proc, String, Duration), String> {
+pub fn start_relay(www: bool, env: &[(&str, &str)]) -> Result<(Proc, String, Duration), String> {
     let started = Instant::now();
     let mut c = Command::new(root().join("target/release/hail-relay"));
-    c.args(["--sandbox", "--listen", "127.0.0.1:0"]).env("RUST_LOG", "error").stdout(Stdio::piped());
+    c.args(["--sandbox", "--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "error")
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped());
     if www {
         c.args(["--www", "www"]).current_dir(root());
     }
@@ -43,7 +58,11 @@ fn start_relay(www: bool) -> Result<(Proc, String, Duration), String> {
     if let Some(out) = child.stdout.take() {
         let _ = BufReader::new(out).read_line(&mut line);
     }
-    let url = line.split_whitespace().find(|w| w.starts_with("http://")).ok_or("the relay did not start")?.to_owned();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .ok_or("the relay did not start")?
+        .to_owned();
     // Ready means answering.
     let addr = url.trim_start_matches("http://").to_owned();
     while std::net::TcpStream::connect(&addr).is_err() {
@@ -58,20 +77,37 @@ fn start_relay(www: bool) -> Result<(Proc, String, Duration), String> {
 fn peak_rss_mb(pid: u32) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
 /// Runs wrk and reads requests/s and p50/p99 latency.
 fn wrk(url: &str, script: &Path, seconds: u64) -> Result<Value, String> {
     let out = Command::new("wrk")
-        .args(["-t", "2", "-c", "32", "-d", &format!("{seconds}s"), "--latency", "-s"])
+        .args([
+            "-t",
+            "2",
+            "-c",
+            "32",
+            "-d",
+            &format!("{seconds}s"),
+            "--latency",
+            "-s",
+        ])
         .arg(script)
         .arg(url)
         .output()
         .map_err(|e| format!("wrk: {e}"))?;
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let rps = text.lines().find_map(|l| l.strip_prefix("Requests/sec:")).and_then(|v| v.trim().parse::<f64>().ok()).unwrap_or(0.0);
+    let rps = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .unwrap_or(0.0);
     let latency = |p: &str| {
         text.lines()
             .find_map(|l| l.trim().strip_prefix(p))
@@ -86,8 +122,14 @@ fn wrk(url: &str, script: &Path, seconds: u64) -> Result<Value, String> {
                 }
             })
     };
-    let non_2xx = text.lines().find_map(|l| l.trim().strip_prefix("Non-2xx or 3xx responses:")).and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0);
-    Ok(json!({ "rps": rps, "p50_ms": latency("50%"), "p99_ms": latency("99%"), "non_2xx": non_2xx }))
+    let non_2xx = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Non-2xx or 3xx responses:"))
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    Ok(
+        json!({ "rps": rps, "p50_ms": latency("50%"), "p99_ms": latency("99%"), "non_2xx": non_2xx }),
+    )
 }
 
 const FORM: &str = "receiver=anna%40example.com&message=bench&channel=sales";
@@ -96,10 +138,15 @@ const FORM: &str = "receiver=anna%40example.com&message=bench&channel=sales";
 pub fn compare(seconds: u64) -> Result<Value, String> {
     let dir = root().join("target/bench");
     std::fs::create_dir_all(dir.join("nginx/logs")).map_err(|e| e.to_string())?;
-    let (relay, url, cold) = start_relay(false)?;
-    let caps = output(cmd("curl").args(["-s", &format!("{url}/v1/capabilities")])).ok_or("capabilities")?;
+    let (relay, url, cold) = start_relay(false, &[("HAIL_RELAY_RATE_LIMIT__PER_MINUTE", "0")])?;
+    let caps = output(cmd("curl").args(["-s", &format!("{url}/v1/capabilities")]))
+        .ok_or("capabilities")?;
     let caps: Value = serde_json::from_str(&caps).map_err(|e| e.to_string())?;
-    let sim = caps["chaynsUserApi"].as_str().ok_or("no sandbox")?.trim_end_matches("/chayns-user").to_owned();
+    let sim = caps["chaynsUserApi"]
+        .as_str()
+        .ok_or("no sandbox")?
+        .trim_end_matches("/chayns-user")
+        .to_owned();
     let sim_addr = sim.trim_start_matches("http://").to_owned();
 
     let direct_lua = dir.join("direct.lua");
@@ -123,7 +170,10 @@ function request()
 end
 "#).map_err(|e| e.to_string())?;
 
-    let nginx_port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
+    let nginx_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| e.to_string())?
+        .port();
     let conf = dir.join("nginx/nginx.conf");
     std::fs::write(&conf, format!(
         "worker_processes 2;\npid {p}/nginx.pid;\nerror_log {p}/logs/error.log;\nevents {{ worker_connections 1024; }}\n\
@@ -133,29 +183,62 @@ end
          proxy_set_header Authorization \"sandbox-memoio-secret\";\n    }}\n  }}\n}}\n",
         p = dir.join("nginx").display()
     )).map_err(|e| e.to_string())?;
-    let nginx = Proc(Command::new("nginx").arg("-p").arg(dir.join("nginx")).arg("-c").arg(&conf).args(["-g", "daemon off;"])
-        .spawn().map_err(|e| format!("nginx: {e}"))?);
+    let nginx = Proc(
+        Command::new("nginx")
+            .arg("-p")
+            .arg(dir.join("nginx"))
+            .arg("-c")
+            .arg(&conf)
+            .args(["-g", "daemon off;"])
+            .spawn()
+            .map_err(|e| format!("nginx: {e}"))?,
+    );
     std::thread::sleep(Duration::from_millis(500));
 
     println!("wrk, {seconds} s each: the simulated vendor directly, nginx proxy_pass, the relay");
-    let direct = wrk(&format!("{sim}/memoio/api/start-conversation"), &direct_lua, seconds)?;
-    let mut through_nginx = wrk(&format!("http://127.0.0.1:{nginx_port}/"), &nginx_lua, seconds)?;
+    let direct = wrk(
+        &format!("{sim}/memoio/api/start-conversation"),
+        &direct_lua,
+        seconds,
+    )?;
+    let mut through_nginx = wrk(
+        &format!("http://127.0.0.1:{nginx_port}/"),
+        &nginx_lua,
+        seconds,
+    )?;
     let nginx_rss: f64 = std::iter::once(nginx.0.id())
-        .chain(output(cmd("pgrep").args(["-P", &nginx.0.id().to_string()])).unwrap_or_default().lines().filter_map(|l| l.trim().parse().ok()))
+        .chain(
+            output(cmd("pgrep").args(["-P", &nginx.0.id().to_string()]))
+                .unwrap_or_default()
+                .lines()
+                .filter_map(|l| l.trim().parse().ok()),
+        )
         .map(peak_rss_mb)
         .sum();
     through_nginx["peak_rss_mb"] = json!(nginx_rss);
-    let mut through_relay = wrk(&format!("{url}/v1/memoio/start-conversation"), &relay_lua, seconds)?;
+    let mut through_relay = wrk(
+        &format!("{url}/v1/memoio/start-conversation"),
+        &relay_lua,
+        seconds,
+    )?;
     through_relay["peak_rss_mb"] = json!(peak_rss_mb(relay.0.id()));
     drop(nginx);
     drop(relay);
-    Ok(json!({ "direct": direct, "nginx": through_nginx, "relay": through_relay, "cold_start": { "ms": cold.as_secs_f64() * 1000.0 } }))
+    Ok(
+        json!({ "direct": direct, "nginx": through_nginx, "relay": through_relay, "cold_start": { "ms": cold.as_secs_f64() * 1000.0 } }),
+    )
 }
 
 /// The SDK against fetch in headless Chromium (tests/bench/sdk.mjs).
 pub fn sdk_cost() -> Result<Value, String> {
-    let (_relay, url, _) = start_relay(true)?;
-    let out = output(cmd("node").arg("tests/bench/sdk.mjs").env("HAIL_RELAY_URL", &url).env("CHROMIUM", crate::setup::CHROMIUM))
-        .ok_or("tests/bench/sdk.mjs failed")?;
-    serde_json::from_str(out.trim().lines().last().unwrap_or("")).map_err(|e| format!("sdk bench output: {e}"))
+    let (_relay, url, _) = start_relay(true, &[("HAIL_RELAY_RATE_LIMIT__PER_MINUTE", "0")])?;
+    let out = output(
+        cmd("node")
+            .arg("tests/bench/sdk.mjs")
+            .env("HAIL_RELAY_URL", &url)
+            .env("CHROMIUM", crate::setup::CHROMIUM),
+    )
+    .ok_or("tests/bench/sdk.mjs failed")?;
+    serde_json::from_str(out.trim().lines().last().unwrap_or(""))
+        .map_err(|e| format!("sdk bench output: {e}"))
 }
