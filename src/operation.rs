@@ -16,6 +16,18 @@ pub trait Vendor: 'static {
     const DEFAULT_BASE_URL: &'static str;
 }
 
+/// Types the relay describes in its OpenAPI document (with feature `openapi`); no bound
+/// otherwise, so the browser build carries no schema code.
+#[cfg(feature = "openapi")]
+pub trait Schema: utoipa::ToSchema {}
+#[cfg(feature = "openapi")]
+impl<T: utoipa::ToSchema> Schema for T {}
+/// Types the relay describes in its OpenAPI document (with feature `openapi`).
+#[cfg(not(feature = "openapi"))]
+pub trait Schema {}
+#[cfg(not(feature = "openapi"))]
+impl<T: ?Sized> Schema for T {}
+
 /// A request that checks itself: the same code in the browser and in the relay.
 pub trait Validate {
     /// Every broken rule of this request, or `Ok`.
@@ -64,7 +76,9 @@ pub trait SingleCall: Endpoint {
 /// relay without knowing the vendor. `Progress` is what the calls so far produced; the relay
 /// stores it, so a retry with the same idempotency key resumes after the last call that
 /// succeeded instead of repeating it.
-pub trait Operation: Validate + Serialize + DeserializeOwned + Send + Sync + 'static {
+pub trait Operation:
+    Validate + Schema + Serialize + DeserializeOwned + Send + Sync + 'static
+{
     /// `vendor/operation`, e.g. `livedesk/start-conversation`.
     const ID: &'static str;
     /// Whether the operation sends something (and so needs an `Idempotency-Key`).
@@ -74,7 +88,7 @@ pub trait Operation: Validate + Serialize + DeserializeOwned + Send + Sync + 'st
     /// What every call of this operation authenticates with.
     type Credential: Send + Sync + 'static;
     /// The result passed on as the success envelope's `data`.
-    type Output: Serialize + Send;
+    type Output: Serialize + Send + Schema;
     /// What the calls so far produced; `Default` before the first.
     type Progress: Default + Clone + Serialize + DeserializeOwned + Send + Sync;
 
@@ -113,8 +127,8 @@ pub trait Operation: Validate + Serialize + DeserializeOwned + Send + Sync + 'st
 
 impl<E> Operation for E
 where
-    E: SingleCall,
-    E::Output: Serialize + DeserializeOwned + Clone + Send + Sync,
+    E: SingleCall + Schema,
+    E::Output: Serialize + DeserializeOwned + Clone + Send + Sync + Schema,
 {
     const ID: &'static str = <E as SingleCall>::ID;
     const SENDS: bool = <E as SingleCall>::SENDS;
@@ -325,6 +339,49 @@ impl<'de> Deserialize<'de> for Id {
         }
     }
 }
+
+#[cfg(feature = "openapi")]
+mod schemas {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type};
+    use utoipa::openapi::RefOr;
+
+    impl utoipa::PartialSchema for super::Id {
+        fn schema() -> RefOr<Schema> {
+            OneOfBuilder::new()
+                .item(ObjectBuilder::new().schema_type(SchemaType::new(Type::Integer)).minimum(Some(0)))
+                .item(ObjectBuilder::new().schema_type(SchemaType::new(Type::String)).pattern(Some("^[0-9]+$")))
+                .description(Some("A vendor id: a number while exact in JavaScript (at most 2^53-1), else its decimal string"))
+                .into()
+        }
+    }
+
+    impl utoipa::ToSchema for super::Id {}
+
+    impl utoipa::PartialSchema for super::RawReply {
+        fn schema() -> RefOr<Schema> {
+            ObjectBuilder::new()
+                .schema_type(SchemaType::AnyValue)
+                .description(Some(
+                    "The vendor's answer as it came (JSON, or its text as a string)",
+                ))
+                .into()
+        }
+    }
+
+    impl utoipa::ToSchema for super::RawReply {}
+
+    /// A vendor value that is a number or a string (e.g. Chatwoot's message type).
+    pub fn number_or_string() -> Schema {
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(SchemaType::new(Type::Number)))
+            .item(ObjectBuilder::new().schema_type(SchemaType::new(Type::String)))
+            .build()
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+pub use schemas::number_or_string;
 
 /// Tolerant decoding of vendor fields: a field of an unexpected type becomes `None` instead of
 /// failing the whole answer. Use as `#[serde(default, deserialize_with = "lenient")]`.

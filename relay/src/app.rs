@@ -46,7 +46,11 @@ pub fn router(state: Arc<AppState>, www: Option<PathBuf>) -> Router {
                 )
             }),
         )
-        .route(protocol::CAPABILITIES_PATH, get(capabilities));
+        .route(protocol::CAPABILITIES_PATH, get(capabilities))
+        .route(
+            "/v1/openapi.json",
+            get(|| async { Json(crate::openapi::document()) }),
+        );
     if state.sandbox.is_some() {
         app = app.merge(crate::sandbox::routes());
     }

@@ -11,6 +11,7 @@ pub mod config;
 pub mod forward;
 pub mod idempotency;
 pub mod metrics;
+pub mod openapi;
 pub mod policy;
 pub mod problem;
 pub mod rate_limit;

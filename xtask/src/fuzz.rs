@@ -1,5 +1,6 @@
 //! `cargo xtask fuzz [--seconds N]`: every cargo-fuzz target for N seconds (default 60) with the
-//! nightly toolchain; crashes land in `fuzz/artifacts/`, the corpus in `fuzz/corpus/`.
+//! nightly toolchain. Runs start from the committed seeds (`fuzz/seeds/`) and the corpus grown by
+//! earlier runs (`fuzz/corpus/`, not committed); crashes land in `fuzz/artifacts/`.
 
 use crate::run::{cmd, output, root, status};
 
@@ -23,6 +24,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     for target in TARGETS {
         let corpus = root().join("fuzz/corpus").join(target);
         std::fs::create_dir_all(&corpus).map_err(|e| e.to_string())?;
+        let seeds = root().join("fuzz/seeds").join(target);
         println!("==> fuzz {target} for {seconds} s");
         status(
             cmd("cargo")

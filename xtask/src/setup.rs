@@ -8,9 +8,13 @@ use crate::run::{cargo, cmd, output, root, status};
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
+/// The schemathesis version the test command runs (PyPI).
+pub const SCHEMATHESIS: &str = "schemathesis==4.32.5";
+
 pub fn run() -> Result<(), String> {
     wasm_target()?;
     debian_packages()?;
+    schemathesis()?;
     npm_tools()?;
     wasm_bindgen_tools()
 }
@@ -63,6 +67,32 @@ fn debian_packages() -> Result<(), String> {
     install()
         .or_else(|_| install())
         .map_err(|e| format!("{e}: {how}"))
+}
+
+/// schemathesis (PyPI), for the OpenAPI conformance run.
+fn schemathesis() -> Result<(), String> {
+    let installed = output(cmd("schemathesis").arg("--version"));
+    if installed.is_some_and(|v| {
+        SCHEMATHESIS
+            .split("==")
+            .nth(1)
+            .is_some_and(|want| v.contains(want))
+    }) {
+        return Ok(());
+    }
+    status(cmd("python3").args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        SCHEMATHESIS,
+    ]))
+    .map_err(|e| {
+        format!(
+            "{e}: schemathesis needs Python 3 with pip (`python3 -m pip install {SCHEMATHESIS}`)"
+        )
+    })
 }
 
 fn npm_tools() -> Result<(), String> {

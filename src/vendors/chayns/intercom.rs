@@ -23,6 +23,7 @@ pub const THREAD_NAME_MAX_CHARS: usize = 200;
 /// An Intercom message.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Intercom {
     /// The message.
@@ -92,6 +93,7 @@ struct Wire<'a> {
 /// What chayns answers: `201 {"data":[{"success":true}]}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IntercomResult {
     /// Whether chayns reports success.
     pub success: bool,

@@ -15,6 +15,7 @@ pub const PATH: &str = "/api/v2/accounts/conversations";
 /// Create a conversation with a contact, named by exactly one of `contactId` and `sourceId`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateConversation {
     /// The inbox (channel) id.
@@ -50,6 +51,7 @@ struct Wire<'a> {
 /// The created conversation (a typed subset of LiveDesk's answer).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Conversation {
     /// The conversation id (per account).

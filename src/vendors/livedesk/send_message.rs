@@ -13,6 +13,7 @@ use crate::validate::Violations;
 /// Send a message into a conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SendMessage {
     /// The conversation.
@@ -56,6 +57,7 @@ struct Attributes {
 /// The sent message (a typed subset of LiveDesk's answer).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Message {
     /// The message id.
@@ -66,6 +68,7 @@ pub struct Message {
     /// Chatwoot's message type (`1`/`"outgoing"`, …), as the vendor writes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "web", tsify(type = "number | string"))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::operation::number_or_string))]
     pub message_type: Option<serde_json::Value>,
 }
 

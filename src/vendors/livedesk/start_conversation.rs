@@ -22,6 +22,7 @@ use crate::validate::Violations;
     derive(tsify::Tsify),
     tsify(rename = "LiveDeskStartConversation")
 )]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = LiveDeskStartConversation))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StartConversation {
     /// The inbox (channel) id.
@@ -35,6 +36,7 @@ pub struct StartConversation {
 /// The contact to create.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewContact {
     /// Display name.
@@ -73,6 +75,7 @@ pub struct Progress {
 /// The contact, the conversation and the first message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StartedConversation {
     /// The created contact.
     pub contact: Contact,

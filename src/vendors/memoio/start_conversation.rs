@@ -26,6 +26,7 @@ pub const PATH: &str = "/api/start-conversation";
     derive(tsify::Tsify),
     tsify(rename = "MemoioStartConversation")
 )]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = MemoioStartConversation))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StartConversation {
     /// The receiver's e-mail address.
@@ -57,6 +58,7 @@ pub struct StartConversation {
 /// What an earlier conversation must share to be continued instead of starting a new one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum GroupBy {
     Reference,

@@ -21,6 +21,7 @@ pub const PATH: &str = "/api/start-direct-conversation";
 /// **Assumed** required: `sender`, `receiver`, `message`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StartDirectConversation {
     /// The sender's e-mail address.

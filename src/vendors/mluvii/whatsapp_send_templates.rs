@@ -24,6 +24,7 @@ pub const FIELD_VALUE_MAX_CHARS: usize = 1024;
 /// Send a template to recipients.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WhatsappSendTemplates {
     /// The WhatsApp subscription (GUID, from whatsapp-subscriptions).
@@ -39,6 +40,7 @@ pub struct WhatsappSendTemplates {
 /// One recipient of a template.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Recipient {
     /// Phone number in international format.

@@ -17,6 +17,7 @@ pub const LIMIT_MAX: u64 = 1000;
 /// List templates sent through a subscription.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WhatsappSentTemplates {
     /// The WhatsApp subscription (GUID).

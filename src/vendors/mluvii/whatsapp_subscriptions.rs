@@ -14,12 +14,14 @@ pub const PATH: &str = "/api/v1/WhatsApp";
 /// List the company's WhatsApp subscriptions (numbers). No fields.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WhatsappSubscriptions {}
 
 /// One WhatsApp subscription.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Subscription {
     /// The subscription GUID (`ID`), used by the other WhatsApp operations.
