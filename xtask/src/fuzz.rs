@@ -30,6 +30,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             cmd("cargo")
                 .args(["+nightly", "fuzz", "run", "--fuzz-dir", "fuzz", target])
                 .arg(&corpus)
+                .arg(&seeds)
                 .args([
                     "--",
                     &format!("-max_total_time={seconds}"),
