@@ -256,11 +256,17 @@ function showFailure(e) {
 }
 
 // ---------- outbox ----------
+const OUTBOX_SHOWN = 30;
+
 async function refreshOutbox() {
   const { entries } = await (await realFetch(`${relayUrl}/v1/sandbox/outbox`)).json();
-  document.querySelector("#outbox-empty").hidden = entries.length > 0;
+  const empty = document.querySelector("#outbox-empty");
+  empty.hidden = entries.length > 0 && entries.length <= OUTBOX_SHOWN;
+  empty.textContent = entries.length > OUTBOX_SHOWN
+    ? `Showing the newest ${OUTBOX_SHOWN} of ${entries.length} requests.`
+    : "The simulated vendors have received nothing yet.";
   outboxEl.replaceChildren(
-    ...entries.map((e) => {
+    ...entries.slice(0, OUTBOX_SHOWN).map((e) => {
       const li = document.createElement("li");
       li.className = "entry";
       const head = document.createElement("p");
