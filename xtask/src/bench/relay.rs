@@ -161,8 +161,8 @@ pub fn compare(seconds: u64) -> Result<Value, String> {
     std::fs::write(&relay_lua, r#"
 local body = '{"receiver":"anna@example.com","message":"bench","channel":"sales"}'
 local n = 0
-local id = 0
 local threads = 0
+-- `id` is a global that setup() gives each thread: keys must differ across threads too.
 function setup(thread) thread:set("id", threads); threads = threads + 1 end
 function request()
   n = n + 1
