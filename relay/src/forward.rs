@@ -9,8 +9,8 @@ use std::time::Instant;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use hail::operation::deserialize_request;
 use hail::protocol::{self, Problem, Success, Upstream};
 use hail::{ErrorCode, Operation, Vendor};
@@ -18,7 +18,7 @@ use hail::{ErrorCode, Operation, Vendor};
 use crate::caller::{authenticate, client_ip, Caller};
 use crate::config::Access;
 use crate::idempotency::{scope, Begin, Fingerprint, StoredResponse};
-use crate::problem::{new_request_id, ProblemResponse};
+use crate::problem::{new_request_id, respond, stored_problem};
 use crate::state::AppState;
 use crate::upstream::{exchange, is_not_now, Acted};
 
@@ -325,11 +325,7 @@ async fn calls<Op: Operation>(
     deadline: Instant,
 ) -> Result<StoredResponse, (StoredResponse, Acted)> {
     let problem = |code: ErrorCode, detail: String, step: Option<&str>| {
-        let detail = match step {
-            Some(step) => format!("{step}: {detail}"),
-            None => detail,
-        };
-        stored_problem(Problem::new(code, detail, request_id))
+        stored_problem(Problem::new(code, named(step, detail), request_id))
     };
     let Some(account) = state.accounts.get::<Op::Credential>() else {
         return Err((
@@ -357,12 +353,10 @@ async fn calls<Op: Operation>(
         let (status, body) = exchange(&account.api, request, deadline, Op::ID)
             .await
             .map_err(|f| {
-                let mut stored = problem(f.code, f.detail.to_owned(), step);
-                if f.acted == Acted::Maybe {
-                    // Replayed as is for the same key: retrying cannot tell whether it was sent.
-                    set_retryable(&mut stored, false);
-                }
-                (stored, f.acted)
+                let mut p = Problem::new(f.code, named(step, f.detail.to_owned()), request_id);
+                // Replayed as is for the same key: retrying cannot tell whether it was sent.
+                p.retryable &= f.acted == Acted::No;
+                (stored_problem(p), f.acted)
             })?;
         match Op::record(progress, status, &body) {
             Ok(()) => {
@@ -439,60 +433,9 @@ fn named(step: Option<&str>, message: String) -> String {
     }
 }
 
-/// A problem as a storable answer.
-pub fn stored_problem(p: Problem) -> StoredResponse {
-    let body = serde_json::to_vec(&p).unwrap_or_else(|_| br#"{"code":"internal"}"#.to_vec());
-    StoredResponse {
-        status: p.status,
-        content_type: protocol::PROBLEM_CONTENT_TYPE,
-        body: Bytes::from(body),
-        retry_after: None,
-        replayed: false,
-    }
-}
-
-fn set_retryable(stored: &mut StoredResponse, retryable: bool) {
-    if let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(&stored.body) {
-        v["retryable"] = serde_json::Value::Bool(retryable);
-        if let Ok(b) = serde_json::to_vec(&v) {
-            stored.body = Bytes::from(b);
-        }
-    }
-}
-
 fn code_of(body: &[u8]) -> &'static str {
     serde_json::from_slice::<serde_json::Value>(body)
         .ok()
         .and_then(|v| v["code"].as_str().and_then(ErrorCode::parse))
         .map_or("internal", ErrorCode::as_str)
-}
-
-/// The HTTP answer; the request id header is this request's, also on a replay.
-fn respond(stored: StoredResponse, request_id: &str) -> Response {
-    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = (status, stored.body).into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(stored.content_type),
-    );
-    if let Ok(id) = HeaderValue::from_str(request_id) {
-        h.insert(protocol::REQUEST_ID, id);
-    }
-    if stored.replayed {
-        h.insert(
-            protocol::IDEMPOTENT_REPLAYED,
-            HeaderValue::from_static("true"),
-        );
-    }
-    if let Some(secs) = stored.retry_after {
-        h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
-    }
-    response
-}
-
-impl From<ProblemResponse> for StoredResponse {
-    fn from(p: ProblemResponse) -> Self {
-        stored_problem(p.0)
-    }
 }

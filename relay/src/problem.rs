@@ -2,8 +2,11 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use hail::protocol::{Problem, PROBLEM_CONTENT_TYPE, REQUEST_ID};
+use bytes::Bytes;
+use hail::protocol::{Problem, IDEMPOTENT_REPLAYED, PROBLEM_CONTENT_TYPE, REQUEST_ID};
 use hail::ErrorCode;
+
+use crate::idempotency::StoredResponse;
 
 /// A problem answer, with the request id also as `X-Request-Id`.
 pub struct ProblemResponse(pub Problem);
@@ -17,23 +20,43 @@ impl ProblemResponse {
 
 impl IntoResponse for ProblemResponse {
     fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let request_id = HeaderValue::from_str(&self.0.request_id).ok();
-        // Serializing a struct of strings and numbers cannot fail; fall back to a fixed body anyway.
-        let body =
-            serde_json::to_vec(&self.0).unwrap_or_else(|_| br#"{"code":"internal"}"#.to_vec());
-        let mut response = (status, body).into_response();
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
-        );
-        if let Some(id) = request_id {
-            headers.insert(REQUEST_ID, id);
-        }
-        response
+        let request_id = self.0.request_id.clone();
+        respond(stored_problem(self.0), &request_id)
     }
+}
+
+/// A problem as a storable (and replayable) answer.
+pub fn stored_problem(p: Problem) -> StoredResponse {
+    // Serializing a struct of strings and numbers cannot fail; fall back to a fixed body anyway.
+    let body = serde_json::to_vec(&p).unwrap_or_else(|_| br#"{"code":"internal"}"#.to_vec());
+    StoredResponse {
+        status: p.status,
+        content_type: PROBLEM_CONTENT_TYPE,
+        body: Bytes::from(body),
+        retry_after: None,
+        replayed: false,
+    }
+}
+
+/// The HTTP answer for `stored`, with this request's id as `X-Request-Id` (also on a replay).
+pub fn respond(stored: StoredResponse, request_id: &str) -> Response {
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, stored.body).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(stored.content_type),
+    );
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        h.insert(REQUEST_ID, id);
+    }
+    if stored.replayed {
+        h.insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+    }
+    if let Some(secs) = stored.retry_after {
+        h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    response
 }
 
 /// A fresh server-side request id.

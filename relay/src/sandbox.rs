@@ -24,7 +24,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use hail::credential::Section;
 use hail::protocol::SANDBOX_OUTBOX_PATH;
-use hail::{BaseUrl, ErrorCode};
+use hail::ErrorCode;
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tower_http::cors::CorsLayer;
@@ -105,11 +105,6 @@ pub async fn start() -> std::io::Result<Sandbox> {
 }
 
 impl Sandbox {
-    /// The base URL of simulated vendor `name`.
-    pub fn base(&self, name: &str) -> Result<BaseUrl, String> {
-        BaseUrl::parse(&format!("{}/{name}", self.root))
-    }
-
     /// The config sections pointing every vendor at its simulation, with sandbox credentials.
     pub fn sections(&self) -> BTreeMap<&'static str, (String, Section)> {
         let secret = |s: &str| SecretString::from(s.to_owned());
@@ -169,36 +164,20 @@ async fn add_faults(
     State(state): State<Arc<crate::state::AppState>>,
     body: axum::body::Bytes,
 ) -> Response {
-    let request_id = new_request_id();
-    let faults: Vec<Fault> = match serde_json::from_slice::<serde_json::Value>(&body) {
-        Ok(serde_json::Value::Array(items)) => {
-            match serde_json::from_value(serde_json::Value::Array(items)) {
-                Ok(f) => f,
-                Err(e) => {
-                    return ProblemResponse::new(
-                        ErrorCode::InvalidRequest,
-                        e.to_string(),
-                        &request_id,
-                    )
-                    .into_response()
-                }
-            }
+    let refuse = |detail: String| {
+        ProblemResponse::new(ErrorCode::InvalidRequest, detail, &new_request_id()).into_response()
+    };
+    // One fault object, or an array of them.
+    let parsed = match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(one @ serde_json::Value::Object(_)) => {
+            serde_json::from_value::<Fault>(one).map(|f| vec![f])
         }
-        Ok(one @ serde_json::Value::Object(_)) => match serde_json::from_value(one) {
-            Ok(f) => vec![f],
-            Err(e) => {
-                return ProblemResponse::new(ErrorCode::InvalidRequest, e.to_string(), &request_id)
-                    .into_response()
-            }
-        },
-        _ => {
-            return ProblemResponse::new(
-                ErrorCode::InvalidRequest,
-                "send a fault object or an array of them",
-                &request_id,
-            )
-            .into_response()
-        }
+        Ok(many @ serde_json::Value::Array(_)) => serde_json::from_value::<Vec<Fault>>(many),
+        _ => return refuse("send a fault object or an array of them".into()),
+    };
+    let faults = match parsed {
+        Ok(f) => f,
+        Err(e) => return refuse(e.to_string()),
     };
     match sandbox(&state).map(|s| s.faults.push(&faults)) {
         Some(Ok(())) => (
@@ -206,11 +185,13 @@ async fn add_faults(
             Json(serde_json::json!({ "queued": faults.len() })),
         )
             .into_response(),
-        Some(Err(e)) => {
-            ProblemResponse::new(ErrorCode::InvalidRequest, e, &request_id).into_response()
-        }
-        None => ProblemResponse::new(ErrorCode::UnknownOperation, "not a sandbox", &request_id)
-            .into_response(),
+        Some(Err(e)) => refuse(e),
+        None => ProblemResponse::new(
+            ErrorCode::UnknownOperation,
+            "not a sandbox",
+            &new_request_id(),
+        )
+        .into_response(),
     }
 }
 

@@ -80,3 +80,12 @@ test("the types: usage compiles, wrong usage does not, no `any` in the public AP
   const files = readdirSync(join(app, "node_modules/hail-sdk"));
   assert.ok(files.includes("auto.js") && files.includes("README.md") && files.includes("LICENSE"), files.join());
 });
+
+test("the TypeScript operation map lists exactly the relay's operations", async () => {
+  // `Operations` in the d.ts is written by hand beside the Rust catalog: keep them equal.
+  const dts = readFileSync(join(app, "node_modules/hail-sdk/web/hail.d.ts"), "utf8");
+  const block = dts.match(/export interface Operations \{([\s\S]*?)\n\}/)[1];
+  const typed = [...block.matchAll(/"([a-z-]+\/[a-z-]+)"/g)].map((m) => m[1]).sort();
+  const { operations } = await (await fetch(`${relay}/v1/capabilities`)).json();
+  assert.deepEqual(typed, operations.map((o) => o.id).sort());
+});

@@ -6,6 +6,43 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use super::relay::*;
 
+/// One `#[wasm_bindgen_test]` per scenario, so that browser.rs and node.rs run the same list.
+macro_rules! all_scenarios {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[wasm_bindgen_test]
+            async fn $name() {
+                crate::scenarios::$name().await;
+            }
+        )*
+
+        #[wasm_bindgen_test]
+        fn validate_lists_every_violation() {
+            crate::scenarios::validate_lists_every_violation();
+        }
+    };
+}
+
+/// Every scenario, as tests of the including crate.
+macro_rules! scenario_tests {
+    () => {
+        all_scenarios!(
+            start_conversation_reaches_memoio,
+            every_method_reaches_its_vendor,
+            bad_receiver_is_rejected_before_the_network,
+            call_by_operation_id,
+            relay_errors_are_hail_errors,
+            bad_input_and_network_errors_are_hail_errors,
+            retries_use_one_key_and_deliver_once,
+            timeouts_and_aborts,
+            tokens_are_asked_for_each_call,
+            chayns_user_client_sends_directly,
+            random_bad_inputs_never_trap,
+            fault_matrix,
+        );
+    };
+}
+
 fn ts<T: tsify::Tsify>(v: serde_json::Value) -> tsify::Ts<T> {
     tsify::Ts::new_unchecked(js(&v.to_string()))
 }
