@@ -51,19 +51,29 @@ pub fn json<B: Serialize>(
     auth: HeaderValue,
     body: Option<&B>,
 ) -> Result<http::Request<Vec<u8>>, EncodeError> {
+    let bytes = body
+        .map(serde_json::to_vec)
+        .transpose()
+        .map_err(|_| EncodeError("the body cannot be encoded as JSON"))?;
+    json_bytes(method, url, auth, bytes)
+}
+
+/// A JSON request whose body is already encoded.
+pub fn json_bytes(
+    method: http::Method,
+    url: String,
+    auth: HeaderValue,
+    body: Option<Vec<u8>>,
+) -> Result<http::Request<Vec<u8>>, EncodeError> {
     let builder = http::Request::builder()
         .method(method)
         .uri(url)
         .header(ACCEPT, "application/json")
         .header(AUTHORIZATION, auth);
     Ok(match body {
-        Some(body) => {
-            let bytes = serde_json::to_vec(body)
-                .map_err(|_| EncodeError("the body cannot be encoded as JSON"))?;
-            builder
-                .header(CONTENT_TYPE, "application/json")
-                .body(bytes)?
-        }
+        Some(bytes) => builder
+            .header(CONTENT_TYPE, "application/json")
+            .body(bytes)?,
         None => builder.body(Vec::new())?,
     })
 }

@@ -14,6 +14,7 @@ pub mod encode;
 pub mod error;
 pub mod operation;
 pub mod protocol;
+pub mod read;
 pub mod validate;
 pub mod vendors;
 

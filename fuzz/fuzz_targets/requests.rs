@@ -5,7 +5,7 @@
 use std::any::{Any, TypeId};
 
 use hail::catalog::{visit_all, Visitor};
-use hail::operation::deserialize_request;
+use hail::operation::parse_request;
 use hail::vendors::{chayns, livedesk, memoio, mluvii};
 use hail::{BaseUrl, Operation};
 use libfuzzer_sys::fuzz_target;
@@ -38,7 +38,7 @@ impl Visitor for Check<'_> {
         if !mine {
             return;
         }
-        let Ok(mut op) = deserialize_request::<Op, _>(&mut serde_json::Deserializer::from_slice(self.body)) else {
+        let Ok(mut op) = parse_request::<Op>(self.body) else {
             return;
         };
         if op.validate().is_err() {

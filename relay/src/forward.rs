@@ -11,8 +11,8 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use hail::operation::deserialize_request;
 use hail::protocol::{self, Problem, Success, Upstream};
+use hail::read::read_request;
 use hail::{ErrorCode, Operation, Vendor};
 
 use crate::caller::{authenticate, client_ip, Caller};
@@ -228,42 +228,24 @@ fn parse<Op: Operation>(
             Problem::invalid(vec![v], "")
         }
     };
-    // serde would also read a struct from a JSON array, by position: only objects are requests.
-    if body.trim_ascii_start().first() != Some(&b'{') {
+    let mut value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|_| Problem::new(ErrorCode::InvalidRequest, "the body is not valid JSON", ""))?;
+    let Some(map) = value.as_object_mut() else {
         return Err(Problem::new(
             ErrorCode::InvalidRequest,
             "the body must be a JSON object",
             "",
         ));
+    };
+    if policy.rewrites() {
+        policy
+            .apply(map, &caller.claims)
+            .map_err(|(code, detail, field)| Problem {
+                field: Some(field),
+                ..Problem::new(code, detail, "")
+            })?;
     }
-    if !policy.rewrites() {
-        let mut de = serde_json::Deserializer::from_slice(body);
-        let op = deserialize_request::<Op, _>(&mut de).map_err(|v| {
-            // Only on this error path: tell broken JSON (no field to blame) from a bad field.
-            if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
-                Problem::new(ErrorCode::InvalidRequest, "the body is not valid JSON", "")
-            } else {
-                invalid(v)
-            }
-        })?;
-        de.end().map_err(|_| {
-            Problem::new(
-                ErrorCode::InvalidRequest,
-                "trailing data after the JSON object",
-                "",
-            )
-        })?;
-        return Ok(op);
-    }
-    let mut map: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(body)
-        .map_err(|_| Problem::new(ErrorCode::InvalidRequest, "the body is not valid JSON", ""))?;
-    policy
-        .apply(&mut map, &caller.claims)
-        .map_err(|(code, detail, field)| Problem {
-            field: Some(field),
-            ..Problem::new(code, detail, "")
-        })?;
-    deserialize_request::<Op, _>(serde_json::Value::Object(map)).map_err(invalid)
+    read_request::<Op, _>(&value).map_err(invalid)
 }
 
 /// Runs the operation's vendor calls from `progress`, stores the outcome, returns the answer.

@@ -54,9 +54,15 @@ pub fn is_guid(value: &str) -> bool {
             .all(|(g, len)| g.len() == len && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// An absolute `http(s)` URL with a host, no whitespace or control characters.
+/// An absolute `http(s)` URL: a host (name, IPv4 or bracketed IPv6) with an optional numeric
+/// port, and only characters RFC 3986 allows unencoded (visible ASCII without `"<>\^`{|}`).
 pub fn is_http_url(value: &str) -> bool {
-    if value.len() > URL_MAX_BYTES || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    const UNSAFE: &[u8] = b"\"<>\\^`{|}";
+    if value.len() > URL_MAX_BYTES
+        || !value
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !UNSAFE.contains(&b))
+    {
         return false;
     }
     let rest = value
@@ -64,9 +70,33 @@ pub fn is_http_url(value: &str) -> bool {
         .or_else(|| value.strip_prefix("http://"));
     let Some(rest) = rest else { return false };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = authority.rsplit('@').next().unwrap_or("");
-    let host = host.split(':').next().unwrap_or("");
-    !host.is_empty() && value.parse::<http::Uri>().is_ok()
+    let host_port = authority.rsplit('@').next().unwrap_or("");
+    let (host, port) = match host_port.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((ip, port))
+                if ip
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.') =>
+            {
+                (
+                    ip,
+                    port.strip_prefix(':').or((!port.is_empty()).then_some("x")),
+                )
+            }
+            _ => return false,
+        },
+        None => match host_port.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (host_port, None),
+        },
+    };
+    let host_ok = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~%:".contains(&b));
+    let port_ok =
+        port.is_none_or(|p| (1..=5).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()));
+    host_ok && port_ok
 }
 
 /// A language code: 2–3 letters, optionally followed by `_` or `-` and 2–8 letters or digits.
@@ -176,6 +206,8 @@ mod tests {
         for ok in [
             "https://tsimg.space/v1/Images/a.jpg",
             "http://127.0.0.1:8080/x?y=1",
+            "https://[::1]:443/a%20b.png#top",
+            "https://user@cdn.example.com/a.png",
         ] {
             assert!(is_http_url(ok), "{ok}");
         }
@@ -187,6 +219,13 @@ mod tests {
             "javascript:alert(1)",
             "//x.com/a",
             "https://a.com/\n",
+            "https://a.com/ü.png",
+            "https://a.com:80x/a",
+            "https://a.com:/a",
+            "https://[::1]x/a",
+            "https://a b.com/",
+            "https://a.com/<script>",
+            "https://:80/a",
         ] {
             assert!(!is_http_url(bad), "{bad:?}");
         }

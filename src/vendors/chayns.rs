@@ -11,10 +11,11 @@ pub mod message_to_page;
 pub mod message_to_user;
 
 use secrecy::SecretString;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::credential::{Credential, Section};
-use crate::operation::{body_excerpt, UpstreamError, Vendor};
+use crate::operation::{body_excerpt, EncodeError, UpstreamError, Vendor};
+use crate::read::{Shape, Source};
 use crate::validate::Violations;
 
 /// The chayns Backend API (`api.chayns.net`).
@@ -113,16 +114,43 @@ pub const TYPE_ID_MESSAGE: u8 = 1;
 /// `typeId` of a broadcast to a UAC group (as chayns' JS API sends it).
 pub const TYPE_ID_BROADCAST: u8 = 6;
 
-/// `POST {base}{path}` with the user's bearer token and a user message to `receiver`.
+/// A message as the user (the user API endpoints), as plain parts: the browser sends them with
+/// `fetch`, [`UserRequest::into_http`] makes them the `http::Request` of `Endpoint::encode`.
+pub trait UserApiMessage {
+    /// `POST url` with `body` (JSON), authorized as the session's user.
+    fn parts(
+        &self,
+        base: &crate::BaseUrl,
+        session: &UserSession,
+    ) -> Result<UserRequest, EncodeError>;
+}
+
+/// A user API request: `POST url`, JSON `body`, `Authorization: Bearer <the user's token>`.
+pub struct UserRequest {
+    pub url: String,
+    pub body: Vec<u8>,
+}
+
+impl UserRequest {
+    /// The request with the session's bearer token.
+    pub fn into_http(self, session: &UserSession) -> Result<http::Request<Vec<u8>>, EncodeError> {
+        let auth = crate::encode::bearer(
+            &session.token.0,
+            "the chayns access token is not a valid header value",
+        )?;
+        crate::encode::json_bytes(http::Method::POST, self.url, auth, Some(self.body))
+    }
+}
+
+/// `POST {base}{path}`: a user message to `receiver`.
 pub(crate) fn user_message<R: Serialize>(
     base: &crate::BaseUrl,
     path: &str,
-    session: &UserSession,
     receiver: R,
     text: &str,
     image_urls: Option<&[String]>,
     type_id: u8,
-) -> Result<http::Request<Vec<u8>>, crate::operation::EncodeError> {
+) -> Result<UserRequest, EncodeError> {
     let body = UserMessageWire {
         receivers: [receiver],
         message: UserMessageText {
@@ -131,52 +159,65 @@ pub(crate) fn user_message<R: Serialize>(
             type_id,
         },
     };
-    let auth = crate::encode::bearer(
-        &session.token.0,
-        "the chayns access token is not a valid header value",
-    )?;
-    crate::encode::json(http::Method::POST, base.join(path), auth, Some(&body))
+    Ok(UserRequest {
+        url: base.join(path),
+        body: serde_json::to_vec(&body)
+            .map_err(|_| EncodeError("the body cannot be encoded as JSON"))?,
+    })
 }
 
-/// Any 2xx of the user API is success; its body is passed on. **Assumed**: the body format is
-/// unknown. A 401 means the user's token is no longer valid.
+/// What a user API status means: `None` for success (any 2xx), else the error code. A 401 means
+/// the user's token is no longer valid. **Assumed**: the success body format is unknown.
+pub fn user_answer_error(status: u16) -> Option<crate::ErrorCode> {
+    match status {
+        200..=299 => None,
+        401 => Some(crate::ErrorCode::Unauthenticated),
+        500..=599 => Some(crate::ErrorCode::UpstreamUnavailable),
+        _ => Some(crate::ErrorCode::UpstreamRejected),
+    }
+}
+
+/// Any 2xx of the user API is success; its body is passed on (see [`user_answer_error`]).
 pub(crate) fn decode_user_answer(
     status: http::StatusCode,
     body: &[u8],
 ) -> Result<crate::operation::RawReply, UpstreamError> {
-    if status == http::StatusCode::UNAUTHORIZED {
-        return Err(UpstreamError {
-            code: crate::ErrorCode::Unauthenticated,
+    match user_answer_error(status.as_u16()) {
+        None => Ok(crate::operation::RawReply::from_body(body)),
+        Some(code) => Err(UpstreamError {
+            code,
             status: status.as_u16(),
             message: error_message(body),
-        });
+        }),
     }
-    crate::operation::decode_raw(status, body, error_message)
 }
 
-/// A chayns error body: `{"message": …, "errorGuid": …}`. Decoded without `lenient` (it runs in
-/// the browser too, and a body of other types falls back to its text anyway).
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ErrorBody {
-    #[serde(default)]
-    message: Option<String>,
-    #[serde(default)]
-    error_guid: Option<String>,
+/// The message of a chayns error answer `{"message": …, "errorGuid": …}` (its parsed JSON, if
+/// any): `message (errorGuid …)`, else `text`. Fields of other types count as missing.
+pub fn error_text<S: Source>(json: Option<&S>, text: String) -> String {
+    let Some(Shape::Object(fields)) = json.map(Source::shape) else {
+        return text;
+    };
+    let string = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, v)| match v.shape() {
+                Shape::Text(s) => Some(s),
+                _ => None,
+            })
+    };
+    match (string("message"), string("errorGuid")) {
+        (Some(m), Some(guid)) => format!("{m} (errorGuid {guid})"),
+        (Some(m), None) => m,
+        (None, _) => text,
+    }
 }
 
-/// The message of a chayns error answer: `message (errorGuid …)`, else the body's text.
+/// [`error_text`] of a raw answer.
 pub(crate) fn error_message(body: &[u8]) -> String {
-    match serde_json::from_slice::<ErrorBody>(body) {
-        Ok(ErrorBody {
-            message: Some(m),
-            error_guid,
-        }) => match error_guid {
-            Some(guid) => format!("{m} (errorGuid {guid})"),
-            None => m,
-        },
-        _ => body_excerpt(body),
-    }
+    let json = serde_json::from_slice::<serde_json::Value>(body).ok();
+    error_text(json.as_ref(), body_excerpt(body))
 }
 
 /// A non-success chayns answer.

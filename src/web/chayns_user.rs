@@ -5,7 +5,7 @@
 
 use std::rc::Rc;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tsify::{Ts, Tsify};
 use wasm_bindgen::prelude::*;
@@ -16,13 +16,16 @@ use super::js::{get, result_object};
 use super::relay_client::DEFAULT_TIMEOUT_MS;
 use super::transport;
 use super::validate::parse_input;
+use super::validate::Plain;
 use crate::error::ErrorCode;
-use crate::operation::{BaseUrl, Endpoint, Vendor};
+use crate::operation::{body_excerpt, BaseUrl, Validate, Vendor};
 use crate::validate::ID_MAX;
 use crate::vendors::chayns::message_to_group::MessageToGroup;
 use crate::vendors::chayns::message_to_page::MessageToPage;
 use crate::vendors::chayns::message_to_user::MessageToUser;
-use crate::vendors::chayns::{ChaynsUserApi, UserSession, UserToken};
+use crate::vendors::chayns::{
+    error_text, user_answer_error, ChaynsUserApi, UserApiMessage, UserSession, UserToken,
+};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_CHAYNS: &'static str = r#"
@@ -57,7 +60,12 @@ pub struct UserMessage {
     pub images: Option<Vec<String>>,
 }
 
-impl crate::operation::Validate for UserMessage {
+crate::impl_read!(UserMessage {
+    text: "text",
+    images: "images"
+});
+
+impl Validate for UserMessage {
     fn validate(&self) -> Result<(), Vec<crate::Violation>> {
         let mut v = crate::validate::Violations::new();
         crate::vendors::chayns::check_message(&mut v, &self.text, self.images.as_deref());
@@ -234,43 +242,39 @@ impl ChaynsUserClient {
     }
 }
 
-/// Encodes `endpoint` with the user's session, sends it, decodes the answer. No retries: the
-/// chayns user API has no idempotency keys, so a second send could duplicate the message.
-async fn send<E>(inner: &Inner, endpoint: &E) -> Result<JsValue, HailError>
-where
-    E: Endpoint<Credential = UserSession, Output = crate::operation::RawReply>,
-{
-    endpoint.validate().map_err(|v| HailError::invalid(&v))?;
-    let request = endpoint
-        .encode(&inner.base, &inner.session)
+/// Sends `message` as the session's user and reads the answer. No retries: the chayns user
+/// API has no idempotency keys, so a second send could duplicate the message. Built from the
+/// endpoint's plain parts, not its `http::Request`: the browser has `fetch`, and the HTTP types
+/// would triple the module's size.
+async fn send<M: UserApiMessage + Validate>(
+    inner: &Inner,
+    message: &M,
+) -> Result<JsValue, HailError> {
+    message.validate().map_err(|v| HailError::invalid(&v))?;
+    let parts = message
+        .parts(&inner.base, &inner.session)
         .map_err(|e| HailError::new(ErrorCode::InvalidRequest, e.0))?;
-    let (parts, body) = request.into_parts();
-    let mut builder = gloo_net::http::RequestBuilder::new(&parts.uri.to_string())
-        .method(gloo_net::http::Method::POST);
-    for (name, value) in &parts.headers {
-        // Encoded header values are visible ASCII (validated), so gloo-net cannot throw here.
-        if let Ok(v) = value.to_str() {
-            builder = builder.header(name.as_str(), v);
-        }
-    }
-    let body = String::from_utf8(body)
+    let body = String::from_utf8(parts.body)
         .map_err(|_| HailError::new(ErrorCode::Internal, "the body is not text"))?;
-    let received = transport::send(builder, Some(body), inner.timeout_ms, None).await?;
-    let status =
-        http::StatusCode::from_u16(received.status).unwrap_or(http::StatusCode::BAD_GATEWAY);
-    match E::decode(status, received.text.as_bytes()) {
-        Ok(reply) => {
-            let data = js_sys::JSON::parse(reply.json()).unwrap_or(JsValue::NULL);
-            Ok(result_object(
-                data,
-                JsValue::from(received.status),
-                String::new(),
-                false,
-            ))
-        }
-        Err(e) => {
-            let mut err = HailError::new(e.code, e.message);
-            err.status = Some(e.status);
+    // The token was checked to be visible ASCII, so gloo-net cannot throw on the header.
+    let bearer = format!("Bearer {}", inner.session.token.0.expose_secret());
+    let request = gloo_net::http::Request::post(&parts.url)
+        .header("accept", "application/json")
+        .header("content-type", "application/json")
+        .header("authorization", &bearer);
+    let received = transport::send(request, Some(body), inner.timeout_ms, None).await?;
+    let json = js_sys::JSON::parse(&received.text).ok();
+    match user_answer_error(received.status) {
+        None => Ok(result_object(
+            json.unwrap_or_else(|| JsValue::from_str(received.text.trim())),
+            JsValue::from(received.status),
+            String::new(),
+            false,
+        )),
+        Some(code) => {
+            let excerpt = body_excerpt(received.text.as_bytes());
+            let mut err = HailError::new(code, error_text(json.map(Plain).as_ref(), excerpt));
+            err.status = Some(received.status);
             Err(err)
         }
     }

@@ -5,9 +5,9 @@ use wasm_bindgen::prelude::*;
 use super::error::HailError;
 use crate::catalog::{visit_all, Visitor};
 use crate::error::{ErrorCode, Violation};
-use serde::de::DeserializeOwned;
 
-use crate::operation::{deserialize_request, Operation, Validate};
+use crate::operation::{Operation, Validate};
+use crate::read::{read_request, Read, Shape, Source};
 use crate::validate::rule;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -59,36 +59,62 @@ pub(crate) fn prepare(
 /// Reads and validates a request from any JS value; also returns its JSON text.
 ///
 /// The value goes through `JSON.stringify` (which throws on cycles and BigInts: reported as a
-/// violation) and is parsed by serde_json: one parser for every type keeps the module small, and
-/// the text, once valid, is the body sent to the relay as it is.
-pub(crate) fn parse_input<T: DeserializeOwned + Validate>(
+/// violation) and back through `JSON.parse`, so the reader sees exactly the plain data that the
+/// text, sent to the relay as it is, carries: no getters, prototypes or `toJSON` surprises.
+pub(crate) fn parse_input<T: Read + Validate>(
     input: &JsValue,
 ) -> Result<(T, String), Vec<Violation>> {
-    let not_object = || {
-        vec![Violation::new(
-            "",
-            rule::TYPE,
-            "the input must be an object",
-        )]
-    };
-    // serde would also read a struct from an array, by position: only plain objects are inputs.
-    if !input.is_object() || js_sys::Array::is_array(input) {
-        return Err(not_object());
-    }
-    let text = js_sys::JSON::stringify(input)
-        .ok()
-        .and_then(|t| t.as_string())
-        .ok_or_else(|| {
-            vec![Violation::new(
+    let text = match js_sys::JSON::stringify(input) {
+        Err(_) => {
+            return Err(vec![Violation::new(
                 "",
                 rule::TYPE,
                 "the input cannot be read as JSON (a cycle or a BigInt?)",
-            )]
-        })?;
-    let value: T =
-        deserialize_request(&mut serde_json::Deserializer::from_str(&text)).map_err(|v| vec![v])?;
+            )])
+        }
+        // `undefined`, functions and symbols have no JSON: not an object either.
+        Ok(t) => t.as_string().unwrap_or_default(),
+    };
+    let plain = js_sys::JSON::parse(&text).unwrap_or(JsValue::UNDEFINED);
+    let value: T = read_request(&Plain(plain)).map_err(|v| vec![v])?;
     value.validate()?;
     Ok((value, text))
+}
+
+/// A value made by `JSON.parse`: plain objects, arrays, strings, numbers, booleans, `null`.
+pub(crate) struct Plain(pub JsValue);
+
+impl Source for Plain {
+    fn shape(&self) -> Shape<Self> {
+        let v = &self.0;
+        if let Some(b) = v.as_bool() {
+            Shape::Bool(b)
+        } else if let Some(n) = v.as_f64() {
+            // 2^64 is the first whole number a u64 cannot hold.
+            if n.fract() == 0.0 && (0.0..18_446_744_073_709_551_616.0).contains(&n) {
+                Shape::Unsigned(n as u64)
+            } else {
+                Shape::Number
+            }
+        } else if let Some(s) = v.as_string() {
+            Shape::Text(s)
+        } else if js_sys::Array::is_array(v) {
+            let list = js_sys::Array::from(v);
+            Shape::List(list.iter().map(Plain).collect())
+        } else if v.is_object() {
+            let keys = js_sys::Object::keys(v.unchecked_ref::<js_sys::Object>());
+            Shape::Object(
+                keys.iter()
+                    .filter_map(|k| {
+                        let value = js_sys::Reflect::get(v, &k).ok()?;
+                        Some((k.as_string()?, Plain(value)))
+                    })
+                    .collect(),
+            )
+        } else {
+            Shape::Null
+        }
+    }
 }
 
 fn prepare_op<Op: Operation>(input: &JsValue) -> Result<Prepared, Vec<Violation>> {

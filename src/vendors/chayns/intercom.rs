@@ -54,6 +54,8 @@ pub struct Intercom {
     caller_token: Option<SecretString>,
 }
 
+crate::impl_read!(Intercom { message: "message", user_ids: "userIds", uac_ids: "uacIds", receiver_location_ids: "receiverLocationIds", thread_name: "threadName", use_group_chat: "useGroupChat", images: "images", as_caller: "asCaller" }; caller_token);
+
 impl Intercom {
     /// A message; add receivers on the public fields.
     pub fn new(message: impl Into<String>) -> Self {
@@ -214,7 +216,7 @@ impl Endpoint for Intercom {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::operation::deserialize_request;
+    use crate::operation::parse_request;
 
     fn tapp() -> TappCredential {
         TappCredential {
@@ -229,7 +231,7 @@ mod tests {
     }
 
     fn parse(json: &str) -> Result<Intercom, Violation> {
-        deserialize_request(&mut serde_json::Deserializer::from_str(json))
+        parse_request(json.as_bytes())
     }
 
     #[test]

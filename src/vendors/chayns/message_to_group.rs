@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    check_message, decode_user_answer, user_message, ChaynsUserApi, UserSession, TYPE_ID_BROADCAST,
+    check_message, decode_user_answer, user_message, ChaynsUserApi, UserApiMessage, UserRequest,
+    UserSession, TYPE_ID_BROADCAST,
 };
 use crate::error::Violation;
 use crate::operation::{BaseUrl, EncodeError, Endpoint, RawReply, UpstreamError, Validate};
@@ -25,6 +26,12 @@ pub struct MessageToGroup {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub images: Option<Vec<String>>,
 }
+
+crate::impl_read!(MessageToGroup {
+    group_id: "groupId",
+    text: "text",
+    images: "images"
+});
 
 impl MessageToGroup {
     /// A text broadcast to `group_id`.
@@ -52,6 +59,23 @@ impl Validate for MessageToGroup {
     }
 }
 
+impl UserApiMessage for MessageToGroup {
+    fn parts(&self, base: &BaseUrl, session: &UserSession) -> Result<UserRequest, EncodeError> {
+        let path = format!("/rest/api/location/{}/broadcast", session.location_id);
+        let group = Group {
+            group_id: self.group_id,
+        };
+        user_message(
+            base,
+            &path,
+            group,
+            &self.text,
+            self.images.as_deref(),
+            TYPE_ID_BROADCAST,
+        )
+    }
+}
+
 impl Endpoint for MessageToGroup {
     type Vendor = ChaynsUserApi;
     type Credential = UserSession;
@@ -62,19 +86,7 @@ impl Endpoint for MessageToGroup {
         base: &BaseUrl,
         session: &UserSession,
     ) -> Result<http::Request<Vec<u8>>, EncodeError> {
-        let path = format!("/rest/api/location/{}/broadcast", session.location_id);
-        let group = Group {
-            group_id: self.group_id,
-        };
-        user_message(
-            base,
-            &path,
-            session,
-            group,
-            &self.text,
-            self.images.as_deref(),
-            TYPE_ID_BROADCAST,
-        )
+        self.parts(base, session)?.into_http(session)
     }
 
     fn decode(status: http::StatusCode, body: &[u8]) -> Result<RawReply, UpstreamError> {

@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    check_message, decode_user_answer, user_message, ChaynsUserApi, UserSession, TYPE_ID_MESSAGE,
+    check_message, decode_user_answer, user_message, ChaynsUserApi, UserApiMessage, UserRequest,
+    UserSession, TYPE_ID_MESSAGE,
 };
 use crate::error::Violation;
 use crate::operation::{BaseUrl, EncodeError, Endpoint, RawReply, UpstreamError, Validate};
@@ -23,6 +24,11 @@ pub struct MessageToPage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub images: Option<Vec<String>>,
 }
+
+crate::impl_read!(MessageToPage {
+    text: "text",
+    images: "images"
+});
 
 impl MessageToPage {
     /// A text message.
@@ -48,6 +54,23 @@ impl Validate for MessageToPage {
     }
 }
 
+impl UserApiMessage for MessageToPage {
+    fn parts(&self, base: &BaseUrl, session: &UserSession) -> Result<UserRequest, EncodeError> {
+        let path = format!("/rest/api/user/{}/message", session.user_id);
+        let site = Site {
+            location_id: session.location_id,
+        };
+        user_message(
+            base,
+            &path,
+            site,
+            &self.text,
+            self.images.as_deref(),
+            TYPE_ID_MESSAGE,
+        )
+    }
+}
+
 impl Endpoint for MessageToPage {
     type Vendor = ChaynsUserApi;
     type Credential = UserSession;
@@ -58,19 +81,7 @@ impl Endpoint for MessageToPage {
         base: &BaseUrl,
         session: &UserSession,
     ) -> Result<http::Request<Vec<u8>>, EncodeError> {
-        let path = format!("/rest/api/user/{}/message", session.user_id);
-        let site = Site {
-            location_id: session.location_id,
-        };
-        user_message(
-            base,
-            &path,
-            session,
-            site,
-            &self.text,
-            self.images.as_deref(),
-            TYPE_ID_MESSAGE,
-        )
+        self.parts(base, session)?.into_http(session)
     }
 
     fn decode(status: http::StatusCode, body: &[u8]) -> Result<RawReply, UpstreamError> {

@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    check_message, decode_user_answer, user_message, ChaynsUserApi, UserSession, TYPE_ID_MESSAGE,
+    check_message, decode_user_answer, user_message, ChaynsUserApi, UserApiMessage, UserRequest,
+    UserSession, TYPE_ID_MESSAGE,
 };
 use crate::error::Violation;
 use crate::operation::{BaseUrl, EncodeError, Endpoint, RawReply, UpstreamError, Validate};
@@ -25,6 +26,12 @@ pub struct MessageToUser {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub images: Option<Vec<String>>,
 }
+
+crate::impl_read!(MessageToUser {
+    user_id: "userId",
+    text: "text",
+    images: "images"
+});
 
 impl MessageToUser {
     /// A text message to `user_id`.
@@ -52,6 +59,23 @@ impl Validate for MessageToUser {
     }
 }
 
+impl UserApiMessage for MessageToUser {
+    fn parts(&self, base: &BaseUrl, session: &UserSession) -> Result<UserRequest, EncodeError> {
+        let path = format!("/rest/api/user/{}/message", session.user_id);
+        let user = User {
+            tobit_id: self.user_id,
+        };
+        user_message(
+            base,
+            &path,
+            user,
+            &self.text,
+            self.images.as_deref(),
+            TYPE_ID_MESSAGE,
+        )
+    }
+}
+
 impl Endpoint for MessageToUser {
     type Vendor = ChaynsUserApi;
     type Credential = UserSession;
@@ -62,19 +86,7 @@ impl Endpoint for MessageToUser {
         base: &BaseUrl,
         session: &UserSession,
     ) -> Result<http::Request<Vec<u8>>, EncodeError> {
-        let path = format!("/rest/api/user/{}/message", session.user_id);
-        let user = User {
-            tobit_id: self.user_id,
-        };
-        user_message(
-            base,
-            &path,
-            session,
-            user,
-            &self.text,
-            self.images.as_deref(),
-            TYPE_ID_MESSAGE,
-        )
+        self.parts(base, session)?.into_http(session)
     }
 
     fn decode(status: http::StatusCode, body: &[u8]) -> Result<RawReply, UpstreamError> {

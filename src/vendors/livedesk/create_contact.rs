@@ -37,6 +37,15 @@ pub struct CreateContact {
     pub identifier: Option<String>,
 }
 
+crate::impl_read!(CreateContact {
+    inbox_id: "inboxId",
+    name: "name",
+    email: "email",
+    phone_number: "phoneNumber",
+    avatar_url: "avatarUrl",
+    identifier: "identifier"
+});
+
 impl CreateContact {
     /// A contact in `inbox_id`; set details on the public fields.
     pub fn new(inbox_id: u64) -> Self {

@@ -28,6 +28,12 @@ pub struct CreateConversation {
     pub source_id: Option<String>,
 }
 
+crate::impl_read!(CreateConversation {
+    inbox_id: "inboxId",
+    contact_id: "contactId",
+    source_id: "sourceId"
+});
+
 impl CreateConversation {
     /// A conversation in `inbox_id` with contact `contact_id`.
     pub fn with_contact(inbox_id: u64, contact_id: u64) -> Self {

@@ -28,6 +28,13 @@ pub struct SendMessage {
     pub in_reply_to: Option<u64>,
 }
 
+crate::impl_read!(SendMessage {
+    conversation_id: "conversationId",
+    content: "content",
+    private: "private",
+    in_reply_to: "inReplyTo"
+});
+
 impl SendMessage {
     /// A message with `content` in `conversation_id`.
     pub fn new(conversation_id: u64, content: impl Into<String>) -> Self {

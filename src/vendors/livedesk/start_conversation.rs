@@ -33,6 +33,12 @@ pub struct StartConversation {
     pub content: String,
 }
 
+crate::impl_read!(StartConversation {
+    inbox_id: "inboxId",
+    contact: "contact",
+    content: "content"
+});
+
 /// The contact to create.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
@@ -52,6 +58,13 @@ pub struct NewContact {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identifier: Option<String>,
 }
+
+crate::impl_read!(NewContact {
+    name: "name",
+    email: "email",
+    phone_number: "phoneNumber",
+    identifier: "identifier"
+});
 
 impl StartConversation {
     /// A conversation in `inbox_id` with `contact`, opened by `content`.

@@ -55,6 +55,18 @@ pub struct StartConversation {
     pub group_by: Option<Vec<GroupBy>>,
 }
 
+crate::impl_read!(StartConversation {
+    receiver: "receiver",
+    receiver_name: "receiverName",
+    receiver_company: "receiverCompany",
+    message: "message",
+    channel: "channel",
+    references: "references",
+    tags: "tags",
+    description: "description",
+    group_by: "groupBy"
+});
+
 /// What an earlier conversation must share to be continued instead of starting a new one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
@@ -80,6 +92,28 @@ impl GroupBy {
             Self::SameWeek => "sameWeek",
             Self::SameMonth => "sameMonth",
         }
+    }
+}
+
+impl GroupBy {
+    /// Every criterion.
+    pub const ALL: [GroupBy; 6] = [
+        Self::Reference,
+        Self::Tags,
+        Self::Message,
+        Self::SameDay,
+        Self::SameWeek,
+        Self::SameMonth,
+    ];
+}
+
+impl crate::read::Read for GroupBy {
+    fn read<S: crate::read::Source>(
+        value: &S,
+        path: &mut crate::read::Path,
+    ) -> Result<Self, Violation> {
+        let variants = Self::ALL.map(|g| (g.as_str(), g));
+        crate::read::one_of(value, path, &variants)
     }
 }
 
@@ -180,7 +214,7 @@ impl Endpoint for StartConversation {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::operation::deserialize_request;
+    use crate::operation::parse_request;
     use crate::validate::rule;
     use secrecy::SecretString;
 
@@ -193,7 +227,7 @@ mod tests {
     }
 
     fn parse(json: &str) -> Result<StartConversation, Violation> {
-        deserialize_request(&mut serde_json::Deserializer::from_str(json))
+        parse_request(json.as_bytes())
     }
 
     fn fields(req: &StartConversation) -> Vec<(String, &'static str)> {

@@ -53,6 +53,19 @@ pub struct StartDirectConversation {
     pub description: Option<String>,
 }
 
+crate::impl_read!(StartDirectConversation {
+    sender: "sender",
+    sender_name: "senderName",
+    sender_company: "senderCompany",
+    receiver: "receiver",
+    receiver_name: "receiverName",
+    receiver_company: "receiverCompany",
+    message: "message",
+    references: "references",
+    tags: "tags",
+    description: "description"
+});
+
 impl StartDirectConversation {
     /// A request with the required fields; the rest can be set on the public fields.
     pub fn new(

@@ -37,6 +37,13 @@ pub struct WhatsappSendTemplates {
     pub recipients: Vec<Recipient>,
 }
 
+crate::impl_read!(WhatsappSendTemplates {
+    subscription_id: "subscriptionId",
+    form_id: "formId",
+    language: "language",
+    recipients: "recipients"
+});
+
 /// One recipient of a template.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
@@ -49,6 +56,8 @@ pub struct Recipient {
     #[serde(default)]
     pub field_values: Vec<String>,
 }
+
+crate::impl_read!(Recipient { contact_id: "contactId", field_values: "fieldValues" default });
 
 #[derive(Serialize)]
 struct Wire<'a> {
@@ -117,7 +126,7 @@ impl Endpoint for WhatsappSendTemplates {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::operation::deserialize_request;
+    use crate::operation::parse_request;
     use crate::vendors::mluvii::tests::{base, token, GUID};
 
     fn send(recipients: Vec<Recipient>) -> WhatsappSendTemplates {
@@ -189,9 +198,9 @@ mod tests {
         );
         let empty = send(vec![]);
         assert_eq!(empty.validate().unwrap_err()[0].code, "empty_list");
-        let v: Violation = deserialize_request::<WhatsappSendTemplates, _>(&mut serde_json::Deserializer::from_str(
-            &format!(r#"{{"subscriptionId":"{GUID}","formId":1,"language":"cs","recipients":[{{"contactId":"+420123456789"}},{{}}]}}"#),
-        ))
+        let v: Violation = parse_request::<WhatsappSendTemplates>(
+            format!(r#"{{"subscriptionId":"{GUID}","formId":1,"language":"cs","recipients":[{{"contactId":"+420123456789"}},{{}}]}}"#).as_bytes(),
+        )
         .unwrap_err();
         assert_eq!(
             (v.field.as_str(), v.code),

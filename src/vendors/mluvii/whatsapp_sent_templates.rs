@@ -33,6 +33,13 @@ pub struct WhatsappSentTemplates {
     pub limit: Option<u64>,
 }
 
+crate::impl_read!(WhatsappSentTemplates {
+    subscription_id: "subscriptionId",
+    since: "since",
+    offset: "offset",
+    limit: "limit"
+});
+
 impl WhatsappSentTemplates {
     /// Everything sent through `subscription_id`.
     pub fn new(subscription_id: impl Into<String>) -> Self {

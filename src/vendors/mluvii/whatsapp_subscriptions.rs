@@ -18,6 +18,8 @@ pub const PATH: &str = "/api/v1/WhatsApp";
 #[serde(deny_unknown_fields)]
 pub struct WhatsappSubscriptions {}
 
+crate::impl_read!(WhatsappSubscriptions {});
+
 /// One WhatsApp subscription.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]

@@ -1,0 +1,381 @@
+//! Reading requests from JSON-shaped data: one reader for the relay (over `serde_json::Value`)
+//! and the browser (over plain JS values, see `web::validate`), so both accept and reject the
+//! same inputs and name the same field. It replaces serde's derived deserializers on requests:
+//! those, monomorphised per request type and wrapped for field paths, were most of the SDK's
+//! WebAssembly.
+//!
+//! Semantics (those of the serde attributes the request types carry for their JSON Schema):
+//! objects only (no struct from an array), unknown fields rejected, `Option` fields may be
+//! missing or `null`, fields marked `default` may be missing, numbers are whole and non-negative
+//! where the type is unsigned. The first error in key order wins, missing fields after that.
+
+use crate::error::Violation;
+use crate::validate::rule;
+
+/// What a JSON-shaped value is, its children as handles of the same source.
+pub enum Shape<S> {
+    Null,
+    Bool(bool),
+    /// A whole number from 0 to `u64::MAX`.
+    Unsigned(u64),
+    /// Any other number.
+    Number,
+    Text(String),
+    List(Vec<S>),
+    /// Key–value pairs in their order.
+    Object(Vec<(String, S)>),
+}
+
+/// JSON-shaped data: `serde_json::Value` here, plain JS values in the browser.
+pub trait Source: Sized {
+    /// What this value is.
+    fn shape(&self) -> Shape<Self>;
+}
+
+impl Source for serde_json::Value {
+    fn shape(&self) -> Shape<Self> {
+        use serde_json::Value;
+        match self {
+            Value::Null => Shape::Null,
+            Value::Bool(b) => Shape::Bool(*b),
+            Value::Number(n) => n.as_u64().map_or(Shape::Number, Shape::Unsigned),
+            Value::String(s) => Shape::Text(s.clone()),
+            Value::Array(items) => Shape::List(items.clone()),
+            Value::Object(map) => {
+                Shape::Object(map.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            }
+        }
+    }
+}
+
+/// The path of the value being read, e.g. `recipients[2].contactId`.
+#[derive(Default)]
+pub struct Path(String);
+
+impl Path {
+    /// The path as text (empty at the root).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Reads `value` as the field `name` of the object at this path.
+    pub fn field<S: Source, T: Read>(&mut self, name: &str, value: &S) -> Result<T, Violation> {
+        let len = self.0.len();
+        if len > 0 {
+            self.0.push('.');
+        }
+        self.0.push_str(name);
+        let out = T::read(value, self)?;
+        self.0.truncate(len);
+        Ok(out)
+    }
+
+    /// The violation of a value of the wrong type.
+    pub fn wrong_type(&self, expected: &str) -> Violation {
+        let what = if self.0.is_empty() {
+            "the request"
+        } else {
+            &self.0
+        };
+        Violation::new(
+            self.0.clone(),
+            rule::TYPE,
+            format!("{what} must be {expected}"),
+        )
+    }
+
+    /// The violation of field `name` of this object being missing.
+    pub fn missing(&self, name: &str) -> Violation {
+        let field = self.child(name);
+        let message = format!("{field} is required");
+        Violation::new(field, rule::REQUIRED, message)
+    }
+
+    /// The violation of this object having field `name`, which its type does not.
+    pub fn unknown(&self, name: &str) -> Violation {
+        let field = self.child(name);
+        let message = format!("{field} is not a field of this operation");
+        Violation::new(field, rule::UNKNOWN_FIELD, message)
+    }
+
+    fn child(&self, name: &str) -> String {
+        if self.0.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{}.{name}", self.0)
+        }
+    }
+}
+
+/// A type that can be read from JSON-shaped data.
+pub trait Read: Sized {
+    /// Reads `value`, found at `path`.
+    fn read<S: Source>(value: &S, path: &mut Path) -> Result<Self, Violation>;
+
+    /// The value of a missing field, or `None` when the field is required.
+    fn absent() -> Option<Self> {
+        None
+    }
+}
+
+/// Reads a whole request.
+pub fn read_request<T: Read, S: Source>(value: &S) -> Result<T, Violation> {
+    T::read(value, &mut Path::default())
+}
+
+impl Read for String {
+    fn read<S: Source>(value: &S, path: &mut Path) -> Result<Self, Violation> {
+        match value.shape() {
+            Shape::Text(s) => Ok(s),
+            _ => Err(path.wrong_type("a string")),
+        }
+    }
+}
+
+impl Read for u64 {
+    fn read<S: Source>(value: &S, path: &mut Path) -> Result<Self, Violation> {
+        match value.shape() {
+            Shape::Unsigned(n) => Ok(n),
+            _ => Err(path.wrong_type("a whole number from 0")),
+        }
+    }
+}
+
+impl Read for bool {
+    fn read<S: Source>(value: &S, path: &mut Path) -> Result<Self, Violation> {
+        match value.shape() {
+            Shape::Bool(b) => Ok(b),
+            _ => Err(path.wrong_type("true or false")),
+        }
+    }
+}
+
+impl<T: Read> Read for Option<T> {
+    fn read<S: Source>(value: &S, path: &mut Path) -> Result<Self, Violation> {
+        match value.shape() {
+            Shape::Null => Ok(None),
+            _ => T::read(value, path).map(Some),
+        }
+    }
+
+    fn absent() -> Option<Self> {
+        Some(None)
+    }
+}
+
+impl<T: Read> Read for Vec<T> {
+    fn read<S: Source>(value: &S, path: &mut Path) -> Result<Self, Violation> {
+        let Shape::List(items) = value.shape() else {
+            return Err(path.wrong_type("a list"));
+        };
+        let len = path.0.len();
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            path.0.push('[');
+            push_decimal(&mut path.0, i);
+            path.0.push(']');
+            out.push(T::read(item, path)?);
+            path.0.truncate(len);
+        }
+        Ok(out)
+    }
+}
+
+/// `n` in decimal, without the formatting machinery.
+fn push_decimal(out: &mut String, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
+}
+
+/// The fields of the object at `path`, or a type violation.
+pub fn object<S: Source>(value: &S, path: &Path) -> Result<Vec<(String, S)>, Violation> {
+    match value.shape() {
+        Shape::Object(entries) => Ok(entries),
+        _ => Err(path.wrong_type("an object")),
+    }
+}
+
+/// Reads one of `variants` (wire name, value), e.g. an enum's.
+pub fn one_of<S: Source, T: Copy>(
+    value: &S,
+    path: &Path,
+    variants: &[(&str, T)],
+) -> Result<T, Violation> {
+    let Shape::Text(s) = value.shape() else {
+        return Err(path.wrong_type("a string"));
+    };
+    if let Some((_, v)) = variants.iter().find(|(name, _)| *name == s) {
+        return Ok(*v);
+    }
+    let mut allowed = String::new();
+    for (i, (name, _)) in variants.iter().enumerate() {
+        if i > 0 {
+            allowed.push_str(", ");
+        }
+        allowed.push_str(name);
+    }
+    let field = path.as_str().to_owned();
+    let message = format!("{field} must be one of: {allowed}");
+    Err(Violation::new(field, rule::NOT_ALLOWED, message))
+}
+
+/// Implements [`Read`] for a struct from its fields and their JSON names. A field marked
+/// `default` may be missing (then `Default::default()`); fields after `;` are not read (they
+/// are set by the relay) and start as `Default::default()`.
+#[macro_export]
+macro_rules! impl_read {
+    ($ty:ident { $($field:ident: $name:literal $($default:ident)?),* $(,)? } $(; $($skip:ident),*)?) => {
+        impl $crate::read::Read for $ty {
+            fn read<S: $crate::read::Source>(
+                value: &S,
+                path: &mut $crate::read::Path,
+            ) -> Result<Self, $crate::Violation> {
+                $(let mut $field = None;)*
+                for (key, value) in $crate::read::object(value, path)? {
+                    match key.as_str() {
+                        $($name => $field = Some(path.field($name, &value)?),)*
+                        _ => {
+                            let _ = value;
+                            return Err(path.unknown(&key));
+                        }
+                    }
+                }
+                Ok(Self {
+                    $($field: match $field
+                        .or_else(|| $crate::impl_read!(@absent $($default)?))
+                    {
+                        Some(v) => v,
+                        None => return Err(path.missing($name)),
+                    },)*
+                    $($($skip: Default::default(),)*)?
+                })
+            }
+        }
+    };
+    (@absent) => { $crate::read::Read::absent() };
+    (@absent default) => { Some(Default::default()) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[derive(Debug, PartialEq)]
+    struct Inner {
+        id: u64,
+        tags: Vec<String>,
+    }
+    impl_read!(Inner { id: "id", tags: "tags" default });
+
+    #[derive(Debug, PartialEq)]
+    struct Outer {
+        name: String,
+        note: Option<String>,
+        flag: Option<bool>,
+        items: Vec<Inner>,
+        local: Option<u8>,
+    }
+    impl_read!(Outer { name: "name", note: "note", flag: "flag", items: "items" }; local);
+
+    fn read(v: serde_json::Value) -> Result<Outer, (String, &'static str)> {
+        read_request::<Outer, _>(&v).map_err(|v| (v.field, v.code))
+    }
+
+    #[test]
+    fn reads_required_optional_default_and_nested_fields() {
+        let got = read(json!({"name": "a", "note": null, "items": [{"id": 7}]})).unwrap();
+        assert_eq!(
+            got,
+            Outer {
+                name: "a".into(),
+                note: None,
+                flag: None,
+                items: vec![Inner {
+                    id: 7,
+                    tags: vec![]
+                }],
+                local: None,
+            }
+        );
+    }
+
+    #[test]
+    fn names_the_field_and_rule_of_the_first_error() {
+        let cases = [
+            (json!([]), "", rule::TYPE),
+            (json!({"items": []}), "name", rule::REQUIRED),
+            (json!({"name": 1, "items": []}), "name", rule::TYPE),
+            (
+                json!({"name": "a", "items": [{"id": 1}, {"id": -1}]}),
+                "items[1].id",
+                rule::TYPE,
+            ),
+            (
+                json!({"name": "a", "items": [{"id": 1.5}]}),
+                "items[0].id",
+                rule::TYPE,
+            ),
+            (
+                json!({"name": "a", "items": [{}]}),
+                "items[0].id",
+                rule::REQUIRED,
+            ),
+            (
+                json!({"name": "a", "items": [{"id": 1, "tags": null}]}),
+                "items[0].tags",
+                rule::TYPE,
+            ),
+            (
+                json!({"name": "a", "items": [{"id": 1, "x": 2}]}),
+                "items[0].x",
+                rule::UNKNOWN_FIELD,
+            ),
+            (
+                json!({"name": "a", "items": [], "local": 1}),
+                "local",
+                rule::UNKNOWN_FIELD,
+            ),
+            (json!({"name": "a", "items": [[1]]}), "items[0]", rule::TYPE),
+            (
+                json!({"name": "a", "flag": "yes", "items": []}),
+                "flag",
+                rule::TYPE,
+            ),
+        ];
+        for (input, field, code) in cases {
+            assert_eq!(read(input.clone()), Err((field.into(), code)), "{input}");
+        }
+    }
+
+    #[test]
+    fn enumerations_list_what_is_allowed() {
+        let variants = [("one", 1), ("two", 2)];
+        let mut path = Path::default();
+        assert_eq!(one_of(&json!("two"), &path, &variants), Ok(2));
+        path.0.push_str("pick");
+        let v = one_of(&json!("three"), &path, &variants).unwrap_err();
+        assert_eq!((v.field.as_str(), v.code), ("pick", rule::NOT_ALLOWED));
+        assert_eq!(v.message, "pick must be one of: one, two");
+    }
+
+    #[test]
+    fn decimal_indexes() {
+        for n in [0, 7, 10, 1234, usize::MAX] {
+            let mut s = String::new();
+            push_decimal(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
+    }
+}
