@@ -200,10 +200,10 @@ impl BaseUrl {
     pub fn parse(s: &str) -> Result<Self, String> {
         let trimmed = s.strip_suffix('/').unwrap_or(s);
         if !trimmed.starts_with("http://") && !trimmed.starts_with("https://") {
-            return Err(format!("{s:?} must start with http:// or https://"));
+            return Err(format!("\"{s}\" must start with http:// or https://"));
         }
         if !crate::validate::is_http_url(trimmed) || trimmed.contains(['?', '#']) {
-            return Err(format!("{s:?} must be a URL with a host and no query"));
+            return Err(format!("\"{s}\" must be a URL with a host and no query"));
         }
         Ok(Self(trimmed.to_owned()))
     }

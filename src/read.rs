@@ -198,11 +198,68 @@ fn push_decimal(out: &mut String, mut n: usize) {
     }
 }
 
-/// The fields of the object at `path`, or a type violation.
-pub fn object<S: Source>(value: &S, path: &Path) -> Result<Vec<(String, S)>, Violation> {
-    match value.shape() {
-        Shape::Object(entries) => Ok(entries),
-        _ => Err(path.wrong_type("an object")),
+/// The fields of an object being read as a struct with the field names `names`, in slots by
+/// name. Taking a field never fails: the first violation is kept and a placeholder returned, so
+/// a struct is built without an early return per field (which made the code several times
+/// larger) and [`Fields::finish`] reports the violation.
+pub struct Fields<'p, S> {
+    path: &'p mut Path,
+    names: &'static [&'static str],
+    slots: Vec<Option<S>>,
+    error: Option<Violation>,
+}
+
+impl<'p, S: Source> Fields<'p, S> {
+    /// The object `value` at `path`; a violation when it is no object or has a field not in
+    /// `names` (the first in key order).
+    pub fn new(
+        value: &S,
+        path: &'p mut Path,
+        names: &'static [&'static str],
+    ) -> Result<Self, Violation> {
+        let Shape::Object(entries) = value.shape() else {
+            return Err(path.wrong_type("an object"));
+        };
+        let mut slots: Vec<Option<S>> = names.iter().map(|_| None).collect();
+        for (key, value) in entries {
+            match names.iter().position(|n| *n == key) {
+                Some(i) => slots[i] = Some(value),
+                None => return Err(path.unknown(&key)),
+            }
+        }
+        Ok(Self {
+            path,
+            names,
+            slots,
+            error: None,
+        })
+    }
+
+    /// Field number `i` of `names`: read, [`Read::absent`] when missing, or `absent` for a
+    /// field with a default.
+    pub fn take<T: Read + Default>(&mut self, i: usize, absent: Option<T>) -> T {
+        if self.error.is_some() {
+            return T::default();
+        }
+        let name = self.names.get(i).copied().unwrap_or_default();
+        let read = match self.slots.get_mut(i).and_then(Option::take) {
+            Some(value) => self.path.field(name, &value),
+            None => absent
+                .or_else(T::absent)
+                .ok_or_else(|| self.path.missing(name)),
+        };
+        read.unwrap_or_else(|e| {
+            self.error = Some(e);
+            T::default()
+        })
+    }
+
+    /// The struct built from the taken fields, or the first violation.
+    pub fn finish<T>(self, built: T) -> Result<T, Violation> {
+        match self.error {
+            None => Ok(built),
+            Some(e) => Err(e),
+        }
     }
 }
 
@@ -232,7 +289,7 @@ pub fn one_of<S: Source, T: Copy>(
 
 /// Implements [`Read`] for a struct from its fields and their JSON names. A field marked
 /// `default` may be missing (then `Default::default()`); fields after `;` are not read (they
-/// are set by the relay) and start as `Default::default()`.
+/// are set by the relay) and start as `Default::default()`. Field types implement `Default`.
 #[macro_export]
 macro_rules! impl_read {
     ($ty:ident { $($field:ident: $name:literal $($default:ident)?),* $(,)? } $(; $($skip:ident),*)?) => {
@@ -241,30 +298,24 @@ macro_rules! impl_read {
                 value: &S,
                 path: &mut $crate::read::Path,
             ) -> Result<Self, $crate::Violation> {
-                $(let mut $field = None;)*
-                for (key, value) in $crate::read::object(value, path)? {
-                    match key.as_str() {
-                        $($name => $field = Some(path.field($name, &value)?),)*
-                        _ => {
-                            let _ = value;
-                            return Err(path.unknown(&key));
-                        }
-                    }
-                }
-                Ok(Self {
-                    $($field: match $field
-                        .or_else(|| $crate::impl_read!(@absent $($default)?))
-                    {
-                        Some(v) => v,
-                        None => return Err(path.missing($name)),
+                const NAMES: &[&str] = &[$($name),*];
+                #[allow(unused_mut, unused_variables)]
+                let mut fields = $crate::read::Fields::new(value, path, NAMES)?;
+                let mut _i = 0;
+                let built = Self {
+                    $($field: {
+                        let v = fields.take(_i, $crate::impl_read!(@default $($default)?));
+                        _i += 1;
+                        v
                     },)*
                     $($($skip: Default::default(),)*)?
-                })
+                };
+                fields.finish(built)
             }
         }
     };
-    (@absent) => { $crate::read::Read::absent() };
-    (@absent default) => { Some(Default::default()) };
+    (@default) => { None };
+    (@default default) => { Some(Default::default()) };
 }
 
 #[cfg(test)]

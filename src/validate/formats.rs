@@ -25,7 +25,11 @@ pub fn is_email(value: &str) -> bool {
             && label.len() <= 63
             && !label.starts_with('-')
             && !label.ends_with('-')
-            && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+            // Letters of other scripts (IDN) pass as they are: Unicode's letter tables would
+            // add kilobytes to the browser SDK for a check the mail server makes anyway.
+            && label
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || (!c.is_ascii() && !c.is_whitespace() && !c.is_control()))
     });
     local_ok && labels_ok && domain.contains('.')
 }

@@ -24,7 +24,8 @@ use crate::vendors::chayns::message_to_group::MessageToGroup;
 use crate::vendors::chayns::message_to_page::MessageToPage;
 use crate::vendors::chayns::message_to_user::MessageToUser;
 use crate::vendors::chayns::{
-    error_text, user_answer_error, ChaynsUserApi, UserApiMessage, UserSession, UserToken,
+    error_text, user_answer_error, ChaynsUserApi, UserApiMessage, UserRequest, UserSession,
+    UserToken,
 };
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -192,15 +193,12 @@ impl ChaynsUserClient {
     /// A message from the user to the site (page).
     #[wasm_bindgen(js_name = sendMessageToPage, unchecked_return_type = "Promise<CallResult<unknown>>")]
     pub fn send_message_to_page(&self, message: Ts<UserMessage>) -> js_sys::Promise {
-        let inner = self.inner.clone();
-        let message = message.js_value();
-        wasm_bindgen_futures::future_to_promise(async move {
-            let (m, _) = parse_input::<UserMessage>(&message)
-                .map_err(|v| JsValue::from(HailError::invalid(&v)))?;
+        let parts = read_message(&message.js_value()).and_then(|m| {
             let mut page = MessageToPage::new(m.text);
             page.images = m.images;
-            send(&inner, &page).await.map_err(JsValue::from)
-        })
+            self.parts(&page)
+        });
+        self.send(parts)
     }
 
     /// A message from the user to another chayns user.
@@ -210,16 +208,13 @@ impl ChaynsUserClient {
         #[wasm_bindgen(js_name = userId, unchecked_param_type = "number")] user_id: JsValue,
         message: Ts<UserMessage>,
     ) -> js_sys::Promise {
-        let inner = self.inner.clone();
-        let message = message.js_value();
-        wasm_bindgen_futures::future_to_promise(async move {
-            let receiver = id(&user_id, "userId")?;
-            let (m, _) = parse_input::<UserMessage>(&message)
-                .map_err(|v| JsValue::from(HailError::invalid(&v)))?;
+        let parts = id(&user_id, "userId").and_then(|receiver| {
+            let m = read_message(&message.js_value())?;
             let mut to_user = MessageToUser::new(receiver, m.text);
             to_user.images = m.images;
-            send(&inner, &to_user).await.map_err(JsValue::from)
-        })
+            self.parts(&to_user)
+        });
+        self.send(parts)
     }
 
     /// A broadcast from the user to a UAC group of the site.
@@ -229,31 +224,46 @@ impl ChaynsUserClient {
         #[wasm_bindgen(js_name = groupId, unchecked_param_type = "number")] group_id: JsValue,
         message: Ts<UserMessage>,
     ) -> js_sys::Promise {
-        let inner = self.inner.clone();
-        let message = message.js_value();
-        wasm_bindgen_futures::future_to_promise(async move {
-            let group = id(&group_id, "groupId")?;
-            let (m, _) = parse_input::<UserMessage>(&message)
-                .map_err(|v| JsValue::from(HailError::invalid(&v)))?;
+        let parts = id(&group_id, "groupId").and_then(|group| {
+            let m = read_message(&message.js_value())?;
             let mut to_group = MessageToGroup::new(group, m.text);
             to_group.images = m.images;
-            send(&inner, &to_group).await.map_err(JsValue::from)
+            self.parts(&to_group)
+        });
+        self.send(parts)
+    }
+}
+
+fn read_message(message: &JsValue) -> Result<UserMessage, HailError> {
+    parse_input::<UserMessage>(message)
+        .map(|(m, _)| m)
+        .map_err(|v| HailError::invalid(&v))
+}
+
+impl ChaynsUserClient {
+    /// The validated message's request.
+    fn parts<M: UserApiMessage + Validate>(&self, message: &M) -> Result<UserRequest, HailError> {
+        message.validate().map_err(|v| HailError::invalid(&v))?;
+        message
+            .parts(&self.inner.base, &self.inner.session)
+            .map_err(|e| HailError::new(ErrorCode::InvalidRequest, e.0))
+    }
+
+    /// Sends a request (or rejects with the error that stopped it): one state machine for
+    /// every kind of message.
+    fn send(&self, parts: Result<UserRequest, HailError>) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            send(&inner, parts?).await.map_err(JsValue::from)
         })
     }
 }
 
-/// Sends `message` as the session's user and reads the answer. No retries: the chayns user
-/// API has no idempotency keys, so a second send could duplicate the message. Built from the
-/// endpoint's plain parts, not its `http::Request`: the browser has `fetch`, and the HTTP types
-/// would triple the module's size.
-async fn send<M: UserApiMessage + Validate>(
-    inner: &Inner,
-    message: &M,
-) -> Result<JsValue, HailError> {
-    message.validate().map_err(|v| HailError::invalid(&v))?;
-    let parts = message
-        .parts(&inner.base, &inner.session)
-        .map_err(|e| HailError::new(ErrorCode::InvalidRequest, e.0))?;
+/// Sends a user API request as the session's user and reads the answer. No retries: the chayns
+/// user API has no idempotency keys, so a second send could duplicate the message. Built from
+/// the endpoint's plain parts, not its `http::Request`: the browser has `fetch`, and the HTTP
+/// types would triple the module's size.
+async fn send(inner: &Inner, parts: UserRequest) -> Result<JsValue, HailError> {
     let body = String::from_utf8(parts.body)
         .map_err(|_| HailError::new(ErrorCode::Internal, "the body is not text"))?;
     // The token was checked to be visible ASCII, so gloo-net cannot throw on the header.

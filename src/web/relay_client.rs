@@ -146,21 +146,7 @@ impl RelayClient {
         #[wasm_bindgen(unchecked_param_type = "unknown")] input: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: Option<JsValue>,
     ) -> js_sys::Promise {
-        let inner = self.inner.clone();
-        let options = options.unwrap_or(JsValue::UNDEFINED);
-        wasm_bindgen_futures::future_to_promise(async move {
-            let Some(id) = operation_id.as_string() else {
-                return Err(HailError::new(
-                    ErrorCode::InvalidRequest,
-                    "operationId must be a string",
-                )
-                .field("operationId")
-                .into());
-            };
-            call(&inner, &id, &input, &options)
-                .await
-                .map_err(JsValue::from)
-        })
+        call_promise(self.inner.clone(), operation_id, input, options)
     }
 
     /// What the relay offers: the enabled operations with access mode and fixed fields.
@@ -200,6 +186,28 @@ impl RelayClient {
     }
 }
 
+/// The promise of one call: one instance of the call's state machine for every method.
+fn call_promise(
+    inner: Rc<Inner>,
+    operation_id: JsValue,
+    input: JsValue,
+    options: Option<JsValue>,
+) -> js_sys::Promise {
+    let options = options.unwrap_or(JsValue::UNDEFINED);
+    wasm_bindgen_futures::future_to_promise(async move {
+        let Some(id) = operation_id.as_string() else {
+            return Err(
+                HailError::new(ErrorCode::InvalidRequest, "operationId must be a string")
+                    .field("operationId")
+                    .into(),
+            );
+        };
+        call(&inner, &id, &input, &options)
+            .await
+            .map_err(JsValue::from)
+    })
+}
+
 /// One JS class per vendor namespace, one method per operation: `call` with a fixed id.
 macro_rules! namespace {
     ($(#[$doc:meta])* $api:ident { $( $js:literal => $method:ident ($input:ty, $id:literal, $ts:literal); )* }) => {
@@ -217,12 +225,7 @@ macro_rules! namespace {
                     input: Ts<$input>,
                     #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: Option<JsValue>,
                 ) -> js_sys::Promise {
-                    let inner = self.0.clone();
-                    let input = input.js_value();
-                    let options = options.unwrap_or(JsValue::UNDEFINED);
-                    wasm_bindgen_futures::future_to_promise(async move {
-                        call(&inner, $id, &input, &options).await.map_err(JsValue::from)
-                    })
+                    call_promise(self.0.clone(), JsValue::from_str($id), input.js_value(), options)
                 }
             )*
         }

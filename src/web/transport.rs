@@ -80,8 +80,17 @@ pub(crate) async fn send(
 }
 
 async fn exchange(request: RequestBuilder, body: Option<String>) -> Result<Received, HailError> {
+    // The browser's own words (e.g. "Failed to fetch"); gloo-net's `Display` would link in
+    // formatting for error kinds that never occur here.
     let network = |e: gloo_net::Error| {
-        HailError::new(ErrorCode::NetworkError, format!("the request failed: {e}"))
+        let why = match e {
+            gloo_net::Error::JsError(js) => js.message,
+            _ => String::from("no HTTP answer"),
+        };
+        HailError::new(
+            ErrorCode::NetworkError,
+            format!("the request failed: {why}"),
+        )
     };
     let response = match body {
         Some(body) => request.body(body).map_err(network)?.send().await,

@@ -51,8 +51,11 @@ pub(crate) fn prepare(
     };
     visit_all(&mut find);
     find.out.ok_or_else(|| {
-        HailError::new(ErrorCode::UnknownOperation, format!("no operation {id:?}"))
-            .field("operationId")
+        HailError::new(
+            ErrorCode::UnknownOperation,
+            format!("no operation \"{id}\""),
+        )
+        .field("operationId")
     })
 }
 
@@ -64,6 +67,14 @@ pub(crate) fn prepare(
 pub(crate) fn parse_input<T: Read + Validate>(
     input: &JsValue,
 ) -> Result<(T, String), Vec<Violation>> {
+    let (plain, text) = plain_input(input)?;
+    let value: T = read_request(&plain).map_err(|v| vec![v])?;
+    value.validate()?;
+    Ok((value, text))
+}
+
+/// `input` as JSON text and as the plain value that text parses to.
+fn plain_input(input: &JsValue) -> Result<(Plain, String), Vec<Violation>> {
     let text = match js_sys::JSON::stringify(input) {
         Err(_) => {
             return Err(vec![Violation::new(
@@ -76,9 +87,7 @@ pub(crate) fn parse_input<T: Read + Validate>(
         Ok(t) => t.as_string().unwrap_or_default(),
     };
     let plain = js_sys::JSON::parse(&text).unwrap_or(JsValue::UNDEFINED);
-    let value: T = read_request(&Plain(plain)).map_err(|v| vec![v])?;
-    value.validate()?;
-    Ok((value, text))
+    Ok((Plain(plain), text))
 }
 
 /// A value made by `JSON.parse`: plain objects, arrays, strings, numbers, booleans, `null`.
