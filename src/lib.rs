@@ -23,4 +23,9 @@ pub mod vendors;
 pub mod web;
 
 pub use error::{ErrorCode, Violation};
+
+// Talc instead of the default dlmalloc: the same job in a fraction of the module size.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 pub use operation::{BaseUrl, Endpoint, Operation, SingleCall, UpstreamError, Validate, Vendor};

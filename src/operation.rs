@@ -404,7 +404,9 @@ pub fn body_excerpt(body: &[u8]) -> String {
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    text[..end].trim().to_owned()
+    // `get`, not indexing: the boundary is checked above, and indexing would link in the
+    // panic message machinery of string slicing.
+    text.get(..end).unwrap_or_default().trim().to_owned()
 }
 
 #[cfg(test)]

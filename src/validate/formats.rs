@@ -16,7 +16,7 @@ pub fn is_email(value: &str) -> bool {
         && local.len() <= EMAIL_LOCAL_MAX_BYTES
         && !local.starts_with('.')
         && !local.ends_with('.')
-        && !local.contains("..")
+        && !local.as_bytes().windows(2).any(|w| w == b"..")
         && local
             .chars()
             .all(|c| !c.is_whitespace() && !c.is_control() && !"@<>()[]\\,;:\"".contains(c));

@@ -58,6 +58,27 @@ pub fn run() -> Result<PathBuf, String> {
                 .arg(&module),
         )?;
     }
+    // The web build is the one dropped into a page as it is, without a bundler to minify it.
+    let web = pkg.join("web");
+    let esbuild = root.join("node_modules/.bin/esbuild");
+    let main = web.join("hail.js");
+    for glue in std::iter::once(main.clone()).chain(files_under(&web.join("snippets"))?) {
+        let mut minify = cmd(&esbuild);
+        minify
+            .args([
+                "--minify",
+                "--format=esm",
+                "--log-level=warning",
+                "--allow-overwrite",
+            ])
+            .arg(&glue)
+            .arg(format!("--outfile={}", glue.display()));
+        if glue == main {
+            // Deno and JSR find the types through this comment.
+            minify.arg("--banner:js=/* @ts-self-types=\"./hail.d.ts\" */");
+        }
+        status(&mut minify)?;
+    }
     // The Node build is CommonJS inside an ESM package; its JS snippets (ESM, shared with the
     // browser builds) become CommonJS too, so any Node 20 can `require` them. `import` gets an
     // ESM face with the same names plus an `init()` that has nothing to do (Node instantiates
@@ -199,8 +220,9 @@ fn version() -> Result<String, String> {
 pub fn sizes(dir: &Path) -> Result<(u64, u64), String> {
     let mut raw = 0;
     let mut gz = 0;
-    for name in ["hail_bg.wasm", "hail.js", "hail_bg.js"] {
-        let path = dir.join(name);
+    let files = ["hail_bg.wasm", "hail.js", "hail_bg.js"].map(|name| dir.join(name));
+    let snippets = files_under(&dir.join("snippets")).unwrap_or_default();
+    for path in files.into_iter().chain(snippets) {
         let Ok(bytes) = std::fs::read(&path) else {
             continue;
         };
