@@ -78,6 +78,51 @@ pub fn json_bytes(
     })
 }
 
+/// Appends `s` as a JSON string literal, escaped exactly as serde_json does (`"`, `\\` and
+/// control characters; short forms where JSON has them). Hand-written because it is the
+/// browser SDK's only JSON encoding, and serde's serializer would cost it kilobytes; a property
+/// test holds it to serde_json's output.
+pub fn push_json_string(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if u32::from(c) < 0x20 => {
+                let b = u32::from(c) as usize;
+                out.push_str("\\u00");
+                out.push(char::from(HEX[b >> 4]));
+                out.push(char::from(HEX[b & 0xf]));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Appends `n` in decimal, without the formatting machinery (which the browser SDK avoids).
+pub fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
+}
+
 /// Percent-encodes one URL path segment (ids are numbers, but a GUID or text may be too).
 pub fn path_segment(segment: &str) -> String {
     form_urlencoded::byte_serialize(segment.as_bytes())
@@ -95,6 +140,22 @@ mod tests {
         assert_eq!(v, "Basic MTIzOnMzY3JldA==");
         assert!(v.is_sensitive());
         assert!(bearer(&SecretString::from("a\nb"), "bad token").is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn json_strings_match_serde_json(s in "\\PC*|[\\x00-\\x1f\"\\\\\u{7f}\u{2028}é😀]*") {
+            let mut out = String::new();
+            push_json_string(&mut out, &s);
+            proptest::prop_assert_eq!(out, serde_json::to_string(&s).unwrap());
+        }
+
+        #[test]
+        fn decimals_match_display(n: u64) {
+            let mut out = String::new();
+            push_decimal(&mut out, n);
+            proptest::prop_assert_eq!(out, n.to_string());
+        }
     }
 
     #[test]

@@ -172,29 +172,12 @@ impl<T: Read> Read for Vec<T> {
         let mut out = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             path.0.push('[');
-            push_decimal(&mut path.0, i);
+            crate::encode::push_decimal(&mut path.0, i as u64);
             path.0.push(']');
             out.push(T::read(item, path)?);
             path.0.truncate(len);
         }
         Ok(out)
-    }
-}
-
-/// `n` in decimal, without the formatting machinery.
-fn push_decimal(out: &mut String, mut n: usize) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &d in &digits[i..] {
-        out.push(char::from(d));
     }
 }
 
@@ -419,14 +402,5 @@ mod tests {
         let v = one_of(&json!("three"), &path, &variants).unwrap_err();
         assert_eq!((v.field.as_str(), v.code), ("pick", rule::NOT_ALLOWED));
         assert_eq!(v.message, "pick must be one of: one, two");
-    }
-
-    #[test]
-    fn decimal_indexes() {
-        for n in [0, 7, 10, 1234, usize::MAX] {
-            let mut s = String::new();
-            push_decimal(&mut s, n);
-            assert_eq!(s, n.to_string());
-        }
     }
 }

@@ -165,7 +165,7 @@ impl Violations {
                     rule::EMPTY_ITEM,
                     format!("{field} items must not be empty"),
                 );
-            } else if item.contains(separator) {
+            } else if item.chars().any(|c| c == separator) {
                 self.push(
                     path,
                     rule::SEPARATOR,

@@ -17,9 +17,11 @@ pub fn is_email(value: &str) -> bool {
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.as_bytes().windows(2).any(|w| w == b"..")
-        && local
-            .chars()
-            .all(|c| !c.is_whitespace() && !c.is_control() && !"@<>()[]\\,;:\"".contains(c));
+        && local.chars().all(|c| {
+            !c.is_whitespace()
+                && !c.is_control()
+                && !(c.is_ascii() && b"@<>()[]\\,;:\"".contains(&(c as u8)))
+        });
     let labels_ok = domain.split('.').all(|label| {
         !label.is_empty()
             && label.len() <= 63
@@ -31,7 +33,7 @@ pub fn is_email(value: &str) -> bool {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || (!c.is_ascii() && !c.is_whitespace() && !c.is_control()))
     });
-    local_ok && labels_ok && domain.contains('.')
+    local_ok && labels_ok && domain.bytes().any(|b| b == b'.')
 }
 
 /// A phone number in international (E.164) format: `+`, then 7 to 15 digits, the first not 0.

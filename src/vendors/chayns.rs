@@ -14,6 +14,7 @@ use secrecy::SecretString;
 use serde::Serialize;
 
 use crate::credential::{Credential, Section};
+use crate::encode::{push_decimal, push_json_string};
 use crate::operation::{body_excerpt, EncodeError, UpstreamError, Vendor};
 use crate::read::{Shape, Source};
 use crate::validate::Violations;
@@ -77,7 +78,7 @@ pub const TEXT_MAX_CHARS: usize = 10_000;
 /// Most images per message. **Assumed**; chayns shows only the first.
 pub const IMAGES_MAX: usize = 10;
 
-/// An image as chayns expects it.
+/// An image as chayns expects it (Intercom's body).
 #[derive(Serialize)]
 pub(crate) struct ImageUrl<'a> {
     pub url: &'a str,
@@ -91,22 +92,6 @@ pub(crate) fn images(urls: Option<&[String]>) -> Option<Vec<ImageUrl<'_>>> {
 pub fn check_message(v: &mut Violations, text: &str, images: Option<&[String]>) {
     v.required_text("text", text, TEXT_MAX_CHARS);
     v.url_list("images", images, IMAGES_MAX);
-}
-
-/// The user API's message body: `{"receivers": [..], "message": {"text", "images", "typeId"}}`.
-#[derive(Serialize)]
-pub(crate) struct UserMessageWire<'a, R: Serialize> {
-    pub receivers: [R; 1],
-    pub message: UserMessageText<'a>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct UserMessageText<'a> {
-    pub text: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub images: Option<Vec<ImageUrl<'a>>>,
-    pub type_id: u8,
 }
 
 /// `typeId` of a message to a page or a user (as chayns' JS API sends it).
@@ -142,28 +127,39 @@ impl UserRequest {
     }
 }
 
-/// `POST {base}{path}`: a user message to `receiver`.
-pub(crate) fn user_message<R: Serialize>(
+/// `POST {base}{path}`: a user message to the receiver `{"<key>": id}`, as the body
+/// `{"receivers": [{key: id}], "message": {"text", "images": [{"url"}], "typeId"}}`.
+pub(crate) fn user_message(
     base: &crate::BaseUrl,
     path: &str,
-    receiver: R,
+    receiver: (&str, u64),
     text: &str,
     image_urls: Option<&[String]>,
     type_id: u8,
-) -> Result<UserRequest, EncodeError> {
-    let body = UserMessageWire {
-        receivers: [receiver],
-        message: UserMessageText {
-            text,
-            images: images(image_urls),
-            type_id,
-        },
-    };
-    Ok(UserRequest {
+) -> UserRequest {
+    let mut body = String::with_capacity(80 + text.len());
+    body.push_str("{\"receivers\":[{");
+    push_json_string(&mut body, receiver.0);
+    body.push(':');
+    push_decimal(&mut body, receiver.1);
+    body.push_str("}],\"message\":{\"text\":");
+    push_json_string(&mut body, text);
+    if let Some(urls) = image_urls {
+        body.push_str(",\"images\":[");
+        for (i, url) in urls.iter().enumerate() {
+            body.push_str(if i == 0 { "{\"url\":" } else { ",{\"url\":" });
+            push_json_string(&mut body, url);
+            body.push('}');
+        }
+        body.push(']');
+    }
+    body.push_str(",\"typeId\":");
+    push_decimal(&mut body, u64::from(type_id));
+    body.push_str("}}");
+    UserRequest {
         url: base.join(path),
-        body: serde_json::to_vec(&body)
-            .map_err(|_| EncodeError("the body cannot be encoded as JSON"))?,
-    })
+        body: body.into_bytes(),
+    }
 }
 
 /// What a user API status means: `None` for success (any 2xx), else the error code. A 401 means
@@ -235,6 +231,28 @@ pub(crate) mod tests {
             user_id: 1_234_567,
             location_id: 77_890,
         }
+    }
+
+    #[test]
+    fn user_message_bodies_are_the_json_they_mean() {
+        let urls = [
+            "https://x.io/a\"b.png".to_owned(),
+            "https://x.io/c.png".to_owned(),
+        ];
+        let base = crate::BaseUrl::parse("https://h").unwrap();
+        let text = "Hi \"you\"\n\u{1}é\\";
+        let req = user_message(&base, "/p", ("tobitId", 7), text, Some(&urls), 6);
+        let got: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
+        let want = serde_json::json!({
+            "receivers": [{"tobitId": 7}],
+            "message": {
+                "text": text,
+                "images": [{"url": urls[0]}, {"url": urls[1]}],
+                "typeId": 6
+            }
+        });
+        assert_eq!(got, want);
+        assert_eq!(req.url, "https://h/p");
     }
 
     #[test]

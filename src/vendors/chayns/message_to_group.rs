@@ -44,12 +44,6 @@ impl MessageToGroup {
     }
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Group {
-    group_id: u64,
-}
-
 impl Validate for MessageToGroup {
     fn validate(&self) -> Result<(), Vec<Violation>> {
         let mut v = Violations::new();
@@ -62,17 +56,14 @@ impl Validate for MessageToGroup {
 impl UserApiMessage for MessageToGroup {
     fn parts(&self, base: &BaseUrl, session: &UserSession) -> Result<UserRequest, EncodeError> {
         let path = format!("/rest/api/location/{}/broadcast", session.location_id);
-        let group = Group {
-            group_id: self.group_id,
-        };
-        user_message(
+        Ok(user_message(
             base,
             &path,
-            group,
+            ("groupId", self.group_id),
             &self.text,
             self.images.as_deref(),
             TYPE_ID_BROADCAST,
-        )
+        ))
     }
 }
 

@@ -40,12 +40,6 @@ impl MessageToPage {
     }
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Site {
-    location_id: u64,
-}
-
 impl Validate for MessageToPage {
     fn validate(&self) -> Result<(), Vec<Violation>> {
         let mut v = Violations::new();
@@ -57,17 +51,14 @@ impl Validate for MessageToPage {
 impl UserApiMessage for MessageToPage {
     fn parts(&self, base: &BaseUrl, session: &UserSession) -> Result<UserRequest, EncodeError> {
         let path = format!("/rest/api/user/{}/message", session.user_id);
-        let site = Site {
-            location_id: session.location_id,
-        };
-        user_message(
+        Ok(user_message(
             base,
             &path,
-            site,
+            ("locationId", session.location_id),
             &self.text,
             self.images.as_deref(),
             TYPE_ID_MESSAGE,
-        )
+        ))
     }
 }
 

@@ -44,12 +44,6 @@ impl MessageToUser {
     }
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct User {
-    tobit_id: u64,
-}
-
 impl Validate for MessageToUser {
     fn validate(&self) -> Result<(), Vec<Violation>> {
         let mut v = Violations::new();
@@ -62,17 +56,14 @@ impl Validate for MessageToUser {
 impl UserApiMessage for MessageToUser {
     fn parts(&self, base: &BaseUrl, session: &UserSession) -> Result<UserRequest, EncodeError> {
         let path = format!("/rest/api/user/{}/message", session.user_id);
-        let user = User {
-            tobit_id: self.user_id,
-        };
-        user_message(
+        Ok(user_message(
             base,
             &path,
-            user,
+            ("tobitId", self.user_id),
             &self.text,
             self.images.as_deref(),
             TYPE_ID_MESSAGE,
-        )
+        ))
     }
 }
 
