@@ -7,7 +7,8 @@
 //! Semantics (those of the serde attributes the request types carry for their JSON Schema):
 //! objects only (no struct from an array), unknown fields rejected, `Option` fields may be
 //! missing or `null`, fields marked `default` may be missing, numbers are whole and non-negative
-//! where the type is unsigned. The first error in key order wins, missing fields after that.
+//! where the type is unsigned. One violation is reported: a field the type does not have (the
+//! first in key order), else the first broken field in declaration order.
 
 use crate::error::Violation;
 use crate::validate::rule;

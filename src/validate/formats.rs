@@ -18,9 +18,8 @@ pub fn is_email(value: &str) -> bool {
         && !local.ends_with('.')
         && !local.as_bytes().windows(2).any(|w| w == b"..")
         && local.chars().all(|c| {
-            !c.is_whitespace()
-                && !c.is_control()
-                && !(c.is_ascii() && b"@<>()[]\\,;:\"".contains(&(c as u8)))
+            let special = c.is_ascii() && b"@<>()[]\\,;:\"".contains(&(c as u8));
+            !(c.is_whitespace() || c.is_control() || special)
         });
     let labels_ok = domain.split('.').all(|label| {
         !label.is_empty()

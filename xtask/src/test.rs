@@ -180,10 +180,10 @@ fn wasm_test(name: &str, relay_url: &str) -> Command {
     c
 }
 
-/// Size budget of the `web` build (wasm + JS glue), gzip bytes, set after optimising. The
-/// DESIGN target is 25 KB (issue target 35 KB); the gap is serde (one deserializer per
-/// operation, with field paths) and core::fmt: closing it means reading JS objects without serde.
-pub const SIZE_BUDGET_GZIP: u64 = 130_000;
+/// Size budget of the `web` build (wasm + minified JS glue + snippets), gzip bytes, set after
+/// optimising (measured 57,211 B). The issue's target is 35 KB and DESIGN's 25 KB; BENCHMARKS.md
+/// says where the rest goes.
+pub const SIZE_BUDGET_GZIP: u64 = 58_000;
 
 /// The packed npm package in Node and in a Vite app, the demo page in headless Chromium, all
 /// against the same relay; and the size budget.
