@@ -8,7 +8,7 @@
 //! objects only (no struct from an array), unknown fields rejected, `Option` fields may be
 //! missing or `null`, fields marked `default` may be missing, numbers are whole and non-negative
 //! where the type is unsigned. One violation is reported: a field the type does not have (the
-//! first in key order), else the first broken field in declaration order.
+//! first in sorted order), else the first broken field in declaration order.
 
 use crate::error::Violation;
 use crate::validate::rule;
@@ -205,11 +205,22 @@ impl<'p, S: Source> Fields<'p, S> {
             return Err(path.wrong_type("an object"));
         };
         let mut slots: Vec<Option<S>> = names.iter().map(|_| None).collect();
+        // Of several unknown fields the first in sorted order, not in key order: JS objects and
+        // JSON maps do not agree on key order.
+        let mut unknown: Option<String> = None;
         for (key, value) in entries {
             match names.iter().position(|n| *n == key) {
-                Some(i) => slots[i] = Some(value),
-                None => return Err(path.unknown(&key)),
+                Some(i) => {
+                    if let Some(slot) = slots.get_mut(i) {
+                        *slot = Some(value);
+                    }
+                }
+                None if unknown.as_ref().is_some_and(|u| *u <= key) => {}
+                None => unknown = Some(key),
             }
+        }
+        if let Some(key) = unknown {
+            return Err(path.unknown(&key));
         }
         Ok(Self {
             path,

@@ -20,6 +20,11 @@ macro_rules! all_scenarios {
         fn validate_lists_every_violation() {
             crate::scenarios::validate_lists_every_violation();
         }
+
+        #[wasm_bindgen_test]
+        fn js_values_are_read_as_the_relay_reads_json() {
+            crate::scenarios::js_values_are_read_as_the_relay_reads_json();
+        }
     };
 }
 
@@ -542,6 +547,55 @@ pub fn validate_lists_every_violation() {
     assert_eq!(fields, ["subscriptionId", "recipients[1].contactId"]);
 }
 
+/// The browser reads a JS value (through the shared reader over `JSON.parse`d data) exactly as
+/// the relay reads the JSON text the SDK sends for it: the same violations, field for field, for
+/// random inputs of every operation.
+pub fn js_values_are_read_as_the_relay_reads_json() {
+    use hail::catalog::{visit_all, Visitor};
+    use hail::operation::parse_request;
+    use hail::Operation;
+
+    fn pairs(list: &[hail::Violation]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|v| (v.field.clone(), v.code.to_owned()))
+            .collect()
+    }
+
+    struct Compare(u32);
+    impl Visitor for Compare {
+        fn visit<Op: Operation>(&mut self) {
+            for _ in 0..300 {
+                let input = random_value(3);
+                // What the SDK would send; inputs without JSON never leave the browser.
+                let Some(text) = js_sys::JSON::stringify(&input)
+                    .ok()
+                    .and_then(|t| t.as_string())
+                else {
+                    continue;
+                };
+                let relay = match parse_request::<Op>(text.as_bytes()) {
+                    Err(v) => pairs(&[v]),
+                    Ok(op) => op.validate().err().map(|v| pairs(&v)).unwrap_or_default(),
+                };
+                let browser: Vec<(String, String)> =
+                    js_sys::Array::from(&validate(Op::ID.into(), input).expect("validate"))
+                        .iter()
+                        .map(|v| {
+                            let s = |k| get(&v, k).as_string().unwrap_or_default();
+                            (s("field"), s("code"))
+                        })
+                        .collect();
+                let excerpt: String = text.chars().take(300).collect();
+                assert_eq!(browser, relay, "{} {excerpt}", Op::ID);
+                self.0 += 1;
+            }
+        }
+    }
+    let mut compare = Compare(0);
+    visit_all(&mut compare);
+    assert!(compare.0 > 1000, "only {} inputs had JSON", compare.0);
+}
+
 /// 1,000 random bad inputs of every kind, then a good call: no trap, every failure a HailError
 /// or a list of violations.
 pub async fn random_bad_inputs_never_trap() {
@@ -573,7 +627,7 @@ pub async fn random_bad_inputs_never_trap() {
 
 fn random_value(depth: u32) -> JsValue {
     let r = js_sys::Math::random();
-    let pick = (r * 12.0) as u32;
+    let pick = (r * 14.0) as u32;
     match pick {
         0 => JsValue::NULL,
         1 => JsValue::UNDEFINED,
@@ -589,6 +643,23 @@ fn random_value(depth: u32) -> JsValue {
             js_sys::Reflect::set(&o, &"self".into(), &o).unwrap();
             js_sys::Reflect::set(&o, &"message".into(), &o).unwrap();
             o.into()
+        }
+        12 | 13 => {
+            // Numbers at the edges of what a u64 field accepts.
+            let edges = [
+                0.0,
+                1.0,
+                42.0,
+                -1.0,
+                1.5,
+                -0.0,
+                9_007_199_254_740_993.0,
+                1e19,
+                1e21,
+            ];
+            JsValue::from_f64(
+                edges[(js_sys::Math::random() * edges.len() as f64) as usize % edges.len()],
+            )
         }
         9 if depth > 0 => {
             let a = js_sys::Array::new();
@@ -612,6 +683,13 @@ fn random_value(depth: u32) -> JsValue {
                 "language",
                 "tags",
                 "asCaller",
+                "contactId",
+                "fieldValues",
+                "email",
+                "name",
+                "groupBy",
+                "images",
+                "text",
                 "__proto__",
                 "x",
             ];
