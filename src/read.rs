@@ -33,7 +33,9 @@ pub trait Source: Sized {
     fn shape(&self) -> Shape<Self>;
 }
 
-impl Source for serde_json::Value {
+/// A borrowed `serde_json::Value`: children are references, so reading copies only the strings
+/// the request keeps.
+impl Source for &serde_json::Value {
     fn shape(&self) -> Shape<Self> {
         use serde_json::Value;
         match self {
@@ -41,10 +43,8 @@ impl Source for serde_json::Value {
             Value::Bool(b) => Shape::Bool(*b),
             Value::Number(n) => n.as_u64().map_or(Shape::Number, Shape::Unsigned),
             Value::String(s) => Shape::Text(s.clone()),
-            Value::Array(items) => Shape::List(items.clone()),
-            Value::Object(map) => {
-                Shape::Object(map.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-            }
+            Value::Array(items) => Shape::List(items.iter().collect()),
+            Value::Object(map) => Shape::Object(map.iter().map(|(k, v)| (k.clone(), v)).collect()),
         }
     }
 }
@@ -122,6 +122,11 @@ pub trait Read: Sized {
 /// Reads a whole request.
 pub fn read_request<T: Read, S: Source>(value: &S) -> Result<T, Violation> {
     T::read(value, &mut Path::default())
+}
+
+/// Reads a whole request from parsed JSON (the relay's side).
+pub fn read_json<T: Read>(value: &serde_json::Value) -> Result<T, Violation> {
+    read_request(&value)
 }
 
 impl Read for String {
@@ -336,7 +341,7 @@ mod tests {
     impl_read!(Outer { name: "name", note: "note", flag: "flag", items: "items" }; local);
 
     fn read(v: serde_json::Value) -> Result<Outer, (String, &'static str)> {
-        read_request::<Outer, _>(&v).map_err(|v| (v.field, v.code))
+        read_json::<Outer>(&v).map_err(|v| (v.field, v.code))
     }
 
     #[test]
@@ -409,9 +414,9 @@ mod tests {
     fn enumerations_list_what_is_allowed() {
         let variants = [("one", 1), ("two", 2)];
         let mut path = Path::default();
-        assert_eq!(one_of(&json!("two"), &path, &variants), Ok(2));
+        assert_eq!(one_of(&&json!("two"), &path, &variants), Ok(2));
         path.0.push_str("pick");
-        let v = one_of(&json!("three"), &path, &variants).unwrap_err();
+        let v = one_of(&&json!("three"), &path, &variants).unwrap_err();
         assert_eq!((v.field.as_str(), v.code), ("pick", rule::NOT_ALLOWED));
         assert_eq!(v.message, "pick must be one of: one, two");
     }

@@ -6,7 +6,7 @@ use std::any::{Any, TypeId};
 use std::collections::HashMap;
 
 use hail::catalog::{visit_all, Visitor};
-use hail::read::read_request;
+use hail::read::read_json;
 use hail::vendors::{chayns, livedesk, memoio, mluvii};
 use hail::{BaseUrl, Operation};
 use proptest::prelude::*;
@@ -175,7 +175,7 @@ impl Visitor for Check {
             .unwrap_or_else(|| panic!("{}: no sample credential", Op::ID));
         let base = BaseUrl::parse("https://vendor.example").unwrap();
         let seed = sample(Op::ID);
-        let as_op = |v: &Value| read_request::<Op, _>(v).ok();
+        let as_op = |v: &Value| read_json::<Op>(v).ok();
         let seed_op =
             as_op(&seed).unwrap_or_else(|| panic!("{}: the sample does not parse", Op::ID));
         assert!(

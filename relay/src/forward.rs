@@ -12,7 +12,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use hail::protocol::{self, Problem, Success, Upstream};
-use hail::read::read_request;
+use hail::read::read_json;
 use hail::{ErrorCode, Operation, Vendor};
 
 use crate::caller::{authenticate, client_ip, Caller};
@@ -245,7 +245,7 @@ fn parse<Op: Operation>(
                 ..Problem::new(code, detail, "")
             })?;
     }
-    read_request::<Op, _>(&value).map_err(invalid)
+    read_json::<Op>(&value).map_err(invalid)
 }
 
 /// Runs the operation's vendor calls from `progress`, stores the outcome, returns the answer.

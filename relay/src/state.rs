@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use hail::catalog::{visit_all, visit_credentials, CredentialVisitor, Visitor};
 use hail::credential::{Credential, Issued, Section};
-use hail::read::read_request;
+use hail::read::read_json;
 use hail::validate::rule;
 use hail::{BaseUrl, Endpoint, Operation, Vendor};
 
@@ -274,7 +274,7 @@ impl Visitor for Policies<'_> {
         for field in policy.pin.keys().chain(policy.bind.keys()) {
             // A field the operation does not have is reported as unknown by its own parser.
             let probe = serde_json::json!({ field.as_str(): null });
-            if let Err(v) = read_request::<Op, _>(&probe) {
+            if let Err(v) = read_json::<Op>(&probe) {
                 if v.code == rule::UNKNOWN_FIELD {
                     self.error = Some(format!(
                         "operations.\"{id}\": {field} is not a field of this operation"

@@ -2,7 +2,7 @@
 //! names fields exactly as the browser does.
 
 use crate::error::Violation;
-use crate::read::{read_request, Read};
+use crate::read::{read_json, Read};
 use crate::validate::rule;
 
 /// Parses an operation's request from JSON text. Broken JSON is a violation without a field;
@@ -11,5 +11,5 @@ use crate::validate::rule;
 pub fn parse_request<Op: Read>(json: &[u8]) -> Result<Op, Violation> {
     let value: serde_json::Value = serde_json::from_slice(json)
         .map_err(|_| Violation::new("", rule::TYPE, "the request is not valid JSON"))?;
-    read_request(&value)
+    read_json(&value)
 }

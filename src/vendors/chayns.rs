@@ -190,8 +190,8 @@ pub(crate) fn decode_user_answer(
 
 /// The message of a chayns error answer `{"message": …, "errorGuid": …}` (its parsed JSON, if
 /// any): `message (errorGuid …)`, else `text`. Fields of other types count as missing.
-pub fn error_text<S: Source>(json: Option<&S>, text: String) -> String {
-    let Some(Shape::Object(fields)) = json.map(Source::shape) else {
+pub fn error_text<S: Source>(json: Option<S>, text: String) -> String {
+    let Some(Shape::Object(fields)) = json.as_ref().map(Source::shape) else {
         return text;
     };
     let string = |name: &str| {

@@ -283,7 +283,7 @@ async fn send(inner: &Inner, parts: UserRequest) -> Result<JsValue, HailError> {
         )),
         Some(code) => {
             let excerpt = body_excerpt(received.text.as_bytes());
-            let mut err = HailError::new(code, error_text(json.map(Plain).as_ref(), excerpt));
+            let mut err = HailError::new(code, error_text(json.map(Plain), excerpt));
             err.status = Some(received.status);
             Err(err)
         }
