@@ -31,6 +31,9 @@ pub enum Shape<S> {
 pub trait Source: Sized {
     /// What this value is.
     fn shape(&self) -> Shape<Self>;
+
+    /// Whether this value is `null`, without copying anything.
+    fn is_null(&self) -> bool;
 }
 
 /// A borrowed `serde_json::Value`: children are references, so reading copies only the strings
@@ -46,6 +49,10 @@ impl Source for &serde_json::Value {
             Value::Array(items) => Shape::List(items.iter().collect()),
             Value::Object(map) => Shape::Object(map.iter().map(|(k, v)| (k.clone(), v)).collect()),
         }
+    }
+
+    fn is_null(&self) -> bool {
+        serde_json::Value::is_null(self)
     }
 }
 
@@ -158,9 +165,10 @@ impl Read for bool {
 
 impl<T: Read> Read for Option<T> {
     fn read<S: Source>(value: &S, path: &mut Path) -> Result<Self, Violation> {
-        match value.shape() {
-            Shape::Null => Ok(None),
-            _ => T::read(value, path).map(Some),
+        if value.is_null() {
+            Ok(None)
+        } else {
+            T::read(value, path).map(Some)
         }
     }
 

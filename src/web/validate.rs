@@ -94,6 +94,10 @@ fn plain_input(input: &JsValue) -> Result<(Plain, String), Vec<Violation>> {
 pub(crate) struct Plain(pub JsValue);
 
 impl Source for Plain {
+    fn is_null(&self) -> bool {
+        self.0.is_null() || self.0.is_undefined()
+    }
+
     fn shape(&self) -> Shape<Self> {
         let v = &self.0;
         if let Some(b) = v.as_bool() {
