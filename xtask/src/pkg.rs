@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use crate::run::{cargo, cmd, output, root, status};
 
+mod minify;
+
 /// wasm-bindgen targets and the `pkg/` folder each goes to.
 pub const TARGETS: [(&str, &str); 3] = [("bundler", "bundler"), ("web", "web"), ("nodejs", "node")];
 
@@ -60,6 +62,7 @@ pub fn run() -> Result<PathBuf, String> {
     }
     // The web build is the one dropped into a page as it is, without a bundler to minify it.
     let web = pkg.join("web");
+    minify::names(&web, &wasm_opt, &WASM_FEATURES)?;
     let esbuild = root.join("node_modules/.bin/esbuild");
     let main = web.join("hail.js");
     for glue in std::iter::once(main.clone()).chain(files_under(&web.join("snippets"))?) {
