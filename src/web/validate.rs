@@ -5,7 +5,6 @@ use wasm_bindgen::prelude::*;
 use super::error::HailError;
 use crate::catalog::{visit_all, Visitor};
 use crate::error::{ErrorCode, Violation};
-
 use crate::operation::{Operation, Validate};
 use crate::read::{read_request, Read, Shape, Source};
 use crate::validate::rule;
@@ -26,7 +25,7 @@ pub(crate) struct Prepared {
     pub sends: bool,
 }
 
-/// Deserializes and validates `input` as operation `id`; `Ok(Err(..))` carries the violations.
+/// Reads and validates `input` as operation `id`; `Ok(Err(..))` carries the violations.
 pub(crate) fn prepare(
     id: &str,
     input: &JsValue,
