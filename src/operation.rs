@@ -40,7 +40,7 @@ pub trait Validate {
 
 /// One vendor endpoint: a request that validates itself, encodes itself into an HTTP request
 /// with the credential the endpoint needs, and decodes the vendor's answer. No I/O.
-pub trait Endpoint: Validate + Serialize + DeserializeOwned + Send + Sync + 'static {
+pub trait Endpoint: Validate + Serialize + Send + Sync + 'static {
     /// Whose API this is.
     type Vendor: Vendor;
     /// What [`Self::encode`] needs to authenticate: a company secret, a user token, an OAuth

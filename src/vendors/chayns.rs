@@ -15,7 +15,9 @@ use serde::Serialize;
 
 use crate::credential::{Credential, Section};
 use crate::encode::{push_decimal, push_json_string};
-use crate::operation::{body_excerpt, EncodeError, UpstreamError, Vendor};
+use crate::operation::{
+    body_excerpt, EncodeError, Endpoint, RawReply, UpstreamError, Validate, Vendor,
+};
 use crate::read::{Shape, Source};
 use crate::validate::Violations;
 
@@ -100,14 +102,33 @@ pub const TYPE_ID_MESSAGE: u8 = 1;
 pub const TYPE_ID_BROADCAST: u8 = 6;
 
 /// A message as the user (the user API endpoints), as plain parts: the browser sends them with
-/// `fetch`, [`UserRequest::into_http`] makes them the `http::Request` of `Endpoint::encode`.
-pub trait UserApiMessage {
+/// `fetch`; as an [`Endpoint`] (every user message is one) the same parts become an
+/// `http::Request`.
+pub trait UserApiMessage: Validate + Serialize + Send + Sync + 'static {
     /// `POST url` with `body` (JSON), authorized as the session's user.
     fn parts(
         &self,
         base: &crate::BaseUrl,
         session: &UserSession,
     ) -> Result<UserRequest, EncodeError>;
+}
+
+impl<M: UserApiMessage> Endpoint for M {
+    type Vendor = ChaynsUserApi;
+    type Credential = UserSession;
+    type Output = RawReply;
+
+    fn encode(
+        &self,
+        base: &crate::BaseUrl,
+        session: &UserSession,
+    ) -> Result<http::Request<Vec<u8>>, EncodeError> {
+        self.parts(base, session)?.into_http(session)
+    }
+
+    fn decode(status: http::StatusCode, body: &[u8]) -> Result<RawReply, UpstreamError> {
+        decode_user_answer(status, body)
+    }
 }
 
 /// A user API request: `POST url`, JSON `body`, `Authorization: Bearer <the user's token>`.
@@ -174,12 +195,9 @@ pub fn user_answer_error(status: u16) -> Option<crate::ErrorCode> {
 }
 
 /// Any 2xx of the user API is success; its body is passed on (see [`user_answer_error`]).
-pub(crate) fn decode_user_answer(
-    status: http::StatusCode,
-    body: &[u8],
-) -> Result<crate::operation::RawReply, UpstreamError> {
+fn decode_user_answer(status: http::StatusCode, body: &[u8]) -> Result<RawReply, UpstreamError> {
     match user_answer_error(status.as_u16()) {
-        None => Ok(crate::operation::RawReply::from_body(body)),
+        None => Ok(RawReply::from_body(body)),
         Some(code) => Err(UpstreamError {
             code,
             status: status.as_u16(),

@@ -6,7 +6,7 @@
 use std::rc::Rc;
 
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use serde::Serialize;
 use tsify::{Ts, Tsify};
 use wasm_bindgen::prelude::*;
 
@@ -49,8 +49,9 @@ export interface ChaynsEnvironment {
 }
 "#;
 
-/// A user message: text and optional image URLs.
-#[derive(Deserialize, Tsify)]
+/// A user message: text and optional image URLs. Read by `impl_read!`; the serde attributes
+/// shape its TypeScript type.
+#[derive(Serialize, Tsify)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UserMessage {
     /// The text.

@@ -12,7 +12,7 @@ use crate::operation::{lenient, BaseUrl, EncodeError, Endpoint, UpstreamError, V
 use crate::validate::Violations;
 
 /// Check a user token against a site.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VerifyAccessToken {
     /// The site (LocationID) the token must belong to.

@@ -21,7 +21,7 @@ pub const RECEIVERS_MAX: usize = 1000;
 pub const THREAD_NAME_MAX_CHARS: usize = 200;
 
 /// An Intercom message.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -2,18 +2,17 @@
 //! `POST https://sub54.tobit.com/rest/api/user/{senderUserId}/message`, Bearer user token,
 //! `receivers: [{tobitId}]`, `typeId` 1. Called directly from the browser; no relay.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::{
-    check_message, decode_user_answer, user_message, ChaynsUserApi, UserApiMessage, UserRequest,
-    UserSession, TYPE_ID_MESSAGE,
+    check_message, user_message, UserApiMessage, UserRequest, UserSession, TYPE_ID_MESSAGE,
 };
 use crate::error::Violation;
-use crate::operation::{BaseUrl, EncodeError, Endpoint, RawReply, UpstreamError, Validate};
+use crate::operation::{BaseUrl, EncodeError, Validate};
 use crate::validate::Violations;
 
 /// A message to one chayns user.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -67,27 +66,10 @@ impl UserApiMessage for MessageToUser {
     }
 }
 
-impl Endpoint for MessageToUser {
-    type Vendor = ChaynsUserApi;
-    type Credential = UserSession;
-    type Output = RawReply;
-
-    fn encode(
-        &self,
-        base: &BaseUrl,
-        session: &UserSession,
-    ) -> Result<http::Request<Vec<u8>>, EncodeError> {
-        self.parts(base, session)?.into_http(session)
-    }
-
-    fn decode(status: http::StatusCode, body: &[u8]) -> Result<RawReply, UpstreamError> {
-        decode_user_answer(status, body)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::operation::Endpoint;
     use crate::vendors::chayns::tests::session;
 
     #[test]

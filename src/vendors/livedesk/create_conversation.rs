@@ -13,7 +13,7 @@ use crate::validate::{rule, Violations};
 pub const PATH: &str = "/api/v2/accounts/conversations";
 
 /// Create a conversation with a contact, named by exactly one of `contactId` and `sourceId`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

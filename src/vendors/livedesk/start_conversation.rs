@@ -16,7 +16,7 @@ use crate::operation::{BaseUrl, EncodeError, Endpoint, Operation, UpstreamError,
 use crate::validate::Violations;
 
 /// Start a conversation with a new contact and a first message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(
     feature = "web",
     derive(tsify::Tsify),
@@ -40,7 +40,7 @@ crate::impl_read!(StartConversation {
 });
 
 /// The contact to create.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

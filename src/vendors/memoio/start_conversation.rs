@@ -3,7 +3,7 @@
 //! A push message from the company to one person, identified by e-mail address; when they reply
 //! they are connected to `channel`.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::{
     decode, Form, Memoio, Reply, SecretKey, DESCRIPTION_MAX_CHARS, LIST_ITEM_MAX_CHARS,
@@ -20,7 +20,7 @@ pub const PATH: &str = "/api/start-conversation";
 ///
 /// **Assumed** required: `receiver`, `message`, `channel` (the page marks required parameters in
 /// bold, which did not survive).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(
     feature = "web",
     derive(tsify::Tsify),
@@ -68,7 +68,7 @@ crate::impl_read!(StartConversation {
 });
 
 /// What an earlier conversation must share to be continued instead of starting a new one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]

@@ -3,7 +3,7 @@
 //! Connects two people in one conversation on behalf of the company; one of them must belong to
 //! the company (MEMOIO checks that).
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::{
     decode, Form, Memoio, Reply, SecretKey, DESCRIPTION_MAX_CHARS, LIST_ITEM_MAX_CHARS,
@@ -19,7 +19,7 @@ pub const PATH: &str = "/api/start-direct-conversation";
 /// Connect a sender and a receiver.
 ///
 /// **Assumed** required: `sender`, `receiver`, `message`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

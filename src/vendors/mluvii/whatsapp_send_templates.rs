@@ -4,7 +4,7 @@
 //! **Assumed**: the body's field names and casing exactly as VENDORS.md gives them (`formID`,
 //! `language`, `recipients[].contactId`, `recipients[].fieldValues`); the answer is passed on.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::{decode, request, AccessToken, Mluvii};
 use crate::encode::path_segment;
@@ -22,7 +22,7 @@ pub const FIELD_VALUES_MAX: usize = 50;
 pub const FIELD_VALUE_MAX_CHARS: usize = 1024;
 
 /// Send a template to recipients.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -45,7 +45,7 @@ crate::impl_read!(WhatsappSendTemplates {
 });
 
 /// One recipient of a template.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -1,7 +1,7 @@
 //! `mluvii/whatsapp-sent-templates`:
 //! `GET https://app.mluvii.com/api/v1/WhatsApp/{id}/sentTemplates?since&offset&limit`.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::{decode, request, AccessToken, Mluvii};
 use crate::encode::path_segment;
@@ -15,7 +15,7 @@ use crate::validate::{Violations, ID_MAX};
 pub const LIMIT_MAX: u64 = 1000;
 
 /// List templates sent through a subscription.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -12,7 +12,7 @@ use crate::operation::{
 pub const PATH: &str = "/api/v1/WhatsApp";
 
 /// List the company's WhatsApp subscriptions (numbers). No fields.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
