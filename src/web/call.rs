@@ -6,8 +6,8 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortSignal;
 
 use super::error::HailError;
-use super::js::{get, new_idempotency_key, result_object, sleep};
-use super::transport::{self, Received};
+use super::js::{get, new_idempotency_key, result_object};
+use super::transport::{self, sleep, Received};
 use super::validate::prepare;
 use crate::error::ErrorCode;
 use crate::protocol::{self, is_valid_idempotency_key};
@@ -142,8 +142,14 @@ pub(crate) async fn call(
     let timeout = options.timeout_ms.unwrap_or(relay.timeout_ms);
     let mut attempt = 0;
     let mut token_renewed = false;
-    let mut bearer = token(&relay.token).await?;
+    let mut bearer = None;
+    // The token is asked for before the first attempt and once more after `unauthenticated`.
+    let mut ask_token = true;
     loop {
+        if ask_token {
+            ask_token = false;
+            bearer = token(&relay.token).await?;
+        }
         let mut request =
             gloo_net::http::Request::post(&url).header("content-type", "application/json");
         if let Some(key) = &key {
@@ -174,7 +180,7 @@ pub(crate) async fn call(
         {
             // The relay refused the token: ask for a fresh one, once.
             token_renewed = true;
-            bearer = token(&relay.token).await?;
+            ask_token = true;
             continue;
         }
         let again = error.retryable

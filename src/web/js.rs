@@ -5,12 +5,6 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(js_name = setTimeout)]
-    pub(crate) fn set_timeout(callback: &js_sys::Function, ms: u32) -> JsValue;
-
-    #[wasm_bindgen(js_name = clearTimeout)]
-    pub(crate) fn clear_timeout(id: &JsValue);
-
     /// Throws (caught) where `crypto.randomUUID` is missing, e.g. outside a secure context.
     #[wasm_bindgen(catch, js_namespace = crypto, js_name = randomUUID)]
     fn random_uuid() -> Result<String, JsValue>;
@@ -69,12 +63,4 @@ pub(crate) fn result_object(
     set(&result, "requestId", request_id);
     set(&result, "replayed", replayed);
     result.into()
-}
-
-/// Resolves after `ms` milliseconds.
-pub(crate) async fn sleep(ms: u32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        set_timeout(&resolve, ms);
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }

@@ -1,26 +1,42 @@
 //! HTTP through gloo-net, wrapped so that nothing it does can trap the module:
 //! - gloo-net panics when a fetch rejects with a non-`Error` reason (e.g. `abort("x")`), so the
-//!   caller's signal never reaches fetch: it aborts Hail's own controller, always with an `Error`;
+//!   caller's signal never reaches fetch: it aborts Hail's own controller, always with an `Error`
+//!   (`timers.js`);
 //! - gloo-net throws on invalid header values, so callers pass only validated values;
-//! - gloo-net has no timeout, so one is armed here with `setTimeout`;
+//! - gloo-net has no timeout, so one is armed with `setTimeout` (`timers.js`);
 //! - `send()` is `Ok` on 4xx/5xx: the status is returned for the caller to judge.
-
-use std::cell::Cell;
-use std::rc::Rc;
 
 use gloo_net::http::{Headers, RequestBuilder};
 use wasm_bindgen::prelude::*;
-use web_sys::{AbortController, AbortSignal};
+use web_sys::AbortSignal;
 
 use super::error::HailError;
-use super::js::{clear_timeout, set_timeout};
 use crate::error::ErrorCode;
 
-/// What ended a request early.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Cut {
-    Timeout,
-    Aborted,
+#[wasm_bindgen(module = "/src/web/timers.js")]
+extern "C" {
+    /// One request's own abort signal, cut by the timeout or the caller's signal.
+    type Armed;
+
+    #[wasm_bindgen(catch)]
+    fn arm(signal: Option<&AbortSignal>, ms: u32) -> Result<Armed, JsValue>;
+
+    #[wasm_bindgen(method, getter)]
+    fn signal(this: &Armed) -> AbortSignal;
+
+    /// Stops the timer and the listener: 0 when nothing cut the request, 1 for the timeout,
+    /// 2 for the caller's signal.
+    #[wasm_bindgen(method)]
+    fn disarm(this: &Armed) -> u32;
+
+    /// A promise resolved after `ms` milliseconds.
+    #[wasm_bindgen(js_name = sleep)]
+    fn sleep_promise(ms: u32) -> js_sys::Promise;
+}
+
+/// Resolves after `ms` milliseconds.
+pub(crate) async fn sleep(ms: u32) {
+    let _ = wasm_bindgen_futures::JsFuture::from(sleep_promise(ms)).await;
 }
 
 /// A received HTTP response, body read.
@@ -40,42 +56,17 @@ pub(crate) async fn send(
     if signal.as_ref().is_some_and(AbortSignal::aborted) {
         return Err(aborted());
     }
-    let controller = AbortController::new()
+    let armed = arm(signal.as_ref(), timeout_ms)
         .map_err(|_| HailError::new(ErrorCode::NetworkError, "AbortController is not available"))?;
-    let cut: Rc<Cell<Option<Cut>>> = Rc::default();
-    let abort = |why: Cut| {
-        let controller = controller.clone();
-        let cut = cut.clone();
-        Closure::<dyn FnMut()>::new(move || {
-            if cut.get().is_none() {
-                cut.set(Some(why));
-            }
-            controller.abort_with_reason(&js_sys::Error::new("hail: request cut").into());
-        })
-    };
-    let on_timeout = abort(Cut::Timeout);
-    let on_abort = abort(Cut::Aborted);
-    let timer = set_timeout(on_timeout.as_ref().unchecked_ref(), timeout_ms);
-    if let Some(signal) = &signal {
-        let _ = signal.add_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref());
-    }
-
-    let result = exchange(request.abort_signal(Some(&controller.signal())), body).await;
-
-    clear_timeout(&timer);
-    if let Some(signal) = &signal {
-        let _ =
-            signal.remove_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref());
-    }
-    drop((on_timeout, on_abort));
-    match (result, cut.get()) {
+    let result = exchange(request.abort_signal(Some(&armed.signal())), body).await;
+    match (result, armed.disarm()) {
         (Ok(received), _) => Ok(received),
-        (Err(_), Some(Cut::Timeout)) => Err(HailError::new(
+        (Err(_), 1) => Err(HailError::new(
             ErrorCode::Timeout,
             format!("no answer within {timeout_ms} ms"),
         )),
-        (Err(_), Some(Cut::Aborted)) => Err(aborted()),
-        (Err(e), None) => Err(e),
+        (Err(_), 2) => Err(aborted()),
+        (Err(e), _) => Err(e),
     }
 }
 

@@ -30,32 +30,42 @@ pub(crate) fn prepare(
     id: &str,
     input: &JsValue,
 ) -> Result<Result<Prepared, Vec<Violation>>, HailError> {
+    // The visit only picks the operation's checker: the code around it exists once, not once
+    // per operation.
     struct Find<'a> {
         id: &'a str,
-        input: &'a JsValue,
-        out: Option<Result<Prepared, Vec<Violation>>>,
+        found: Option<(bool, Check)>,
     }
     impl Visitor for Find<'_> {
         fn visit<Op: Operation>(&mut self) {
-            if self.out.is_some() || Op::ID != self.id {
-                return;
+            if self.found.is_none() && Op::ID == self.id {
+                self.found = Some((Op::SENDS, check::<Op>));
             }
-            self.out = Some(prepare_op::<Op>(self.input));
         }
     }
-    let mut find = Find {
-        id,
-        input,
-        out: None,
-    };
+    let mut find = Find { id, found: None };
     visit_all(&mut find);
-    find.out.ok_or_else(|| {
-        HailError::new(
+    let Some((sends, check)) = find.found else {
+        return Err(HailError::new(
             ErrorCode::UnknownOperation,
             format!("no operation \"{id}\""),
         )
-        .field("operationId")
-    })
+        .field("operationId"));
+    };
+    Ok(plain_input(input).and_then(|(plain, body)| {
+        check(&plain)?;
+        Ok(Prepared { body, sends })
+    }))
+}
+
+/// Reads and validates one operation's request, keeping nothing of it.
+type Check = fn(&Plain) -> Result<(), Vec<Violation>>;
+
+fn check<T: Read + Validate>(plain: &Plain) -> Result<(), Vec<Violation>> {
+    match read_request::<T, _>(plain) {
+        Ok(value) => value.validate(),
+        Err(v) => Err(vec![v]),
+    }
 }
 
 /// Reads and validates a request from any JS value; also returns its JSON text.
@@ -127,14 +137,6 @@ impl Source for Plain {
             Shape::Null
         }
     }
-}
-
-fn prepare_op<Op: Operation>(input: &JsValue) -> Result<Prepared, Vec<Violation>> {
-    let (_, body) = parse_input::<Op>(input)?;
-    Ok(Prepared {
-        body,
-        sends: Op::SENDS,
-    })
 }
 
 /// Checks `input` against operation `operationId` exactly as the relay will: `[]` when valid,
