@@ -246,7 +246,7 @@ impl<'p, S: Source> Fields<'p, S> {
     /// Reads field number `i` of `names` into `slot`, which holds the field's default: left as
     /// it is when the field is missing and `has_default`, else [`Read::absent`] or a violation.
     /// Writing in place, rather than returning the value, spares a copy of every field and of
-    /// the whole struct per read (a third of the reading code in WebAssembly).
+    /// the whole struct per read, which WebAssembly spells out as loads and stores.
     pub fn take<T: Read>(&mut self, i: usize, slot: &mut T, has_default: bool) {
         if self.error.is_some() {
             return;

@@ -2,21 +2,15 @@
 //! graceful shutdown that lets an in-flight request finish, and a canary scan of responses and
 //! logs for the secrets it holds.
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
+#[path = "support/process.rs"]
+mod process;
+
+use std::io::Read;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use process::{listening, write_config, Proc, BIN};
 use serde_json::json;
-
-const BIN: &str = env!("CARGO_BIN_EXE_hail-relay");
-
-fn write_config(name: &str, text: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("hail-relay-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
-}
 
 #[test]
 fn check_config_prints_the_policy_table_without_secrets() {
@@ -80,46 +74,29 @@ fn bad_configurations_are_refused_with_a_reason() {
 }
 
 struct Running {
-    child: Child,
+    proc: Proc,
     url: String,
     log: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn start(args: &[&str], env: &[(&str, &str)]) -> Running {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .args(["--listen", "127.0.0.1:0"])
-        .envs(env.iter().copied())
-        .env("RUST_LOG", "trace")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .expect("url")
-        .to_owned();
+    let (mut proc, url) = listening(
+        Command::new(BIN)
+            .args(args)
+            .args(["--listen", "127.0.0.1:0"])
+            .envs(env.iter().copied())
+            .env("RUST_LOG", "trace")
+            .stderr(Stdio::piped()),
+    );
     let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let mut stderr = child.stderr.take().unwrap();
+    let mut stderr = proc.0.stderr.take().unwrap();
     let sink = log.clone();
     std::thread::spawn(move || {
         let mut buf = String::new();
         let _ = stderr.read_to_string(&mut buf);
         sink.lock().unwrap().push_str(&buf);
     });
-    Running { child, url, log }
+    Running { proc, url, log }
 }
 
 #[tokio::test]
@@ -139,7 +116,7 @@ async fn sigterm_lets_an_in_flight_request_finish() {
         .header("idempotency-key", "shutdown")
         .body(r#"{"receiver":"a@b.co","message":"m","channel":"c"}"#)
         .send();
-    let pid = relay.child.id().to_string();
+    let pid = relay.proc.0.id().to_string();
     let term = async {
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert!(Command::new("kill")
@@ -153,7 +130,7 @@ async fn sigterm_lets_an_in_flight_request_finish() {
     assert_eq!(response.status(), 200);
     let mut relay = relay;
     let status = tokio::task::spawn_blocking(move || {
-        let s = relay.child.wait();
+        let s = relay.proc.0.wait();
         (s, relay)
     })
     .await
@@ -246,7 +223,7 @@ async fn canary_secrets_appear_in_no_response_and_no_log_line() {
                 .unwrap(),
         );
     }
-    let pid = relay.child.id().to_string();
+    let pid = relay.proc.0.id().to_string();
     let _ = Command::new("kill").args(["-TERM", &pid]).status();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let log = relay.log.lock().unwrap().clone();

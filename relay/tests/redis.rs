@@ -2,24 +2,17 @@
 //! one delivery per key whichever instance gets it, a shared rate limit, and a clear, retryable
 //! refusal while Redis is down, with recovery when it is back.
 
-use std::io::{BufRead, BufReader};
+#[path = "support/process.rs"]
+mod process;
+
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use process::{listening, write_config, Proc, BIN};
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_hail-relay");
 const OP: &str = "memoio/start-conversation";
-
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -56,27 +49,13 @@ fn redis_server(port: u16) -> Proc {
 }
 
 fn relay(name: &str, config: &str) -> (Proc, String) {
-    let dir = std::env::temp_dir().join(format!("hail-redis-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{name}.toml"));
-    std::fs::write(&path, config).unwrap();
-    let mut child = Command::new(BIN)
-        .args(["--sandbox", "--listen", "127.0.0.1:0", "--config"])
-        .arg(&path)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .expect("url")
-        .to_owned();
-    (Proc(child), url)
+    let path = write_config(&format!("redis-{name}.toml"), config);
+    listening(
+        Command::new(BIN)
+            .args(["--sandbox", "--listen", "127.0.0.1:0", "--config"])
+            .arg(&path)
+            .env("RUST_LOG", "warn"),
+    )
 }
 
 fn config(redis_port: u16, vendors_root: Option<&str>, extra: &str) -> String {
@@ -87,6 +66,10 @@ fn config(redis_port: u16, vendors_root: Option<&str>, extra: &str) -> String {
         "store = {{ redis = \"redis://127.0.0.1:{redis_port}\", timeout_ms = 300 }}\n\
          [upstream]\ntimeout_ms = 2000\n{vendor}{extra}"
     )
+}
+
+async fn get_json(http: &reqwest::Client, url: &str) -> Value {
+    http.get(url).send().await.unwrap().json().await.unwrap()
 }
 
 struct Pair {
@@ -105,14 +88,7 @@ async fn pair(extra: &str) -> Pair {
     let redis = redis_server(redis_port);
     let (a_proc, a) = relay(&format!("a-{redis_port}"), &config(redis_port, None, extra));
     let http = reqwest::Client::new();
-    let caps: Value = http
-        .get(format!("{a}/v1/capabilities"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let caps = get_json(&http, &format!("{a}/v1/capabilities")).await;
     let root = caps["chaynsUserApi"]
         .as_str()
         .unwrap()
@@ -156,15 +132,7 @@ impl Pair {
     }
 
     async fn deliveries(&self, needle: &str) -> usize {
-        let outbox: Value = self
-            .http
-            .get(format!("{}/v1/sandbox/outbox", self.a))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let outbox = get_json(&self.http, &format!("{}/v1/sandbox/outbox", self.a)).await;
         outbox["entries"]
             .as_array()
             .unwrap()

@@ -24,8 +24,8 @@ extern "C" {
     #[wasm_bindgen(method, getter)]
     fn signal(this: &Armed) -> AbortSignal;
 
-    /// Stops the timer and the listener: 0 when nothing cut the request, 1 for the timeout,
-    /// 2 for the caller's signal.
+    /// Stops the timer and the listener; returns what cut the request: 0 nothing,
+    /// [`CUT_BY_TIMEOUT`] or [`CUT_BY_CALLER`].
     #[wasm_bindgen(method)]
     fn disarm(this: &Armed) -> u32;
 
@@ -33,6 +33,10 @@ extern "C" {
     #[wasm_bindgen(js_name = sleep)]
     fn sleep_promise(ms: u32) -> js_sys::Promise;
 }
+
+/// `disarm()`'s answers (the reasons `timers.js` passes to `cut`).
+const CUT_BY_TIMEOUT: u32 = 1;
+const CUT_BY_CALLER: u32 = 2;
 
 /// Resolves after `ms` milliseconds.
 pub(crate) async fn sleep(ms: u32) {
@@ -61,11 +65,11 @@ pub(crate) async fn send(
     let result = exchange(request.abort_signal(Some(&armed.signal())), body).await;
     match (result, armed.disarm()) {
         (Ok(received), _) => Ok(received),
-        (Err(_), 1) => Err(HailError::new(
+        (Err(_), CUT_BY_TIMEOUT) => Err(HailError::new(
             ErrorCode::Timeout,
             format!("no answer within {timeout_ms} ms"),
         )),
-        (Err(_), 2) => Err(aborted()),
+        (Err(_), CUT_BY_CALLER) => Err(aborted()),
         (Err(e), _) => Err(e),
     }
 }

@@ -61,6 +61,8 @@ pub(crate) fn prepare(
 /// Reads and validates one operation's request, keeping nothing of it.
 type Check = fn(&Plain) -> Result<(), Vec<Violation>>;
 
+/// Validates the value where it was read. Returning it first (as `parse_input` does, which needs
+/// it) moves every request struct once more: 0.8 KB gzip over the 10 operations.
 fn check<T: Read + Validate>(plain: &Plain) -> Result<(), Vec<Violation>> {
     match read_request::<T, _>(plain) {
         Ok(value) => value.validate(),

@@ -12,13 +12,7 @@ use serde_json::{json, Value};
 use crate::run::{cargo, cmd, output, root, status};
 
 pub fn run(args: &[String]) -> Result<(), String> {
-    let seconds = match args {
-        [] => 10,
-        [flag, n] if flag == "--seconds" => n
-            .parse()
-            .map_err(|_| format!("--seconds {n}: not a number"))?,
-        _ => return Err("usage: cargo xtask bench [--seconds N]".into()),
-    };
+    let seconds = crate::run::seconds_arg(args, 10, "bench")?;
     crate::setup::run()?;
     relay::install_tools()?;
     crate::pkg::run()?;

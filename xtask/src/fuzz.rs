@@ -8,13 +8,7 @@ use crate::run::{cmd, output, root, status};
 pub const TARGETS: [&str; 3] = ["requests", "vendor_answers", "headers_and_jwt"];
 
 pub fn run(args: &[String]) -> Result<(), String> {
-    let seconds: u64 = match args {
-        [] => 60,
-        [flag, n] if flag == "--seconds" => n
-            .parse()
-            .map_err(|_| format!("--seconds {n}: not a number"))?,
-        _ => return Err("usage: cargo xtask fuzz [--seconds N]".into()),
-    };
+    let seconds = crate::run::seconds_arg(args, 60, "fuzz")?;
     if output(cmd("rustup").args(["run", "nightly", "rustc", "--version"])).is_none() {
         return Err("the nightly toolchain is missing: `rustup toolchain install nightly`".into());
     }

@@ -111,6 +111,30 @@ pub fn tests(cmd: &mut Command) -> (Result<(), String>, Counts) {
     (result, counts)
 }
 
+/// The `[--seconds N]` argument of `cargo xtask <command>`, `default` when absent.
+pub fn seconds_arg(args: &[String], default: u64, command: &str) -> Result<u64, String> {
+    match args {
+        [] => Ok(default),
+        [flag, n] if flag == "--seconds" => n
+            .parse()
+            .map_err(|_| format!("--seconds {n}: not a number")),
+        _ => Err(format!("usage: cargo xtask {command} [--seconds N]")),
+    }
+}
+
+/// A memory figure of process `pid` from `/proc/<pid>/status` (`VmRSS`, `VmHWM`, …), in MB;
+/// 0 where it cannot be read.
+pub fn memory_mb(pid: u32, field: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+                .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,5 +148,24 @@ mod tests {
         c.add("# fail 1");
         c.add("unrelated 9 passed");
         assert_eq!((c.passed, c.failed), (19, 3));
+    }
+
+    #[test]
+    fn reads_the_seconds_argument() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(seconds_arg(&args(&[]), 10, "bench"), Ok(10));
+        assert_eq!(seconds_arg(&args(&["--seconds", "5"]), 10, "bench"), Ok(5));
+        assert!(seconds_arg(&args(&["--seconds", "x"]), 10, "bench").is_err());
+        assert_eq!(
+            seconds_arg(&args(&["-s"]), 10, "soak"),
+            Err("usage: cargo xtask soak [--seconds N]".into())
+        );
+    }
+
+    #[test]
+    fn reads_this_process_memory() {
+        let rss = memory_mb(std::process::id(), "VmRSS");
+        assert!(rss > 0.0 && rss <= memory_mb(std::process::id(), "VmHWM"));
+        assert_eq!(memory_mb(std::process::id(), "NoSuchField"), 0.0);
     }
 }

@@ -45,25 +45,8 @@ function done()
 end
 "#;
 
-fn rss_mb(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
 pub fn run(args: &[String]) -> Result<(), String> {
-    let seconds: u64 = match args {
-        [] => 60,
-        [flag, n] if flag == "--seconds" => n
-            .parse()
-            .map_err(|_| format!("--seconds {n}: not a number"))?,
-        _ => return Err("usage: cargo xtask soak [--seconds N]".into()),
-    };
+    let seconds = crate::run::seconds_arg(args, 60, "soak")?;
     crate::bench::install_tools()?;
     status(cargo().args(["build", "--quiet", "--release", "--package", "hail-relay"]))?;
     // No rate limit: every request takes the whole path (parse, validate, idempotency, vendor).
@@ -73,7 +56,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let script = root().join("target/bench/soak.lua");
     std::fs::create_dir_all(root().join("target/bench")).map_err(|e| e.to_string())?;
     std::fs::write(&script, SCRIPT).map_err(|e| e.to_string())?;
-    let start_mb = rss_mb(pid);
+    let start_mb = crate::run::memory_mb(pid, "VmRSS");
     println!("soak: {seconds} s of valid and invalid requests against {url} (relay RSS {start_mb:.1} MB)");
     let out = Command::new("wrk")
         .args(["-t", "2", "-c", "16", "-d", &format!("{seconds}s"), "-s"])
@@ -82,7 +65,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .output()
         .map_err(|e| format!("wrk: {e}"))?;
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let end_mb = rss_mb(pid);
+    let end_mb = crate::run::memory_mb(pid, "VmRSS");
     drop(relay);
     let mut unexpected = Vec::new();
     let mut total = 0u64;

@@ -74,17 +74,6 @@ pub fn start_relay(www: bool, env: &[(&str, &str)]) -> Result<(Proc, String, Dur
     Ok((Proc(child), url, started.elapsed()))
 }
 
-fn peak_rss_mb(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
 /// Runs wrk and reads requests/s and p50/p99 latency.
 fn wrk(url: &str, script: &Path, seconds: u64) -> Result<Value, String> {
     let out = Command::new("wrk")
@@ -213,7 +202,7 @@ end
                 .lines()
                 .filter_map(|l| l.trim().parse().ok()),
         )
-        .map(peak_rss_mb)
+        .map(|pid| crate::run::memory_mb(pid, "VmHWM"))
         .sum();
     through_nginx["peak_rss_mb"] = json!(nginx_rss);
     let mut through_relay = wrk(
@@ -221,7 +210,7 @@ end
         &relay_lua,
         seconds,
     )?;
-    through_relay["peak_rss_mb"] = json!(peak_rss_mb(relay.0.id()));
+    through_relay["peak_rss_mb"] = json!(crate::run::memory_mb(relay.0.id(), "VmHWM"));
     drop(nginx);
     drop(relay);
     Ok(
