@@ -406,7 +406,11 @@ impl Config {
         }
         // systemd passes a colon-separated list when several state directories are set.
         std::env::var_os("STATE_DIRECTORY")
-            .and_then(|v| v.to_str().and_then(|s| s.split(':').next()).map(PathBuf::from))
+            .and_then(|v| {
+                v.to_str()
+                    .and_then(|s| s.split(':').next())
+                    .map(PathBuf::from)
+            })
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or_else(|| PathBuf::from("hail-relay-data"))
     }

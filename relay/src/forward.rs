@@ -287,7 +287,9 @@ async fn run<Op: Operation>(
         .unwrap_or_default();
     crate::failpoint::hit("relay::before_vendor").await;
     let looked = match unknown_since {
-        Some(since_ms) => look_back::<Op>(state, &op, &mut progress, since_ms, request_id, deadline).await,
+        Some(since_ms) => {
+            look_back::<Op>(state, &op, &mut progress, since_ms, request_id, deadline).await
+        }
         None => Ok(false),
     };
     let outcome = match looked {
@@ -376,7 +378,12 @@ async fn look_back<Op: Operation>(
         Ok(Some(request)) => request,
         // Every call answered and its answer was stored as progress before the try ended: that
         // is the result, nothing to look up.
-        Ok(None) if matches!(op.next_request(progress, &account.api.base, &credential), Ok(None)) => {
+        Ok(None)
+            if matches!(
+                op.next_request(progress, &account.api.base, &credential),
+                Ok(None)
+            ) =>
+        {
             return Ok(true)
         }
         Ok(None) => {
@@ -392,10 +399,16 @@ async fn look_back<Op: Operation>(
         .map_err(|_| unknown("looking it up at the vendor failed; try again later"))?;
     match op.looked(progress, since_ms, status, &body) {
         Ok(acted) => {
-            tracing::info!(operation = Op::ID, acted, "an unknown outcome was looked up at the vendor");
+            tracing::info!(
+                operation = Op::ID,
+                acted,
+                "an unknown outcome was looked up at the vendor"
+            );
             Ok(acted)
         }
-        Err(_) => Err(unknown("the vendor's look-up answer was not understood; try again later")),
+        Err(_) => Err(unknown(
+            "the vendor's look-up answer was not understood; try again later",
+        )),
     }
 }
 

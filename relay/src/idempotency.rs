@@ -232,7 +232,12 @@ pub fn decide(
 }
 
 /// The record `settle` leaves, from the one held (progress kept where the settle names none).
-pub fn settled(held: Option<&Record>, fingerprint: Fingerprint, settle: Settle, now_ms: u64) -> Record {
+pub fn settled(
+    held: Option<&Record>,
+    fingerprint: Fingerprint,
+    settle: Settle,
+    now_ms: u64,
+) -> Record {
     let started_ms = held.map_or(now_ms, |r| r.started_ms);
     let kept = || held.and_then(|r| r.progress.clone());
     let (state, progress) = match settle {
@@ -283,23 +288,43 @@ mod tests {
         // The look-back holds the key again, keeping when the first try began.
         let again = again.unwrap();
         assert_eq!(again.started_ms, 1_000);
-        assert_eq!(decide(Some(&again), fp("a"), 12_000, HOLD).0, Begin::InFlight);
-        assert_eq!(decide(Some(&held), fp("b"), 11_000, HOLD).0, Begin::Mismatch);
+        assert_eq!(
+            decide(Some(&again), fp("a"), 12_000, HOLD).0,
+            Begin::InFlight
+        );
+        assert_eq!(
+            decide(Some(&held), fp("b"), 11_000, HOLD).0,
+            Begin::Mismatch
+        );
     }
 
     #[test]
     fn settled_records_answer_by_their_state() {
         let (_, held) = decide(None, fp("a"), 0, HOLD);
-        let unknown = settled(held.as_ref(), fp("a"), Settle::Unknown(Some(Bytes::from_static(b"p"))), 1);
+        let unknown = settled(
+            held.as_ref(),
+            fp("a"),
+            Settle::Unknown(Some(Bytes::from_static(b"p"))),
+            1,
+        );
         assert!(matches!(
             decide(Some(&unknown), fp("a"), 2, HOLD).0,
-            Begin::Unknown { progress: Some(_), since_ms: 0 }
+            Begin::Unknown {
+                progress: Some(_),
+                since_ms: 0
+            }
         ));
         let retry = settled(held.as_ref(), fp("a"), Settle::Retry(None), 1);
-        assert_eq!(decide(Some(&retry), fp("a"), 2, HOLD).0, Begin::Proceed { progress: None });
+        assert_eq!(
+            decide(Some(&retry), fp("a"), 2, HOLD).0,
+            Begin::Proceed { progress: None }
+        );
         let response = StoredResponse::restored(200, false, Bytes::from_static(b"{}"));
         let done = settled(held.as_ref(), fp("a"), Settle::Final(response.clone()), 1);
-        assert_eq!(decide(Some(&done), fp("a"), 2, HOLD).0, Begin::Replay(Arc::new(response)));
+        assert_eq!(
+            decide(Some(&done), fp("a"), 2, HOLD).0,
+            Begin::Replay(Arc::new(response))
+        );
         assert_eq!(decide(Some(&done), fp("b"), 2, HOLD).0, Begin::Mismatch);
     }
 }

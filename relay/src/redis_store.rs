@@ -133,11 +133,7 @@ fn hex(fp: Fingerprint) -> String {
 
 impl RedisStore {
     /// A store at `url` (connected on first use), keeping records for `retention`.
-    pub fn new(
-        url: &str,
-        timeout: Duration,
-        retention: Duration,
-    ) -> Result<Self, String> {
+    pub fn new(url: &str, timeout: Duration, retention: Duration) -> Result<Self, String> {
         let client = redis::Client::open(url).map_err(|e| format!("store.redis: {e}"))?;
         Ok(Self {
             client,

@@ -223,7 +223,9 @@ fn store(config: &Config, sandbox: bool) -> Result<(Arc<dyn Store>, Limiter), St
                     max_bytes: idem.max_bytes,
                 },
             )
-            .map_err(|e| format!("the embedded store: {e} (set data_dir or HAIL_RELAY_DATA_DIR)"))?;
+            .map_err(|e| {
+                format!("the embedded store: {e} (set data_dir or HAIL_RELAY_DATA_DIR)")
+            })?;
             tracing::info!(path = %store.path().display(), "idempotency records in the embedded store");
             // Rate-limit state stays in memory: losing it on restart only forgives a burst.
             (Arc::new(store), Limiter::new(config.rate_limit))

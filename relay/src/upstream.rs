@@ -116,7 +116,13 @@ pub async fn exchange(
                 match read_capped(response, api.max_response_bytes).await {
                     Ok(Some(body)) => Ok((status, body, retry_after)),
                     Ok(None) => {
-                        tracing::warn!(operation, vendor = api.name, upstream_status = status.as_u16(), limit = api.max_response_bytes, "vendor answer too large");
+                        tracing::warn!(
+                            operation,
+                            vendor = api.name,
+                            upstream_status = status.as_u16(),
+                            limit = api.max_response_bytes,
+                            "vendor answer too large"
+                        );
                         return Err(CallFailure {
                             code: ErrorCode::UpstreamUnavailable,
                             detail: "the vendor's answer was larger than the relay reads (upstream.max_response_bytes); it may have acted, so it is not sent again",

@@ -90,7 +90,10 @@ impl Vendor {
     async fn wait_for_delivery(&self, http: &reqwest::Client, needle: &str) {
         let started = Instant::now();
         while self.deliveries(http, needle).await == 0 {
-            assert!(started.elapsed() < Duration::from_secs(10), "no delivery of {needle}");
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "no delivery of {needle}"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -106,7 +109,9 @@ enum Store {
 impl Store {
     fn toml(&self) -> String {
         match self {
-            Self::Embedded(dir) => format!("store = \"embedded\"\ndata_dir = \"{}\"\n", dir.display()),
+            Self::Embedded(dir) => {
+                format!("store = \"embedded\"\ndata_dir = \"{}\"\n", dir.display())
+            }
             Self::Memory => "store = \"memory\"\n".into(),
             Self::Redis(port) => {
                 format!("store = {{ redis = \"redis://127.0.0.1:{port}\", timeout_ms = 300 }}\n")
@@ -169,7 +174,13 @@ impl Relay {
     }
 }
 
-async fn post(http: &reqwest::Client, relay: &str, op: &str, key: &str, body: &str) -> (u16, Value) {
+async fn post(
+    http: &reqwest::Client,
+    relay: &str,
+    op: &str,
+    key: &str,
+    body: &str,
+) -> (u16, Value) {
     match http
         .post(format!("{relay}/v1/{op}"))
         .header("idempotency-key", key)
@@ -187,7 +198,13 @@ async fn post(http: &reqwest::Client, relay: &str, op: &str, key: &str, body: &s
 }
 
 /// Retries like the SDK: the same key, again while the answer says so (in flight, network).
-async fn retry(http: &reqwest::Client, relay: &str, op: &str, key: &str, body: &str) -> (u16, Value) {
+async fn retry(
+    http: &reqwest::Client,
+    relay: &str,
+    op: &str,
+    key: &str,
+    body: &str,
+) -> (u16, Value) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let (status, answer) = post(http, relay, op, key, body).await;
@@ -226,7 +243,11 @@ async fn cell(store: &Store, cell: Cell, op: &str) -> ((u16, Value), usize) {
         Cell::AfterStore => Some("relay::after_store=return(hang)"),
     };
     if let Cell::VendorActing = cell {
-        v.fault(&http, json!({"kind": "timeout", "delayMs": 5000, "afterAccept": true})).await;
+        v.fault(
+            &http,
+            json!({"kind": "timeout", "delayMs": 5000, "afterAccept": true}),
+        )
+        .await;
     }
     let name = format!("{mark}-{}", op.replace('/', "-"));
     let relay = start(&name, store, &v, point);
@@ -247,12 +268,21 @@ async fn cell(store: &Store, cell: Cell, op: &str) -> ((u16, Value), usize) {
 }
 
 fn assert_unknown((status, body): &(u16, Value)) {
-    assert_eq!((*status, body["code"].as_str()), (502, Some("outcome_unknown")), "{body}");
+    assert_eq!(
+        (*status, body["code"].as_str()),
+        (502, Some("outcome_unknown")),
+        "{body}"
+    );
 }
 
 /// The durable stores: every cell at most one delivery, answered honestly.
 async fn durable_matrix(store: Store) {
-    for c in [Cell::BeforeVendor, Cell::VendorActing, Cell::BeforeStore, Cell::AfterStore] {
+    for c in [
+        Cell::BeforeVendor,
+        Cell::VendorActing,
+        Cell::BeforeStore,
+        Cell::AfterStore,
+    ] {
         let (answer, delivered) = cell(&store, c, MEMOIO).await;
         match c {
             // The vendor was not called, but MEMOIO cannot be asked: unknown, never sent again.
@@ -282,7 +312,12 @@ async fn durable_matrix(store: Store) {
         assert_eq!(answer.0, 200, "{c:?}: {}", answer.1);
         assert_eq!(delivered, 1, "{c:?}");
         let reconciled = answer.1["reconciled"] == true;
-        assert_eq!(reconciled, !matches!(c, Cell::BeforeVendor), "{c:?}: {}", answer.1);
+        assert_eq!(
+            reconciled,
+            !matches!(c, Cell::BeforeVendor),
+            "{c:?}: {}",
+            answer.1
+        );
     }
 }
 
@@ -304,7 +339,14 @@ async fn redis_store_crash_matrix() {
     std::fs::create_dir_all(&dir).unwrap();
     let _redis = redis_server(
         port,
-        &["--appendonly", "yes", "--appendfsync", "always", "--dir", dir.to_str().unwrap()],
+        &[
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+            "--dir",
+            dir.to_str().unwrap(),
+        ],
     );
     durable_matrix(Store::Redis(port)).await;
 }
@@ -315,7 +357,10 @@ async fn memory_store_is_not_restart_safe() {
     for c in [Cell::VendorActing, Cell::BeforeStore, Cell::AfterStore] {
         let (answer, delivered) = cell(&Store::Memory, c, MEMOIO).await;
         assert_eq!(answer.0, 200, "{c:?}: {}", answer.1);
-        assert_eq!(delivered, 2, "{c:?}: the memory store sends again after a restart");
+        assert_eq!(
+            delivered, 2,
+            "{c:?}: the memory store sends again after a restart"
+        );
     }
 }
 
@@ -329,10 +374,22 @@ async fn redis_down_while_storing_leaves_the_key_unknown_not_unused() {
     let port = free_port();
     let dir = temp("redis-down");
     std::fs::create_dir_all(&dir).unwrap();
-    let aof = ["--appendonly", "yes", "--appendfsync", "always", "--dir", dir.to_str().unwrap()];
+    let aof = [
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--dir",
+        dir.to_str().unwrap(),
+    ];
     let mut redis = redis_server(port, &aof);
     let store = Store::Redis(port);
-    let relay = start("redis-down", &store, &v, Some("relay::before_store=return(1500)"));
+    let relay = start(
+        "redis-down",
+        &store,
+        &v,
+        Some("relay::before_store=return(1500)"),
+    );
     let mark = format!("redisdown-{}", std::process::id());
     let body = json!({"receiver": "anna@example.com", "message": format!("Hello {mark}"), "channel": "sales"}).to_string();
     let url = relay.url.clone();
@@ -342,12 +399,18 @@ async fn redis_down_while_storing_leaves_the_key_unknown_not_unused() {
     let _ = redis.0.kill();
     let _ = redis.0.wait();
     let (status, answer) = first.await.unwrap();
-    assert_eq!(status, 200, "the caller still gets the vendor's answer: {answer}");
+    assert_eq!(
+        status, 200,
+        "the caller still gets the vendor's answer: {answer}"
+    );
     relay.wait_for_log("the outcome could not be stored");
     redis = redis_server(port, &aof);
     let again = retry(&http, &relay.url, MEMOIO, "down-key", &body).await;
     assert_eq!(again.0, 200, "{}", again.1);
-    assert_eq!((&again.1["data"], &again.1["reconciled"]), (&answer["data"], &json!(true)));
+    assert_eq!(
+        (&again.1["data"], &again.1["reconciled"]),
+        (&answer["data"], &json!(true))
+    );
     assert_eq!(v.deliveries(&http, &mark).await, 1);
     drop(redis);
 }
@@ -359,7 +422,11 @@ async fn sigterm_mid_call_completes_and_stores_the_outcome() {
     let v = vendor(&http).await;
     let store = Store::Embedded(temp("sigterm"));
     let mut relay = start("sigterm", &store, &v, None);
-    v.fault(&http, json!({"kind": "timeout", "delayMs": 600, "afterAccept": true})).await;
+    v.fault(
+        &http,
+        json!({"kind": "timeout", "delayMs": 600, "afterAccept": true}),
+    )
+    .await;
     let mark = format!("sigterm-{}", std::process::id());
     let body = json!({"receiver": "anna@example.com", "message": format!("Hello {mark}"), "channel": "sales"}).to_string();
     let url = relay.url.clone();
@@ -367,7 +434,11 @@ async fn sigterm_mid_call_completes_and_stores_the_outcome() {
     let first = tokio::spawn(async move { post(&h2, &url, MEMOIO, "term-key", &b2).await });
     v.wait_for_delivery(&http, &mark).await;
     let pid = relay.proc.0.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
     let (status, answer) = first.await.unwrap();
     assert_eq!(status, 200, "{answer}");
     assert!(relay.proc.0.wait().unwrap().success());

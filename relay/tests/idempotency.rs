@@ -102,10 +102,18 @@ async fn vendor_503_is_retryable_with_the_same_key() {
 
 /// `outcome_unknown`, not retryable, saying that nothing is sent again with this key.
 fn assert_unknown(a: &harness::Answer) {
-    assert_eq!((a.status.as_u16(), a.code()), (502, "outcome_unknown"), "{}", a.text);
+    assert_eq!(
+        (a.status.as_u16(), a.code()),
+        (502, "outcome_unknown"),
+        "{}",
+        a.text
+    );
     assert_eq!(a.body["retryable"], false);
     assert!(
-        a.body["detail"].as_str().unwrap().contains("not sent again"),
+        a.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not sent again"),
         "{}",
         a.text
     );
@@ -124,7 +132,10 @@ async fn a_timeout_before_the_vendor_acted_is_unknown_where_the_vendor_cannot_be
     assert_eq!(relay.deliveries("memoio", &mark), 0);
     let again = send(&relay, "k", &mark).await;
     assert_unknown(&again);
-    assert!(again.body["detail"].as_str().unwrap().contains("memoio offers no way to look up"));
+    assert!(again.body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("memoio offers no way to look up"));
     assert_eq!(relay.deliveries("memoio", &mark), 0);
 }
 
@@ -163,7 +174,9 @@ async fn livedesk_reads_back_a_contact_it_created_and_answers_with_it() {
     let relay = sandbox("").await;
     let mark = marker("lookfound");
     relay
-        .fault(json!({"vendor": "livedesk", "kind": "timeout", "delayMs": 1500, "afterAccept": true}))
+        .fault(
+            json!({"vendor": "livedesk", "kind": "timeout", "delayMs": 1500, "afterAccept": true}),
+        )
         .await;
     let op = "livedesk/create-contact";
     assert_unknown(&relay.post(op, "k", &contact(&mark)).await);
@@ -205,7 +218,14 @@ async fn livedesk_start_conversation_reads_back_the_message_step() {
         .to_string();
     let a = relay.post("livedesk/start-conversation", "k", &body).await;
     assert_unknown(&a);
-    assert!(a.body["detail"].as_str().unwrap().starts_with("send message"), "{}", a.text);
+    assert!(
+        a.body["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("send message"),
+        "{}",
+        a.text
+    );
     let again = relay.post("livedesk/start-conversation", "k", &body).await;
     assert_eq!(again.status, 200, "{}", again.text);
     assert_eq!(again.body["reconciled"], true);

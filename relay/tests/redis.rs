@@ -5,7 +5,6 @@
 #[path = "support/process.rs"]
 mod process;
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use process::{free_port, listening, redis_server, relay_cmd, write_config, Proc};

@@ -313,11 +313,16 @@ mod tests {
         let a = Fingerprint::of("op", b"a");
         {
             let s = EmbeddedStore::open(&d, limits()).unwrap();
-            assert_eq!(s.begin("done", a, HOLD).await.unwrap(), Begin::Proceed { progress: None });
+            assert_eq!(
+                s.begin("done", a, HOLD).await.unwrap(),
+                Begin::Proceed { progress: None }
+            );
             let ok = StoredResponse::restored(200, false, Bytes::from_static(b"{\"data\":1}"));
             s.settle("done", a, Settle::Final(ok)).await.unwrap();
             s.begin("flying", a, Duration::ZERO).await.unwrap();
-            s.progress("flying", Bytes::from_static(b"step")).await.unwrap();
+            s.progress("flying", Bytes::from_static(b"step"))
+                .await
+                .unwrap();
         }
         // Dropped without settling "flying": as after kill -9.
         let s = EmbeddedStore::open(&d, limits()).unwrap();
@@ -350,19 +355,31 @@ mod tests {
         for i in 0..200 {
             let key = format!("k{i}");
             s.begin(&key, a, HOLD).await.unwrap();
-            s.settle(&key, a, Settle::Final(StoredResponse::restored(200, false, big.clone())))
-                .await
-                .unwrap();
+            s.settle(
+                &key,
+                a,
+                Settle::Final(StoredResponse::restored(200, false, big.clone())),
+            )
+            .await
+            .unwrap();
         }
         s.sweep().unwrap();
         let (count, bytes): (i64, i64) = s
             .db()
-            .query_row("SELECT count(*), coalesce(sum(length(body)), 0) FROM records", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT count(*), coalesce(sum(length(body)), 0) FROM records",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .unwrap();
-        assert!(count <= 50 && bytes <= 20_000, "{count} records, {bytes} bytes");
+        assert!(
+            count <= 50 && bytes <= 20_000,
+            "{count} records, {bytes} bytes"
+        );
         assert_eq!(s.begin("flight", a, HOLD).await.unwrap(), Begin::InFlight);
-        assert!(matches!(s.begin("k199", a, HOLD).await.unwrap(), Begin::Replay(_)));
+        assert!(matches!(
+            s.begin("k199", a, HOLD).await.unwrap(),
+            Begin::Replay(_)
+        ));
     }
 }

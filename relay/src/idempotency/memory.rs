@@ -11,7 +11,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 
-use super::{decide, now_ms, settled, Begin, Fingerprint, Record, Settle, State, Store, StoreError};
+use super::{
+    decide, now_ms, settled, Begin, Fingerprint, Record, Settle, State, Store, StoreError,
+};
 
 /// In-memory idempotency records.
 pub struct MemoryStore {
@@ -113,7 +115,9 @@ mod tests {
             Begin::Proceed { progress: None }
         );
         assert_eq!(s.begin("k", a, HOLD).await.unwrap(), Begin::InFlight);
-        s.settle("k", a, Settle::Final(response("{}"))).await.unwrap();
+        s.settle("k", a, Settle::Final(response("{}")))
+            .await
+            .unwrap();
         assert_eq!(
             s.begin("k", a, HOLD).await.unwrap(),
             Begin::Replay(Arc::new(response("{}")))
@@ -141,12 +145,21 @@ mod tests {
         let a = Fingerprint::of("op", b"a");
         s.begin("u", a, HOLD).await.unwrap();
         s.settle("u", a, Settle::Unknown(None)).await.unwrap();
-        assert!(matches!(s.begin("u", a, HOLD).await.unwrap(), Begin::Unknown { .. }));
+        assert!(matches!(
+            s.begin("u", a, HOLD).await.unwrap(),
+            Begin::Unknown { .. }
+        ));
         s.settle("u", a, Settle::Unknown(None)).await.unwrap();
-        assert!(matches!(s.begin("u", a, HOLD).await.unwrap(), Begin::Unknown { .. }));
+        assert!(matches!(
+            s.begin("u", a, HOLD).await.unwrap(),
+            Begin::Unknown { .. }
+        ));
 
         s.begin("x", a, Duration::ZERO).await.unwrap();
-        assert!(matches!(s.begin("x", a, HOLD).await.unwrap(), Begin::Unknown { .. }));
+        assert!(matches!(
+            s.begin("x", a, HOLD).await.unwrap(),
+            Begin::Unknown { .. }
+        ));
     }
 
     #[tokio::test]
@@ -156,7 +169,9 @@ mod tests {
         for i in 0..20_000 {
             let key = format!("key-{i}");
             s.begin(&key, fp, HOLD).await.unwrap();
-            s.settle(&key, fp, Settle::Final(response("{}"))).await.unwrap();
+            s.settle(&key, fp, Settle::Final(response("{}")))
+                .await
+                .unwrap();
         }
         assert!(s.len() <= 1000, "{} outcomes kept", s.len());
         assert!(s.flights().is_empty());

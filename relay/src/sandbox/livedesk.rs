@@ -55,7 +55,10 @@ impl Records {
 
     fn has_conversation(&self, id: u64) -> bool {
         id == LIVEDESK_SEED_CONVERSATION
-            || self.conversations.iter().any(|c| c["id"].as_u64() == Some(id))
+            || self
+                .conversations
+                .iter()
+                .any(|c| c["id"].as_u64() == Some(id))
     }
 }
 

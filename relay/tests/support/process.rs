@@ -66,8 +66,19 @@ pub fn free_port() -> u16 {
 /// Debian's `redis-server` on loopback `port`, without persistence unless `extra` turns it on.
 pub fn redis_server(port: u16, extra: &[&str]) -> Proc {
     let child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
-        .args(if extra.is_empty() { &["--appendonly", "no"][..] } else { extra })
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+        ])
+        .args(if extra.is_empty() {
+            &["--appendonly", "no"][..]
+        } else {
+            extra
+        })
         .stdout(Stdio::null())
         .spawn()
         .expect("redis-server (Debian package redis-server; `cargo xtask setup` installs it)");

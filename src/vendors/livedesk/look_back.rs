@@ -93,7 +93,11 @@ pub(crate) fn contact_request(
         .append_pair("q", key.value)
         .append_pair("page", "1")
         .finish();
-    get(base, &format!("{}?{query}", super::create_contact::PATH), api)
+    get(
+        base,
+        &format!("{}?{query}", super::create_contact::PATH),
+        api,
+    )
 }
 
 #[derive(Deserialize)]
@@ -210,11 +214,18 @@ mod tests {
             {"id":5,"email":"anna@example.com","created_at":1700000000},
             {"id":9,"email":"anna@example.com","name":"Anna","created_at":1766572010},
             {"id":11,"email":"bob@example.com","created_at":1766572010}]}"#;
-        let found = found_contact(&k, SINCE, StatusCode::OK, body).unwrap().unwrap();
+        let found = found_contact(&k, SINCE, StatusCode::OK, body)
+            .unwrap()
+            .unwrap();
         assert_eq!((found.id, found.name.as_deref()), (Id(9), Some("Anna")));
         assert_eq!(
-            found_contact(&k, SINCE, StatusCode::OK, br#"{"payload":[{"id":5,"email":"anna@example.com","created_at":1700000000}]}"#)
-                .unwrap(),
+            found_contact(
+                &k,
+                SINCE,
+                StatusCode::OK,
+                br#"{"payload":[{"id":5,"email":"anna@example.com","created_at":1700000000}]}"#
+            )
+            .unwrap(),
             None
         );
         assert!(ContactKey::of(None, None, None).is_none());
@@ -225,13 +236,23 @@ mod tests {
     #[test]
     fn conversations_and_messages_match_inbox_content_and_time() {
         let body = br#"{"payload":[{"id":40,"inbox_id":1,"created_at":1766572010},{"id":41,"inbox_id":407,"created_at":1766572010}]}"#;
-        let c = found_conversation(407, SINCE, StatusCode::OK, body).unwrap().unwrap();
+        let c = found_conversation(407, SINCE, StatusCode::OK, body)
+            .unwrap()
+            .unwrap();
         assert_eq!(c.id, Id(41));
-        assert_eq!(found_conversation(408, SINCE, StatusCode::OK, body).unwrap(), None);
+        assert_eq!(
+            found_conversation(408, SINCE, StatusCode::OK, body).unwrap(),
+            None
+        );
         let body = br#"{"payload":[{"id":90,"content":"Hello","created_at":1700000000},{"id":91,"content":"Hello","created_at":1766572010,"message_type":1}]}"#;
-        let m = found_message("Hello", SINCE, StatusCode::OK, body).unwrap().unwrap();
+        let m = found_message("Hello", SINCE, StatusCode::OK, body)
+            .unwrap()
+            .unwrap();
         assert_eq!(m.id, Id(91));
-        assert_eq!(found_message("Hallo", SINCE, StatusCode::OK, body).unwrap(), None);
+        assert_eq!(
+            found_message("Hallo", SINCE, StatusCode::OK, body).unwrap(),
+            None
+        );
         assert_eq!(
             messages_request(&base(), &key(), 40).unwrap().uri().path(),
             "/api/v2/accounts/conversations/40/messages"
