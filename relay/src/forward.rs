@@ -388,7 +388,7 @@ async fn look_back<Op: Operation>(
         }
         Ok(None) => {
             return Err(unknown(&format!(
-                "{} offers no way to look up what it received",
+                "{} offers no way to look up this request",
                 <Op::Vendor as Vendor>::NAME
             )))
         }

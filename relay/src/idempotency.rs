@@ -142,8 +142,10 @@ pub trait Store: Send + Sync {
     async fn health(&self) -> Result<(), StoreError> {
         Ok(())
     }
-    /// Whether records survive a restart of this process (for the startup log).
+    /// Whether records survive a restart of this process.
     fn durable(&self) -> bool;
+    /// What and where the store is, for `--check-config` (no credentials).
+    fn describe(&self) -> String;
 }
 
 /// The store key of (caller, operation, idempotency key): unambiguous since the parts are

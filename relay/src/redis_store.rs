@@ -318,4 +318,12 @@ impl Store for RedisStore {
     fn durable(&self) -> bool {
         true
     }
+
+    fn describe(&self) -> String {
+        let info = self.client.get_connection_info();
+        format!(
+            "redis, {} (durable across Redis restarts only with appendonly yes)",
+            info.addr()
+        )
+    }
 }

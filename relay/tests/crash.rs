@@ -38,14 +38,7 @@ async fn vendor(http: &reqwest::Client) -> Vendor {
             .args(["--sandbox", "--listen", "127.0.0.1:0"])
             .env("RUST_LOG", "error"),
     );
-    let caps: Value = http
-        .get(format!("{url}/v1/capabilities"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let caps = get_json(http, &format!("{url}/v1/capabilities")).await;
     let root = caps["chaynsUserApi"]
         .as_str()
         .unwrap()
@@ -56,6 +49,10 @@ async fn vendor(http: &reqwest::Client) -> Vendor {
         url,
         root,
     }
+}
+
+async fn get_json(http: &reqwest::Client, url: &str) -> Value {
+    http.get(url).send().await.unwrap().json().await.unwrap()
 }
 
 impl Vendor {
@@ -71,14 +68,7 @@ impl Vendor {
 
     /// Successful deliveries whose body contains `needle`.
     async fn deliveries(&self, http: &reqwest::Client, needle: &str) -> usize {
-        let outbox: Value = http
-            .get(format!("{}/v1/sandbox/outbox", self.url))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let outbox = get_json(http, &format!("{}/v1/sandbox/outbox", self.url)).await;
         outbox["entries"]
             .as_array()
             .unwrap()

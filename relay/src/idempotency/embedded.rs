@@ -285,6 +285,10 @@ impl Store for EmbeddedStore {
     fn durable(&self) -> bool {
         true
     }
+
+    fn describe(&self) -> String {
+        format!("embedded, {}", self.path.display())
+    }
 }
 
 #[cfg(test)]

@@ -91,6 +91,10 @@ impl Store for MemoryStore {
     fn durable(&self) -> bool {
         false
     }
+
+    fn describe(&self) -> String {
+        "memory (not restart-safe: a restart forgets every key)".into()
+    }
 }
 
 #[cfg(test)]
