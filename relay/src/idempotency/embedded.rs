@@ -39,6 +39,7 @@ const SWEEP_EVERY: u64 = 1024;
 const SCHEMA: &str = "
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
+PRAGMA wal_autocheckpoint = 10000;
 CREATE TABLE IF NOT EXISTS records (
     key         TEXT PRIMARY KEY,
     fingerprint BLOB NOT NULL,
@@ -160,36 +161,35 @@ impl EmbeddedStore {
 }
 
 fn read(db: &Connection, key: &str) -> rusqlite::Result<Option<Record>> {
-    db.query_row(
+    db.prepare_cached(
         "SELECT fingerprint, state, until_ms, started_ms, progress, status, problem, body
          FROM records WHERE key = ?1 AND expires_ms >= ?2",
-        params![key, now_ms() as i64],
-        |r| {
-            let fp: Vec<u8> = r.get(0)?;
-            let state: i64 = r.get(1)?;
-            let progress: Option<Vec<u8>> = r.get(4)?;
-            let fingerprint = Fingerprint(fp.try_into().unwrap_or([0; 32]));
-            let state = match state {
-                0 => State::InFlight {
-                    until_ms: r.get::<_, i64>(2)? as u64,
-                },
-                1 => State::Retryable,
-                3 => State::Final(Arc::new(StoredResponse::restored(
-                    r.get::<_, Option<i64>>(5)?.unwrap_or(500) as u16,
-                    r.get::<_, Option<bool>>(6)?.unwrap_or(true),
-                    Bytes::from(r.get::<_, Option<Vec<u8>>>(7)?.unwrap_or_default()),
-                ))),
-                // 2, and anything a newer version may write: never treat as unused.
-                _ => State::Unknown,
-            };
-            Ok(Record {
-                fingerprint,
-                state,
-                progress: progress.map(Bytes::from),
-                started_ms: r.get::<_, i64>(3)? as u64,
-            })
-        },
-    )
+    )?
+    .query_row(params![key, now_ms() as i64], |r| {
+        let fp: Vec<u8> = r.get(0)?;
+        let state: i64 = r.get(1)?;
+        let progress: Option<Vec<u8>> = r.get(4)?;
+        let fingerprint = Fingerprint(fp.try_into().unwrap_or([0; 32]));
+        let state = match state {
+            0 => State::InFlight {
+                until_ms: r.get::<_, i64>(2)? as u64,
+            },
+            1 => State::Retryable,
+            3 => State::Final(Arc::new(StoredResponse::restored(
+                r.get::<_, Option<i64>>(5)?.unwrap_or(500) as u16,
+                r.get::<_, Option<bool>>(6)?.unwrap_or(true),
+                Bytes::from(r.get::<_, Option<Vec<u8>>>(7)?.unwrap_or_default()),
+            ))),
+            // 2, and anything a newer version may write: never treat as unused.
+            _ => State::Unknown,
+        };
+        Ok(Record {
+            fingerprint,
+            state,
+            progress: progress.map(Bytes::from),
+            started_ms: r.get::<_, i64>(3)? as u64,
+        })
+    })
     .optional()
 }
 
@@ -201,11 +201,15 @@ fn write(db: &Connection, key: &str, record: &Record, retention: Duration) -> ru
         State::Final(r) => (3, 0, Some(r)),
     };
     let expires = now_ms().saturating_add(retention.as_millis() as u64);
-    db.execute(
-        "INSERT OR REPLACE INTO records
+    // An upsert keeps the row (and its rowid, the sweep's age order) instead of replacing it.
+    db.prepare_cached(
+        "INSERT INTO records
          (key, fingerprint, state, until_ms, started_ms, expires_ms, progress, status, problem, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (key) DO UPDATE SET fingerprint = ?2, state = ?3, until_ms = ?4,
+           started_ms = ?5, expires_ms = ?6, progress = ?7, status = ?8, problem = ?9, body = ?10",
+    )?
+    .execute(params![
             key,
             &record.fingerprint.0[..],
             state,
@@ -248,10 +252,8 @@ impl Store for EmbeddedStore {
 
     async fn progress(&self, key: &str, progress: Bytes) -> Result<(), StoreError> {
         self.db()
-            .execute(
-                "UPDATE records SET progress = ?2 WHERE key = ?1 AND state = 0",
-                params![key, &progress[..]],
-            )
+            .prepare_cached("UPDATE records SET progress = ?2 WHERE key = ?1 AND state = 0")
+            .and_then(|mut s| s.execute(params![key, &progress[..]]))
             .map(|_| ())
             .map_err(failed)
     }
