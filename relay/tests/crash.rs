@@ -427,3 +427,61 @@ async fn sigterm_mid_call_completes_and_stores_the_outcome() {
     assert_eq!(again, answer);
     assert_eq!(v.deliveries(&http, &mark).await, 1);
 }
+
+/// A multi-call operation across two crashes: the progress a read-back finds is stored before
+/// the next call, so after a second crash nothing is repeated: one contact, one conversation,
+/// one message.
+#[tokio::test(flavor = "multi_thread")]
+async fn livedesk_start_conversation_across_two_crashes_sends_each_step_once() {
+    let http = reqwest::Client::new();
+    let v = vendor(&http).await;
+    let store = Store::Embedded(temp("two-crashes"));
+    let mark = format!("twocrash{}", std::process::id());
+    let body = json!({"inboxId": 407, "contact": {"identifier": mark}, "content": format!("Hello {mark}")})
+        .to_string();
+    let op = "livedesk/start-conversation";
+    // The conversation is created, then the connection drops: unknown at step 2.
+    v.fault(
+        &http,
+        json!({"path": "/api/v2/accounts/conversations", "kind": "drop"}),
+    )
+    .await;
+    let first = start("two-1", &store, &v, None);
+    assert_unknown(&post(&http, &first.url, op, &mark, &body).await);
+    first.kill9();
+    // The retry finds the conversation, sends the message, and dies before storing.
+    let second = start(
+        "two-2",
+        &store,
+        &v,
+        Some("relay::before_store=return(hang)"),
+    );
+    let url = second.url.clone();
+    let (h2, b2, k2) = (http.clone(), body.clone(), mark.clone());
+    let pending = tokio::spawn(async move { post(&h2, &url, op, &k2, &b2).await });
+    second.wait_for_log("failpoint reached");
+    second.kill9();
+    let _ = pending.await;
+    // The third try finds the message: the result, with nothing sent again.
+    let third = start("two-3", &store, &v, None);
+    let (status, answer) = retry(&http, &third.url, op, &mark, &body).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["reconciled"], true);
+    let outbox = get_json(&http, &format!("{}/v1/sandbox/outbox", v.url)).await;
+    let posts = |suffix: &str| {
+        outbox["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["method"] == "POST" && e["url"].as_str().unwrap_or("").ends_with(suffix))
+            .count()
+    };
+    assert_eq!(
+        (
+            posts("/contacts"),
+            posts("/conversations"),
+            v.deliveries(&http, &format!("Hello {mark}")).await
+        ),
+        (1, 1, 1)
+    );
+}
