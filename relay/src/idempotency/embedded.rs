@@ -89,7 +89,13 @@ fn failed(e: impl std::fmt::Display) -> StoreError {
 impl EmbeddedStore {
     /// Opens (or creates) the store in `data_dir`.
     pub fn open(data_dir: &Path, limits: Limits) -> Result<Self, String> {
-        std::fs::create_dir_all(data_dir)
+        // The records hold what vendors answered (names, addresses): only the relay's user may
+        // read them.
+        let mut dir = std::fs::DirBuilder::new();
+        dir.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut dir, 0o700);
+        dir.create(data_dir)
             .map_err(|e| format!("data_dir {}: {e}", data_dir.display()))?;
         let path = data_dir.join(FILE);
         let db = Connection::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
