@@ -6,6 +6,9 @@ mod relay;
 #[macro_use]
 #[path = "support/scenarios.rs"]
 mod scenarios;
+#[macro_use]
+#[path = "support/chayns.rs"]
+mod chayns;
 
 use wasm_bindgen_test::*;
 
@@ -22,3 +25,4 @@ fn runs_in_chromium() {
 }
 
 scenario_tests!();
+chayns_tests!();

@@ -7,6 +7,9 @@ mod relay;
 #[macro_use]
 #[path = "support/scenarios.rs"]
 mod scenarios;
+#[macro_use]
+#[path = "support/chayns.rs"]
+mod chayns;
 
 use wasm_bindgen_test::*;
 
@@ -18,3 +21,4 @@ fn runs_in_node_without_window() {
 }
 
 scenario_tests!();
+chayns_tests!();

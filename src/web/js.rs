@@ -64,3 +64,30 @@ pub(crate) fn result_object(
     set(&result, "replayed", replayed);
     result.into()
 }
+
+/// Refuses the keys of the options object `obj` that are not in `allowed`: a misspelt option
+/// (`timeout` for `timeoutMs`) would otherwise be ignored without a word.
+pub(crate) fn known_options(
+    obj: &JsValue,
+    allowed: &[&str],
+    what: &str,
+) -> Result<(), super::error::HailError> {
+    let keys = js_sys::Object::keys(obj.unchecked_ref::<js_sys::Object>());
+    for key in keys.iter() {
+        let key = key.as_string().unwrap_or_default();
+        if allowed.contains(&key.as_str()) {
+            continue;
+        }
+        let mut message = format!("{what}: unknown option \"{key}\"");
+        if let Some(near) = crate::suggest::did_you_mean(&key, allowed.iter().copied()) {
+            message.push_str(&format!(" (did you mean \"{near}\"?)"));
+        }
+        message.push_str("; the options are ");
+        message.push_str(&allowed.join(", "));
+        return Err(
+            super::error::HailError::new(crate::error::ErrorCode::InvalidRequest, message)
+                .field(key),
+        );
+    }
+    Ok(())
+}

@@ -103,6 +103,11 @@ pub fn create_relay_client(
     if !options.is_object() {
         return Err(invalid("options", "must be an object"));
     }
+    super::js::known_options(
+        &options,
+        &["relayUrl", "token", "timeoutMs", "retries"],
+        "createRelayClient",
+    )?;
     let url = get(&options, "relayUrl")
         .as_string()
         .ok_or_else(|| invalid("relayUrl", "must be a string"))?;

@@ -46,16 +46,33 @@ pub(crate) fn prepare(
     let mut find = Find { id, found: None };
     visit_all(&mut find);
     let Some((sends, check)) = find.found else {
-        return Err(HailError::new(
-            ErrorCode::UnknownOperation,
-            format!("no operation \"{id}\""),
-        )
-        .field("operationId"));
+        return Err(unknown_operation(id));
     };
     Ok(plain_input(input).and_then(|(plain, body)| {
         check(&plain)?;
         Ok(Prepared { body, sends })
     }))
+}
+
+/// `unknown_operation`, naming the nearest id when the given one looks like a slip.
+fn unknown_operation(id: &str) -> HailError {
+    struct Ids(Vec<&'static str>);
+    impl Visitor for Ids {
+        fn visit<Op: Operation>(&mut self) {
+            self.0.push(Op::ID);
+        }
+    }
+    let mut ids = Ids(Vec::new());
+    visit_all(&mut ids);
+    let mut message = format!("no operation \"{id}\"");
+    match crate::suggest::did_you_mean(id, ids.0.iter().copied()) {
+        Some(near) => message.push_str(&format!(": did you mean \"{near}\"?")),
+        None => {
+            message.push_str("; the operations are ");
+            message.push_str(&ids.0.join(", "));
+        }
+    }
+    HailError::new(ErrorCode::UnknownOperation, message).field("operationId")
 }
 
 /// Reads and validates one operation's request, keeping nothing of it.
@@ -160,13 +177,5 @@ pub fn validate(
         Ok(_) => Vec::new(),
         Err(v) => v,
     };
-    let out = js_sys::Array::new();
-    for v in violations {
-        let obj = js_sys::Object::new();
-        super::js::set(&obj, "field", v.field);
-        super::js::set(&obj, "code", v.code);
-        super::js::set(&obj, "message", v.message);
-        out.push(&obj);
-    }
-    Ok(out.into())
+    Ok(super::error::violations_array(&violations))
 }

@@ -1,6 +1,6 @@
 //! Test bodies run both in Chromium (`browser.rs`) and in Node (`node.rs`).
 
-use hail::web::{create_chayns_user_client, is_hail_error, validate};
+use hail::web::{is_hail_error, validate};
 use serde_json::json;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -41,7 +41,6 @@ macro_rules! scenario_tests {
             retries_use_one_key_and_deliver_once,
             timeouts_and_aborts,
             tokens_are_asked_for_each_call,
-            chayns_user_client_sends_directly,
             random_bad_inputs_never_trap,
             fault_matrix,
         );
@@ -403,110 +402,6 @@ pub async fn tokens_are_asked_for_each_call() {
         (code(&e), get(&e, "field").as_string()),
         ("unauthenticated".into(), Some("token".into()))
     );
-}
-
-/// The chayns user client sends straight to the (simulated) chayns user API.
-pub async fn chayns_user_client_sends_directly() {
-    let caps = settle(client().capabilities()).await.expect("capabilities");
-    let base = get(&caps, "chaynsUserApi")
-        .as_string()
-        .expect("sandbox chayns user API");
-    let options = js(&format!(
-        r#"{{"accessToken":"sandbox-user-token","userId":1234567,"locationId":77890,"baseUrl":"{base}"}}"#
-    ));
-    let me = create_chayns_user_client(options).unwrap_or_else(|_| panic!("client"));
-    let mark = marker("chayns-user");
-    let page = settle(
-        me.send_message_to_page(tsify::Ts::new_unchecked(js(&format!(
-            r#"{{"text":"page {mark}"}}"#
-        )))),
-    )
-    .await
-    .expect("to page");
-    assert_eq!(get(&page, "upstreamStatus").as_f64(), Some(200.0));
-    settle(me.send_message_to_user(
-        JsValue::from_f64(7_654_321.0),
-        tsify::Ts::new_unchecked(js(&format!(r#"{{"text":"user {mark}"}}"#))),
-    ))
-    .await
-    .expect("to user");
-    settle(me.send_message_to_group(
-        JsValue::from_f64(42.0),
-        tsify::Ts::new_unchecked(js(&format!(
-            r#"{{"text":"group {mark}","images":["https://x.io/a.png"]}}"#
-        ))),
-    ))
-    .await
-    .expect("to group");
-    let entries = outbox_with(&mark).await;
-    assert_eq!(entries.len(), 3);
-    let urls: Vec<String> = entries
-        .iter()
-        .filter_map(|e| get(e, "url").as_string())
-        .collect();
-    assert!(urls
-        .iter()
-        .any(|u| u.ends_with("/rest/api/user/1234567/message")));
-    assert!(urls
-        .iter()
-        .any(|u| u.ends_with("/rest/api/location/77890/broadcast")));
-    assert!(entries
-        .iter()
-        .all(|e| header(e, "authorization").as_deref() == Some("<redacted>")));
-
-    let e = settle(me.send_message_to_page(tsify::Ts::new_unchecked(js(r#"{"text":" "}"#))))
-        .await
-        .unwrap_err();
-    assert_eq!(
-        (code(&e), get(&e, "field").as_string()),
-        ("invalid_field".into(), Some("text".into()))
-    );
-    let e = settle(me.send_message_to_user(
-        JsValue::from_f64(-1.0),
-        tsify::Ts::new_unchecked(js(r#"{"text":"x"}"#)),
-    ))
-    .await
-    .unwrap_err();
-    assert_eq!(code(&e), "invalid_request");
-    let stranger = create_chayns_user_client(js(&format!(
-        r#"{{"accessToken":"expired","userId":1234567,"locationId":77890,"baseUrl":"{base}"}}"#
-    )))
-    .unwrap_or_else(|_| panic!("client"));
-    let e = settle(stranger.send_message_to_page(tsify::Ts::new_unchecked(js(r#"{"text":"x"}"#))))
-        .await
-        .unwrap_err();
-    assert_eq!(
-        (code(&e), get(&e, "status").as_f64()),
-        ("unauthenticated".into(), Some(401.0))
-    );
-
-    let e = hail::web::from_chayns_env(
-        Some(js(r#"{"env":{"user":{},"site":{"locationId":1}}}"#)),
-        None,
-    )
-    .err()
-    .expect("not logged in");
-    assert_eq!(code(&e), "unauthenticated");
-    let e = hail::web::from_chayns_env(None, None)
-        .err()
-        .expect("outside chayns");
-    assert!(get(&e, "message")
-        .as_string()
-        .unwrap_or_default()
-        .contains("not inside a chayns tapp"));
-    let env = js(
-        r#"{"env":{"user":{"id":1234567,"tobitAccessToken":"sandbox-user-token"},"site":{"locationId":77890}}}"#,
-    );
-    let from_env =
-        hail::web::from_chayns_env(Some(env), Some(js(&format!(r#"{{"baseUrl":"{base}"}}"#))))
-            .unwrap_or_else(|_| panic!("from env"));
-    settle(
-        from_env.send_message_to_page(tsify::Ts::new_unchecked(js(&format!(
-            r#"{{"text":"env {mark}"}}"#
-        )))),
-    )
-    .await
-    .expect("from env");
 }
 
 /// `validate()` reports every violation with field path and rule, without network.
