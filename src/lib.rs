@@ -15,7 +15,6 @@ pub mod error;
 pub mod operation;
 pub mod protocol;
 pub mod read;
-pub mod suggest;
 pub mod validate;
 pub mod vendors;
 

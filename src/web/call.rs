@@ -33,11 +33,11 @@ pub(crate) struct CallOptions {
 }
 
 /// The options of a relay call.
-pub(crate) const RELAY_CALL_OPTIONS: &[&str] = &["signal", "timeoutMs", "idempotencyKey"];
+pub(crate) const RELAY_CALL_OPTIONS: &str = "signal, timeoutMs, idempotencyKey";
 
 /// Reads `{signal?, timeoutMs?, idempotencyKey?}` (those of `allowed`) from any JS value; any
 /// other name is refused.
-pub(crate) fn call_options(options: &JsValue, allowed: &[&str]) -> Result<CallOptions, HailError> {
+pub(crate) fn call_options(options: &JsValue, allowed: &str) -> Result<CallOptions, HailError> {
     let none = CallOptions {
         signal: None,
         timeout_ms: None,

@@ -19,9 +19,8 @@ use super::js::{get, known_options, new_idempotency_key, result_object};
 use super::relay_client::DEFAULT_TIMEOUT_MS;
 use super::transport::{self, Outgoing};
 use super::validate::{parse_input, Plain};
-use crate::error::{ErrorCode, Violation};
+use crate::error::ErrorCode;
 use crate::operation::{body_excerpt, BaseUrl, Validate, Vendor};
-use crate::validate::rule;
 use crate::vendors::chayns::message_to_group::MessageToGroup;
 use crate::vendors::chayns::message_to_page::MessageToPage;
 use crate::vendors::chayns::message_to_user::MessageToUser;
@@ -118,9 +117,9 @@ fn invalid(field: &'static str, why: &str) -> HailError {
 }
 
 /// The options every constructor takes.
-const CLIENT_OPTIONS: &[&str] = &["baseUrl", "timeoutMs"];
+const CLIENT_OPTIONS: &str = "baseUrl, timeoutMs";
 /// The options of one send: chayns has no idempotency keys.
-const SEND_OPTIONS: &[&str] = &["signal", "timeoutMs"];
+const SEND_OPTIONS: &str = "signal, timeoutMs";
 
 /// A client on `host`, with `options` (`baseUrl?`, `timeoutMs?`) read from `options`.
 fn client(host: Host, options: &JsValue) -> Result<ChaynsUserClient, HailError> {
@@ -145,7 +144,7 @@ fn client(host: Host, options: &JsValue) -> Result<ChaynsUserClient, HailError> 
 }
 
 /// `options`, when given, as an object with only `allowed` keys.
-fn options_object(options: &JsValue, allowed: &[&str], what: &str) -> Result<(), HailError> {
+fn options_object(options: &JsValue, allowed: &str, what: &str) -> Result<(), HailError> {
     if options.is_undefined() || options.is_null() {
         return Ok(());
     }
@@ -163,9 +162,11 @@ pub fn create_chayns_user_client(
     if !options.is_object() {
         return Err(invalid("options", "must be an object").into());
     }
-    let mut allowed = vec!["accessToken", "userId", "locationId"];
-    allowed.extend_from_slice(CLIENT_OPTIONS);
-    known_options(&options, &allowed, "createChaynsUserClient")?;
+    known_options(
+        &options,
+        "accessToken, userId, locationId, baseUrl, timeoutMs",
+        "createChaynsUserClient",
+    )?;
     let token = get(&options, "accessToken");
     if !token.is_function() {
         super::call::token_text(token.clone()).map_err(|why| invalid("accessToken", why))?;
@@ -314,28 +315,15 @@ fn message_to(
     receiver: Option<(&'static str, &JsValue)>,
     message: &JsValue,
 ) -> Result<(u64, UserMessage), HailError> {
-    let mut violations = Vec::new();
-    let id = receiver.map_or(0, |(field, value)| {
-        // Any whole number is read; the vendor's own check names the range.
-        match value.as_f64() {
-            Some(n) if n.fract() == 0.0 && (0.0..=u64::MAX as f64).contains(&n) => n as u64,
-            _ => {
-                violations.push(Violation::new(
-                    field,
-                    rule::TYPE,
-                    format!("{field} must be a number (a chayns id)"),
-                ));
-                0
-            }
-        }
-    });
-    let message = parse_input::<UserMessage>(message);
-    if let (Some((field, _)), true) = (receiver, violations.is_empty()) {
-        let mut v = crate::validate::Violations::new();
+    let mut v = crate::validate::Violations::new();
+    let mut id = 0;
+    if let Some((field, value)) = receiver {
+        // Anything but a chayns id (a string, 0, 1.5) breaks the id rule, which names the range.
+        id = chayns_id(value).unwrap_or_default();
         v.id(field, id);
-        violations.extend(v.finish().err().unwrap_or_default());
     }
-    match message {
+    let mut violations = v.finish().err().unwrap_or_default();
+    match parse_input::<UserMessage>(message) {
         Ok((m, _)) if violations.is_empty() => Ok((id, m)),
         Ok(_) => Err(HailError::invalid(&violations)),
         Err(more) => {

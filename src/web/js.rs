@@ -65,29 +65,39 @@ pub(crate) fn result_object(
     result.into()
 }
 
-/// Refuses the keys of the options object `obj` that are not in `allowed`: a misspelt option
-/// (`timeout` for `timeoutMs`) would otherwise be ignored without a word.
+#[wasm_bindgen(module = "/src/web/names.js")]
+extern "C" {
+    /// `[key, nearest?]` for the first key of `obj` not in `allowed`, else `undefined`.
+    #[wasm_bindgen(js_name = unknownKey)]
+    fn unknown_key(obj: &JsValue, allowed: &str) -> JsValue;
+
+    /// The name of `names` (separated by ", ") nearest to `word`, if one is near.
+    pub(crate) fn nearest(word: &str, names: &str) -> Option<String>;
+}
+
+/// Refuses the keys of the options object `obj` that are not in `allowed` (names separated by
+/// ", "): a misspelt option (`timeout` for `timeoutMs`) would otherwise be ignored without a
+/// word.
 pub(crate) fn known_options(
     obj: &JsValue,
-    allowed: &[&str],
+    allowed: &str,
     what: &str,
 ) -> Result<(), super::error::HailError> {
-    let keys = js_sys::Object::keys(obj.unchecked_ref::<js_sys::Object>());
-    for key in keys.iter() {
-        let key = key.as_string().unwrap_or_default();
-        if allowed.contains(&key.as_str()) {
-            continue;
-        }
-        let mut message = format!("{what}: unknown option \"{key}\"");
-        if let Some(near) = crate::suggest::did_you_mean(&key, allowed.iter().copied()) {
-            message.push_str(&format!(" (did you mean \"{near}\"?)"));
-        }
-        message.push_str("; the options are ");
-        message.push_str(&allowed.join(", "));
-        return Err(
-            super::error::HailError::new(crate::error::ErrorCode::InvalidRequest, message)
-                .field(key),
-        );
+    let unknown = unknown_key(obj, allowed);
+    let Some(key) = js_sys::Reflect::get_u32(&unknown, 0)
+        .ok()
+        .and_then(|k| k.as_string())
+    else {
+        return Ok(());
+    };
+    let mut message = format!("{what}: unknown option \"{key}\"");
+    if let Some(near) = js_sys::Reflect::get_u32(&unknown, 1)
+        .ok()
+        .and_then(|n| n.as_string())
+    {
+        message.push_str(&format!(" (did you mean \"{near}\"?)"));
     }
-    Ok(())
+    message.push_str("; the options are ");
+    message.push_str(allowed);
+    Err(super::error::HailError::new(crate::error::ErrorCode::InvalidRequest, message).field(key))
 }

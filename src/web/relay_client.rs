@@ -105,7 +105,7 @@ pub fn create_relay_client(
     }
     super::js::known_options(
         &options,
-        &["relayUrl", "token", "timeoutMs", "retries"],
+        "relayUrl, token, timeoutMs, retries",
         "createRelayClient",
     )?;
     let url = get(&options, "relayUrl")

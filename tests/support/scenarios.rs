@@ -440,6 +440,63 @@ pub fn validate_lists_every_violation() {
         .filter_map(|v| get(&v, "field").as_string())
         .collect();
     assert_eq!(fields, ["subscriptionId", "recipients[1].contactId"]);
+
+    // Everything at once: missing, wrong type, unknown, and the rules of the fields read.
+    let all = |id: &str, input: &str| -> Vec<(String, String)> {
+        js_sys::Array::from(&validate(id.into(), js(input)).expect("validate"))
+            .iter()
+            .map(|v| {
+                let s = |k| get(&v, k).as_string().unwrap_or_default();
+                (s("field"), s("code"))
+            })
+            .collect()
+    };
+    let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+        list.iter()
+            .map(|(f, c)| (f.to_string(), c.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        all("memoio/start-conversation", "{}"),
+        pairs(&[
+            ("receiver", "required"),
+            ("message", "required"),
+            ("channel", "required")
+        ])
+    );
+    assert_eq!(
+        all(
+            "memoio/start-conversation",
+            r#"{"receiver":"x","message":2,"channel":"c","tags":"vip","recievr":1}"#
+        ),
+        pairs(&[
+            ("recievr", "unknown_field"),
+            ("message", "type"),
+            ("tags", "type"),
+            ("receiver", "email")
+        ])
+    );
+    assert_eq!(
+        all(
+            "livedesk/start-conversation",
+            r#"{"inboxId":"407","contact":{"email":"anna@"},"content":""}"#
+        ),
+        pairs(&[
+            ("inboxId", "type"),
+            ("contact.email", "email"),
+            ("content", "required")
+        ])
+    );
+    assert_eq!(
+        all(
+            "mluvii/whatsapp-send-templates",
+            r#"{"subscriptionId":"6f9619ff-8b86-d011-b42d-00c04fc964ff","formId":1,"language":"cs","recipients":[{"contactId":"+420123456789"},{"contactId":7},{"contactId":"1"}]}"#
+        ),
+        pairs(&[
+            ("recipients[1].contactId", "type"),
+            ("recipients[2].contactId", "phone")
+        ])
+    );
 }
 
 /// The browser reads a JS value (through the shared reader over `JSON.parse`d data) exactly as
@@ -447,7 +504,7 @@ pub fn validate_lists_every_violation() {
 /// random inputs of every operation.
 pub fn js_values_are_read_as_the_relay_reads_json() {
     use hail::catalog::{visit_all, Visitor};
-    use hail::operation::parse_request;
+    use hail::operation::check_request;
     use hail::Operation;
 
     fn pairs(list: &[hail::Violation]) -> Vec<(String, String)> {
@@ -468,10 +525,10 @@ pub fn js_values_are_read_as_the_relay_reads_json() {
                 else {
                     continue;
                 };
-                let relay = match parse_request::<Op>(text.as_bytes()) {
-                    Err(v) => pairs(&[v]),
-                    Ok(op) => op.validate().err().map(|v| pairs(&v)).unwrap_or_default(),
-                };
+                let relay = check_request::<Op>(text.as_bytes())
+                    .err()
+                    .map(|v| pairs(&v))
+                    .unwrap_or_default();
                 let browser: Vec<(String, String)> =
                     js_sys::Array::from(&validate(Op::ID.into(), input).expect("validate"))
                         .iter()
