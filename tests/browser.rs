@@ -9,6 +9,9 @@ mod scenarios;
 #[macro_use]
 #[path = "support/chayns.rs"]
 mod chayns;
+#[macro_use]
+#[path = "support/diagnostics.rs"]
+mod diagnostics;
 
 use wasm_bindgen_test::*;
 
@@ -26,3 +29,4 @@ fn runs_in_chromium() {
 
 scenario_tests!();
 chayns_tests!();
+diagnostics_tests!();

@@ -10,6 +10,9 @@ mod scenarios;
 #[macro_use]
 #[path = "support/chayns.rs"]
 mod chayns;
+#[macro_use]
+#[path = "support/diagnostics.rs"]
+mod diagnostics;
 
 use wasm_bindgen_test::*;
 
@@ -22,3 +25,4 @@ fn runs_in_node_without_window() {
 
 scenario_tests!();
 chayns_tests!();
+diagnostics_tests!();

@@ -12,12 +12,13 @@ export function unknownKey(obj, allowed) {
 
 // Of `names` (separated by ", "), the one nearest to `word`: the same but for case and `-`/`_`
 // (`memoio/startConversation` → `memoio/start-conversation`), or within two edits of it
-// (`timeout` → `timeoutMs`); undefined when none is that near.
+// (`timeout` → `timeoutMs`), three for names of seven letters or more (`retry` → `retries`);
+// undefined when none is that near.
 export function nearest(word, names) {
   const plain = (s) => s.toLowerCase().replace(/[-_]/g, "");
   const w = plain(word);
   let best;
-  let bestDistance = 3;
+  let bestDistance = 4;
   for (const name of names.split(", ")) {
     const n = plain(name);
     // Levenshtein distance, one row at a time.
@@ -31,7 +32,7 @@ export function nearest(word, names) {
         diagonal = above;
       }
     }
-    if (row[n.length] < bestDistance) {
+    if (row[n.length] < bestDistance && row[n.length] <= (n.length < 7 ? 2 : 3)) {
       bestDistance = row[n.length];
       best = name;
     }
