@@ -5,7 +5,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
 use super::error::HailError;
-use super::js::{get, known_options, new_idempotency_key, result_object};
+use super::js::{get, known_options, new_idempotency_key, report, result_object, Attempt};
 use super::transport::{self, sleep, Outgoing, Received};
 use super::validate::prepare;
 use crate::error::ErrorCode;
@@ -23,6 +23,8 @@ pub(crate) struct Relay {
     pub token: JsValue,
     pub timeout_ms: u32,
     pub retries: u32,
+    /// `onAttempt`: a function called after every attempt, or `undefined`.
+    pub on_attempt: JsValue,
 }
 
 /// Per-call options, checked.
@@ -175,9 +177,25 @@ pub(crate) async fn call(
     // The token is asked for before the first attempt and once more after `unauthenticated`.
     let mut ask_token = true;
     loop {
+        let started = js_sys::Date::now();
+        let event = |status, request_id, retrying| Attempt {
+            operation: id,
+            attempt: attempt + 1 + u32::from(token_renewed),
+            idempotency_key: key.as_deref(),
+            request_id,
+            status,
+            retrying,
+            started,
+        };
         if ask_token {
             ask_token = false;
-            bearer = token(&relay.token, signal, timeout).await?;
+            bearer = match token(&relay.token, signal, timeout).await {
+                Ok(bearer) => bearer,
+                Err(e) => {
+                    report(&relay.on_attempt, event(None, None, false), Some(&e));
+                    return Err(e);
+                }
+            };
         }
         let authorization = bearer.as_ref().map(|t| format!("Bearer {t}"));
         let mut headers = vec![("content-type", "application/json")];
@@ -198,7 +216,11 @@ pub(crate) async fn call(
             Err(e) => Err((e, None)),
         };
         let (mut error, retry_after) = match outcome {
-            Ok(result) => return Ok(result),
+            Ok(result) => {
+                let request_id = get(&result, "requestId").as_string();
+                report(&relay.on_attempt, event(Some(200), request_id, false), None);
+                return Ok(result);
+            }
             Err(e) => e,
         };
         timed_out |= error.code == ErrorCode::Timeout;
@@ -208,6 +230,12 @@ pub(crate) async fn call(
             && !relay.token.is_undefined()
         {
             // The relay refused the token: ask for a fresh one, once.
+            let request_id = error.request_id.clone();
+            report(
+                &relay.on_attempt,
+                event(None, request_id, true),
+                Some(&error),
+            );
             token_renewed = true;
             ask_token = true;
             continue;
@@ -235,8 +263,20 @@ pub(crate) async fn call(
                 cut.request_id = error.request_id.take();
                 error = cut;
             }
+            let request_id = error.request_id.clone();
+            report(
+                &relay.on_attempt,
+                event(None, request_id, false),
+                Some(&error),
+            );
             return Err(error);
         }
+        let request_id = error.request_id.clone();
+        report(
+            &relay.on_attempt,
+            event(None, request_id, true),
+            Some(&error),
+        );
         attempt += 1;
         let backoff = BACKOFF_BASE_MS
             * f64::from(1u32 << attempt.min(8))

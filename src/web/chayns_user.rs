@@ -15,7 +15,7 @@ use web_sys::AbortSignal;
 use super::call::{call_options, positive_ms, CallOptions};
 use super::chayns_host::{chayns_id, Host};
 use super::error::HailError;
-use super::js::{get, known_options, new_idempotency_key, result_object};
+use super::js::{get, known_options, new_idempotency_key, report, result_object, Attempt};
 use super::relay_client::DEFAULT_TIMEOUT_MS;
 use super::transport::{self, Outgoing};
 use super::validate::{parse_input, Plain};
@@ -44,6 +44,8 @@ export interface ChaynsUserClientOptions {
     baseUrl?: string;
     /** Timeout of a send, in milliseconds, the host's token calls included (default 15000). */
     timeoutMs?: number;
+    /** Called after every attempt: for logs and debugging. */
+    onAttempt?: (event: AttemptEvent) => void;
 }
 /** Options of `fromChaynsApi` and `fromChaynsEnv`. */
 export interface ChaynsClientOptions {
@@ -51,6 +53,8 @@ export interface ChaynsClientOptions {
     baseUrl?: string;
     /** Timeout of a send, in milliseconds, the host's token calls included (default 15000). */
     timeoutMs?: number;
+    /** Called after every attempt: for logs and debugging. */
+    onAttempt?: (event: AttemptEvent) => void;
 }
 /** What `fromChaynsApi` uses of npm chayns-api (3.x): `import * as chayns from "chayns-api"`
  *  fits, and so does a plain object in tests. Asked at every send. */
@@ -104,6 +108,8 @@ struct Inner {
     host: Host,
     base: BaseUrl,
     timeout_ms: u32,
+    /// `onAttempt`: a function called after every attempt, or `undefined`.
+    on_attempt: JsValue,
 }
 
 /// Sends chayns messages as the logged-in user.
@@ -117,7 +123,7 @@ fn invalid(field: &'static str, why: &str) -> HailError {
 }
 
 /// The options every constructor takes.
-const CLIENT_OPTIONS: &str = "baseUrl, timeoutMs";
+const CLIENT_OPTIONS: &str = "baseUrl, timeoutMs, onAttempt";
 /// The options of one send: chayns has no idempotency keys.
 const SEND_OPTIONS: &str = "signal, timeoutMs";
 
@@ -133,12 +139,17 @@ fn client(host: Host, options: &JsValue) -> Result<ChaynsUserClient, HailError> 
         }
         None => return Err(invalid("baseUrl", "must be a string")),
     };
+    let on_attempt = get(options, "onAttempt");
+    if !(on_attempt.is_undefined() || on_attempt.is_function()) {
+        return Err(invalid("onAttempt", "must be a function"));
+    }
     Ok(ChaynsUserClient {
         inner: Rc::new(Inner {
             host,
             base,
             timeout_ms: positive_ms(&get(options, "timeoutMs"), "timeoutMs")?
                 .unwrap_or(DEFAULT_TIMEOUT_MS),
+            on_attempt,
         }),
     })
 }
@@ -164,7 +175,7 @@ pub fn create_chayns_user_client(
     }
     known_options(
         &options,
-        "accessToken, userId, locationId, baseUrl, timeoutMs",
+        "accessToken, userId, locationId, baseUrl, timeoutMs, onAttempt",
         "createChaynsUserClient",
     )?;
     let token = get(&options, "accessToken");
@@ -249,6 +260,15 @@ enum Message {
 }
 
 impl Message {
+    /// The name `onAttempt` events give it.
+    fn name(&self) -> &'static str {
+        match self {
+            Message::Page(_) => "chayns-user/sendMessageToPage",
+            Message::User(_) => "chayns-user/sendMessageToUser",
+            Message::Group(_) => "chayns-user/sendMessageToGroup",
+        }
+    }
+
     fn parts(&self, base: &BaseUrl, session: &UserSession) -> Result<UserRequest, HailError> {
         match self {
             Message::Page(m) => m.parts(base, session),
@@ -347,16 +367,44 @@ impl ChaynsUserClient {
             // Made here, not by chayns (which gives none and is sent nothing of it): it names
             // this send in results, errors and logs.
             let request_id = new_idempotency_key().unwrap_or_default();
-            let sent = match (message, options) {
-                (Ok(message), Ok(options)) => send(&inner, &message, &options, &request_id).await,
-                (Err(e), _) | (_, Err(e)) => Err(e),
+            let mut progress = Progress {
+                attempt: 1,
+                started: js_sys::Date::now(),
             };
-            sent.map_err(|mut e| {
-                e.request_id = Some(request_id);
-                e.into()
-            })
+            let (sent, name) = match (message, options) {
+                (Ok(message), Ok(options)) => (
+                    send(&inner, &message, &options, &request_id, &mut progress).await,
+                    message.name(),
+                ),
+                (Err(e), _) | (_, Err(e)) => (Err(e), "chayns-user"),
+            };
+            let sent = sent.map_err(|mut e| {
+                e.request_id = Some(request_id.clone());
+                e
+            });
+            let attempt = Attempt {
+                operation: name,
+                attempt: progress.attempt,
+                idempotency_key: None,
+                request_id: Some(request_id),
+                status: sent
+                    .as_ref()
+                    .ok()
+                    .and_then(|r| get(r, "upstreamStatus").as_f64())
+                    .map(|s| s as u16),
+                retrying: false,
+                started: progress.started,
+            };
+            report(&inner.on_attempt, attempt, sent.as_ref().err());
+            sent.map_err(JsValue::from)
         })
     }
+}
+
+/// Which attempt of a send is running (1, or 2 after a renewed token), since when.
+struct Progress {
+    attempt: u32,
+    started: f64,
 }
 
 /// Milliseconds left of a send that started at `start` with `timeout_ms`, or `timeout`.
@@ -380,6 +428,7 @@ async fn send(
     message: &Message,
     options: &CallOptions,
     request_id: &str,
+    progress: &mut Progress,
 ) -> Result<JsValue, HailError> {
     let start = js_sys::Date::now();
     let timeout = options.timeout_ms.unwrap_or(inner.timeout_ms);
@@ -428,6 +477,22 @@ async fn send(
             let refreshed = inner.host.refresh(signal, left(start, timeout)?).await?;
             let fresh = inner.host.token(signal, left(start, timeout)?).await?;
             if refreshed || fresh != token {
+                let mut refused = HailError::new(code, "chayns refused the access token");
+                refused.status = Some(status);
+                let attempt = Attempt {
+                    operation: message.name(),
+                    attempt: progress.attempt,
+                    idempotency_key: None,
+                    request_id: Some(request_id.to_owned()),
+                    status: None,
+                    retrying: true,
+                    started: progress.started,
+                };
+                report(&inner.on_attempt, attempt, Some(&refused));
+                *progress = Progress {
+                    attempt: 2,
+                    started: js_sys::Date::now(),
+                };
                 token = fresh;
                 retried = true;
                 continue;

@@ -101,3 +101,43 @@ pub(crate) fn known_options(
     message.push_str(allowed);
     Err(super::error::HailError::new(crate::error::ErrorCode::InvalidRequest, message).field(key))
 }
+
+/// One attempt of a call, for the client's `onAttempt` hook.
+pub(crate) struct Attempt<'a> {
+    pub operation: &'a str,
+    /// 1 for the first.
+    pub attempt: u32,
+    pub idempotency_key: Option<&'a str>,
+    pub request_id: Option<String>,
+    pub status: Option<u16>,
+    pub retrying: bool,
+    /// `Date.now()` when the attempt began.
+    pub started: f64,
+}
+
+/// Calls the client's `onAttempt(event)` hook, if it has one, for an attempt that ended with
+/// `error` (or succeeded). What the hook throws is ignored: watching a send must never break it.
+pub(crate) fn report(hook: &JsValue, a: Attempt<'_>, error: Option<&super::error::HailError>) {
+    let Some(hook) = hook.dyn_ref::<js_sys::Function>() else {
+        return;
+    };
+    let event = js_sys::Object::new();
+    set(&event, "operation", a.operation);
+    set(&event, "attempt", a.attempt);
+    if let Some(key) = a.idempotency_key {
+        set(&event, "idempotencyKey", key);
+    }
+    if let Some(id) = a.request_id {
+        set(&event, "requestId", id);
+    }
+    if let Some(status) = a.status.or(error.and_then(|e| e.status)) {
+        set(&event, "status", status);
+    }
+    if let Some(e) = error {
+        set(&event, "code", e.code.as_str());
+        set(&event, "message", e.message.as_str());
+    }
+    set(&event, "retrying", a.retrying);
+    set(&event, "durationMs", js_sys::Date::now() - a.started);
+    let _ = hook.call1(&JsValue::NULL, &event);
+}

@@ -55,6 +55,29 @@ export interface RelayClientOptions {
     /** Retries after `network_error`, `timeout`, `upstream_unavailable` or `rate_limited`, with
      *  backoff, always with the same idempotency key (default 2, at most 10). */
     retries?: number;
+    /** Called after every attempt (retries included): for logs and debugging. */
+    onAttempt?: (event: AttemptEvent) => void;
+}
+/** One attempt of a call, as `onAttempt` sees it. */
+export interface AttemptEvent {
+    /** The operation id (`memoio/start-conversation`), or for the chayns user client
+     *  `chayns-user/sendMessageToPage` (…ToUser, …ToGroup). */
+    operation: string;
+    /** 1 for the first attempt of the call. */
+    attempt: number;
+    /** The call's idempotency key (relay operations that send), the same on every retry. */
+    idempotencyKey?: string;
+    /** The relay's request id; for direct chayns sends the SDK's id of the send. */
+    requestId?: string;
+    /** The HTTP status, when an answer came. */
+    status?: number;
+    /** Why the attempt failed (absent when it succeeded). */
+    code?: ErrorCode;
+    message?: string;
+    /** Whether the call tries again. */
+    retrying: boolean;
+    /** How long the attempt took, its token included, in milliseconds. */
+    durationMs: number;
 }
 /** What the relay offers (`GET /v1/capabilities`). */
 export interface Capabilities {
@@ -105,7 +128,7 @@ pub fn create_relay_client(
     }
     super::js::known_options(
         &options,
-        "relayUrl, token, timeoutMs, retries",
+        "relayUrl, token, timeoutMs, retries, onAttempt",
         "createRelayClient",
     )?;
     let url = get(&options, "relayUrl")
@@ -117,6 +140,10 @@ pub fn create_relay_client(
             "relayUrl",
             "must be an absolute http(s) URL without query",
         ));
+    }
+    let on_attempt = get(&options, "onAttempt");
+    if !(on_attempt.is_undefined() || on_attempt.is_function()) {
+        return Err(invalid("onAttempt", "must be a function"));
     }
     let token = get(&options, "token");
     if !(token.is_undefined() || token.is_null() || token.is_string() || token.is_function()) {
@@ -136,6 +163,7 @@ pub fn create_relay_client(
             token,
             timeout_ms,
             retries,
+            on_attempt,
         }),
     })
 }

@@ -261,12 +261,48 @@ pub async fn chayns_api_token_is_asked_at_every_send() {
 /// once more; a second 401 is final.
 pub async fn refresh_once_on_401() {
     let api = chayns_api("stale-token", Some("sandbox-user-token"));
-    let me = with_api(&api, "").await;
+    let base = chayns_base().await;
+    let events = js_sys::Array::new();
+    let options = js(&format!(r#"{{"baseUrl":"{base}"}}"#));
+    set(
+        &options,
+        "onAttempt",
+        &crate::diagnostics::recorder(&events),
+    );
+    let me = from_chayns_api(api.clone(), Some(options)).unwrap_or_else(|_| panic!("client"));
     let mark = marker("refresh");
     let ok = settle(me.send_message_to_page(text(&format!("refresh {mark}")), None))
         .await
         .expect("sent after the refresh");
     assert_eq!(get(&ok, "upstreamStatus").as_f64(), Some(200.0));
+    // onAttempt: the refused attempt, then the one that went through, one request id.
+    assert_eq!(events.length(), 2);
+    let (first, second) = (events.get(0), events.get(1));
+    assert_eq!(
+        get(&first, "operation").as_string().as_deref(),
+        Some("chayns-user/sendMessageToPage")
+    );
+    assert_eq!(
+        (
+            get(&first, "attempt").as_f64(),
+            get(&first, "status").as_f64()
+        ),
+        (Some(1.0), Some(401.0))
+    );
+    assert_eq!(
+        get(&first, "code").as_string().as_deref(),
+        Some("unauthenticated")
+    );
+    assert_eq!(get(&first, "retrying").as_bool(), Some(true));
+    assert_eq!(
+        (
+            get(&second, "attempt").as_f64(),
+            get(&second, "status").as_f64()
+        ),
+        (Some(2.0), Some(200.0))
+    );
+    assert_eq!(get(&second, "requestId"), get(&ok, "requestId"));
+    assert_eq!(get(&first, "requestId"), get(&ok, "requestId"));
     assert_eq!(calls(&api, "refreshAccessToken"), 1);
     assert_eq!(calls(&api, "getAccessToken"), 2);
     let tried = outbox_with(&mark).await;

@@ -15,6 +15,7 @@ macro_rules! diagnostics_tests {
             causes_are_kept,
             timeout_then_in_flight_ends_as_timeout,
             misspelt_names_are_refused_with_a_suggestion,
+            on_attempt_sees_every_attempt,
         );
     };
     ($($name:ident),* $(,)?) => {
@@ -202,4 +203,57 @@ pub async fn misspelt_names_are_refused_with_a_suggestion() {
         "{}",
         message(&e)
     );
+}
+
+/// A hook that records every event in `events`.
+pub fn recorder(events: &js_sys::Array) -> JsValue {
+    js_sys::Function::new_with_args("events", "return (e) => { events.push(e); };")
+        .call1(&JsValue::NULL, events)
+        .expect("recorder")
+}
+
+/// `onAttempt` is called for every attempt with operation, attempt number, idempotency key,
+/// status or error, and duration; a hook that throws does not break the call.
+pub async fn on_attempt_sees_every_attempt() {
+    let mark = marker("attempts");
+    fault(r#"[{"vendor":"memoio","kind":"status","status":503},{"vendor":"memoio","kind":"status","status":503}]"#).await;
+    let events = js_sys::Array::new();
+    let options = js(&format!(r#"{{"relayUrl":"{}"}}"#, relay_url()));
+    js_sys::Reflect::set(&options, &"onAttempt".into(), &recorder(&events)).expect("set");
+    let c = hail::web::create_relay_client(options).unwrap_or_else(|_| panic!("client"));
+    let input = js(&format!(
+        r#"{{"receiver":"a@b.co","message":"{mark}","channel":"c"}}"#
+    ));
+    let result = settle(c.call("memoio/start-conversation".into(), input, None))
+        .await
+        .expect("the third attempt succeeds");
+    assert_eq!(events.length(), 3);
+    let s = |e: &JsValue, k: &str| get(e, k).as_string().unwrap_or_default();
+    let key = s(&events.get(0), "idempotencyKey");
+    assert_eq!(key.len(), 36);
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(s(&e, "operation"), "memoio/start-conversation");
+        assert_eq!(get(&e, "attempt").as_f64(), Some(i as f64 + 1.0));
+        assert_eq!(s(&e, "idempotencyKey"), key, "one key for every attempt");
+        assert!(get(&e, "durationMs").as_f64().is_some_and(|d| d >= 0.0));
+        assert_eq!(get(&e, "retrying").as_bool(), Some(i < 2));
+    }
+    assert_eq!(s(&events.get(0), "code"), "upstream_unavailable");
+    assert_eq!(get(&events.get(0), "status").as_f64(), Some(502.0));
+    assert_eq!(get(&events.get(2), "status").as_f64(), Some(200.0));
+    assert!(get(&events.get(2), "code").is_undefined());
+    assert_eq!(s(&events.get(2), "requestId"), s(&result, "requestId"));
+
+    // A hook that throws is ignored.
+    let options = js(&format!(r#"{{"relayUrl":"{}"}}"#, relay_url()));
+    let throwing = js_sys::Function::new_no_args("throw new Error('logging broke');");
+    js_sys::Reflect::set(&options, &"onAttempt".into(), &throwing).expect("set");
+    let c = hail::web::create_relay_client(options).unwrap_or_else(|_| panic!("client"));
+    settle(c.call("mluvii/whatsapp-subscriptions".into(), js("{}"), None))
+        .await
+        .expect("the call goes on");
+    let e = hail::web::create_relay_client(js(r#"{"relayUrl":"http://x","onAttempt":1}"#))
+        .err()
+        .expect("not a function");
+    assert_eq!(get(&e, "field").as_string().as_deref(), Some("onAttempt"));
 }
