@@ -162,10 +162,20 @@ pub fn read_request<T: Read, S: Source>(value: &S) -> Result<T, Violation> {
 /// again, saying nothing new): on a broken field and what is under it, and on a whole list one
 /// of whose items could not be read (the items after it moved up).
 pub fn check<T: Read + Validate, S: Source>(value: &S) -> Result<T, Vec<Violation>> {
-    let (read, mut violations) = read_all::<T, S>(value);
+    let (read, violations) = read_all::<T, S>(value);
     let Some(read) = read else {
         return Err(violations);
     };
+    let rules = read.validate().err().unwrap_or_default();
+    match with_rules(violations, rules) {
+        None => Ok(read),
+        Some(all) => Err(all),
+    }
+}
+
+/// The structural `violations` and the `rules` not already spoken for by one of them (see
+/// [`check`]); `None` when there are none. Not generic, so it exists once in the module.
+fn with_rules(mut violations: Vec<Violation>, rules: Vec<Violation>) -> Option<Vec<Violation>> {
     /// Whether `field` is `path` or under it.
     fn under(field: &str, path: &str) -> bool {
         field
@@ -173,22 +183,16 @@ pub fn check<T: Read + Validate, S: Source>(value: &S) -> Result<T, Vec<Violatio
             .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
     }
     let broken = violations.len();
-    if let Err(rules) = read.validate() {
-        for v in rules {
-            let spoken = violations[..broken].iter().any(|b| {
-                let list = b.field.strip_suffix(']').and_then(|f| f.rsplit_once('['));
-                under(&v.field, list.map_or(b.field.as_str(), |(list, _)| list))
-            });
-            if !spoken {
-                violations.push(v);
-            }
+    for v in rules {
+        let spoken = violations[..broken].iter().any(|b| {
+            let list = b.field.strip_suffix(']').and_then(|f| f.rsplit_once('['));
+            under(&v.field, list.map_or(b.field.as_str(), |(list, _)| list))
+        });
+        if !spoken {
+            violations.push(v);
         }
     }
-    if violations.is_empty() {
-        Ok(read)
-    } else {
-        Err(violations)
-    }
+    (!violations.is_empty()).then_some(violations)
 }
 
 /// Reads a whole request from parsed JSON (the relay's side).
@@ -282,6 +286,7 @@ impl<'p, S: Source> Fields<'p, S> {
             return Err(path.wrong_type("an object"));
         };
         let mut slots: Vec<Option<S>> = names.iter().map(|_| None).collect();
+        // Kept sorted by inserting in place: a sort would cost the browser module 2.5 KB.
         let mut unknown: Vec<String> = Vec::new();
         for (key, value) in entries {
             match names.iter().position(|n| *n == key) {
@@ -290,10 +295,12 @@ impl<'p, S: Source> Fields<'p, S> {
                         *slot = Some(value);
                     }
                 }
-                None => unknown.push(key),
+                None => {
+                    let at = unknown.iter().position(|u| *u > key).unwrap_or(unknown.len());
+                    unknown.insert(at, key);
+                }
             }
         }
-        unknown.sort_unstable();
         for key in unknown {
             let v = path.unknown(&key);
             path.1.push(v);
