@@ -213,7 +213,7 @@ impl Read for u64 {
     fn read<S: Source>(value: &S, path: &mut Path) -> Result<Self, Violation> {
         match value.shape() {
             Shape::Unsigned(n) => Ok(n),
-            _ => Err(path.wrong_type("a whole number from 0")),
+            _ => Err(path.wrong_type("a whole number (0 or more)")),
         }
     }
 }

@@ -92,7 +92,7 @@ pub(crate) fn positive_ms(value: &JsValue, field: &'static str) -> Result<Option
         }
         _ => Err(HailError::new(
             ErrorCode::InvalidRequest,
-            format!("{field} must be a positive whole number"),
+            format!("{field} must be a whole number of milliseconds (1 or more)"),
         )
         .field(field)),
     }
