@@ -296,7 +296,10 @@ impl<'p, S: Source> Fields<'p, S> {
                     }
                 }
                 None => {
-                    let at = unknown.iter().position(|u| *u > key).unwrap_or(unknown.len());
+                    let at = unknown
+                        .iter()
+                        .position(|u| *u > key)
+                        .unwrap_or(unknown.len());
                     unknown.insert(at, key);
                 }
             }

@@ -21,3 +21,20 @@ export function newHailError(message, code, retryable, field, status, requestId,
 export function isHailErrorInstance(value) {
   return value instanceof HailError;
 }
+
+// Before `init()` (web build) the glue's module handle is this object (patched in by
+// `cargo xtask pkg`): any call throws a HailError that says what to do, not a TypeError.
+export const notReady = new Proxy({}, {
+  get() {
+    throw new HailError("hail-sdk is not initialised yet: await init() from \"hail-sdk/web\" before the first call, "
+      + "or import \"hail-sdk\", which initialises itself", "invalid_request", false);
+  },
+});
+
+// What the Rust side throws through the glue (patched in by `cargo xtask pkg`). The one a caller
+// can cause, a method called on an object after its free(), becomes a HailError.
+export function rustThrew(message) {
+  return message === "null pointer passed to rust"
+    ? new HailError("this client was freed (free() was called on it): create a new one", "invalid_request", false)
+    : new Error(message);
+}
