@@ -363,6 +363,7 @@ impl ChaynsUserClient {
     ) -> js_sys::Promise {
         let inner = self.inner.clone();
         let options = call_options(&options.unwrap_or(JsValue::UNDEFINED), SEND_OPTIONS);
+        let site = super::error::call_site();
         wasm_bindgen_futures::future_to_promise(async move {
             // Made here, not by chayns (which gives none and is sent nothing of it): it names
             // this send in results, errors and logs.
@@ -396,7 +397,7 @@ impl ChaynsUserClient {
                 started: progress.started,
             };
             report(&inner.on_attempt, attempt, sent.as_ref().err());
-            sent.map_err(JsValue::from)
+            sent.map_err(|e| e.into_js_from(&site))
         })
     }
 }

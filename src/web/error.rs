@@ -145,8 +145,23 @@ extern "C" {
         violations: Option<&JsValue>,
     ) -> JsValue;
 
+    /// An `Error` made where a call begins, for its frames.
+    #[wasm_bindgen(js_name = callSite)]
+    pub(crate) fn call_site() -> JsValue;
+
+    #[wasm_bindgen(js_name = withCallSite)]
+    fn with_call_site(error: JsValue, site: &JsValue) -> JsValue;
+
     #[wasm_bindgen(js_name = isHailErrorInstance)]
     fn is_hail_error_instance(value: &JsValue) -> bool;
+}
+
+impl HailError {
+    /// The JS `HailError`, its stack ending with the frames of `site` (see [`call_site`]): the
+    /// code that made the call, which an error raised in the SDK's async code does not show.
+    pub(crate) fn into_js_from(self, site: &JsValue) -> JsValue {
+        with_call_site(self.into_js(), site)
+    }
 }
 
 impl From<HailError> for JsValue {

@@ -18,6 +18,23 @@ export function newHailError(message, code, retryable, field, status, requestId,
   return new HailError(message, code, retryable, field, status, requestId, cause, violations);
 }
 
+// The caller's frames: an error made later, inside the SDK's async code, has none of them. The
+// SDK's own frames come first, so V8's frame limit is raised for this one error to reach them.
+export function callSite() {
+  const limit = Error.stackTraceLimit;
+  if (typeof limit === "number") Error.stackTraceLimit = limit + 20;
+  const site = new Error("called from");
+  if (typeof limit === "number") Error.stackTraceLimit = limit;
+  return site;
+}
+
+// `error` with the frames of `site` (from `callSite()`) below its own.
+export function withCallSite(error, site) {
+  const frames = typeof site?.stack === "string" ? site.stack.split("\n").slice(1).join("\n") : "";
+  if (frames) error.stack = `${error.stack}\n    --- called from ---\n${frames}`;
+  return error;
+}
+
 export function isHailErrorInstance(value) {
   return value instanceof HailError;
 }

@@ -186,11 +186,12 @@ impl RelayClient {
     #[wasm_bindgen(unchecked_return_type = "Promise<Capabilities>")]
     pub fn capabilities(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
+        let site = super::error::call_site();
         wasm_bindgen_futures::future_to_promise(async move {
             let url = format!("{}{}", inner.url, protocol::CAPABILITIES_PATH);
             get_json(&url, inner.timeout_ms)
                 .await
-                .map_err(JsValue::from)
+                .map_err(|e| e.into_js_from(&site))
         })
     }
 
@@ -227,17 +228,18 @@ fn call_promise(
     options: Option<JsValue>,
 ) -> js_sys::Promise {
     let options = options.unwrap_or(JsValue::UNDEFINED);
+    let site = super::error::call_site();
     wasm_bindgen_futures::future_to_promise(async move {
         let Some(id) = operation_id.as_string() else {
             return Err(
                 HailError::new(ErrorCode::InvalidRequest, "operationId must be a string")
                     .field("operationId")
-                    .into(),
+                    .into_js_from(&site),
             );
         };
         call(&inner, &id, &input, &options)
             .await
-            .map_err(JsValue::from)
+            .map_err(|e| e.into_js_from(&site))
     })
 }
 

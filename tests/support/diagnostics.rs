@@ -16,6 +16,7 @@ macro_rules! diagnostics_tests {
             timeout_then_in_flight_ends_as_timeout,
             misspelt_names_are_refused_with_a_suggestion,
             on_attempt_sees_every_attempt,
+            stacks_show_the_caller,
         );
     };
     ($($name:ident),* $(,)?) => {
@@ -256,4 +257,23 @@ pub async fn on_attempt_sees_every_attempt() {
         .err()
         .expect("not a function");
     assert_eq!(get(&e, "field").as_string().as_deref(), Some("onAttempt"));
+}
+
+/// A rejected call's stack shows the frames of the code that made the call, not only the
+/// SDK's own.
+pub async fn stacks_show_the_caller() {
+    let caller = js_sys::Function::new_with_args(
+        "client",
+        "return (function theCallersOwnFrame() { return client.call('memoio/start-conversation', {}); })();",
+    );
+    let client: JsValue = client().into();
+    let promise: js_sys::Promise = caller
+        .call1(&JsValue::NULL, &client)
+        .expect("call")
+        .dyn_into()
+        .expect("promise");
+    let e = settle(promise).await.unwrap_err();
+    let stack = get(&e, "stack").as_string().unwrap_or_default();
+    assert!(stack.contains("--- called from ---"), "{stack}");
+    assert!(stack.contains("theCallersOwnFrame"), "{stack}");
 }
