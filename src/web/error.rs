@@ -145,12 +145,17 @@ extern "C" {
         violations: Option<&JsValue>,
     ) -> JsValue;
 
-    /// An `Error` made where a call begins, for its frames.
-    #[wasm_bindgen(js_name = callSite)]
-    pub(crate) fn call_site() -> JsValue;
+    // `catch` on these two gives them a shim in the glue: without one, wasm-bindgen imports
+    // them straight from the snippet, an import module that the web build's name minifier
+    // (xtask/src/pkg/minify.rs) does not rename, and the module fails to link.
 
-    #[wasm_bindgen(js_name = withCallSite)]
-    fn with_call_site(error: JsValue, site: &JsValue) -> JsValue;
+    /// An `Error` made where a call begins, for its frames.
+    #[wasm_bindgen(catch, js_name = callSite)]
+    fn call_site_or_throw() -> Result<JsValue, JsValue>;
+
+    /// Appends the frames of `site` to `error`'s stack.
+    #[wasm_bindgen(catch, js_name = withCallSite)]
+    fn with_call_site(error: &JsValue, site: &JsValue) -> Result<JsValue, JsValue>;
 
     #[wasm_bindgen(js_name = isHailErrorInstance)]
     fn is_hail_error_instance(value: &JsValue) -> bool;
@@ -160,8 +165,15 @@ impl HailError {
     /// The JS `HailError`, its stack ending with the frames of `site` (see [`call_site`]): the
     /// code that made the call, which an error raised in the SDK's async code does not show.
     pub(crate) fn into_js_from(self, site: &JsValue) -> JsValue {
-        with_call_site(self.into_js(), site)
+        let error = self.into_js();
+        let _ = with_call_site(&error, site);
+        error
     }
+}
+
+/// An `Error` made where a call begins, for its frames (`undefined` if it cannot be made).
+pub(crate) fn call_site() -> JsValue {
+    call_site_or_throw().unwrap_or_default()
 }
 
 impl From<HailError> for JsValue {
