@@ -315,12 +315,17 @@ fn answer(received: Received) -> Result<JsValue, (HailError, Option<f64>)> {
         )
     })?;
     let replayed = received.header(protocol::IDEMPOTENT_REPLAYED).as_deref() == Some("true");
-    Ok(result_object(
+    let result = result_object(
         get(&body, "data"),
         get(&get(&body, "upstream"), "status"),
         request_id.unwrap_or_default(),
         replayed,
-    ))
+    );
+    // After an unknown outcome, the relay found the result at the vendor.
+    if get(&body, "reconciled").is_truthy() {
+        super::js::set(&result, "reconciled", true);
+    }
+    Ok(result)
 }
 
 /// `GET url` → the parsed JSON body, or a `HailError`.

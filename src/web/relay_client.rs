@@ -42,6 +42,9 @@ export interface CallResult<T> {
     requestId: string;
     /** Whether the relay answered from its idempotency store instead of calling the vendor again. */
     replayed: boolean;
+    /** `true` when an earlier try with the same key ended as `outcome_unknown` and the relay
+     * found its result by asking the vendor (LiveDesk): it was sent once, by that earlier try. */
+    reconciled?: boolean;
 }
 /** Options of `createRelayClient`. */
 export interface RelayClientOptions {

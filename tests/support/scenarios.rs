@@ -43,6 +43,7 @@ macro_rules! scenario_tests {
             tokens_are_asked_for_each_call,
             random_bad_inputs_never_trap,
             fault_matrix,
+            an_unknown_outcome_is_resolved_with_the_same_key,
         );
     };
 }
@@ -762,4 +763,42 @@ pub async fn fault_matrix() {
         }
     }
     web_sys::console::log_1(&report.join("\n").into());
+}
+
+/// A LiveDesk call that timed out after LiveDesk acted: `outcome_unknown`, not retried by the
+/// SDK; the same call with the same key then resolves with what LiveDesk made (reconciled),
+/// and nothing is sent twice.
+pub async fn an_unknown_outcome_is_resolved_with_the_same_key() {
+    let c = client();
+    let mark = marker("reconcile");
+    // Longer than the sandbox relay's vendor timeout (2 s): LiveDesk acts, the answer is late.
+    fault(r#"{"vendor":"livedesk","kind":"timeout","delayMs":3000,"afterAccept":true}"#).await;
+    let input = js(
+        &json!({"inboxId": 407, "name": mark, "email": format!("{mark}@example.com")}).to_string(),
+    );
+    let key = js(&format!(r#"{{"idempotencyKey":"{mark}"}}"#));
+    let e = settle(c.call(
+        "livedesk/create-contact".into(),
+        input.clone(),
+        Some(key.clone()),
+    ))
+    .await
+    .expect_err("unknown");
+    assert_eq!(code(&e), "outcome_unknown");
+    assert_eq!(get(&e, "retryable").as_bool(), Some(false));
+    let again = settle(c.call("livedesk/create-contact".into(), input, Some(key)))
+        .await
+        .expect("resolved with the same key");
+    assert_eq!(get(&again, "reconciled").as_bool(), Some(true));
+    assert_eq!(get(&again, "replayed").as_bool(), Some(true));
+    assert_eq!(
+        get(&get(&again, "data"), "name").as_string(),
+        Some(mark.clone())
+    );
+    let delivered = outbox_with(&mark)
+        .await
+        .iter()
+        .filter(|e| get(e, "method").as_string().as_deref() == Some("POST"))
+        .count();
+    assert_eq!(delivered, 1);
 }
