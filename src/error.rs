@@ -29,11 +29,13 @@ pub enum ErrorCode {
     Timeout,
     Aborted,
     InvalidResponse,
+    // Relay: a path exists, but not for this method (operations are POST only).
+    MethodNotAllowed,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 21] = [
         Self::InvalidRequest,
         Self::InvalidField,
         Self::Unauthenticated,
@@ -54,6 +56,7 @@ impl ErrorCode {
         Self::Timeout,
         Self::Aborted,
         Self::InvalidResponse,
+        Self::MethodNotAllowed,
     ];
 
     /// The wire string, e.g. `"invalid_field"`.
@@ -79,6 +82,7 @@ impl ErrorCode {
             Self::Timeout => "timeout",
             Self::Aborted => "aborted",
             Self::InvalidResponse => "invalid_response",
+            Self::MethodNotAllowed => "method_not_allowed",
         }
     }
 
@@ -102,6 +106,7 @@ impl ErrorCode {
             Self::UpstreamTimeout => 504,
             Self::Internal | Self::NetworkError | Self::Timeout | Self::Aborted => 500,
             Self::InvalidResponse => 502,
+            Self::MethodNotAllowed => 405,
         }
     }
 
@@ -141,6 +146,7 @@ impl ErrorCode {
             Self::Timeout => "Timed out",
             Self::Aborted => "Aborted",
             Self::InvalidResponse => "Invalid response",
+            Self::MethodNotAllowed => "The method is not allowed here",
         }
     }
 }
@@ -187,6 +193,8 @@ mod tests {
         assert_eq!(ErrorCode::IdempotencyKeyReused.http_status(), 422);
         assert_eq!(ErrorCode::IdempotencyInFlight.http_status(), 409);
         assert_eq!(ErrorCode::UpstreamTimeout.http_status(), 504);
+        assert_eq!(ErrorCode::MethodNotAllowed.http_status(), 405);
+        assert!(!ErrorCode::MethodNotAllowed.retryable());
         assert!(ErrorCode::RateLimited.retryable());
         assert!(!ErrorCode::InvalidField.retryable());
     }

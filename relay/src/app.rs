@@ -1,6 +1,7 @@
 //! The relay's HTTP app: one route per operation (from `hail::catalog`), capabilities, health,
 //! metrics, the sandbox routes, static files for the demo, and the middleware stack:
-//! sensitive headers → origin check → CORS → body limit → handler.
+//! problem bodies for every error → sensitive headers → origin check → CORS → head size and
+//! body read time limits → body limit → handler.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -58,9 +59,20 @@ pub fn router(state: Arc<AppState>, www: Option<PathBuf>) -> Router {
         .route("/v1/{*rest}", axum::routing::any(unknown_operation))
         .layer(DefaultBodyLimit::max(state.body_limit));
     let mut app = app.with_state(state.clone());
-    if let Some(www) = www {
-        app = app.fallback_service(ServeDir::new(www));
-    }
+    app = match www {
+        // A missing file is a 404 like any other (made a problem body below).
+        Some(www) => app.fallback_service(ServeDir::new(www)),
+        None => app.fallback(|| async { StatusCode::NOT_FOUND }),
+    };
+    let app = app
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            read_body_in_time,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limit_head,
+        ));
     let allowed = state.clone();
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::predicate(move |origin: &HeaderValue, _| {
@@ -83,6 +95,124 @@ pub fn router(state: Arc<AppState>, www: Option<PathBuf>) -> Router {
         .layer(SetSensitiveRequestHeadersLayer::new([
             header::AUTHORIZATION,
         ]))
+        .layer(axum::middleware::from_fn(problem_bodies))
+}
+
+/// Every error the relay answers is a problem document (protocol): routing (404), method
+/// (405), and the bare answers of the framework's layers are turned into one here, keeping
+/// their headers (`Allow`, CORS). JSON answers are left as they are (problems, and the
+/// `/healthz` status document).
+async fn problem_bodies(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let response = next.run(req).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with(protocol::PROBLEM_CONTENT_TYPE) || t.starts_with("application/json"));
+    if json {
+        return response;
+    }
+    let (code, detail) = match status {
+        StatusCode::NOT_FOUND => (ErrorCode::UnknownOperation, format!("nothing at {path}")),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            ErrorCode::MethodNotAllowed,
+            format!("{method} is not allowed on {path} (operations are POST)"),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            ErrorCode::PayloadTooLarge,
+            "the body is too large".to_owned(),
+        ),
+        s if s.is_client_error() => (
+            ErrorCode::InvalidRequest,
+            format!("the request was refused (HTTP {})", s.as_u16()),
+        ),
+        s => (
+            ErrorCode::Internal,
+            format!("the request failed (HTTP {})", s.as_u16()),
+        ),
+    };
+    let (mut parts, _) = response.into_parts();
+    let problem = ProblemResponse::new(code, detail, &new_request_id()).into_response();
+    let (problem_parts, body) = problem.into_parts();
+    parts.status = problem_parts.status;
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.extend(problem_parts.headers);
+    Response::from_parts(parts, body)
+}
+
+/// Refuses a request head (request line and headers) over `max_header_bytes` with a problem
+/// body. (hyper's read buffer is several times larger; only a head beyond that gets hyper's
+/// own bare 431.)
+async fn limit_head(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let size = req.uri().to_string().len()
+        + req
+            .headers()
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len() + 4)
+            .sum::<usize>();
+    if size > state.max_header_bytes {
+        let mut response = ProblemResponse::new(
+            ErrorCode::InvalidRequest,
+            format!(
+                "the request headers are larger than {} bytes",
+                state.max_header_bytes
+            ),
+            &new_request_id(),
+        )
+        .into_response();
+        // The client is misbehaving or hostile: no keep-alive.
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return response;
+    }
+    next.run(req).await
+}
+
+/// Reads the whole body within `body_read_timeout` (a client trickling it, or stopping half
+/// way, is refused and its connection freed) and at most `body_limit` bytes.
+async fn read_body_in_time(
+    State(state): State<Arc<AppState>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    use http_body_util::{BodyExt as _, LengthLimitError, Limited};
+    let (parts, body) = req.into_parts();
+    let read = Limited::new(body, state.body_limit).collect();
+    let refused = |code, detail: String| {
+        let mut response = ProblemResponse::new(code, detail, &new_request_id()).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        response
+    };
+    match tokio::time::timeout(state.body_read_timeout, read).await {
+        Ok(Ok(collected)) => {
+            next.run(Request::from_parts(parts, axum::body::Body::from(collected.to_bytes())))
+                .await
+        }
+        Ok(Err(e)) if e.is::<LengthLimitError>() => refused(
+            ErrorCode::PayloadTooLarge,
+            format!("the body is larger than {} bytes", state.body_limit),
+        ),
+        Ok(Err(_)) => refused(
+            ErrorCode::InvalidRequest,
+            "the body could not be read".to_owned(),
+        ),
+        Err(_) => refused(
+            ErrorCode::InvalidRequest,
+            format!(
+                "the body did not arrive within {} ms",
+                state.body_read_timeout.as_millis()
+            ),
+        ),
+    }
 }
 
 /// Browsers from origins not on the allow-list get `origin_not_allowed`, preflights included.

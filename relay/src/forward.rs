@@ -15,12 +15,12 @@ use hail::protocol::{self, Problem, Success, Upstream};
 use hail::read::read_json;
 use hail::{ErrorCode, Operation, Vendor};
 
-use crate::caller::{authenticate, client_ip, Caller};
+use crate::caller::{client_ip, Caller};
 use crate::config::Access;
 use crate::idempotency::{scope, Begin, Fingerprint, StoredResponse};
 use crate::problem::{new_request_id, respond, stored_problem};
 use crate::state::AppState;
-use crate::upstream::{exchange, is_not_now, Acted};
+use crate::upstream::{exchange_with_retry_after, is_not_now, Acted};
 
 /// `POST /v1/{vendor}/{operation}` for operation `Op`.
 pub async fn handle<Op: Operation>(
@@ -37,8 +37,11 @@ pub async fn handle<Op: Operation>(
             // call the vendor may be acting on, and its outcome is still stored.
             let state2 = state.clone();
             let id = request_id.clone();
-            match tokio::spawn(async move { run::<Op>(&state2, admitted, &id, deadline).await })
-                .await
+            // Tracked: a shutdown waits for it.
+            let calls = state.vendor_calls.spawn(async move {
+                run::<Op>(&state2, admitted, &id, deadline).await
+            });
+            match calls.await
             {
                 Ok(response) => response,
                 Err(_) => stored_problem(Problem::new(
@@ -99,17 +102,14 @@ async fn admit<Op: Operation>(
         }
     })?;
 
-    let ip = client_ip(peer, headers, &state.trusted_proxies);
-    let caller = authenticate(
-        policy.access,
-        headers,
-        ip,
-        state.jwt.as_ref(),
-        state.chayns.as_ref(),
-        deadline,
-    )
-    .await
-    .map_err(|(code, detail)| fail(code, &detail))?;
+    let ip = client_ip(peer, headers, &state.trusted_proxies, state.ipv6_prefix_len);
+    let caller = crate::limits::authenticate(state, policy.access, headers, ip, deadline)
+        .await
+        .map_err(|r| {
+            let mut stored = fail(r.code, &r.detail);
+            stored.retry_after = r.wait.map(crate::limits::whole_seconds);
+            stored
+        })?;
     if let Err(wait) = state.limiter.check(&caller.key).await {
         let mut p = Problem::new(
             ErrorCode::RateLimited,
@@ -239,7 +239,7 @@ fn parse<Op: Operation>(
     };
     if policy.rewrites() {
         policy
-            .apply(map, &caller.claims)
+            .apply(map, &caller.claims, Op::EMAIL_FIELDS)
             .map_err(|(code, detail, field)| Problem {
                 field: Some(field),
                 ..Problem::new(code, detail, "")
@@ -332,7 +332,8 @@ async fn calls<Op: Operation>(
             (problem(ErrorCode::Internal, "the vendor request could not be built".into(), step), Acted::No)
         })?;
         let Some(request) = next else { break };
-        let (status, body) = exchange(&account.api, request, deadline, Op::ID)
+        let (status, body, retry_after) =
+            exchange_with_retry_after(&account.api, request, deadline, Op::ID)
             .await
             .map_err(|f| {
                 let mut p = Problem::new(f.code, named(step, f.detail.to_owned()), request_id);
@@ -361,7 +362,11 @@ async fn calls<Op: Operation>(
                 } else {
                     Acted::Maybe
                 };
-                let code = if e.code == ErrorCode::Unauthenticated {
+                let code = if acted == Acted::No {
+                    // 429/503 after the relay's own retries: the vendor did not act, so the
+                    // caller may send the same request again, after the vendor's wait.
+                    ErrorCode::UpstreamUnavailable
+                } else if e.code == ErrorCode::Unauthenticated {
                     ErrorCode::UpstreamRejected
                 } else {
                     e.code
@@ -369,7 +374,11 @@ async fn calls<Op: Operation>(
                 let mut p = Problem::new(code, named(step, e.message), request_id);
                 p.upstream = Some(Upstream { status: e.status });
                 p.retryable = acted == Acted::No && code.retryable();
-                return Err((stored_problem(p), acted));
+                let mut stored = stored_problem(p);
+                if acted == Acted::No {
+                    stored.retry_after = Some(retry_after.map_or(1, crate::limits::whole_seconds));
+                }
+                return Err((stored, acted));
             }
         }
     }
@@ -402,7 +411,8 @@ async fn calls<Op: Operation>(
     Ok(StoredResponse {
         status: 200,
         content_type: "application/json",
-        body: Bytes::from(body),
+        // Vendor data reaches the caller: redacted like any vendor text.
+        body: crate::scrub::json_body(Bytes::from(body)),
         retry_after: None,
         replayed: false,
     })
