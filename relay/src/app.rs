@@ -114,7 +114,9 @@ async fn problem_bodies(req: Request, next: Next) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with(protocol::PROBLEM_CONTENT_TYPE) || t.starts_with("application/json"));
+        .is_some_and(|t| {
+            t.starts_with(protocol::PROBLEM_CONTENT_TYPE) || t.starts_with("application/json")
+        });
     if json {
         return response;
     }
@@ -194,8 +196,11 @@ async fn read_body_in_time(
     };
     match tokio::time::timeout(state.body_read_timeout, read).await {
         Ok(Ok(collected)) => {
-            next.run(Request::from_parts(parts, axum::body::Body::from(collected.to_bytes())))
-                .await
+            next.run(Request::from_parts(
+                parts,
+                axum::body::Body::from(collected.to_bytes()),
+            ))
+            .await
         }
         Ok(Err(e)) if e.is::<LengthLimitError>() => refused(
             ErrorCode::PayloadTooLarge,

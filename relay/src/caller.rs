@@ -286,7 +286,12 @@ impl ChaynsVerifier {
 
     /// Asks chayns about `token`: `Ok` with a verdict to cache, `Err` if chayns could not say.
     async fn check(&self, token: &str, deadline: Instant) -> Result<Arc<Verdict>, Refusal> {
-        let refused = |detail: &str| Ok(Arc::new(Err((ErrorCode::Unauthenticated, detail.to_owned()))));
+        let refused = |detail: &str| {
+            Ok(Arc::new(Err((
+                ErrorCode::Unauthenticated,
+                detail.to_owned(),
+            ))))
+        };
         let check = VerifyAccessToken {
             location_id: self.location_id,
         };
@@ -430,7 +435,10 @@ mod tests {
         let ip = |s: &str| s.parse::<IpAddr>().unwrap();
         let peer = |s: &str| SocketAddr::new(ip(s), 5000);
         let h = HeaderMap::new();
-        assert_eq!(client_ip(peer("::ffff:203.0.113.7"), &h, &[], 64), ip("203.0.113.7"));
+        assert_eq!(
+            client_ip(peer("::ffff:203.0.113.7"), &h, &[], 64),
+            ip("203.0.113.7")
+        );
         assert_eq!(
             client_ip(peer("2001:db8:1:2:aaaa::1"), &h, &[], 64),
             client_ip(peer("2001:db8:1:2:bbbb::2"), &h, &[], 64)
@@ -452,7 +460,11 @@ mod tests {
         ] {
             let mut h = HeaderMap::new();
             h.insert("x-forwarded-for", hop.parse().unwrap());
-            assert_eq!(client_ip(peer("::ffff:10.0.0.1"), &h, &[proxy], 64), ip(client), "{hop}");
+            assert_eq!(
+                client_ip(peer("::ffff:10.0.0.1"), &h, &[proxy], 64),
+                ip(client),
+                "{hop}"
+            );
         }
     }
 }

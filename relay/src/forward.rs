@@ -38,11 +38,10 @@ pub async fn handle<Op: Operation>(
             let state2 = state.clone();
             let id = request_id.clone();
             // Tracked: a shutdown waits for it.
-            let calls = state.vendor_calls.spawn(async move {
-                run::<Op>(&state2, admitted, &id, deadline).await
-            });
-            match calls.await
-            {
+            let calls = state
+                .vendor_calls
+                .spawn(async move { run::<Op>(&state2, admitted, &id, deadline).await });
+            match calls.await {
                 Ok(response) => response,
                 Err(_) => stored_problem(Problem::new(
                     ErrorCode::Internal,
@@ -334,13 +333,13 @@ async fn calls<Op: Operation>(
         let Some(request) = next else { break };
         let (status, body, retry_after) =
             exchange_with_retry_after(&account.api, request, deadline, Op::ID)
-            .await
-            .map_err(|f| {
-                let mut p = Problem::new(f.code, named(step, f.detail.to_owned()), request_id);
-                // Replayed as is for the same key: retrying cannot tell whether it was sent.
-                p.retryable &= f.acted == Acted::No;
-                (stored_problem(p), f.acted)
-            })?;
+                .await
+                .map_err(|f| {
+                    let mut p = Problem::new(f.code, named(step, f.detail.to_owned()), request_id);
+                    // Replayed as is for the same key: retrying cannot tell whether it was sent.
+                    p.retryable &= f.acted == Acted::No;
+                    (stored_problem(p), f.acted)
+                })?;
         match Op::record(progress, status, &body) {
             Ok(()) => {
                 last_status = status;

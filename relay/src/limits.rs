@@ -124,11 +124,16 @@ pub async fn authenticate(
     {
         Ok(caller) => Ok(caller),
         Err((code, detail))
-            if checks_token && matches!(code, ErrorCode::Unauthenticated | ErrorCode::Forbidden) =>
+            if checks_token
+                && matches!(code, ErrorCode::Unauthenticated | ErrorCode::Forbidden) =>
         {
             // Both limits are charged; the longer wait is the one to tell.
             let general = state.limiter.check(&format!("ip:{ip}")).await.err();
-            match general.into_iter().chain(state.auth_failures.failed(ip)).max() {
+            match general
+                .into_iter()
+                .chain(state.auth_failures.failed(ip))
+                .max()
+            {
                 Some(wait) => Err(Refused::limited(wait)),
                 None => Err(Refused {
                     code,
@@ -162,7 +167,10 @@ mod tests {
         assert_eq!(f.failed(a), None);
         assert_eq!(f.failed(a), None);
         let wait = f.failed(a).unwrap();
-        assert!(wait > Duration::ZERO && wait <= Duration::from_secs(10), "{wait:?}");
+        assert!(
+            wait > Duration::ZERO && wait <= Duration::from_secs(10),
+            "{wait:?}"
+        );
         assert!(f.blocked(a).is_some());
         assert_eq!(f.blocked(b), None, "another address has its own budget");
     }

@@ -95,12 +95,14 @@ fn require(
 /// part is the mailbox owner's and may be case-sensitive).
 fn equal(given: &Value, pinned: &Value, email: bool) -> bool {
     match (given, pinned) {
-        (Value::String(a), Value::String(b)) if email => match (a.rsplit_once('@'), b.rsplit_once('@')) {
-            (Some((local_a, domain_a)), Some((local_b, domain_b))) => {
-                local_a == local_b && domain_a.eq_ignore_ascii_case(domain_b)
+        (Value::String(a), Value::String(b)) if email => {
+            match (a.rsplit_once('@'), b.rsplit_once('@')) {
+                (Some((local_a, domain_a)), Some((local_b, domain_b))) => {
+                    local_a == local_b && domain_a.eq_ignore_ascii_case(domain_b)
+                }
+                _ => a == b,
             }
-            _ => a == b,
-        },
+        }
         (Value::Number(a), Value::Number(b)) => a == b || a.as_f64() == b.as_f64(),
         _ => given == pinned,
     }
@@ -166,7 +168,9 @@ mod tests {
             ErrorCode::Forbidden
         );
         assert_eq!(
-            p.apply(&mut obj(json!({})), &Map::new(), email).unwrap_err().0,
+            p.apply(&mut obj(json!({})), &Map::new(), email)
+                .unwrap_err()
+                .0,
             ErrorCode::Forbidden
         );
     }

@@ -52,7 +52,9 @@ pub fn stored_problem(mut p: Problem) -> StoredResponse {
 /// vendor may have acted).
 fn relay_code(code: ErrorCode) -> Option<ErrorCode> {
     match code {
-        ErrorCode::InvalidResponse | ErrorCode::NetworkError => Some(ErrorCode::UpstreamUnavailable),
+        ErrorCode::InvalidResponse | ErrorCode::NetworkError => {
+            Some(ErrorCode::UpstreamUnavailable)
+        }
         ErrorCode::Timeout => Some(ErrorCode::UpstreamTimeout),
         ErrorCode::Aborted => Some(ErrorCode::Internal),
         _ => None,

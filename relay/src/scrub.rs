@@ -156,9 +156,11 @@ fn forms_of(secret: &str, out: &mut BTreeSet<Vec<u8>>) {
     add(form_urlencoded::byte_serialize(raw)
         .collect::<String>()
         .as_bytes());
-    add(percent_encoding::percent_encode(raw, percent_encoding::NON_ALPHANUMERIC)
-        .to_string()
-        .as_bytes());
+    add(
+        percent_encoding::percent_encode(raw, percent_encoding::NON_ALPHANUMERIC)
+            .to_string()
+            .as_bytes(),
+    );
     if let Ok(json) = serde_json::to_string(secret) {
         add(json.trim_matches('"').as_bytes());
     }
@@ -302,7 +304,10 @@ mod tests {
     fn clean(text: &str) {
         let out = r().scrub(text).into_owned();
         for needle in ["canary", "0123456789", "tapp-secret", "987"] {
-            assert!(!out.contains(needle), "{needle} survived in {out:?} (from {text:?})");
+            assert!(
+                !out.contains(needle),
+                "{needle} survived in {out:?} (from {text:?})"
+            );
         }
     }
 
@@ -311,10 +316,22 @@ mod tests {
         let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
         clean(&format!("echo: Authorization: {KEY}"));
         clean(&format!("echo: authorization: {}", KEY.to_uppercase()));
-        clean(&format!("Authorization: Basic {}", b64(&format!("4242:{}", "tapp-secret-987"))));
-        clean(&format!("Authorization: Basic {}", b64(&format!("x:{KEY}"))));
-        clean(&format!("Authorization: Basic {}", b64(&format!("xy:{KEY}"))));
-        clean(&format!("Authorization: Basic {}", b64(&format!("{KEY}:tapp-secret-987"))));
+        clean(&format!(
+            "Authorization: Basic {}",
+            b64(&format!("4242:{}", "tapp-secret-987"))
+        ));
+        clean(&format!(
+            "Authorization: Basic {}",
+            b64(&format!("x:{KEY}"))
+        ));
+        clean(&format!(
+            "Authorization: Basic {}",
+            b64(&format!("xy:{KEY}"))
+        ));
+        clean(&format!(
+            "Authorization: Basic {}",
+            b64(&format!("{KEY}:tapp-secret-987"))
+        ));
         clean(&format!("Bearer {KEY}."));
         clean(&format!(
             "client_secret={}&x=1",

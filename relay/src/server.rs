@@ -141,7 +141,10 @@ pub async fn serve(
             },
         };
         let Ok(permit) = total.clone().try_acquire_owned() else {
-            tracing::warn!(limit = limits.max_connections, "connection limit reached: closed");
+            tracing::warn!(
+                limit = limits.max_connections,
+                "connection limit reached: closed"
+            );
             continue;
         };
         let address = caller_address(peer.ip(), limits.ipv6_prefix_len);
@@ -159,9 +162,8 @@ pub async fn serve(
                 request.extensions_mut().insert(ConnectInfo(peer));
                 request
             });
-        let connection = graceful.watch(
-            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service)),
-        );
+        let connection = graceful
+            .watch(http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service)));
         connections.spawn(async move {
             // An error here is the client's (reset, timeout, malformed request).
             let _ = connection.await;

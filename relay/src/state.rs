@@ -18,13 +18,13 @@ use crate::caller::{ChaynsVerifier, JwtVerifier};
 use crate::config::{Access, Config, StoreConfig};
 use crate::idempotency::{MemoryStore, Store};
 use crate::limits::AuthFailures;
-use crate::server::ServerLimits;
-use tokio_util::task::TaskTracker;
 use crate::policy::Policy;
 use crate::rate_limit::Limiter;
 use crate::redis_store::RedisStore;
 use crate::sandbox::Sandbox;
+use crate::server::ServerLimits;
 use crate::upstream::VendorApi;
+use tokio_util::task::TaskTracker;
 
 /// Everything a request handler needs.
 pub struct AppState {
