@@ -20,6 +20,8 @@ timeout_ms = 2000
 [rate_limit]
 per_minute = 6000
 burst = 1000
+auth_failures_per_minute = 600
+auth_failures_burst = 100
 ";
 
 /// Prefix of environment overrides; `__` separates nested keys.
