@@ -1,6 +1,6 @@
 //! The relay's HTTP app: one route per operation (from `hail::catalog`), capabilities, health,
 //! metrics, the sandbox routes, static files for the demo, and the middleware stack:
-//! problem bodies for every error → sensitive headers → origin check → CORS → head size and
+//! request id → tracing → problem bodies for every error → sensitive headers → origin check → CORS → head size and
 //! body read time limits → body limit → handler.
 
 use std::path::PathBuf;
@@ -16,11 +16,14 @@ use hail::catalog::{visit_all, Visitor};
 use hail::protocol::{self, operation_path};
 use hail::{ErrorCode, Operation};
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::PropagateRequestIdLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::services::ServeDir;
+use tower_http::set_header::SetRequestHeaderLayer;
+use tower_http::trace::TraceLayer;
 
 use crate::config::Access;
-use crate::problem::{new_request_id, ProblemResponse};
+use crate::problem::{new_request_id, request_id, ProblemResponse};
 use crate::state::AppState;
 
 /// The relay's router; `www` is served at `/` when given.
@@ -96,6 +99,25 @@ pub fn router(state: Arc<AppState>, www: Option<PathBuf>) -> Router {
             header::AUTHORIZATION,
         ]))
         .layer(axum::middleware::from_fn(problem_bodies))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                tracing::info_span!(
+                    "request",
+                    method = %req.method(),
+                    path = %req.uri().path(),
+                    request_id = %req.headers().get(protocol::REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or(""),
+                )
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(HeaderName::from_static(
+            protocol::REQUEST_ID,
+        )))
+        // The relay's own id for every request, replacing any the client sent (ids in logs
+        // and answers are the relay's).
+        .layer(SetRequestHeaderLayer::overriding(
+            HeaderName::from_static(protocol::REQUEST_ID),
+            |_: &Request| HeaderValue::from_str(&new_request_id()).ok(),
+        ))
 }
 
 /// Every error the relay answers is a problem document (protocol): routing (404), method
@@ -103,6 +125,7 @@ pub fn router(state: Arc<AppState>, www: Option<PathBuf>) -> Router {
 /// their headers (`Allow`, CORS). JSON answers are left as they are (problems, and the
 /// `/healthz` status document).
 async fn problem_bodies(req: Request, next: Next) -> Response {
+    let id = request_id(req.headers());
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let response = next.run(req).await;
@@ -140,7 +163,7 @@ async fn problem_bodies(req: Request, next: Next) -> Response {
         ),
     };
     let (mut parts, _) = response.into_parts();
-    let problem = ProblemResponse::new(code, detail, &new_request_id()).into_response();
+    let problem = ProblemResponse::new(code, detail, &id).into_response();
     let (problem_parts, body) = problem.into_parts();
     parts.status = problem_parts.status;
     parts.headers.remove(header::CONTENT_LENGTH);
@@ -152,6 +175,7 @@ async fn problem_bodies(req: Request, next: Next) -> Response {
 /// body. (hyper's read buffer is several times larger; only a head beyond that gets hyper's
 /// own bare 431.)
 async fn limit_head(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let id = request_id(req.headers());
     let size = req.uri().to_string().len()
         + req
             .headers()
@@ -165,7 +189,7 @@ async fn limit_head(State(state): State<Arc<AppState>>, req: Request, next: Next
                 "the request headers are larger than {} bytes",
                 state.max_header_bytes
             ),
-            &new_request_id(),
+            &id,
         )
         .into_response();
         // The client is misbehaving or hostile: no keep-alive.
@@ -186,9 +210,10 @@ async fn read_body_in_time(
 ) -> Response {
     use http_body_util::{BodyExt as _, LengthLimitError, Limited};
     let (parts, body) = req.into_parts();
+    let id = request_id(&parts.headers);
     let read = Limited::new(body, state.body_limit).collect();
     let refused = |code, detail: String| {
-        let mut response = ProblemResponse::new(code, detail, &new_request_id()).into_response();
+        let mut response = ProblemResponse::new(code, detail, &id).into_response();
         response
             .headers_mut()
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
@@ -230,7 +255,7 @@ async fn check_origin(State(state): State<Arc<AppState>>, req: Request, next: Ne
         return ProblemResponse::new(
             ErrorCode::OriginNotAllowed,
             "this origin may not call the relay",
-            &new_request_id(),
+            &request_id(req.headers()),
         )
         .into_response();
     }
@@ -242,7 +267,7 @@ async fn unknown_operation(request: Request) -> Response {
     ProblemResponse::new(
         ErrorCode::UnknownOperation,
         format!("no operation at {path}"),
-        &new_request_id(),
+        &request_id(request.headers()),
     )
     .into_response()
 }

@@ -18,7 +18,7 @@ use hail::{ErrorCode, Operation, Vendor};
 use crate::caller::{client_ip, Caller};
 use crate::config::Access;
 use crate::idempotency::{scope, Begin, Fingerprint, StoredResponse};
-use crate::problem::{new_request_id, respond, stored_problem};
+use crate::problem::{request_id, respond, stored_problem};
 use crate::state::AppState;
 use crate::upstream::{exchange_with_retry_after, is_not_now, Acted};
 
@@ -29,7 +29,7 @@ pub async fn handle<Op: Operation>(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let request_id = new_request_id();
+    let request_id = request_id(&headers);
     let deadline = Instant::now() + state.request_timeout;
     let response = match admit::<Op>(&state, peer, &headers, body, &request_id, deadline).await {
         Ok(admitted) => {

@@ -86,3 +86,12 @@ pub fn respond(stored: StoredResponse, request_id: &str) -> Response {
 pub fn new_request_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
+
+/// The id the request-id layer gave this request (see `app::router`), or a fresh one where a
+/// request did not pass it.
+pub fn request_id(headers: &http::HeaderMap) -> String {
+    headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .map_or_else(new_request_id, str::to_owned)
+}

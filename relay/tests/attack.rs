@@ -275,6 +275,13 @@ fn assert_problem(a: &Answer, status: u16, code: &str) {
     assert_eq!(a.body["code"], code, "{}", a.text);
     assert!(is_relay_code(code));
     assert_eq!(a.body["status"], status, "{}", a.text);
+    // One id per request, the same in the header and the body.
+    assert_eq!(
+        a.body["requestId"].as_str(),
+        a.headers.get("x-request-id").map(|v| v.to_str().unwrap()),
+        "{}",
+        a.text
+    );
 }
 
 fn now() -> u64 {
