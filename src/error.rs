@@ -29,7 +29,8 @@ pub enum ErrorCode {
     Timeout,
     Aborted,
     InvalidResponse,
-    // Relay: a path exists, but not for this method (operations are POST only).
+    /// 405: the path exists, but not for this method (every operation is a POST). Added after
+    /// the SDK-only codes to keep the order of the others stable.
     MethodNotAllowed,
 }
 
