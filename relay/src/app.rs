@@ -176,7 +176,9 @@ async fn problem_bodies(req: Request, next: Next) -> Response {
 /// own bare 431.)
 async fn limit_head(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let id = request_id(req.headers());
-    let size = req.uri().to_string().len()
+    let uri = req.uri();
+    let size = uri.path_and_query().map_or(0, |p| p.as_str().len())
+        + uri.authority().map_or(0, |a| a.as_str().len())
         + req
             .headers()
             .iter()

@@ -108,6 +108,28 @@ impl Drop for Slot {
     }
 }
 
+/// Connections closed over a limit, logged at most once a second (a flood must not become a
+/// flood of log lines).
+#[derive(Default)]
+struct Refusals {
+    since_report: u64,
+    reported: Option<std::time::Instant>,
+}
+
+impl Refusals {
+    fn count(&mut self, why: &'static str) {
+        self.since_report += 1;
+        if self
+            .reported
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(1))
+        {
+            tracing::warn!(closed = self.since_report, "{why}: connections closed");
+            self.since_report = 0;
+            self.reported = Some(std::time::Instant::now());
+        }
+    }
+}
+
 /// Serves `app` on `listener` until `shutdown` completes, then shuts down as described above.
 pub async fn serve(
     listener: TcpListener,
@@ -120,6 +142,7 @@ pub async fn serve(
     let per_address = PerAddress::default();
     let graceful = GracefulShutdown::new();
     let mut connections = JoinSet::new();
+    let mut refused = Refusals::default();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
@@ -141,18 +164,12 @@ pub async fn serve(
             },
         };
         let Ok(permit) = total.clone().try_acquire_owned() else {
-            tracing::warn!(
-                limit = limits.max_connections,
-                "connection limit reached: closed"
-            );
+            refused.count("connection limit reached");
             continue;
         };
         let address = caller_address(peer.ip(), limits.ipv6_prefix_len);
         let Some(slot) = per_address.take(address, limits.max_connections_per_address) else {
-            tracing::warn!(
-                limit = limits.max_connections_per_address,
-                "connection limit per address reached: closed"
-            );
+            refused.count("connection limit per address reached");
             continue;
         };
         let _ = stream.set_nodelay(true);

@@ -156,6 +156,19 @@ struct Relay {
 }
 
 fn relay(name: &str, vendor: &str, http: &str, rate_limit: &str, operations: &str) -> Relay {
+    relay_with_open_files(name, vendor, http, rate_limit, operations, None)
+}
+
+/// [`relay`], with the process's open-file limit set to `open_files` (as systemd's
+/// `LimitNOFILE` would).
+fn relay_with_open_files(
+    name: &str,
+    vendor: &str,
+    http: &str,
+    rate_limit: &str,
+    operations: &str,
+    open_files: Option<u32>,
+) -> Relay {
     let config = format!(
         "[http]\n{http}\n[rate_limit]\n{rate_limit}\n[upstream]\ntimeout_ms = 3000\nconnect_timeout_ms = 500\nretries = 1\n\
          [jwt]\nalgorithm = \"HS256\"\nsecret = {{ env = \"T_JWT\" }}\naudience = \"hail-relay\"\nissuer = \"https://shop.example\"\n\
@@ -166,8 +179,16 @@ fn relay(name: &str, vendor: &str, http: &str, rate_limit: &str, operations: &st
          {operations}\n"
     );
     let path = write_config(&format!("attack-{name}.toml"), &config);
+    let mut command = match open_files {
+        Some(n) => {
+            let mut sh = Command::new("sh");
+            sh.args(["-c", &format!("ulimit -n {n} && exec \"$0\" \"$@\""), BIN]);
+            sh
+        }
+        None => Command::new(BIN),
+    };
     let (mut proc, url) = listening(
-        Command::new(BIN)
+        command
             .args(["--listen", "127.0.0.1:0", "--config"])
             .arg(&path)
             .env("RUST_LOG", "info")
@@ -711,6 +732,36 @@ async fn connections_are_capped_per_address() {
         .send(relay.http.get(format!("{}/healthz", relay.url)))
         .await;
     assert_eq!(ok.status, 200);
+}
+
+#[tokio::test]
+async fn a_connection_flood_does_not_exhaust_open_files() {
+    let fake = fake_vendor(Mode::Ok).await;
+    let relay = relay_with_open_files(
+        "flood",
+        &fake.url,
+        "max_connections = 48\nmax_connections_per_address = 1000\nheader_read_timeout_ms = 1000",
+        GENEROUS,
+        PUBLIC_ALL,
+        Some(128),
+    );
+    // More idle connections than the relay has file descriptors.
+    let mut flood = Vec::new();
+    for _ in 0..200 {
+        if let Ok(s) = TcpStream::connect(relay.url.trim_start_matches("http://")).await {
+            flood.push(s);
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    drop(flood);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let a = relay
+        .post("memoio/start-conversation", &[], &memoio_body())
+        .await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    let log = relay.log();
+    assert!(!log.contains("Too many open files"), "{log}");
+    assert!(log.contains("connection limit reached"), "{log}");
 }
 
 #[tokio::test]
