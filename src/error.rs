@@ -23,6 +23,10 @@ pub enum ErrorCode {
     UpstreamRejected,
     UpstreamUnavailable,
     UpstreamTimeout,
+    /// The vendor may have acted (a timeout after sending, a connection dropped after the
+    /// request was written, a relay that died mid-call): the same key never sends again unless a
+    /// vendor read-back proves it did not act.
+    OutcomeUnknown,
     Internal,
     // SDK-side only: never sent by the relay.
     NetworkError,
@@ -36,7 +40,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 22] = [
         Self::InvalidRequest,
         Self::InvalidField,
         Self::Unauthenticated,
@@ -52,6 +56,7 @@ impl ErrorCode {
         Self::UpstreamRejected,
         Self::UpstreamUnavailable,
         Self::UpstreamTimeout,
+        Self::OutcomeUnknown,
         Self::Internal,
         Self::NetworkError,
         Self::Timeout,
@@ -78,6 +83,7 @@ impl ErrorCode {
             Self::UpstreamRejected => "upstream_rejected",
             Self::UpstreamUnavailable => "upstream_unavailable",
             Self::UpstreamTimeout => "upstream_timeout",
+            Self::OutcomeUnknown => "outcome_unknown",
             Self::Internal => "internal",
             Self::NetworkError => "network_error",
             Self::Timeout => "timeout",
@@ -103,7 +109,7 @@ impl ErrorCode {
             Self::PayloadTooLarge => 413,
             Self::IdempotencyKeyReused => 422,
             Self::RateLimited => 429,
-            Self::UpstreamRejected | Self::UpstreamUnavailable => 502,
+            Self::UpstreamRejected | Self::UpstreamUnavailable | Self::OutcomeUnknown => 502,
             Self::UpstreamTimeout => 504,
             Self::Internal | Self::NetworkError | Self::Timeout | Self::Aborted => 500,
             Self::InvalidResponse => 502,
@@ -142,6 +148,7 @@ impl ErrorCode {
             Self::UpstreamRejected => "The vendor rejected the request",
             Self::UpstreamUnavailable => "The vendor is unavailable",
             Self::UpstreamTimeout => "The vendor did not answer in time",
+            Self::OutcomeUnknown => "The vendor may or may not have acted",
             Self::Internal => "Internal error",
             Self::NetworkError => "Network error",
             Self::Timeout => "Timed out",
@@ -196,6 +203,8 @@ mod tests {
         assert_eq!(ErrorCode::UpstreamTimeout.http_status(), 504);
         assert_eq!(ErrorCode::MethodNotAllowed.http_status(), 405);
         assert!(!ErrorCode::MethodNotAllowed.retryable());
+        assert_eq!(ErrorCode::OutcomeUnknown.http_status(), 502);
+        assert!(!ErrorCode::OutcomeUnknown.retryable());
         assert!(ErrorCode::RateLimited.retryable());
         assert!(!ErrorCode::InvalidField.retryable());
     }

@@ -76,7 +76,40 @@ pub trait SingleCall: Endpoint {
 
     /// See [`Operation::set_caller_token`].
     fn set_caller_token(&mut self, _token: SecretString) {}
+
+    /// See [`Operation::look_back`]: the read-back request, where the vendor offers one.
+    fn look_back(
+        &self,
+        _since_ms: u64,
+        _base: &BaseUrl,
+        _credential: &Self::Credential,
+    ) -> Result<Option<http::Request<Vec<u8>>>, EncodeError> {
+        Ok(None)
+    }
+
+    /// See [`Operation::looked`]: what the vendor made, or `None` when it provably did not act.
+    fn looked(
+        &self,
+        _since_ms: u64,
+        status: http::StatusCode,
+        body: &[u8],
+    ) -> Result<Option<Self::Output>, UpstreamError> {
+        Err(no_look_back(status, body))
+    }
 }
+
+/// The error of a read-back an endpoint does not have.
+fn no_look_back(status: http::StatusCode, _body: &[u8]) -> UpstreamError {
+    UpstreamError {
+        code: ErrorCode::Internal,
+        status: status.as_u16(),
+        message: "this endpoint has no read-back".to_owned(),
+    }
+}
+
+/// A read-back may match what was sent only if it was made after the first try began, less
+/// this allowance for the vendor's clock. **Assumed**: vendor clocks are within a minute.
+pub const LOOK_BACK_SKEW_MS: u64 = 60_000;
 
 /// What the relay exposes as `POST /v1/{ID}`: one or more vendor calls in order, driven by the
 /// relay without knowing the vendor. `Progress` is what the calls so far produced; the relay
@@ -132,6 +165,33 @@ pub trait Operation: Validate + Read + Schema + Serialize + Send + Sync + 'stati
 
     /// Supplies the caller's verified token (relay only, after verifying it).
     fn set_caller_token(&mut self, _token: SecretString) {}
+
+    /// After an unknown outcome (a timeout after sending, a dropped connection, a relay that
+    /// died mid-call; DESIGN.md, "Reliability rules"): the vendor request that reads back
+    /// whether the call `progress` is at was acted on, or `None` where the vendor offers no way
+    /// to look (the answer then stays `outcome_unknown`). `since_ms`: when the first try began.
+    fn look_back(
+        &self,
+        _progress: &Self::Progress,
+        _since_ms: u64,
+        _base: &BaseUrl,
+        _credential: &Self::Credential,
+    ) -> Result<Option<http::Request<Vec<u8>>>, EncodeError> {
+        Ok(None)
+    }
+
+    /// Reads the answer to [`Self::look_back`]: `Ok(true)` when the vendor did act (`progress`
+    /// now holds what it made, as if the call had answered), `Ok(false)` when it provably did
+    /// not (sending is safe), `Err` when it cannot tell.
+    fn looked(
+        &self,
+        _progress: &mut Self::Progress,
+        _since_ms: u64,
+        status: http::StatusCode,
+        body: &[u8],
+    ) -> Result<bool, UpstreamError> {
+        Err(no_look_back(status, body))
+    }
 }
 
 impl<E> Operation for E
@@ -178,6 +238,32 @@ where
 
     fn set_caller_token(&mut self, token: SecretString) {
         SingleCall::set_caller_token(self, token);
+    }
+
+    fn look_back(
+        &self,
+        progress: &Self::Progress,
+        since_ms: u64,
+        base: &BaseUrl,
+        credential: &Self::Credential,
+    ) -> Result<Option<http::Request<Vec<u8>>>, EncodeError> {
+        match progress {
+            Some(_) => Ok(None),
+            None => SingleCall::look_back(self, since_ms, base, credential),
+        }
+    }
+
+    fn looked(
+        &self,
+        progress: &mut Self::Progress,
+        since_ms: u64,
+        status: http::StatusCode,
+        body: &[u8],
+    ) -> Result<bool, UpstreamError> {
+        let found = SingleCall::looked(self, since_ms, status, body)?;
+        let acted = found.is_some();
+        *progress = found;
+        Ok(acted)
     }
 }
 

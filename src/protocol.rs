@@ -44,13 +44,17 @@ pub struct Upstream {
     pub status: u16,
 }
 
-/// `200` body: `{"data": <vendor result>, "upstream": {"status": n}}`.
+/// `200` body: `{"data": <vendor result>, "upstream": {"status": n}}`, and `"reconciled": true`
+/// when an earlier try's outcome was unknown and a vendor read-back found what it did.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Success<T> {
     /// The decoded vendor result.
     pub data: T,
     /// The vendor's side.
     pub upstream: Upstream,
+    /// The result was found by reading back from the vendor, not sent now.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reconciled: bool,
 }
 
 /// An `application/problem+json` failure body. Every error the relay answers is one, with a

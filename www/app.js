@@ -207,20 +207,32 @@ async function send(vendor, op, form, again) {
     }
   }
   const key = again ? again.key : crypto.randomUUID();
-  await queueFault(op.direct ? "chayns-user" : vendor.id);
-  resultEl.innerHTML = '<p class="muted">Sending…</p>';
-  resultEl.className = "result";
+  // One send at a time: a double click must not become two sends with two keys.
+  const buttons = [...document.querySelectorAll("form button")];
+  for (const b of buttons) b.disabled = true;
+  let offerAgain = false;
   try {
+    await queueFault(op.direct ? "chayns-user" : vendor.id);
+    resultEl.innerHTML = '<p class="muted">Sending…</p>';
+    resultEl.className = "result";
     const r = await (op.direct ? sendDirect(op, input) : hail.call(op.id, input, { idempotencyKey: key }));
     showSuccess(r, op);
-    if (!op.direct) {
-      lastSend = { vendor, op, form, input, key };
-      for (const b of document.querySelectorAll(".again")) b.disabled = b.closest("form") !== form;
-    }
+    offerAgain = !op.direct;
   } catch (e) {
     if (isHailError(e) && e.field) showErrors(form, [{ field: e.field, message: e.message }]);
     showFailure(e);
+    offerAgain = !op.direct && isHailError(e) && (e.code === "outcome_unknown" || e.retryable);
+  } finally {
+    for (const b of buttons) b.disabled = b.classList.contains("again");
   }
+  if (offerAgain) {
+    lastSend = { vendor, op, form, input, key };
+    for (const b of document.querySelectorAll(".again")) {
+      b.disabled = b.closest("form") !== form;
+      b.textContent = resultEl.dataset.outcome === "unknown" ? "Check again (same key)" : "Send again with the same key";
+    }
+  }
+  resultEl.scrollIntoView({ block: "nearest" });
   await refreshOutbox();
 }
 
@@ -240,6 +252,7 @@ function showSuccess(r, op) {
   for (const [k, v] of rows) dl.insertAdjacentHTML("beforeend", `<dt>${k}</dt><dd></dd>`), (dl.lastElementChild.textContent = v);
   const pre = document.createElement("pre");
   pre.textContent = JSON.stringify(r.data, null, 2);
+  resultEl.dataset.outcome = "sent";
   resultEl.append(Object.assign(document.createElement("p"), { className: "verdict", textContent: "Sent ✓" }), dl, pre);
 }
 
@@ -252,7 +265,21 @@ function showFailure(e) {
   if (e.requestId) rows.push(["Request id", e.requestId]);
   if (e.retryable !== undefined) rows.push(["Retryable", String(e.retryable)]);
   for (const [k, v] of rows) dl.insertAdjacentHTML("beforeend", `<dt>${k}</dt><dd></dd>`), (dl.lastElementChild.textContent = v);
-  resultEl.append(Object.assign(document.createElement("p"), { className: "verdict", textContent: "Not sent ✗" }), dl);
+  // Three outcomes, never blurred: sent, not sent, and unknown (the vendor may have acted).
+  const unknown = e.code === "outcome_unknown";
+  resultEl.dataset.outcome = unknown ? "unknown" : "not-sent";
+  if (unknown) resultEl.className = "result unknown";
+  const verdict = Object.assign(document.createElement("p"), { className: "verdict", textContent: unknown ? "Outcome unknown ?" : "Not sent ✗" });
+  const parts = [verdict];
+  if (unknown) {
+    parts.push(Object.assign(document.createElement("p"), {
+      className: "explain",
+      textContent: "The vendor may or may not have received this message. Hail will never send it twice with this key. " +
+        "Check again with the same key: where the vendor can be asked (LiveDesk), the relay looks it up and answers with what happened; " +
+        "elsewhere (MEMOIO, chayns, mluvii) the answer stays unknown — check with the vendor before sending it anew.",
+    }));
+  }
+  resultEl.append(...parts, dl);
 }
 
 // ---------- outbox ----------

@@ -46,10 +46,15 @@ pub struct Config {
     /// The idempotency store.
     #[serde(default)]
     pub idempotency: IdempotencyConfig,
-    /// Where idempotency records and rate-limit counters live: `"memory"` (one instance) or
-    /// `{ redis = "redis://…" }` (shared by several instances).
+    /// Where idempotency records live: unset or `"embedded"` (a database file under
+    /// `data_dir`, one instance, survives restarts), `"memory"` (not restart-safe: tests only) or
+    /// `{ redis = "redis://…" }` (shared by several instances; also the rate limit).
     #[serde(default)]
     pub store: StoreConfig,
+    /// The embedded store's folder. Default: `$STATE_DIRECTORY` (set by systemd's
+    /// `StateDirectory=`), else `./hail-relay-data`.
+    #[serde(default)]
+    pub data_dir: Option<PathBuf>,
     /// How `access = "jwt"` callers are verified.
     #[serde(default)]
     pub jwt: Option<JwtConfig>,
@@ -130,6 +135,9 @@ pub struct UpstreamConfig {
     /// Extra attempts where the vendor provably did not act (connection refused, 429/503 with
     /// `Retry-After`), within the request's deadline.
     pub retries: u32,
+    /// Largest vendor answer read, in bytes; a longer one is cut off and the call fails as
+    /// `upstream_unavailable` (the vendor may have acted: not sent again).
+    pub max_response_bytes: usize,
 }
 
 impl Default for UpstreamConfig {
@@ -138,6 +146,7 @@ impl Default for UpstreamConfig {
             connect_timeout_ms: 5_000,
             timeout_ms: 20_000,
             retries: 2,
+            max_response_bytes: 1 << 20,
         }
     }
 }
@@ -172,10 +181,12 @@ impl Default for RateLimitConfig {
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct IdempotencyConfig {
-    /// How long an outcome is kept, in hours.
+    /// How long a record is kept, in hours.
     pub retention_hours: u64,
-    /// Most outcomes kept; the least recently used go first.
+    /// Most records kept (memory and embedded stores); the oldest settled ones go first.
     pub max_entries: u64,
+    /// Most bytes of stored answers kept (embedded store); the oldest settled ones go first.
+    pub max_bytes: u64,
 }
 
 impl Default for IdempotencyConfig {
@@ -183,6 +194,7 @@ impl Default for IdempotencyConfig {
         Self {
             retention_hours: 24,
             max_entries: 100_000,
+            max_bytes: 256 << 20,
         }
     }
 }
@@ -191,11 +203,11 @@ impl Default for IdempotencyConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(untagged)]
 pub enum StoreConfig {
-    /// In this process (`store = "memory"`).
+    /// Not configured: the embedded store (memory in the sandbox).
     #[default]
     #[serde(skip)]
     Default,
-    /// `"memory"`.
+    /// `"memory"` or `"embedded"`.
     Named(StoreName),
     /// `{ redis = "redis://host:6379/0", timeout_ms = 500 }`.
     Redis {
@@ -207,12 +219,14 @@ pub enum StoreConfig {
     },
 }
 
-/// The one named store.
-#[derive(Debug, Clone, Copy, Deserialize)]
+/// A store named by its kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StoreName {
-    /// In this process.
+    /// In this process only: forgotten on restart.
     Memory,
+    /// A database file under `data_dir` (the default).
+    Embedded,
 }
 
 fn default_redis_timeout() -> u64 {
@@ -428,6 +442,22 @@ impl Config {
             }
         }
         Ok(Some((base_url, section)))
+    }
+
+    /// The embedded store's folder (see [`Config::data_dir`]).
+    pub fn data_dir(&self) -> PathBuf {
+        if let Some(dir) = &self.data_dir {
+            return dir.clone();
+        }
+        // systemd passes a colon-separated list when several state directories are set.
+        std::env::var_os("STATE_DIRECTORY")
+            .and_then(|v| {
+                v.to_str()
+                    .and_then(|s| s.split(':').next())
+                    .map(PathBuf::from)
+            })
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_else(|| PathBuf::from("hail-relay-data"))
     }
 
     /// Durations, from the millisecond settings.

@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -17,10 +17,10 @@ use hail::{ErrorCode, Operation, Vendor};
 
 use crate::caller::{client_ip, Caller};
 use crate::config::Access;
-use crate::idempotency::{scope, Begin, Fingerprint, StoredResponse};
+use crate::idempotency::{scope, Begin, Fingerprint, Settle, StoredResponse};
 use crate::problem::{request_id, respond, stored_problem};
 use crate::state::AppState;
-use crate::upstream::{exchange_with_retry_after, is_not_now, Acted};
+use crate::upstream::{exchange, exchange_with_retry_after, is_not_now, Acted};
 
 /// `POST /v1/{vendor}/{operation}` for operation `Op`.
 pub async fn handle<Op: Operation>(
@@ -67,7 +67,16 @@ struct Admitted<Op> {
     /// `(store key, fingerprint)` for sending operations.
     idempotency: Option<(String, Fingerprint)>,
     progress: Option<Bytes>,
+    /// An earlier try with this key may have reached the vendor (from this Unix ms on).
+    unknown_since: Option<u64>,
 }
+
+/// How much longer than the request's own deadline a key stays held by it.
+const HOLD_MARGIN: Duration = Duration::from_secs(5);
+
+/// How often storing an outcome is tried before giving up (the record then stays in flight and
+/// later reads as `outcome_unknown`).
+const SETTLE_ATTEMPTS: u32 = 3;
 
 /// Every check before the vendor calls. `Err` is the answer to give right away (a refusal, or
 /// a replayed outcome).
@@ -179,13 +188,17 @@ async fn admit<Op: Operation>(
             op,
             idempotency: None,
             progress: None,
+            unknown_since: None,
         });
     };
     let canonical = serde_json::to_vec(&op)
         .map_err(|_| fail(ErrorCode::Internal, "the request could not be encoded"))?;
     let fingerprint = Fingerprint::of(Op::ID, &canonical);
     let store_key = scope(&caller.key, Op::ID, &key);
-    match state.store.begin(&store_key, fingerprint).await {
+    // The key is held while this request may still be calling the vendor, plus a margin: past
+    // that, a record left in flight reads as `outcome_unknown`.
+    let hold = state.request_timeout + HOLD_MARGIN;
+    match state.store.begin(&store_key, fingerprint, hold).await {
         Err(e) => {
             tracing::error!(error = %e.0, "idempotency store unavailable");
             Err(fail(
@@ -210,6 +223,13 @@ async fn admit<Op: Operation>(
             op,
             idempotency: Some((store_key, fingerprint)),
             progress,
+            unknown_since: None,
+        }),
+        Ok(Begin::Unknown { progress, since_ms }) => Ok(Admitted {
+            op,
+            idempotency: Some((store_key, fingerprint)),
+            progress,
+            unknown_since: Some(since_ms),
         }),
     }
 }
@@ -247,7 +267,8 @@ fn parse<Op: Operation>(
     read_json::<Op>(&value).map_err(invalid)
 }
 
-/// Runs the operation's vendor calls from `progress`, stores the outcome, returns the answer.
+/// Runs the operation's vendor calls from `progress` (first looking back at the vendor when an
+/// earlier try's outcome is unknown), stores the outcome, returns the answer.
 async fn run<Op: Operation>(
     state: &AppState,
     admitted: Admitted<Op>,
@@ -258,41 +279,135 @@ async fn run<Op: Operation>(
         op,
         idempotency,
         progress,
+        unknown_since,
     } = admitted;
     let mut progress: Op::Progress = progress
         .and_then(|p| serde_json::from_slice(&p).ok())
         .unwrap_or_default();
-    let outcome = calls::<Op>(
-        state,
-        &op,
-        &mut progress,
-        idempotency.as_ref().map(|(k, _)| k.as_str()),
-        request_id,
-        deadline,
-    )
-    .await;
+    crate::failpoint::hit("relay::before_vendor").await;
+    let looked = match unknown_since {
+        Some(since_ms) => {
+            look_back::<Op>(state, &op, &mut progress, since_ms, request_id, deadline).await
+        }
+        None => Ok(false),
+    };
+    let outcome = match looked {
+        Err(unknown) => Err((unknown, Acted::Maybe)),
+        Ok(reconciled) => {
+            calls::<Op>(
+                state,
+                &op,
+                &mut progress,
+                idempotency.as_ref().map(|(k, _)| k.as_str()),
+                request_id,
+                deadline,
+                reconciled,
+            )
+            .await
+        }
+    };
+    crate::failpoint::hit("relay::before_store").await;
     let Some((key, fingerprint)) = idempotency else {
         return match outcome {
             Ok(r) | Err((r, _)) => r,
         };
     };
-    let saved = match &outcome {
-        Ok(response) | Err((response, Acted::Maybe)) => {
-            state
-                .store
-                .finish(&key, fingerprint, response.clone())
-                .await
-        }
-        Err((_, Acted::No)) => {
-            let progress = serde_json::to_vec(&progress).ok().map(Bytes::from);
-            state.store.release(&key, fingerprint, progress).await
-        }
+    let stored_progress = || serde_json::to_vec(&progress).ok().map(Bytes::from);
+    let settle = match &outcome {
+        Ok(response) => Settle::Final(response.clone()),
+        Err((response, _)) if is_unknown(response) => Settle::Unknown(stored_progress()),
+        Err((response, Acted::Maybe)) => Settle::Final(response.clone()),
+        Err((_, Acted::No)) => Settle::Retry(stored_progress()),
     };
-    if let Err(e) = saved {
-        tracing::error!(error = %e.0, "the outcome could not be stored");
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match state.store.settle(&key, fingerprint, settle.clone()).await {
+            Ok(()) => break,
+            Err(e) if attempt < SETTLE_ATTEMPTS => {
+                tracing::warn!(error = %e.0, attempt, "storing the outcome failed; trying again");
+                tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
+            }
+            Err(e) => {
+                // The record stays in flight: past its hold it answers `outcome_unknown`, so
+                // this key can never send twice.
+                tracing::error!(error = %e.0, "the outcome could not be stored; the key will read as outcome_unknown");
+                break;
+            }
+        }
     }
+    crate::failpoint::hit("relay::after_store").await;
     match outcome {
         Ok(r) | Err((r, _)) => r,
+    }
+}
+
+/// Whether `response` is an `outcome_unknown` problem.
+fn is_unknown(response: &StoredResponse) -> bool {
+    response.status != 200 && code_of(&response.body) == ErrorCode::OutcomeUnknown.as_str()
+}
+
+/// After an unknown outcome: asks the vendor whether the call at `progress` was acted on.
+/// `Ok(true)`: it was, and `progress` now holds what it made; `Ok(false)`: provably not, so
+/// sending is safe; `Err`: the answer for this try, `outcome_unknown`.
+async fn look_back<Op: Operation>(
+    state: &AppState,
+    op: &Op,
+    progress: &mut Op::Progress,
+    since_ms: u64,
+    request_id: &str,
+    deadline: Instant,
+) -> Result<bool, StoredResponse> {
+    let step = Op::step(progress).map_or(String::new(), |s| format!(" ({s})"));
+    let unknown = |why: &str| {
+        stored_problem(Problem::new(
+            ErrorCode::OutcomeUnknown,
+            format!("an earlier try with this Idempotency-Key may have reached the vendor{step} and its outcome is not known; {why}. It is not sent again with this key"),
+            request_id,
+        ))
+    };
+    let Some(account) = state.accounts.get::<Op::Credential>() else {
+        return Err(unknown("the vendor is not configured"));
+    };
+    let credential = account
+        .credential(deadline)
+        .await
+        .map_err(|_| unknown("the vendor could not be asked"))?;
+    let request = match op.look_back(progress, since_ms, &account.api.base, &credential) {
+        Ok(Some(request)) => request,
+        // Every call answered and its answer was stored as progress before the try ended: that
+        // is the result, nothing to look up.
+        Ok(None)
+            if matches!(
+                op.next_request(progress, &account.api.base, &credential),
+                Ok(None)
+            ) =>
+        {
+            return Ok(true)
+        }
+        Ok(None) => {
+            return Err(unknown(&format!(
+                "{} offers no way to look up what it received",
+                <Op::Vendor as Vendor>::NAME
+            )))
+        }
+        Err(_) => return Err(unknown("the look-up request could not be built")),
+    };
+    let (status, body) = exchange(&account.api, request, deadline, Op::ID)
+        .await
+        .map_err(|_| unknown("looking it up at the vendor failed; try again later"))?;
+    match op.looked(progress, since_ms, status, &body) {
+        Ok(acted) => {
+            tracing::info!(
+                operation = Op::ID,
+                acted,
+                "an unknown outcome was looked up at the vendor"
+            );
+            Ok(acted)
+        }
+        Err(_) => Err(unknown(
+            "the vendor's look-up answer was not understood; try again later",
+        )),
     }
 }
 
@@ -304,6 +419,7 @@ async fn calls<Op: Operation>(
     store_key: Option<&str>,
     request_id: &str,
     deadline: Instant,
+    reconciled: bool,
 ) -> Result<StoredResponse, (StoredResponse, Acted)> {
     let problem = |code: ErrorCode, detail: String, step: Option<&str>| {
         stored_problem(Problem::new(code, named(step, detail), request_id))
@@ -396,6 +512,7 @@ async fn calls<Op: Operation>(
         upstream: Upstream {
             status: last_status.as_u16(),
         },
+        reconciled,
     })
     .map_err(|_| {
         (
@@ -413,7 +530,8 @@ async fn calls<Op: Operation>(
         // Vendor data reaches the caller: redacted like any vendor text.
         body: crate::scrub::json_body(Bytes::from(body)),
         retry_after: None,
-        replayed: false,
+        // A reconciled result is the original's, found again: marked as replayed.
+        replayed: reconciled,
     })
 }
 

@@ -3,15 +3,26 @@
 //! replay the outcome; another body is `idempotency_key_reused`; a call still running is
 //! `idempotency_in_flight`. A failure where the vendor provably did not act is not final: the
 //! same key may try again, resuming multi-call operations after their last successful call.
+//!
+//! A record is written *before* the vendor call (in flight, with a deadline) and settled after
+//! it. A record never turns back into "unused": an in-flight record that outlived its deadline
+//! (its relay died, or could not store the outcome) is answered as `outcome_unknown`, like a
+//! call that timed out after sending, until a vendor read-back resolves it.
+//!
+//! Every store shares the state machine in [`decide`]; the stores differ only in where the
+//! record lives and how they make one `begin` atomic.
 
+pub mod embedded;
 mod memory;
 
 use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
+pub use embedded::EmbeddedStore;
 pub use memory::MemoryStore;
 
 /// A stored answer, replayed byte for byte.
@@ -29,6 +40,28 @@ pub struct StoredResponse {
     pub replayed: bool,
 }
 
+impl StoredResponse {
+    /// Whether the body is a problem document.
+    pub fn is_problem(&self) -> bool {
+        self.content_type == hail::protocol::PROBLEM_CONTENT_TYPE
+    }
+
+    /// A stored answer read back from a store: `problem` picks the content type.
+    pub fn restored(status: u16, problem: bool, body: Bytes) -> Self {
+        Self {
+            status,
+            content_type: if problem {
+                hail::protocol::PROBLEM_CONTENT_TYPE
+            } else {
+                "application/json"
+            },
+            body,
+            retry_after: None,
+            replayed: false,
+        }
+    }
+}
+
 /// SHA-256 of the operation id and the validated request's canonical JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fingerprint(pub [u8; 32]);
@@ -44,13 +77,22 @@ impl Fingerprint {
     }
 }
 
-/// What [`Store::begin`] found.
+/// What [`Store::begin`] found. Every variant but `InFlight`, `Replay` and `Mismatch` leaves the
+/// key in flight, held by the caller of `begin` until it settles it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Begin {
-    /// Go ahead (now marked in flight), resuming from `progress` if a try before left some.
+    /// Go ahead, resuming from `progress` if a try before left some.
     Proceed {
         /// The stored progress of an earlier try (multi-call operations).
         progress: Option<Bytes>,
+    },
+    /// An earlier try may have reached the vendor and its outcome is not known: look back at
+    /// the vendor where it lets us, else answer `outcome_unknown`. Never send blindly.
+    Unknown {
+        /// The progress the earlier try had stored.
+        progress: Option<Bytes>,
+        /// When the first try began (Unix ms): read-backs look from there.
+        since_ms: u64,
     },
     /// The same key is being processed right now.
     InFlight,
@@ -60,6 +102,18 @@ pub enum Begin {
     Mismatch,
 }
 
+/// How a call that held a key ended.
+#[derive(Debug, Clone)]
+pub enum Settle {
+    /// A final answer: replayed for the same key from now on.
+    Final(StoredResponse),
+    /// The vendor provably did not act: the same key and body may try again, from `progress`.
+    Retry(Option<Bytes>),
+    /// The vendor may have acted: the next try with this key looks back or answers
+    /// `outcome_unknown`, never sends blindly.
+    Unknown(Option<Bytes>),
+}
+
 /// The store failed (e.g. Redis unreachable): sending must fail closed.
 #[derive(Debug, Clone)]
 pub struct StoreError(pub String);
@@ -67,29 +121,29 @@ pub struct StoreError(pub String);
 /// Where idempotency records live.
 #[async_trait]
 pub trait Store: Send + Sync {
-    /// Marks `key` in flight unless it is known; see [`Begin`].
-    async fn begin(&self, key: &str, fingerprint: Fingerprint) -> Result<Begin, StoreError>;
+    /// Decides what a request with `key` may do (see [`Begin`]) and, where it may go on, marks
+    /// the key in flight for `hold` (the request's own deadline plus a margin).
+    async fn begin(
+        &self,
+        key: &str,
+        fingerprint: Fingerprint,
+        hold: Duration,
+    ) -> Result<Begin, StoreError>;
     /// Saves the progress of a multi-call operation after a successful call.
     async fn progress(&self, key: &str, progress: Bytes) -> Result<(), StoreError>;
-    /// Stores the final outcome; later calls replay it.
-    async fn finish(
+    /// Ends the flight of `key`.
+    async fn settle(
         &self,
         key: &str,
         fingerprint: Fingerprint,
-        response: StoredResponse,
-    ) -> Result<(), StoreError>;
-    /// Ends the flight without a final outcome (the vendor provably did not act): the same key
-    /// and body may try again, from `progress`.
-    async fn release(
-        &self,
-        key: &str,
-        fingerprint: Fingerprint,
-        progress: Option<Bytes>,
+        settle: Settle,
     ) -> Result<(), StoreError>;
     /// A health description for `/healthz`.
     async fn health(&self) -> Result<(), StoreError> {
         Ok(())
     }
+    /// Whether records survive a restart of this process (for the startup log).
+    fn durable(&self) -> bool;
 }
 
 /// The store key of (caller, operation, idempotency key): unambiguous since the parts are
@@ -100,4 +154,177 @@ pub fn scope(caller: &str, operation: &str, key: &str) -> String {
         caller.len(),
         operation.len()
     )
+}
+
+/// A record's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum State {
+    /// A request holds the key until `until_ms` (Unix ms).
+    InFlight {
+        /// The end of the hold.
+        until_ms: u64,
+    },
+    /// The vendor provably did not act: may try again.
+    Retryable,
+    /// The vendor may have acted.
+    Unknown,
+    /// Replayed as is.
+    Final(Arc<StoredResponse>),
+}
+
+/// One idempotency record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// The body it belongs to.
+    pub fingerprint: Fingerprint,
+    /// Where it stands.
+    pub state: State,
+    /// Progress of multi-call operations.
+    pub progress: Option<Bytes>,
+    /// When the first try began (Unix ms).
+    pub started_ms: u64,
+}
+
+/// The one state machine of every store: what `begin` answers for `existing`, and the record
+/// to write (if any).
+pub fn decide(
+    existing: Option<&Record>,
+    fingerprint: Fingerprint,
+    now_ms: u64,
+    hold: Duration,
+) -> (Begin, Option<Record>) {
+    let until_ms = now_ms.saturating_add(hold.as_millis() as u64);
+    let held = |progress: Option<Bytes>, started_ms| Record {
+        fingerprint,
+        state: State::InFlight { until_ms },
+        progress,
+        started_ms,
+    };
+    let Some(record) = existing else {
+        return (Begin::Proceed { progress: None }, Some(held(None, now_ms)));
+    };
+    if let State::InFlight { until_ms } = record.state {
+        if now_ms < until_ms {
+            return (Begin::InFlight, None);
+        }
+    }
+    if record.fingerprint != fingerprint {
+        return (Begin::Mismatch, None);
+    }
+    let progress = record.progress.clone();
+    match &record.state {
+        State::Final(response) => (Begin::Replay(response.clone()), None),
+        State::Retryable => (
+            Begin::Proceed {
+                progress: progress.clone(),
+            },
+            Some(held(progress, record.started_ms)),
+        ),
+        // A flight past its deadline ended without an outcome: as unknown as a timeout.
+        State::InFlight { .. } | State::Unknown => (
+            Begin::Unknown {
+                progress: progress.clone(),
+                since_ms: record.started_ms,
+            },
+            Some(held(progress, record.started_ms)),
+        ),
+    }
+}
+
+/// The record `settle` leaves, from the one held (progress kept where the settle names none).
+pub fn settled(
+    held: Option<&Record>,
+    fingerprint: Fingerprint,
+    settle: Settle,
+    now_ms: u64,
+) -> Record {
+    let started_ms = held.map_or(now_ms, |r| r.started_ms);
+    let kept = || held.and_then(|r| r.progress.clone());
+    let (state, progress) = match settle {
+        Settle::Final(response) => (State::Final(Arc::new(response)), None),
+        Settle::Retry(p) => (State::Retryable, p.or_else(kept)),
+        Settle::Unknown(p) => (State::Unknown, p.or_else(kept)),
+    };
+    Record {
+        fingerprint,
+        state,
+        progress,
+        started_ms,
+    }
+}
+
+/// Now, in Unix milliseconds.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOLD: Duration = Duration::from_secs(10);
+
+    fn fp(s: &str) -> Fingerprint {
+        Fingerprint::of("op", s.as_bytes())
+    }
+
+    #[test]
+    fn an_expired_flight_is_unknown_never_unused() {
+        let (begin, held) = decide(None, fp("a"), 1_000, HOLD);
+        assert_eq!(begin, Begin::Proceed { progress: None });
+        let held = held.unwrap();
+        assert_eq!(decide(Some(&held), fp("a"), 5_000, HOLD).0, Begin::InFlight);
+        assert_eq!(decide(Some(&held), fp("b"), 5_000, HOLD).0, Begin::InFlight);
+        let (begin, again) = decide(Some(&held), fp("a"), 11_000, HOLD);
+        assert_eq!(
+            begin,
+            Begin::Unknown {
+                progress: None,
+                since_ms: 1_000
+            }
+        );
+        // The look-back holds the key again, keeping when the first try began.
+        let again = again.unwrap();
+        assert_eq!(again.started_ms, 1_000);
+        assert_eq!(
+            decide(Some(&again), fp("a"), 12_000, HOLD).0,
+            Begin::InFlight
+        );
+        assert_eq!(
+            decide(Some(&held), fp("b"), 11_000, HOLD).0,
+            Begin::Mismatch
+        );
+    }
+
+    #[test]
+    fn settled_records_answer_by_their_state() {
+        let (_, held) = decide(None, fp("a"), 0, HOLD);
+        let unknown = settled(
+            held.as_ref(),
+            fp("a"),
+            Settle::Unknown(Some(Bytes::from_static(b"p"))),
+            1,
+        );
+        assert!(matches!(
+            decide(Some(&unknown), fp("a"), 2, HOLD).0,
+            Begin::Unknown {
+                progress: Some(_),
+                since_ms: 0
+            }
+        ));
+        let retry = settled(held.as_ref(), fp("a"), Settle::Retry(None), 1);
+        assert_eq!(
+            decide(Some(&retry), fp("a"), 2, HOLD).0,
+            Begin::Proceed { progress: None }
+        );
+        let response = StoredResponse::restored(200, false, Bytes::from_static(b"{}"));
+        let done = settled(held.as_ref(), fp("a"), Settle::Final(response.clone()), 1);
+        assert_eq!(
+            decide(Some(&done), fp("a"), 2, HOLD).0,
+            Begin::Replay(Arc::new(response))
+        );
+        assert_eq!(decide(Some(&done), fp("b"), 2, HOLD).0, Begin::Mismatch);
+    }
 }

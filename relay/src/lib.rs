@@ -8,6 +8,7 @@ pub mod app;
 pub mod caller;
 pub mod cli;
 pub mod config;
+pub mod failpoint;
 pub mod forward;
 pub mod idempotency;
 pub mod limits;

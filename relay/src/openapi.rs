@@ -31,7 +31,7 @@ const PROBLEM_STATUSES: [(&str, &str); 12] = [
     ("500", "internal"),
     (
         "502",
-        "upstream_rejected (the vendor's 4xx), upstream_unavailable",
+        "upstream_rejected (the vendor's 4xx), upstream_unavailable, outcome_unknown (the vendor may have acted; the same key never sends again)",
     ),
     ("504", "upstream_timeout"),
 ];

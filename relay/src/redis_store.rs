@@ -1,7 +1,9 @@
 //! The Redis store (`store = { redis = "redis://…" }`): idempotency records and rate-limit
 //! counters shared by every relay instance behind a load balancer. Each operation is one Lua
-//! script, so it is atomic across instances; an in-flight mark expires by itself, so a relay
-//! that dies mid-call does not block its key forever.
+//! script, so it is atomic across instances. An in-flight record whose relay died (or could not
+//! store the outcome) is held only until its deadline and then answers `outcome_unknown`; it
+//! never turns back into "unused". Records survive a Redis restart only with persistence on:
+//! run Redis with `appendonly yes` (README, "Several instances").
 
 use std::time::Duration;
 
@@ -12,25 +14,54 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
-use crate::idempotency::{Begin, Fingerprint, Store, StoreError, StoredResponse};
+use crate::idempotency::{Begin, Fingerprint, Settle, Store, StoreError, StoredResponse};
 
 /// Key prefix of everything Hail keeps in Redis.
 const PREFIX: &str = "hail:";
 
-/// `KEYS[1]` record; `ARGV`: fingerprint, in-flight record, in-flight TTL ms.
+/// `KEYS[1]` record; `ARGV`: fingerprint, hold ms, retention ms. The state machine of
+/// `idempotency::decide`, atomic across instances, on Redis's own clock: an in-flight record
+/// past its hold answers `unknown` (never unused), and the key is held again.
 const BEGIN: &str = r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local v = redis.call('GET', KEYS[1])
+local function hold(p, st)
+  redis.call('SET', KEYS[1], cjson.encode({s = 'i', fp = ARGV[1], p = p, st = st, u = now + tonumber(ARGV[2])}), 'PX', ARGV[3])
+end
 if not v then
-  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-  return {'proceed', ''}
+  hold('', now)
+  return {'proceed', '', tostring(now)}
 end
 local d = cjson.decode(v)
-if d.s == 'i' then return {'inflight', ''} end
-if d.fp ~= ARGV[1] then return {'mismatch', ''} end
-if d.s == 'f' then return {'replay', v} end
+if d.s == 'i' and now < (tonumber(d.u) or 0) then return {'inflight', '', ''} end
+if d.fp ~= ARGV[1] then return {'mismatch', '', ''} end
+if d.s == 'f' then return {'replay', v, ''} end
 local p = d.p or ''
-redis.call('SET', KEYS[1], cjson.encode({s = 'i', fp = ARGV[1], p = p}), 'PX', ARGV[3])
-return {'proceed', p}
+local st = tonumber(d.st) or now
+hold(p, st)
+if d.s == 'r' then return {'proceed', p, tostring(st)} end
+return {'unknown', p, string.format('%d', st)}
+"#;
+
+/// `KEYS[1]` record; `ARGV`: fingerprint, state (`r`, `u`, `f`), progress (base64, or empty to
+/// keep the held one), answer JSON (for `f`), retention ms. Keeps when the first try began.
+const SETTLE: &str = r#"
+local v = redis.call('GET', KEYS[1])
+local st, p = nil, ''
+if v then
+  local d = cjson.decode(v)
+  st = d.st
+  p = d.p or ''
+end
+if ARGV[3] ~= '' then p = ARGV[3] end
+local rec = {s = ARGV[2], fp = ARGV[1], p = p, st = st}
+if ARGV[2] == 'f' then
+  rec.p = nil
+  rec.r = cjson.decode(ARGV[4])
+end
+redis.call('SET', KEYS[1], cjson.encode(rec), 'PX', ARGV[5])
+return 1
 "#;
 
 /// `KEYS[1]` record; `ARGV`: progress (base64). Keeps the in-flight TTL.
@@ -60,15 +91,10 @@ redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil((new_tat - now) / 1000) + 10
 return 0
 "#;
 
-#[derive(Serialize, Deserialize)]
-struct Record {
-    /// `i` in flight, `r` retryable, `f` final.
-    s: String,
-    fp: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    p: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    r: Option<Answer>,
+/// A final record as stored (`s = "f"`); the other states need no decoding here.
+#[derive(Deserialize)]
+struct FinalRecord {
+    r: Answer,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -83,9 +109,9 @@ pub struct RedisStore {
     client: redis::Client,
     connection: Mutex<Option<ConnectionManager>>,
     timeout: Duration,
-    in_flight_ttl: Duration,
     retention: Duration,
     begin: redis::Script,
+    settle: redis::Script,
     progress: redis::Script,
     rate: redis::Script,
 }
@@ -106,22 +132,16 @@ fn hex(fp: Fingerprint) -> String {
 }
 
 impl RedisStore {
-    /// A store at `url` (connected on first use). `in_flight_ttl` bounds how long a key stays
-    /// in flight if its relay dies; `retention` how long outcomes are kept.
-    pub fn new(
-        url: &str,
-        timeout: Duration,
-        in_flight_ttl: Duration,
-        retention: Duration,
-    ) -> Result<Self, String> {
+    /// A store at `url` (connected on first use), keeping records for `retention`.
+    pub fn new(url: &str, timeout: Duration, retention: Duration) -> Result<Self, String> {
         let client = redis::Client::open(url).map_err(|e| format!("store.redis: {e}"))?;
         Ok(Self {
             client,
             connection: Mutex::new(None),
             timeout,
-            in_flight_ttl,
             retention,
             begin: redis::Script::new(BEGIN),
+            settle: redis::Script::new(SETTLE),
             progress: redis::Script::new(PROGRESS),
             rate: redis::Script::new(RATE),
         })
@@ -188,22 +208,6 @@ impl RedisStore {
             Err(Duration::from_micros(wait))
         })
     }
-
-    async fn set(&self, key: &str, record: &Record, ttl: Duration) -> Result<(), StoreError> {
-        let text = serde_json::to_string(record).map_err(|e| unavailable(&e.to_string()))?;
-        let key = format!("{PREFIX}idem:{key}");
-        let ms = ttl.as_millis() as u64;
-        self.run(|mut c| async move {
-            redis::cmd("SET")
-                .arg(key)
-                .arg(text)
-                .arg("PX")
-                .arg(ms)
-                .query_async::<()>(&mut c)
-                .await
-        })
-        .await
-    }
 }
 
 fn unavailable(why: &str) -> StoreError {
@@ -212,56 +216,48 @@ fn unavailable(why: &str) -> StoreError {
 
 #[async_trait]
 impl Store for RedisStore {
-    async fn begin(&self, key: &str, fingerprint: Fingerprint) -> Result<Begin, StoreError> {
+    async fn begin(
+        &self,
+        key: &str,
+        fingerprint: Fingerprint,
+        hold: Duration,
+    ) -> Result<Begin, StoreError> {
         let fp = hex(fingerprint);
-        let in_flight = serde_json::to_string(&Record {
-            s: "i".into(),
-            fp: fp.clone(),
-            p: None,
-            r: None,
-        })
-        .map_err(|e| unavailable(&e.to_string()))?;
         let key = format!("{PREFIX}idem:{key}");
-        let ttl = self.in_flight_ttl.as_millis() as u64;
+        let hold = hold.as_millis() as u64;
+        let retention = self.retention.as_millis() as u64;
         let script = &self.begin;
-        let (verdict, payload): (String, String) = self
+        let (verdict, payload, started): (String, String, String) = self
             .run(|mut c| async move {
                 script
                     .key(key)
                     .arg(fp)
-                    .arg(in_flight)
-                    .arg(ttl)
+                    .arg(hold)
+                    .arg(retention)
                     .invoke_async(&mut c)
                     .await
             })
             .await?;
+        let progress = || (!payload.is_empty()).then(|| unb64(&payload)).flatten();
         Ok(match verdict.as_str() {
             "inflight" => Begin::InFlight,
             "mismatch" => Begin::Mismatch,
             "replay" => {
-                let record: Record =
+                let record: FinalRecord =
                     serde_json::from_str(&payload).map_err(|e| unavailable(&e.to_string()))?;
-                let answer = record
-                    .r
-                    .ok_or_else(|| unavailable("a final record without an answer"))?;
-                Begin::Replay(std::sync::Arc::new(StoredResponse {
-                    status: answer.status,
-                    content_type: if answer.content_type == hail::protocol::PROBLEM_CONTENT_TYPE {
-                        hail::protocol::PROBLEM_CONTENT_TYPE
-                    } else {
-                        "application/json"
-                    },
-                    body: unb64(&answer.body).unwrap_or_default(),
-                    retry_after: None,
-                    replayed: false,
-                }))
+                let answer = record.r;
+                Begin::Replay(std::sync::Arc::new(StoredResponse::restored(
+                    answer.status,
+                    answer.content_type == hail::protocol::PROBLEM_CONTENT_TYPE,
+                    unb64(&answer.body).unwrap_or_default(),
+                )))
             }
+            "unknown" => Begin::Unknown {
+                progress: progress(),
+                since_ms: started.parse().unwrap_or(0),
+            },
             _ => Begin::Proceed {
-                progress: if payload.is_empty() {
-                    None
-                } else {
-                    unb64(&payload)
-                },
+                progress: progress(),
             },
         })
     }
@@ -275,43 +271,51 @@ impl Store for RedisStore {
             .map(|_| ())
     }
 
-    async fn finish(
+    async fn settle(
         &self,
         key: &str,
         fingerprint: Fingerprint,
-        response: StoredResponse,
+        settle: Settle,
     ) -> Result<(), StoreError> {
-        let record = Record {
-            s: "f".into(),
-            fp: hex(fingerprint),
-            p: None,
-            r: Some(Answer {
-                status: response.status,
-                content_type: response.content_type.to_owned(),
-                body: b64(&response.body),
-            }),
+        let (state, progress, answer) = match settle {
+            Settle::Final(response) => {
+                let answer = serde_json::to_string(&Answer {
+                    status: response.status,
+                    content_type: response.content_type.to_owned(),
+                    body: b64(&response.body),
+                })
+                .map_err(|e| unavailable(&e.to_string()))?;
+                ("f", String::new(), answer)
+            }
+            Settle::Retry(p) => ("r", p.map(|p| b64(&p)).unwrap_or_default(), String::new()),
+            Settle::Unknown(p) => ("u", p.map(|p| b64(&p)).unwrap_or_default(), String::new()),
         };
-        self.set(key, &record, self.retention).await
-    }
-
-    async fn release(
-        &self,
-        key: &str,
-        fingerprint: Fingerprint,
-        progress: Option<Bytes>,
-    ) -> Result<(), StoreError> {
-        let record = Record {
-            s: "r".into(),
-            fp: hex(fingerprint),
-            p: progress.map(|p| b64(&p)),
-            r: None,
-        };
-        self.set(key, &record, self.retention).await
+        let key = format!("{PREFIX}idem:{key}");
+        let fp = hex(fingerprint);
+        let retention = self.retention.as_millis() as u64;
+        let script = &self.settle;
+        self.run(|mut c| async move {
+            script
+                .key(key)
+                .arg(fp)
+                .arg(state)
+                .arg(progress)
+                .arg(answer)
+                .arg(retention)
+                .invoke_async::<i64>(&mut c)
+                .await
+        })
+        .await
+        .map(|_| ())
     }
 
     async fn health(&self) -> Result<(), StoreError> {
         self.run(|mut c| async move { redis::cmd("PING").query_async::<String>(&mut c).await })
             .await
             .map(|_| ())
+    }
+
+    fn durable(&self) -> bool {
+        true
     }
 }

@@ -15,8 +15,9 @@ use hail::{BaseUrl, Endpoint, Operation, Vendor};
 
 use crate::accounts::{Account, Accounts, Source, TokenCache};
 use crate::caller::{ChaynsVerifier, JwtVerifier};
-use crate::config::{Access, Config, StoreConfig};
-use crate::idempotency::{MemoryStore, Store};
+use crate::config::{Access, Config, StoreConfig, StoreName};
+use crate::idempotency::embedded::Limits;
+use crate::idempotency::{EmbeddedStore, MemoryStore, Store};
 use crate::limits::AuthFailures;
 use crate::policy::Policy;
 use crate::rate_limit::Limiter;
@@ -117,6 +118,7 @@ pub fn build(config: &Config, sandbox: Option<Sandbox>) -> Result<AppState, Stri
             Duration::from_millis(up.connect_timeout_ms.max(1)),
             Duration::from_millis(up.timeout_ms.max(1)),
             up.retries,
+            up.max_response_bytes.max(1024),
         )?;
         accounts.add_api(Arc::new(api));
     }
@@ -181,24 +183,7 @@ pub fn build(config: &Config, sandbox: Option<Sandbox>) -> Result<AppState, Stri
     if sandbox.is_some() && allowed_origins.is_empty() {
         allowed_origins.push("*".to_owned());
     }
-    let retention = Duration::from_secs(config.idempotency.retention_hours.max(1) * 3600);
-    let (store, limiter): (Arc<dyn Store>, Limiter) = match &config.store {
-        StoreConfig::Redis { redis, timeout_ms } => {
-            // A key stays in flight at most as long as a request may take, plus a margin.
-            let in_flight = config.request_timeout() + Duration::from_secs(10);
-            let shared = Arc::new(RedisStore::new(
-                redis,
-                Duration::from_millis((*timeout_ms).max(1)),
-                in_flight,
-                retention,
-            )?);
-            (shared.clone(), Limiter::redis(config.rate_limit, shared))
-        }
-        StoreConfig::Default | StoreConfig::Named(_) => (
-            Arc::new(MemoryStore::new(config.idempotency.max_entries, retention)),
-            Limiter::new(config.rate_limit),
-        ),
-    };
+    let (store, limiter) = store(config, sandbox.is_some())?;
     Ok(AppState {
         accounts,
         policies,
@@ -217,6 +202,55 @@ pub fn build(config: &Config, sandbox: Option<Sandbox>) -> Result<AppState, Stri
         max_header_bytes: config.http.max_header_bytes.max(1024),
         server: ServerLimits::from_config(&config.http),
         vendor_calls: TaskTracker::new(),
+    })
+}
+
+/// The idempotency store and the rate limiter the configuration asks for.
+fn store(config: &Config, sandbox: bool) -> Result<(Arc<dyn Store>, Limiter), String> {
+    let idem = config.idempotency;
+    let retention = Duration::from_secs(idem.retention_hours.max(1) * 3600);
+    let memory = || -> (Arc<dyn Store>, Limiter) {
+        (
+            Arc::new(MemoryStore::new(idem.max_entries, retention)),
+            Limiter::new(config.rate_limit),
+        )
+    };
+    Ok(match &config.store {
+        StoreConfig::Redis { redis, timeout_ms } => {
+            let shared = Arc::new(RedisStore::new(
+                redis,
+                Duration::from_millis((*timeout_ms).max(1)),
+                retention,
+            )?);
+            (shared.clone(), Limiter::redis(config.rate_limit, shared))
+        }
+        // The sandbox simulates its vendors in memory too: nothing to keep across restarts.
+        StoreConfig::Default if sandbox => memory(),
+        StoreConfig::Named(StoreName::Memory) => {
+            if !sandbox {
+                tracing::warn!(
+                    "store = \"memory\": idempotency records are lost on restart, so a retry after a restart may send a message twice; use the default embedded store in production"
+                );
+            }
+            memory()
+        }
+        StoreConfig::Default | StoreConfig::Named(StoreName::Embedded) => {
+            let dir = config.data_dir();
+            let store = EmbeddedStore::open(
+                &dir,
+                Limits {
+                    retention,
+                    max_entries: idem.max_entries,
+                    max_bytes: idem.max_bytes,
+                },
+            )
+            .map_err(|e| {
+                format!("the embedded store: {e} (set data_dir or HAIL_RELAY_DATA_DIR)")
+            })?;
+            tracing::info!(path = %store.path().display(), "idempotency records in the embedded store");
+            // Rate-limit state stays in memory: losing it on restart only forgives a burst.
+            (Arc::new(store), Limiter::new(config.rate_limit))
+        }
     })
 }
 

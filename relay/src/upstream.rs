@@ -20,6 +20,8 @@ pub struct VendorApi {
     pub timeout: Duration,
     /// Extra attempts where the vendor provably did not act.
     pub retries: u32,
+    /// Largest answer read.
+    pub max_response_bytes: usize,
 }
 
 impl VendorApi {
@@ -30,6 +32,7 @@ impl VendorApi {
         connect_timeout: Duration,
         timeout: Duration,
         retries: u32,
+        max_response_bytes: usize,
     ) -> Result<Self, String> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -44,6 +47,7 @@ impl VendorApi {
             client,
             timeout,
             retries,
+            max_response_bytes,
         })
     }
 }
@@ -60,7 +64,8 @@ pub enum Acted {
 /// A call that produced no usable answer.
 #[derive(Debug, Clone)]
 pub struct CallFailure {
-    /// `upstream_unavailable` or `upstream_timeout` (or `internal`).
+    /// `upstream_unavailable`, `upstream_timeout` (nothing sent), `outcome_unknown` (sent, no
+    /// answer) or `internal`.
     pub code: ErrorCode,
     /// For the problem's `detail`.
     pub detail: &'static str,
@@ -121,8 +126,22 @@ pub async fn exchange_with_retry_after(
             Ok(response) => {
                 let status = response.status();
                 let retry_after = retry_after(response.headers());
-                match response.bytes().await {
-                    Ok(body) => Ok((status, body, retry_after)),
+                match read_capped(response, api.max_response_bytes).await {
+                    Ok(Some(body)) => Ok((status, body, retry_after)),
+                    Ok(None) => {
+                        tracing::warn!(
+                            operation,
+                            vendor = api.name,
+                            upstream_status = status.as_u16(),
+                            limit = api.max_response_bytes,
+                            "vendor answer too large"
+                        );
+                        return Err(CallFailure {
+                            code: ErrorCode::UpstreamUnavailable,
+                            detail: "the vendor's answer was larger than the relay reads (upstream.max_response_bytes); it may have acted, so it is not sent again",
+                            acted: if is_not_now(status) { Acted::No } else { Acted::Maybe },
+                        });
+                    }
                     Err(e) => Err(e),
                 }
             }
@@ -173,21 +192,36 @@ pub async fn exchange_with_retry_after(
                     "vendor call failed after sending"
                 );
                 return Err(CallFailure {
-                    code: if timeout {
-                        ErrorCode::UpstreamTimeout
-                    } else {
-                        ErrorCode::UpstreamUnavailable
-                    },
+                    code: ErrorCode::OutcomeUnknown,
                     detail: if timeout {
-                        "the vendor did not answer in time; it may have received the request, so it is not sent again"
+                        "the vendor did not answer in time; it may have received the request, so it is not sent again with this key"
                     } else {
-                        "the connection to the vendor broke; it may have received the request, so it is not sent again"
+                        "the connection to the vendor broke; it may have received the request, so it is not sent again with this key"
                     },
                     acted: Acted::Maybe,
                 });
             }
         }
     }
+}
+
+/// The body, or `None` when it is longer than `cap` (read no further: a vendor, or anything in
+/// front of it, must not make the relay hold 100 MB).
+async fn read_capped(
+    mut response: reqwest::Response,
+    cap: usize,
+) -> Result<Option<Bytes>, reqwest::Error> {
+    if response.content_length().is_some_and(|n| n > cap as u64) {
+        return Ok(None);
+    }
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > cap {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body.freeze()))
 }
 
 /// `Retry-After` in seconds (an HTTP date is not honoured: treated as absent).

@@ -169,8 +169,29 @@ fn relay_with_open_files(
     operations: &str,
     open_files: Option<u32>,
 ) -> Relay {
+    relay_full(
+        name,
+        vendor,
+        "store = \"memory\"",
+        http,
+        rate_limit,
+        operations,
+        open_files,
+    )
+}
+
+/// [`relay`] with `top` (top-level keys, e.g. the store) and an open-file limit.
+fn relay_full(
+    name: &str,
+    vendor: &str,
+    top: &str,
+    http: &str,
+    rate_limit: &str,
+    operations: &str,
+    open_files: Option<u32>,
+) -> Relay {
     let config = format!(
-        "[http]\n{http}\n[rate_limit]\n{rate_limit}\n[upstream]\ntimeout_ms = 3000\nconnect_timeout_ms = 500\nretries = 1\n\
+        "{top}\n[http]\n{http}\n[rate_limit]\n{rate_limit}\n[upstream]\ntimeout_ms = 3000\nconnect_timeout_ms = 500\nretries = 1\n\
          [jwt]\nalgorithm = \"HS256\"\nsecret = {{ env = \"T_JWT\" }}\naudience = \"hail-relay\"\nissuer = \"https://shop.example\"\n\
          [vendors.memoio]\nbase_url = \"{vendor}/memoio\"\nsecret_key = {{ env = \"T_MEMOIO\" }}\n\
          [vendors.chayns]\nbase_url = \"{vendor}/chayns\"\nlocation_id = {LOCATION}\ntapp_id = {TAPP_ID}\ntapp_secret = {{ env = \"T_TAPP\" }}\n\
@@ -767,12 +788,13 @@ async fn a_connection_flood_does_not_exhaust_open_files() {
 #[tokio::test]
 async fn shutdown_closes_slow_connections_at_its_deadline_and_completes_vendor_calls() {
     let fake = fake_vendor(Mode::Stall(1500)).await;
-    let relay = relay(
-        "shutdown",
-        &fake.url,
-        "shutdown_grace_ms = 300\nheader_read_timeout_ms = 60000\nbody_read_timeout_ms = 60000",
-        GENEROUS,
-        PUBLIC_ALL,
+    let data = std::env::temp_dir().join(format!("hail-attack-shutdown-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let store = format!("store = \"embedded\"\ndata_dir = \"{}\"", data.display());
+    let http =
+        "shutdown_grace_ms = 300\nheader_read_timeout_ms = 60000\nbody_read_timeout_ms = 60000";
+    let relay = relay_full(
+        "shutdown", &fake.url, &store, http, GENEROUS, PUBLIC_ALL, None,
     );
     // A client that never finishes its request.
     let mut slow = connect(&relay.url).await;
@@ -824,4 +846,29 @@ async fn shutdown_closes_slow_connections_at_its_deadline_and_completes_vendor_c
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(relay.log().contains("vendor answered"), "{}", relay.log());
     let _ = in_flight.await;
+    drop(relay);
+    // ... and its outcome was stored: the same key after a restart is replayed, not sent.
+    let again = relay_full(
+        "shutdown-2",
+        &fake.url,
+        &store,
+        http,
+        GENEROUS,
+        PUBLIC_ALL,
+        None,
+    );
+    let replay = again
+        .send(
+            again
+                .http
+                .post(format!("{}/v1/memoio/start-conversation", again.url))
+                .header("idempotency-key", "in-flight")
+                .json(&memoio_body()),
+        )
+        .await;
+    assert_eq!(replay.status, 200, "{}", replay.text);
+    assert_eq!(replay.headers["idempotent-replayed"], "true");
+    assert_eq!(fake.vendor.calls.load(Ordering::SeqCst), 1);
+    drop(again);
+    let _ = std::fs::remove_dir_all(&data);
 }

@@ -100,25 +100,42 @@ async fn vendor_503_is_retryable_with_the_same_key() {
     assert_eq!(relay.deliveries("memoio", &mark), 1);
 }
 
+/// `outcome_unknown`, not retryable, saying that nothing is sent again with this key.
+fn assert_unknown(a: &harness::Answer) {
+    assert_eq!(
+        (a.status.as_u16(), a.code()),
+        (502, "outcome_unknown"),
+        "{}",
+        a.text
+    );
+    assert_eq!(a.body["retryable"], false);
+    assert!(
+        a.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not sent again"),
+        "{}",
+        a.text
+    );
+}
+
 #[tokio::test]
-async fn a_timeout_before_the_vendor_acted_may_be_retried() {
+async fn a_timeout_before_the_vendor_acted_is_unknown_where_the_vendor_cannot_be_asked() {
     let relay = sandbox("").await;
     let mark = marker("tbefore");
     relay
         .fault(json!({"vendor": "memoio", "kind": "timeout", "delayMs": 1500}))
         .await;
     let a = send(&relay, "k", &mark).await;
-    assert_eq!(
-        (a.status.as_u16(), a.code()),
-        (504, "upstream_timeout"),
-        "{}",
-        a.text
-    );
-    // The relay cannot know the vendor did not act: the outcome is final for this key.
-    assert_eq!(a.body["retryable"], false);
+    // The relay cannot know the vendor did not act, and MEMOIO has no read-back.
+    assert_unknown(&a);
     assert_eq!(relay.deliveries("memoio", &mark), 0);
     let again = send(&relay, "k", &mark).await;
-    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_unknown(&again);
+    assert!(again.body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("memoio offers no way to look up"));
     assert_eq!(relay.deliveries("memoio", &mark), 0);
 }
 
@@ -129,17 +146,10 @@ async fn a_timeout_after_the_vendor_acted_is_never_sent_twice() {
     relay
         .fault(json!({"vendor": "memoio", "kind": "timeout", "delayMs": 1500, "afterAccept": true}))
         .await;
-    let a = send(&relay, "k", &mark).await;
-    assert_eq!((a.status.as_u16(), a.code()), (504, "upstream_timeout"));
-    assert_eq!(a.body["retryable"], false);
-    let again = send(&relay, "k", &mark).await;
-    assert_eq!(
-        (
-            again.status.as_u16(),
-            again.headers["idempotent-replayed"].to_str().unwrap()
-        ),
-        (504, "true")
-    );
+    assert_unknown(&send(&relay, "k", &mark).await);
+    for _ in 0..2 {
+        assert_unknown(&send(&relay, "k", &mark).await);
+    }
     assert_eq!(relay.deliveries("memoio", &mark), 1);
 }
 
@@ -150,17 +160,84 @@ async fn a_connection_dropped_after_the_vendor_acted_is_never_sent_twice() {
     relay
         .fault(json!({"vendor": "memoio", "kind": "drop"}))
         .await;
-    let a = send(&relay, "k", &mark).await;
-    assert_eq!(
-        (a.status.as_u16(), a.code()),
-        (502, "upstream_unavailable"),
+    assert_unknown(&send(&relay, "k", &mark).await);
+    assert_unknown(&send(&relay, "k", &mark).await);
+    assert_eq!(relay.deliveries("memoio", &mark), 1);
+}
+
+fn contact(mark: &str) -> String {
+    json!({"inboxId": 407, "name": mark, "email": format!("{mark}@example.com")}).to_string()
+}
+
+#[tokio::test]
+async fn livedesk_reads_back_a_contact_it_created_and_answers_with_it() {
+    let relay = sandbox("").await;
+    let mark = marker("lookfound");
+    relay
+        .fault(
+            json!({"vendor": "livedesk", "kind": "timeout", "delayMs": 1500, "afterAccept": true}),
+        )
+        .await;
+    let op = "livedesk/create-contact";
+    assert_unknown(&relay.post(op, "k", &contact(&mark)).await);
+    let again = relay.post(op, "k", &contact(&mark)).await;
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert_eq!(again.body["reconciled"], true);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(again.body["data"]["name"], mark.as_str());
+    // Resolved: from now on a plain replay.
+    let third = relay.post(op, "k", &contact(&mark)).await;
+    assert_eq!(third.body, again.body);
+    assert_eq!(relay.deliveries("livedesk", &mark), 1);
+}
+
+#[tokio::test]
+async fn livedesk_sends_when_the_read_back_proves_nothing_was_created() {
+    let relay = sandbox("").await;
+    let mark = marker("looknone");
+    relay
+        .fault(json!({"vendor": "livedesk", "kind": "timeout", "delayMs": 1500}))
+        .await;
+    let op = "livedesk/create-contact";
+    assert_unknown(&relay.post(op, "k", &contact(&mark)).await);
+    assert_eq!(relay.deliveries("livedesk", &mark), 0);
+    let again = relay.post(op, "k", &contact(&mark)).await;
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert!(again.body.get("reconciled").is_none());
+    assert_eq!(relay.deliveries("livedesk", &mark), 1);
+}
+
+#[tokio::test]
+async fn livedesk_start_conversation_reads_back_the_message_step() {
+    let relay = sandbox("").await;
+    let mark = marker("lookmsg");
+    relay
+        .fault(json!({"vendor": "livedesk", "path": "/messages", "kind": "drop"}))
+        .await;
+    let body = json!({"inboxId": 407, "contact": {"identifier": mark}, "content": format!("Hello {mark}")})
+        .to_string();
+    let a = relay.post("livedesk/start-conversation", "k", &body).await;
+    assert_unknown(&a);
+    assert!(
+        a.body["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("send message"),
         "{}",
         a.text
     );
-    assert_eq!(a.body["retryable"], false);
-    let again = send(&relay, "k", &mark).await;
-    assert_eq!(again.headers["idempotent-replayed"], "true");
-    assert_eq!(relay.deliveries("memoio", &mark), 1);
+    let again = relay.post("livedesk/start-conversation", "k", &body).await;
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert_eq!(again.body["reconciled"], true);
+    let entries = relay.state.sandbox.as_ref().unwrap().outbox.list();
+    let posts = |path: &str| {
+        entries
+            .iter()
+            .filter(|e| e.method == "POST" && e.url.ends_with(path))
+            .count()
+    };
+    assert_eq!((posts("/contacts"), posts("/conversations")), (1, 1));
+    assert_eq!(relay.deliveries("livedesk", &format!("Hello {mark}")), 1);
 }
 
 #[tokio::test]

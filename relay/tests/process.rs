@@ -9,7 +9,7 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use process::{listening, write_config, Proc, BIN};
+use process::{listening, relay_cmd, write_config, Proc};
 use serde_json::json;
 
 #[test]
@@ -19,7 +19,7 @@ fn check_config_prints_the_policy_table_without_secrets() {
         "[vendors.memoio]\nsecret_key = { env = \"HAIL_TEST_MEMOIO_KEY\" }\n\
          [operations.\"memoio/start-conversation\"]\naccess = \"public\"\npin = { channel = \"sales\" }\n",
     );
-    let out = Command::new(BIN)
+    let out = relay_cmd()
         .args(["--check-config", "--config"])
         .arg(&path)
         .env("HAIL_TEST_MEMOIO_KEY", "canary-memoio-key-4711")
@@ -61,7 +61,7 @@ fn bad_configurations_are_refused_with_a_reason() {
     ];
     for (i, (text, reason)) in cases.into_iter().enumerate() {
         let path = write_config(&format!("bad{i}.toml"), text);
-        let out = Command::new(BIN)
+        let out = relay_cmd()
             .args(["--check-config", "--config"])
             .arg(&path)
             .env("HAIL_TEST_K", "k")
@@ -81,7 +81,7 @@ struct Running {
 
 fn start(args: &[&str], env: &[(&str, &str)]) -> Running {
     let (mut proc, url) = listening(
-        Command::new(BIN)
+        relay_cmd()
             .args(args)
             .args(["--listen", "127.0.0.1:0"])
             .envs(env.iter().copied())
@@ -252,7 +252,7 @@ async fn canary_secrets_appear_in_no_response_and_no_log_line() {
 #[test]
 fn the_example_configuration_is_valid() {
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../relay.example.toml");
-    let out = Command::new(BIN)
+    let out = relay_cmd()
         .args(["--check-config", "--config", example])
         .env("HAIL_JWT_SECRET", "an-example-secret-of-at-least-32-bytes!")
         .env("MEMOIO_SECRET_KEY", "m")

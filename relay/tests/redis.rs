@@ -5,53 +5,17 @@
 #[path = "support/process.rs"]
 mod process;
 
-use std::net::TcpListener;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use process::{listening, write_config, Proc, BIN};
+use process::{free_port, listening, redis_server, relay_cmd, write_config, Proc};
 use serde_json::{json, Value};
 
 const OP: &str = "memoio/start-conversation";
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn redis_server(port: u16) -> Proc {
-    let child = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("redis-server (Debian package redis-server; `cargo xtask setup` installs it)");
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "redis-server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Proc(child)
-}
-
 fn relay(name: &str, config: &str) -> (Proc, String) {
     let path = write_config(&format!("redis-{name}.toml"), config);
     listening(
-        Command::new(BIN)
+        relay_cmd()
             .args(["--sandbox", "--listen", "127.0.0.1:0", "--config"])
             .arg(&path)
             .env("RUST_LOG", "warn"),
@@ -85,7 +49,7 @@ struct Pair {
 /// Relays A and B on one Redis; B calls A's simulated vendors, so A's outbox sees every delivery.
 async fn pair(extra: &str) -> Pair {
     let redis_port = free_port();
-    let redis = redis_server(redis_port);
+    let redis = redis_server(redis_port, &[]);
     let (a_proc, a) = relay(&format!("a-{redis_port}"), &config(redis_port, None, extra));
     let http = reqwest::Client::new();
     let caps = get_json(&http, &format!("{a}/v1/capabilities")).await;
@@ -235,7 +199,7 @@ async fn redis_down_fails_closed_and_recovers() {
     let health = p.http.get(format!("{}/healthz", p.a)).send().await.unwrap();
     assert_eq!(health.status(), 503);
     // Back on the same port: the same key goes through, once.
-    p._redis = Some(redis_server(p.redis_port));
+    p._redis = Some(redis_server(p.redis_port, &[]));
     let started = Instant::now();
     loop {
         let (status, answer, _) = p.post(&p.a, "key-d", &body(&mark), &[]).await;

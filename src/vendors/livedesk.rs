@@ -6,6 +6,7 @@
 
 pub mod create_contact;
 pub mod create_conversation;
+mod look_back;
 pub mod send_message;
 pub mod start_conversation;
 

@@ -43,7 +43,7 @@ async function send(page, vendor, operation, values) {
   for (const [name, value] of Object.entries(values)) await form.locator(`[name="${name}"]`).fill(value);
   await page.evaluate(() => (document.querySelector("#result").dataset.seen = "no"));
   await form.locator("button[type=submit]").click();
-  await page.waitForFunction(() => /Sent|Not sent/.test(document.querySelector("#result .verdict")?.textContent ?? "")
+  await page.waitForFunction(() => /Sent|Not sent|Outcome unknown/.test(document.querySelector("#result .verdict")?.textContent ?? "")
     && document.querySelector("#result").dataset.seen !== "yes");
   return page.locator("#result");
 }
@@ -115,13 +115,34 @@ test("a vendor 503 is retried by the SDK and delivered exactly once", async () =
   assert.deepEqual(problems.filter((p) => !/Failed to load resource: .* 502/.test(p)), []);
 });
 
-test("a dropped connection after the vendor accepted is reported, with exactly one delivery", async () => {
+test("a dropped connection after the vendor accepted is an unknown outcome, checked again with the same key, delivered once", async () => {
   const { page, problems } = await openDemo();
   const mark = `e2e-drop-${Date.now()}`;
   await page.check('input[name=fault][value="drop"]');
   const result = await send(page, "memoio", "memoio/start-conversation", { message: `drop ${mark}` });
-  assert.match(await result.textContent(), /upstream_unavailable/);
+  assert.match(await result.locator(".verdict").textContent(), /Outcome unknown/);
+  assert.match(await result.textContent(), /outcome_unknown/);
+  assert.doesNotMatch(await result.textContent(), /Not sent/);
   assert.equal((await page.locator("#attempts li").allTextContents()).length, 1, "not retried: it may have been sent");
+  const again = page.locator('form[data-operation="memoio/start-conversation"] .again');
+  assert.equal(await again.textContent(), "Check again (same key)");
+  await page.evaluate(() => (document.querySelector("#result").innerHTML = ""));
+  await again.click();
+  await page.waitForFunction(() => /Outcome unknown/.test(document.querySelector("#result .verdict")?.textContent ?? ""));
+  assert.match(await page.locator("#result").textContent(), /memoio offers no way to look up/);
   assert.equal((await outboxWith(`drop+${mark}`)).length, 1);
   assert.deepEqual(problems.filter((p) => !/Failed to load resource: .* 502/.test(p)), []);
+});
+
+test("a double click on Send sends once", async () => {
+  const { page } = await openDemo();
+  const mark = `e2e-dbl-${Date.now()}`;
+  await page.click("#tab-memoio");
+  await page.selectOption("#op-memoio", "memoio/start-conversation");
+  const form = page.locator('form[data-operation="memoio/start-conversation"]');
+  await form.locator('[name="message"]').fill(`dbl ${mark}`);
+  await form.locator("button[type=submit]").dblclick();
+  await page.waitForFunction(() => /Sent/.test(document.querySelector("#result .verdict")?.textContent ?? ""));
+  await page.waitForTimeout(300);
+  assert.equal((await outboxWith(`dbl+${mark}`)).length, 1);
 });

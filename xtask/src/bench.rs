@@ -36,7 +36,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let r = relay::compare(seconds)?;
     let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
     let get = |k: &str, f: &str| r[k][f].as_f64().unwrap_or(0.0);
-    table.push_str(&format!("| relay requests/s (validate, policy, idempotency, forward) | {:.0} | nginx proxy_pass {:.0} | {:.2}× |\n", get("relay", "rps"), get("nginx", "rps"), ratio(get("relay", "rps"), get("nginx", "rps"))));
+    table.push_str(&format!("| relay requests/s (validate, policy, idempotency, forward), memory store | {:.0} | nginx proxy_pass {:.0} | {:.2}× |\n", get("relay", "rps"), get("nginx", "rps"), ratio(get("relay", "rps"), get("nginx", "rps"))));
+    table.push_str(&format!("| relay requests/s, embedded (SQLite) store | {:.0} | memory store {:.0} | {:.2}× ({:.2}× nginx), p99 {:.2} ms |\n", get("relay_embedded", "rps"), get("relay", "rps"), ratio(get("relay_embedded", "rps"), get("relay", "rps")), ratio(get("relay_embedded", "rps"), get("nginx", "rps")), get("relay_embedded", "p99_ms")));
     table.push_str(&format!(
         "| relay p50 / p99 latency | {:.2} / {:.2} ms | nginx {:.2} / {:.2} ms | {:.2}× p99 |\n",
         get("relay", "p50_ms"),
@@ -51,7 +52,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         get("direct", "p99_ms"),
         ratio(get("relay", "rps"), get("direct", "rps"))
     ));
-    for k in ["direct", "nginx", "relay"] {
+    for k in ["direct", "nginx", "relay", "relay_embedded"] {
         if get(k, "non_2xx") > 0.0 {
             table.push_str(&format!(
                 "| **warning**: {k} answered non-2xx | {:.0} responses | | |\n",

@@ -10,6 +10,8 @@ use crate::run::{cargo, cmd, root, status, tests, Counts};
 const WASM: &str = "wasm32-unknown-unknown";
 /// The tools crate is third-party code built from our lock file: not ours to lint.
 const EXCLUDE_TOOLS: [&str; 2] = ["--exclude", "hail-wasm-bindgen-tools"];
+/// The relay's crash tests arm named failpoints (`relay/tests/crash.rs`); test builds only.
+const FAILPOINTS: [&str; 2] = ["--features", "hail-relay/failpoints"];
 
 struct Report {
     total: Counts,
@@ -73,6 +75,7 @@ pub fn run() -> Result<(), String> {
             cargo()
                 .args(["clippy", "--quiet", "--workspace", "--all-targets"])
                 .args(EXCLUDE_TOOLS)
+                .args(FAILPOINTS)
                 .args(["--", "-D", "warnings"]),
         ),
     );
@@ -96,7 +99,10 @@ pub fn run() -> Result<(), String> {
     }
     r.tests(
         "native and relay tests",
-        cargo().args(["test", "--workspace"]).args(EXCLUDE_TOOLS),
+        cargo()
+            .args(["test", "--workspace"])
+            .args(EXCLUDE_TOOLS)
+            .args(FAILPOINTS),
     );
 
     if ready {

@@ -1,57 +1,50 @@
-//! The in-memory store (one relay instance). In-flight marks live in a map bounded by the
-//! requests running; outcomes live in a bounded cache with a time to live, evicting the least
-//! used first, so a flood of unique keys cannot grow memory without bound.
+//! The in-memory store (`store = "memory"`): one relay instance, and **not restart-safe** — a
+//! restart forgets every key, so a retry after it sends again. For tests and throwaway setups;
+//! the relay warns at startup. In-flight records live in a map bounded by the requests running;
+//! settled records live in a bounded cache with a time to live, evicting the least used first,
+//! so a flood of unique keys cannot grow memory without bound.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
 
-use super::{Begin, Fingerprint, Store, StoreError, StoredResponse};
-
-#[derive(Clone)]
-enum Outcome {
-    Final(Fingerprint, Arc<StoredResponse>),
-    Retryable(Fingerprint, Option<Bytes>),
-}
-
-struct Flight {
-    fingerprint: Fingerprint,
-    progress: Option<Bytes>,
-}
+use super::{
+    decide, now_ms, settled, Begin, Fingerprint, Record, Settle, State, Store, StoreError,
+};
 
 /// In-memory idempotency records.
 pub struct MemoryStore {
-    in_flight: Mutex<HashMap<String, Flight>>,
-    outcomes: moka::sync::Cache<String, Outcome>,
+    in_flight: Mutex<HashMap<String, Record>>,
+    settled: moka::sync::Cache<String, Record>,
 }
 
 impl MemoryStore {
-    /// A store keeping at most `max_entries` outcomes for `retention`.
+    /// A store keeping at most `max_entries` settled records for `retention`.
     pub fn new(max_entries: u64, retention: Duration) -> Self {
         Self {
             in_flight: Mutex::new(HashMap::new()),
-            outcomes: moka::sync::Cache::builder()
+            settled: moka::sync::Cache::builder()
                 .max_capacity(max_entries.max(1))
                 .time_to_live(retention)
                 .build(),
         }
     }
 
-    /// Outcomes currently kept (approximate; for tests and metrics).
+    /// Settled records currently kept (approximate; for tests and metrics).
     pub fn len(&self) -> u64 {
-        self.outcomes.run_pending_tasks();
-        self.outcomes.entry_count()
+        self.settled.run_pending_tasks();
+        self.settled.entry_count()
     }
 
-    /// Whether no outcome is kept.
+    /// Whether no settled record is kept.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    fn flights(&self) -> std::sync::MutexGuard<'_, HashMap<String, Flight>> {
+    fn flights(&self) -> std::sync::MutexGuard<'_, HashMap<String, Record>> {
         // A poisoned lock only means another request panicked mid-update of a plain map.
         self.in_flight.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -59,31 +52,19 @@ impl MemoryStore {
 
 #[async_trait]
 impl Store for MemoryStore {
-    async fn begin(&self, key: &str, fingerprint: Fingerprint) -> Result<Begin, StoreError> {
+    async fn begin(
+        &self,
+        key: &str,
+        fingerprint: Fingerprint,
+        hold: Duration,
+    ) -> Result<Begin, StoreError> {
         let mut flights = self.flights();
-        if flights.contains_key(key) {
-            return Ok(Begin::InFlight);
+        let existing = flights.get(key).cloned().or_else(|| self.settled.get(key));
+        let (begin, write) = decide(existing.as_ref(), fingerprint, now_ms(), hold);
+        if let Some(record) = write {
+            flights.insert(key.to_owned(), record);
         }
-        let progress = match self.outcomes.get(key) {
-            Some(Outcome::Final(fp, response)) => {
-                return Ok(if fp == fingerprint {
-                    Begin::Replay(response)
-                } else {
-                    Begin::Mismatch
-                });
-            }
-            Some(Outcome::Retryable(fp, _)) if fp != fingerprint => return Ok(Begin::Mismatch),
-            Some(Outcome::Retryable(_, progress)) => progress,
-            None => None,
-        };
-        flights.insert(
-            key.to_owned(),
-            Flight {
-                fingerprint,
-                progress: progress.clone(),
-            },
-        );
-        Ok(Begin::Proceed { progress })
+        Ok(begin)
     }
 
     async fn progress(&self, key: &str, progress: Bytes) -> Result<(), StoreError> {
@@ -93,51 +74,35 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn finish(
+    async fn settle(
         &self,
         key: &str,
         fingerprint: Fingerprint,
-        response: StoredResponse,
+        settle: Settle,
     ) -> Result<(), StoreError> {
         let mut flights = self.flights();
-        self.outcomes.insert(
-            key.to_owned(),
-            Outcome::Final(fingerprint, Arc::new(response)),
-        );
-        flights.remove(key);
+        let held = flights.remove(key);
+        let record = settled(held.as_ref(), fingerprint, settle, now_ms());
+        debug_assert!(!matches!(record.state, State::InFlight { .. }));
+        self.settled.insert(key.to_owned(), record);
         Ok(())
     }
 
-    async fn release(
-        &self,
-        key: &str,
-        fingerprint: Fingerprint,
-        progress: Option<Bytes>,
-    ) -> Result<(), StoreError> {
-        let mut flights = self.flights();
-        let progress = progress.or_else(|| flights.get(key).and_then(|f| f.progress.clone()));
-        debug_assert!(flights
-            .get(key)
-            .is_none_or(|f| f.fingerprint == fingerprint));
-        self.outcomes
-            .insert(key.to_owned(), Outcome::Retryable(fingerprint, progress));
-        flights.remove(key);
-        Ok(())
+    fn durable(&self) -> bool {
+        false
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::idempotency::StoredResponse;
+    use std::sync::Arc;
+
+    const HOLD: Duration = Duration::from_secs(30);
 
     fn response(body: &'static str) -> StoredResponse {
-        StoredResponse {
-            status: 200,
-            content_type: "application/json",
-            body: Bytes::from_static(body.as_bytes()),
-            retry_after: None,
-            replayed: false,
-        }
+        StoredResponse::restored(200, false, Bytes::from_static(body.as_bytes()))
     }
 
     #[tokio::test]
@@ -146,30 +111,55 @@ mod tests {
         let a = Fingerprint::of("op", b"a");
         let b = Fingerprint::of("op", b"b");
         assert_eq!(
-            s.begin("k", a).await.unwrap(),
+            s.begin("k", a, HOLD).await.unwrap(),
             Begin::Proceed { progress: None }
         );
-        assert_eq!(s.begin("k", a).await.unwrap(), Begin::InFlight);
-        s.finish("k", a, response("{}")).await.unwrap();
+        assert_eq!(s.begin("k", a, HOLD).await.unwrap(), Begin::InFlight);
+        s.settle("k", a, Settle::Final(response("{}")))
+            .await
+            .unwrap();
         assert_eq!(
-            s.begin("k", a).await.unwrap(),
+            s.begin("k", a, HOLD).await.unwrap(),
             Begin::Replay(Arc::new(response("{}")))
         );
-        assert_eq!(s.begin("k", b).await.unwrap(), Begin::Mismatch);
+        assert_eq!(s.begin("k", b, HOLD).await.unwrap(), Begin::Mismatch);
 
         assert_eq!(
-            s.begin("r", a).await.unwrap(),
+            s.begin("r", a, HOLD).await.unwrap(),
             Begin::Proceed { progress: None }
         );
         s.progress("r", Bytes::from_static(b"step1")).await.unwrap();
-        s.release("r", a, None).await.unwrap();
-        assert_eq!(s.begin("r", b).await.unwrap(), Begin::Mismatch);
+        s.settle("r", a, Settle::Retry(None)).await.unwrap();
+        assert_eq!(s.begin("r", b, HOLD).await.unwrap(), Begin::Mismatch);
         assert_eq!(
-            s.begin("r", a).await.unwrap(),
+            s.begin("r", a, HOLD).await.unwrap(),
             Begin::Proceed {
                 progress: Some(Bytes::from_static(b"step1"))
             }
         );
+    }
+
+    #[tokio::test]
+    async fn unknown_stays_unknown_and_an_expired_flight_becomes_unknown() {
+        let s = MemoryStore::new(100, Duration::from_secs(60));
+        let a = Fingerprint::of("op", b"a");
+        s.begin("u", a, HOLD).await.unwrap();
+        s.settle("u", a, Settle::Unknown(None)).await.unwrap();
+        assert!(matches!(
+            s.begin("u", a, HOLD).await.unwrap(),
+            Begin::Unknown { .. }
+        ));
+        s.settle("u", a, Settle::Unknown(None)).await.unwrap();
+        assert!(matches!(
+            s.begin("u", a, HOLD).await.unwrap(),
+            Begin::Unknown { .. }
+        ));
+
+        s.begin("x", a, Duration::ZERO).await.unwrap();
+        assert!(matches!(
+            s.begin("x", a, HOLD).await.unwrap(),
+            Begin::Unknown { .. }
+        ));
     }
 
     #[tokio::test]
@@ -178,8 +168,10 @@ mod tests {
         let fp = Fingerprint::of("op", b"x");
         for i in 0..20_000 {
             let key = format!("key-{i}");
-            s.begin(&key, fp).await.unwrap();
-            s.finish(&key, fp, response("{}")).await.unwrap();
+            s.begin(&key, fp, HOLD).await.unwrap();
+            s.settle(&key, fp, Settle::Final(response("{}")))
+                .await
+                .unwrap();
         }
         assert!(s.len() <= 1000, "{} outcomes kept", s.len());
         assert!(s.flights().is_empty());

@@ -30,8 +30,8 @@ pub struct Sim {
     pub next_id: AtomicU64,
     /// mluvii tokens issued and not revoked.
     pub tokens: Mutex<HashSet<String>>,
-    /// LiveDesk conversations that exist.
-    pub conversations: Mutex<HashSet<u64>>,
+    /// LiveDesk's contacts, conversations and messages.
+    pub livedesk: Mutex<super::livedesk::Records>,
     /// mluvii templates sent, per subscription.
     pub sent: Mutex<HashMap<String, Vec<Value>>>,
 }

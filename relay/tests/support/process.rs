@@ -8,9 +8,20 @@ use std::process::{Child, Command, Stdio};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_hail-relay");
 
+/// The relay binary, with its embedded store in this test process's own temporary folder.
+pub fn relay_cmd() -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env("HAIL_RELAY_DATA_DIR", test_dir().join("data"));
+    cmd
+}
+
+fn test_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("hail-relay-test-{}", std::process::id()))
+}
+
 /// Writes `text` to file `name` in this test process's own temporary folder.
 pub fn write_config(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("hail-relay-test-{}", std::process::id()));
+    let dir = test_dir();
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
@@ -41,4 +52,43 @@ pub fn listening(cmd: &mut Command) -> (Proc, String) {
         .expect("url")
         .to_owned();
     (child, url)
+}
+
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Debian's `redis-server` on loopback `port`, without persistence unless `extra` turns it on.
+pub fn redis_server(port: u16, extra: &[&str]) -> Proc {
+    let child = Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+        ])
+        .args(if extra.is_empty() {
+            &["--appendonly", "no"][..]
+        } else {
+            extra
+        })
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("redis-server (Debian package redis-server; `cargo xtask setup` installs it)");
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "redis-server did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Proc(child)
 }

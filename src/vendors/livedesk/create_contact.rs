@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{decode, post, ApiKey, LiveDesk, NAME_MAX_CHARS};
+use super::{decode, look_back, post, ApiKey, LiveDesk, NAME_MAX_CHARS};
 use crate::error::Violation;
 use crate::operation::{
     lenient, BaseUrl, EncodeError, Endpoint, Id, SingleCall, UpstreamError, Validate,
@@ -151,6 +151,39 @@ impl SingleCall for CreateContact {
     const ID: &'static str = "livedesk/create-contact";
     const SENDS: bool = true;
     const EMAIL_FIELDS: &'static [&'static str] = &["email"];
+
+    fn look_back(
+        &self,
+        _since_ms: u64,
+        base: &BaseUrl,
+        key: &ApiKey,
+    ) -> Result<Option<http::Request<Vec<u8>>>, EncodeError> {
+        self.contact_key()
+            .map(|k| look_back::contact_request(base, key, &k))
+            .transpose()
+    }
+
+    fn looked(
+        &self,
+        since_ms: u64,
+        status: http::StatusCode,
+        body: &[u8],
+    ) -> Result<Option<Contact>, UpstreamError> {
+        match self.contact_key() {
+            Some(k) => look_back::found_contact(&k, since_ms, status, body),
+            None => Ok(None),
+        }
+    }
+}
+
+impl CreateContact {
+    fn contact_key(&self) -> Option<look_back::ContactKey<'_>> {
+        look_back::ContactKey::of(
+            self.identifier.as_deref(),
+            self.email.as_deref(),
+            self.phone_number.as_deref(),
+        )
+    }
 }
 
 impl Validate for CreateContact {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{decode, post, ApiKey, LiveDesk, NAME_MAX_CHARS};
+use super::{decode, look_back, post, ApiKey, LiveDesk, NAME_MAX_CHARS};
 use crate::error::Violation;
 use crate::operation::{
     lenient, BaseUrl, EncodeError, Endpoint, Id, SingleCall, UpstreamError, Validate,
@@ -125,6 +125,27 @@ pub(crate) fn decode_conversation(
 impl SingleCall for CreateConversation {
     const ID: &'static str = "livedesk/create-conversation";
     const SENDS: bool = true;
+
+    /// Only with `contactId`: a conversation by `sourceId` cannot be looked up.
+    fn look_back(
+        &self,
+        _since_ms: u64,
+        base: &BaseUrl,
+        key: &ApiKey,
+    ) -> Result<Option<http::Request<Vec<u8>>>, EncodeError> {
+        self.contact_id
+            .map(|id| look_back::conversations_request(base, key, id))
+            .transpose()
+    }
+
+    fn looked(
+        &self,
+        since_ms: u64,
+        status: http::StatusCode,
+        body: &[u8],
+    ) -> Result<Option<Conversation>, UpstreamError> {
+        look_back::found_conversation(self.inbox_id, since_ms, status, body)
+    }
 }
 
 impl Validate for CreateConversation {

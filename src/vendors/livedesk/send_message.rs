@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{decode, post, ApiKey, LiveDesk, CONTENT_MAX_CHARS};
+use super::{decode, look_back, post, ApiKey, LiveDesk, CONTENT_MAX_CHARS};
 use crate::error::Violation;
 use crate::operation::{
     lenient, BaseUrl, EncodeError, Endpoint, Id, SingleCall, UpstreamError, Validate,
@@ -109,6 +109,24 @@ pub(crate) fn check_content(v: &mut Violations, content: &str) {
 impl SingleCall for SendMessage {
     const ID: &'static str = "livedesk/send-message";
     const SENDS: bool = true;
+
+    fn look_back(
+        &self,
+        _since_ms: u64,
+        base: &BaseUrl,
+        key: &ApiKey,
+    ) -> Result<Option<http::Request<Vec<u8>>>, EncodeError> {
+        look_back::messages_request(base, key, self.conversation_id).map(Some)
+    }
+
+    fn looked(
+        &self,
+        since_ms: u64,
+        status: http::StatusCode,
+        body: &[u8],
+    ) -> Result<Option<Message>, UpstreamError> {
+        look_back::found_message(&self.content, since_ms, status, body)
+    }
 }
 
 impl Validate for SendMessage {

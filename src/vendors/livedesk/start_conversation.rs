@@ -10,7 +10,7 @@ use super::create_contact::{
 };
 use super::create_conversation::{decode_conversation, Conversation, CreateConversation};
 use super::send_message::{check_content, decode_message, Message, SendMessage};
-use super::{post, ApiKey, LiveDesk};
+use super::{look_back, post, ApiKey, LiveDesk};
 use crate::error::Violation;
 use crate::operation::{BaseUrl, EncodeError, Endpoint, Operation, UpstreamError, Validate};
 use crate::validate::Violations;
@@ -67,6 +67,15 @@ crate::impl_read!(NewContact {
 });
 
 impl StartConversation {
+    fn contact_key(&self) -> Option<look_back::ContactKey<'_>> {
+        let c = &self.contact;
+        look_back::ContactKey::of(
+            c.identifier.as_deref(),
+            c.email.as_deref(),
+            c.phone_number.as_deref(),
+        )
+    }
+
     /// A conversation in `inbox_id` with `contact`, opened by `content`.
     pub fn new(inbox_id: u64, contact: NewContact, content: impl Into<String>) -> Self {
         Self {
@@ -175,6 +184,52 @@ impl Operation for StartConversation {
             contact: progress.contact?,
             conversation: progress.conversation?,
             message: progress.message?,
+        })
+    }
+
+    /// Looks for what the step the progress is at may have made (see `look_back.rs`).
+    fn look_back(
+        &self,
+        progress: &Progress,
+        _since_ms: u64,
+        base: &BaseUrl,
+        key: &ApiKey,
+    ) -> Result<Option<http::Request<Vec<u8>>>, EncodeError> {
+        match (&progress.contact, &progress.conversation, &progress.message) {
+            (None, _, _) => self
+                .contact_key()
+                .map(|k| look_back::contact_request(base, key, &k))
+                .transpose(),
+            (Some(contact), None, _) => {
+                look_back::conversations_request(base, key, contact.id.0).map(Some)
+            }
+            (Some(_), Some(conversation), None) => {
+                look_back::messages_request(base, key, conversation.id.0).map(Some)
+            }
+            (Some(_), Some(_), Some(_)) => Ok(None),
+        }
+    }
+
+    fn looked(
+        &self,
+        progress: &mut Progress,
+        since_ms: u64,
+        status: http::StatusCode,
+        body: &[u8],
+    ) -> Result<bool, UpstreamError> {
+        Ok(if progress.contact.is_none() {
+            let Some(k) = self.contact_key() else {
+                return Ok(false);
+            };
+            progress.contact = look_back::found_contact(&k, since_ms, status, body)?;
+            progress.contact.is_some()
+        } else if progress.conversation.is_none() {
+            progress.conversation =
+                look_back::found_conversation(self.inbox_id, since_ms, status, body)?;
+            progress.conversation.is_some()
+        } else {
+            progress.message = look_back::found_message(&self.content, since_ms, status, body)?;
+            progress.message.is_some()
         })
     }
 

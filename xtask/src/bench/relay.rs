@@ -211,10 +211,30 @@ end
         seconds,
     )?;
     through_relay["peak_rss_mb"] = json!(crate::run::memory_mb(relay.0.id(), "VmHWM"));
-    drop(nginx);
     drop(relay);
+    // The same relay with the durable embedded store (the production default; the sandbox
+    // defaults to memory), on a fresh database file.
+    let data = dir.join("embedded-store");
+    let _ = std::fs::remove_dir_all(&data);
+    let data = data.to_string_lossy().into_owned();
+    let (embedded, embedded_url, _) = start_relay(
+        false,
+        &[
+            ("HAIL_RELAY_RATE_LIMIT__PER_MINUTE", "0"),
+            ("HAIL_RELAY_STORE", "embedded"),
+            ("HAIL_RELAY_DATA_DIR", &data),
+        ],
+    )?;
+    let mut through_embedded = wrk(
+        &format!("{embedded_url}/v1/memoio/start-conversation"),
+        &relay_lua,
+        seconds,
+    )?;
+    through_embedded["peak_rss_mb"] = json!(crate::run::memory_mb(embedded.0.id(), "VmHWM"));
+    drop(embedded);
+    drop(nginx);
     Ok(
-        json!({ "direct": direct, "nginx": through_nginx, "relay": through_relay, "cold_start": { "ms": cold.as_secs_f64() * 1000.0 } }),
+        json!({ "direct": direct, "nginx": through_nginx, "relay": through_relay, "relay_embedded": through_embedded, "cold_start": { "ms": cold.as_secs_f64() * 1000.0 } }),
     )
 }
 

@@ -1,0 +1,450 @@
+//! The crash matrix (feature `failpoints`, which `cargo xtask test` turns on): real relay
+//! processes killed with SIGKILL at the worst moments, restarted, and retried with the same
+//! Idempotency-Key the way the SDK retries. The vendor is a second relay process in sandbox
+//! mode, so its outbox counts every delivery across the crashes.
+//!
+//! Cells: (a) before the vendor call, (b) while the vendor is acting, (c) after the vendor
+//! answered and before the outcome is stored, (d) after storing — for the embedded store and for
+//! Redis. Every cell: at most one delivery, and the retry answers the replay, `outcome_unknown`,
+//! or, for LiveDesk (which can be read back), the reconciled result. The memory store's cells
+//! run too and show what it is: not restart-safe (a retry after a restart sends again).
+#![cfg(feature = "failpoints")]
+
+#[path = "support/process.rs"]
+mod process;
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use process::{free_port, listening, redis_server, relay_cmd, write_config, Proc};
+use serde_json::{json, Value};
+
+const MEMOIO: &str = "memoio/start-conversation";
+const CONTACT: &str = "livedesk/create-contact";
+
+/// The vendor stand-in: a sandbox relay whose simulated vendors the relay under test calls.
+struct Vendor {
+    _proc: Proc,
+    url: String,
+    root: String,
+}
+
+async fn vendor(http: &reqwest::Client) -> Vendor {
+    let (proc, url) = listening(
+        relay_cmd()
+            .args(["--sandbox", "--listen", "127.0.0.1:0"])
+            .env("RUST_LOG", "error"),
+    );
+    let caps: Value = http
+        .get(format!("{url}/v1/capabilities"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let root = caps["chaynsUserApi"]
+        .as_str()
+        .unwrap()
+        .trim_end_matches("/chayns-user")
+        .to_owned();
+    Vendor {
+        _proc: proc,
+        url,
+        root,
+    }
+}
+
+impl Vendor {
+    async fn fault(&self, http: &reqwest::Client, fault: Value) {
+        let res = http
+            .post(format!("{}/v1/sandbox/faults", self.url))
+            .json(&fault)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 202);
+    }
+
+    /// Successful deliveries whose body contains `needle`.
+    async fn deliveries(&self, http: &reqwest::Client, needle: &str) -> usize {
+        let outbox: Value = http
+            .get(format!("{}/v1/sandbox/outbox", self.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        outbox["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["method"] == "POST" && e["body"].as_str().unwrap_or("").contains(needle))
+            .count()
+    }
+
+    async fn wait_for_delivery(&self, http: &reqwest::Client, needle: &str) {
+        let started = Instant::now();
+        while self.deliveries(http, needle).await == 0 {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "no delivery of {needle}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+#[derive(Clone)]
+enum Store {
+    Embedded(PathBuf),
+    Memory,
+    Redis(u16),
+}
+
+impl Store {
+    fn toml(&self) -> String {
+        match self {
+            Self::Embedded(dir) => {
+                format!("store = \"embedded\"\ndata_dir = \"{}\"\n", dir.display())
+            }
+            Self::Memory => "store = \"memory\"\n".into(),
+            Self::Redis(port) => {
+                format!("store = {{ redis = \"redis://127.0.0.1:{port}\", timeout_ms = 300 }}\n")
+            }
+        }
+    }
+}
+
+/// A relay under test, its log lines arriving on `log`.
+struct Relay {
+    proc: Proc,
+    url: String,
+    log: mpsc::Receiver<String>,
+}
+
+fn start(name: &str, store: &Store, vendor: &Vendor, failpoint: Option<&str>) -> Relay {
+    let config = format!(
+        "{}[rate_limit]\nper_minute = 0\n[http]\nrequest_timeout_ms = 1500\n[upstream]\ntimeout_ms = 1000\nretries = 0\n\
+         [vendors.memoio]\nbase_url = \"{root}/memoio\"\n[vendors.livedesk]\nbase_url = \"{root}/livedesk\"\n",
+        store.toml(),
+        root = vendor.root
+    );
+    let path = write_config(&format!("crash-{name}.toml"), &config);
+    let mut cmd = relay_cmd();
+    cmd.args(["--sandbox", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&path)
+        .env("RUST_LOG", "warn")
+        .stderr(Stdio::piped());
+    if let Some(point) = failpoint {
+        cmd.env("FAILPOINTS", point);
+    }
+    let (mut proc, url) = listening(&mut cmd);
+    let stderr = proc.0.stderr.take().unwrap();
+    let (tx, log) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    Relay { proc, url, log }
+}
+
+impl Relay {
+    /// Blocks until a log line contains `needle`.
+    fn wait_for_log(&self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.log.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return,
+                Ok(_) => {}
+                Err(_) => panic!("the relay never logged {needle:?}"),
+            }
+        }
+    }
+
+    fn kill9(mut self) {
+        let _ = self.proc.0.kill();
+        let _ = self.proc.0.wait();
+    }
+}
+
+async fn post(
+    http: &reqwest::Client,
+    relay: &str,
+    op: &str,
+    key: &str,
+    body: &str,
+) -> (u16, Value) {
+    match http
+        .post(format!("{relay}/v1/{op}"))
+        .header("idempotency-key", key)
+        .header("content-type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .await
+    {
+        Ok(res) => {
+            let status = res.status().as_u16();
+            (status, res.json().await.unwrap_or(Value::Null))
+        }
+        Err(_) => (0, Value::Null),
+    }
+}
+
+/// Retries like the SDK: the same key, again while the answer says so (in flight, network).
+async fn retry(
+    http: &reqwest::Client,
+    relay: &str,
+    op: &str,
+    key: &str,
+    body: &str,
+) -> (u16, Value) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, answer) = post(http, relay, op, key, body).await;
+        let again = status == 0 || answer["retryable"] == true;
+        if !again || Instant::now() > deadline {
+            return (status, answer);
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Cell {
+    BeforeVendor,
+    VendorActing,
+    BeforeStore,
+    AfterStore,
+}
+
+/// One cell: send, kill -9 at `cell`, restart, retry with the same key. Returns the retry's
+/// answer and the deliveries.
+async fn cell(store: &Store, cell: Cell, op: &str) -> ((u16, Value), usize) {
+    let http = reqwest::Client::new();
+    let v = vendor(&http).await;
+    let mark = format!("{cell:?}-{}-{}", std::process::id(), free_port());
+    let body = if op == MEMOIO {
+        json!({"receiver": "anna@example.com", "message": format!("Hello {mark}"), "channel": "sales"})
+    } else {
+        json!({"inboxId": 407, "name": mark, "email": format!("{}@example.com", mark.to_lowercase())})
+    }
+    .to_string();
+    let point = match cell {
+        Cell::BeforeVendor => Some("relay::before_vendor=return(hang)"),
+        Cell::VendorActing => None,
+        Cell::BeforeStore => Some("relay::before_store=return(hang)"),
+        Cell::AfterStore => Some("relay::after_store=return(hang)"),
+    };
+    if let Cell::VendorActing = cell {
+        v.fault(
+            &http,
+            json!({"kind": "timeout", "delayMs": 5000, "afterAccept": true}),
+        )
+        .await;
+    }
+    let name = format!("{mark}-{}", op.replace('/', "-"));
+    let relay = start(&name, store, &v, point);
+    let url = relay.url.clone();
+    let (h2, b2, op2) = (http.clone(), body.clone(), op.to_owned());
+    let key = mark.clone();
+    let first = tokio::spawn(async move { post(&h2, &url, &op2, &key, &b2).await });
+    match cell {
+        Cell::VendorActing => v.wait_for_delivery(&http, &mark).await,
+        _ => relay.wait_for_log("failpoint reached"),
+    }
+    relay.kill9();
+    let _ = first.await;
+    let restarted = start(&format!("{name}-2"), store, &v, None);
+    let answer = retry(&http, &restarted.url, op, &mark, &body).await;
+    let delivered = v.deliveries(&http, &mark).await;
+    (answer, delivered)
+}
+
+fn assert_unknown((status, body): &(u16, Value)) {
+    assert_eq!(
+        (*status, body["code"].as_str()),
+        (502, Some("outcome_unknown")),
+        "{body}"
+    );
+}
+
+/// The durable stores: every cell at most one delivery, answered honestly.
+async fn durable_matrix(store: Store) {
+    for c in [
+        Cell::BeforeVendor,
+        Cell::VendorActing,
+        Cell::BeforeStore,
+        Cell::AfterStore,
+    ] {
+        let (answer, delivered) = cell(&store, c, MEMOIO).await;
+        match c {
+            // The vendor was not called, but MEMOIO cannot be asked: unknown, never sent again.
+            Cell::BeforeVendor => {
+                assert_unknown(&answer);
+                assert_eq!(delivered, 0, "{c:?}");
+            }
+            Cell::VendorActing => {
+                assert_unknown(&answer);
+                assert_eq!(delivered, 1, "{c:?}");
+            }
+            // The vendor's answer was stored as progress before the crash: it is the result.
+            Cell::BeforeStore => {
+                assert_eq!(answer.0, 200, "{c:?}: {}", answer.1);
+                assert_eq!(answer.1["reconciled"], true);
+                assert_eq!(delivered, 1, "{c:?}");
+            }
+            Cell::AfterStore => {
+                assert_eq!(answer.0, 200, "{c:?}: {}", answer.1);
+                assert_eq!(delivered, 1, "{c:?}");
+            }
+        }
+    }
+    // LiveDesk can be read back: the unknown outcome resolves, sent exactly once.
+    for c in [Cell::BeforeVendor, Cell::VendorActing, Cell::BeforeStore] {
+        let (answer, delivered) = cell(&store, c, CONTACT).await;
+        assert_eq!(answer.0, 200, "{c:?}: {}", answer.1);
+        assert_eq!(delivered, 1, "{c:?}");
+        let reconciled = answer.1["reconciled"] == true;
+        assert_eq!(
+            reconciled,
+            !matches!(c, Cell::BeforeVendor),
+            "{c:?}: {}",
+            answer.1
+        );
+    }
+}
+
+fn temp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("hail-crash-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn embedded_store_crash_matrix() {
+    durable_matrix(Store::Embedded(temp("embedded"))).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redis_store_crash_matrix() {
+    let port = free_port();
+    let dir = temp("redis");
+    std::fs::create_dir_all(&dir).unwrap();
+    let _redis = redis_server(
+        port,
+        &[
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+            "--dir",
+            dir.to_str().unwrap(),
+        ],
+    );
+    durable_matrix(Store::Redis(port)).await;
+}
+
+/// Documented, not hidden: the memory store forgets on restart, so a retry sends again.
+#[tokio::test(flavor = "multi_thread")]
+async fn memory_store_is_not_restart_safe() {
+    for c in [Cell::VendorActing, Cell::BeforeStore, Cell::AfterStore] {
+        let (answer, delivered) = cell(&Store::Memory, c, MEMOIO).await;
+        assert_eq!(answer.0, 200, "{c:?}: {}", answer.1);
+        assert_eq!(
+            delivered, 2,
+            "{c:?}: the memory store sends again after a restart"
+        );
+    }
+}
+
+/// Redis killed while the outcome is being stored, then back (with AOF): the client had its
+/// answer; the key, never settled, is not unused: the retry answers with the vendor's answer
+/// that was stored as progress before Redis went away (reconciled), and nothing is sent again.
+#[tokio::test(flavor = "multi_thread")]
+async fn redis_down_while_storing_leaves_the_key_unknown_not_unused() {
+    let http = reqwest::Client::new();
+    let v = vendor(&http).await;
+    let port = free_port();
+    let dir = temp("redis-down");
+    std::fs::create_dir_all(&dir).unwrap();
+    let aof = [
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--dir",
+        dir.to_str().unwrap(),
+    ];
+    let mut redis = redis_server(port, &aof);
+    let store = Store::Redis(port);
+    let relay = start(
+        "redis-down",
+        &store,
+        &v,
+        Some("relay::before_store=return(1500)"),
+    );
+    let mark = format!("redisdown-{}", std::process::id());
+    let body = json!({"receiver": "anna@example.com", "message": format!("Hello {mark}"), "channel": "sales"}).to_string();
+    let url = relay.url.clone();
+    let (h2, b2) = (http.clone(), body.clone());
+    let first = tokio::spawn(async move { post(&h2, &url, MEMOIO, "down-key", &b2).await });
+    relay.wait_for_log("failpoint reached");
+    let _ = redis.0.kill();
+    let _ = redis.0.wait();
+    let (status, answer) = first.await.unwrap();
+    assert_eq!(
+        status, 200,
+        "the caller still gets the vendor's answer: {answer}"
+    );
+    relay.wait_for_log("the outcome could not be stored");
+    redis = redis_server(port, &aof);
+    let again = retry(&http, &relay.url, MEMOIO, "down-key", &body).await;
+    assert_eq!(again.0, 200, "{}", again.1);
+    assert_eq!(
+        (&again.1["data"], &again.1["reconciled"]),
+        (&answer["data"], &json!(true))
+    );
+    assert_eq!(v.deliveries(&http, &mark).await, 1);
+    drop(redis);
+}
+
+/// SIGTERM mid-call: the call completes and is stored; after the restart the retry is a replay.
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_mid_call_completes_and_stores_the_outcome() {
+    let http = reqwest::Client::new();
+    let v = vendor(&http).await;
+    let store = Store::Embedded(temp("sigterm"));
+    let mut relay = start("sigterm", &store, &v, None);
+    v.fault(
+        &http,
+        json!({"kind": "timeout", "delayMs": 600, "afterAccept": true}),
+    )
+    .await;
+    let mark = format!("sigterm-{}", std::process::id());
+    let body = json!({"receiver": "anna@example.com", "message": format!("Hello {mark}"), "channel": "sales"}).to_string();
+    let url = relay.url.clone();
+    let (h2, b2) = (http.clone(), body.clone());
+    let first = tokio::spawn(async move { post(&h2, &url, MEMOIO, "term-key", &b2).await });
+    v.wait_for_delivery(&http, &mark).await;
+    let pid = relay.proc.0.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let (status, answer) = first.await.unwrap();
+    assert_eq!(status, 200, "{answer}");
+    assert!(relay.proc.0.wait().unwrap().success());
+    let restarted = start("sigterm-2", &store, &v, None);
+    let (status, again) = post(&http, &restarted.url, MEMOIO, "term-key", &body).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again, answer);
+    assert_eq!(v.deliveries(&http, &mark).await, 1);
+}
