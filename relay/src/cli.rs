@@ -96,7 +96,8 @@ pub fn policy_table(state: &AppState) -> String {
     );
     visit_all(&mut t);
     t.1.push_str(&format!(
-        "origins: {}\nrate limit, idempotency and timeouts as configured; secrets are never printed\n",
+        "idempotency store: {}\norigins: {}\nrate limit, idempotency and timeouts as configured; secrets are never printed\n",
+        state.store.describe(),
         if state.allowed_origins.is_empty() { "none (no browser access)".to_owned() } else { state.allowed_origins.join(", ") }
     ));
     t.1

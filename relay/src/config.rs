@@ -187,6 +187,10 @@ pub struct IdempotencyConfig {
     pub max_entries: u64,
     /// Most bytes of stored answers kept (embedded store); the oldest settled ones go first.
     pub max_bytes: u64,
+    /// After an unknown outcome, how long after the latest try a vendor read-back that finds
+    /// nothing counts as proof that the vendor did not act (a vendor may still finish a request
+    /// it received late), in seconds. Default 60; 0 in the sandbox, whose vendors act at once.
+    pub look_back_quiet_seconds: Option<u64>,
 }
 
 impl Default for IdempotencyConfig {
@@ -195,6 +199,7 @@ impl Default for IdempotencyConfig {
             retention_hours: 24,
             max_entries: 100_000,
             max_bytes: 256 << 20,
+            look_back_quiet_seconds: None,
         }
     }
 }

@@ -85,6 +85,8 @@ pub enum Begin {
     Proceed {
         /// The stored progress of an earlier try (multi-call operations).
         progress: Option<Bytes>,
+        /// This request's hold: settling and storing progress apply only while it lasts.
+        hold: Hold,
     },
     /// An earlier try may have reached the vendor and its outcome is not known: look back at
     /// the vendor where it lets us, else answer `outcome_unknown`. Never send blindly.
@@ -93,6 +95,12 @@ pub enum Begin {
         progress: Option<Bytes>,
         /// When the first try began (Unix ms): read-backs look from there.
         since_ms: u64,
+        /// The last moment an earlier try may have sent a vendor call (Unix ms). A read-back
+        /// that finds nothing proves nothing until the vendor has had time to finish a request
+        /// received that late.
+        last_sent_ms: u64,
+        /// This request's hold.
+        hold: Hold,
     },
     /// The same key is being processed right now.
     InFlight,
@@ -102,6 +110,11 @@ pub enum Begin {
     Mismatch,
 }
 
+/// A request's hold on a key: the end of the hold (Unix ms), which also tells this hold from a
+/// later one. A late settle of a hold that expired (and was taken over) writes nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hold(pub u64);
+
 /// How a call that held a key ended.
 #[derive(Debug, Clone)]
 pub enum Settle {
@@ -110,8 +123,14 @@ pub enum Settle {
     /// The vendor provably did not act: the same key and body may try again, from `progress`.
     Retry(Option<Bytes>),
     /// The vendor may have acted: the next try with this key looks back or answers
-    /// `outcome_unknown`, never sends blindly.
-    Unknown(Option<Bytes>),
+    /// `outcome_unknown`, never sends blindly. `sent`: this try made a vendor call that may
+    /// have been received (else it only looked).
+    Unknown {
+        /// Progress to keep (else the held one).
+        progress: Option<Bytes>,
+        /// Whether this try sent.
+        sent: bool,
+    },
 }
 
 /// The store failed (e.g. Redis unreachable): sending must fail closed.
@@ -129,21 +148,26 @@ pub trait Store: Send + Sync {
         fingerprint: Fingerprint,
         hold: Duration,
     ) -> Result<Begin, StoreError>;
-    /// Saves the progress of a multi-call operation after a successful call.
-    async fn progress(&self, key: &str, progress: Bytes) -> Result<(), StoreError>;
-    /// Ends the flight of `key`.
+    /// Saves the progress of a multi-call operation, while `hold` lasts. `Ok(false)`: the hold
+    /// is gone (expired and taken over): the caller must not go on.
+    async fn progress(&self, key: &str, hold: Hold, progress: Bytes) -> Result<bool, StoreError>;
+    /// Ends the flight of `key`, if `hold` is still the record's. `Ok(false)`: it was not
+    /// (expired and taken over), and nothing was written.
     async fn settle(
         &self,
         key: &str,
         fingerprint: Fingerprint,
+        hold: Hold,
         settle: Settle,
-    ) -> Result<(), StoreError>;
+    ) -> Result<bool, StoreError>;
     /// A health description for `/healthz`.
     async fn health(&self) -> Result<(), StoreError> {
         Ok(())
     }
-    /// Whether records survive a restart of this process (for the startup log).
+    /// Whether records survive a restart of this process.
     fn durable(&self) -> bool;
+    /// What and where the store is, for `--check-config` (no credentials).
+    fn describe(&self) -> String;
 }
 
 /// The store key of (caller, operation, idempotency key): unambiguous since the parts are
@@ -159,11 +183,8 @@ pub fn scope(caller: &str, operation: &str, key: &str) -> String {
 /// A record's state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum State {
-    /// A request holds the key until `until_ms` (Unix ms).
-    InFlight {
-        /// The end of the hold.
-        until_ms: u64,
-    },
+    /// A request holds the key until the record's `until_ms`.
+    InFlight,
     /// The vendor provably did not act: may try again.
     Retryable,
     /// The vendor may have acted.
@@ -183,6 +204,10 @@ pub struct Record {
     pub progress: Option<Bytes>,
     /// When the first try began (Unix ms).
     pub started_ms: u64,
+    /// In flight: when the hold ends (Unix ms), also the hold's token.
+    pub until_ms: u64,
+    /// The last moment a try may have sent a vendor call (Unix ms; 0: none known).
+    pub sent_ms: u64,
 }
 
 /// The one state machine of every store: what `begin` answers for `existing`, and the record
@@ -193,20 +218,27 @@ pub fn decide(
     now_ms: u64,
     hold: Duration,
 ) -> (Begin, Option<Record>) {
-    let until_ms = now_ms.saturating_add(hold.as_millis() as u64);
-    let held = |progress: Option<Bytes>, started_ms| Record {
+    let until_ms = now_ms.saturating_add(hold.as_millis() as u64).max(1);
+    let held = |progress: Option<Bytes>, started_ms, sent_ms| Record {
         fingerprint,
-        state: State::InFlight { until_ms },
+        state: State::InFlight,
         progress,
         started_ms,
+        until_ms,
+        sent_ms,
     };
+    let hold = Hold(until_ms);
     let Some(record) = existing else {
-        return (Begin::Proceed { progress: None }, Some(held(None, now_ms)));
+        return (
+            Begin::Proceed {
+                progress: None,
+                hold,
+            },
+            Some(held(None, now_ms, 0)),
+        );
     };
-    if let State::InFlight { until_ms } = record.state {
-        if now_ms < until_ms {
-            return (Begin::InFlight, None);
-        }
+    if record.state == State::InFlight && now_ms < record.until_ms {
+        return (Begin::InFlight, None);
     }
     if record.fingerprint != fingerprint {
         return (Begin::Mismatch, None);
@@ -217,40 +249,62 @@ pub fn decide(
         State::Retryable => (
             Begin::Proceed {
                 progress: progress.clone(),
+                hold,
             },
-            Some(held(progress, record.started_ms)),
+            Some(held(progress, record.started_ms, record.sent_ms)),
         ),
-        // A flight past its deadline ended without an outcome: as unknown as a timeout.
-        State::InFlight { .. } | State::Unknown => (
-            Begin::Unknown {
-                progress: progress.clone(),
-                since_ms: record.started_ms,
-            },
-            Some(held(progress, record.started_ms)),
-        ),
+        // A flight past its deadline ended without an outcome: as unknown as a timeout, and it
+        // may have been sending until its very end.
+        State::InFlight | State::Unknown => {
+            let last_sent_ms = if record.state == State::InFlight {
+                record.sent_ms.max(record.until_ms)
+            } else {
+                record.sent_ms
+            };
+            (
+                Begin::Unknown {
+                    progress: progress.clone(),
+                    since_ms: record.started_ms,
+                    last_sent_ms,
+                    hold,
+                },
+                Some(held(progress, record.started_ms, last_sent_ms)),
+            )
+        }
     }
 }
 
-/// The record `settle` leaves, from the one held (progress kept where the settle names none).
+/// The record `settle` leaves, from the one held (progress kept where the settle names none);
+/// `None` when `hold` is no longer the record's (nothing may be written).
 pub fn settled(
     held: Option<&Record>,
     fingerprint: Fingerprint,
+    hold: Hold,
     settle: Settle,
     now_ms: u64,
-) -> Record {
-    let started_ms = held.map_or(now_ms, |r| r.started_ms);
-    let kept = || held.and_then(|r| r.progress.clone());
-    let (state, progress) = match settle {
-        Settle::Final(response) => (State::Final(Arc::new(response)), None),
-        Settle::Retry(p) => (State::Retryable, p.or_else(kept)),
-        Settle::Unknown(p) => (State::Unknown, p.or_else(kept)),
+) -> Option<Record> {
+    let held = held.filter(|r| r.state == State::InFlight && r.until_ms == hold.0)?;
+    let (state, progress, sent_ms) = match settle {
+        Settle::Final(response) => (State::Final(Arc::new(response)), None, held.sent_ms),
+        Settle::Retry(p) => (
+            State::Retryable,
+            p.or_else(|| held.progress.clone()),
+            held.sent_ms,
+        ),
+        Settle::Unknown { progress, sent } => (
+            State::Unknown,
+            progress.or_else(|| held.progress.clone()),
+            if sent { now_ms } else { held.sent_ms },
+        ),
     };
-    Record {
+    Some(Record {
         fingerprint,
         state,
         progress,
-        started_ms,
-    }
+        started_ms: held.started_ms,
+        until_ms: now_ms,
+        sent_ms,
+    })
 }
 
 /// Now, in Unix milliseconds.
@@ -270,10 +324,17 @@ mod tests {
         Fingerprint::of("op", s.as_bytes())
     }
 
+    fn hold_of(begin: &Begin) -> Hold {
+        match begin {
+            Begin::Proceed { hold, .. } | Begin::Unknown { hold, .. } => *hold,
+            other => panic!("no hold: {other:?}"),
+        }
+    }
+
     #[test]
     fn an_expired_flight_is_unknown_never_unused() {
         let (begin, held) = decide(None, fp("a"), 1_000, HOLD);
-        assert_eq!(begin, Begin::Proceed { progress: None });
+        assert_eq!(hold_of(&begin), Hold(11_000));
         let held = held.unwrap();
         assert_eq!(decide(Some(&held), fp("a"), 5_000, HOLD).0, Begin::InFlight);
         assert_eq!(decide(Some(&held), fp("b"), 5_000, HOLD).0, Begin::InFlight);
@@ -282,7 +343,10 @@ mod tests {
             begin,
             Begin::Unknown {
                 progress: None,
-                since_ms: 1_000
+                since_ms: 1_000,
+                // It may have been sending until its hold ended.
+                last_sent_ms: 11_000,
+                hold: Hold(21_000),
             }
         );
         // The look-back holds the key again, keeping when the first try began.
@@ -296,31 +360,81 @@ mod tests {
             decide(Some(&held), fp("b"), 11_000, HOLD).0,
             Begin::Mismatch
         );
+        // The expired hold's late settle writes nothing over the new hold.
+        let late = settled(
+            Some(&again),
+            fp("a"),
+            Hold(11_000),
+            Settle::Retry(None),
+            12_000,
+        );
+        assert_eq!(late, None);
+    }
+
+    #[test]
+    fn only_a_try_that_sent_moves_the_last_send() {
+        let (begin, held) = decide(None, fp("a"), 0, HOLD);
+        let unknown = settled(
+            held.as_ref(),
+            fp("a"),
+            hold_of(&begin),
+            Settle::Unknown {
+                progress: Some(Bytes::from_static(b"p")),
+                sent: true,
+            },
+            1,
+        )
+        .unwrap();
+        let (begin, looking) = decide(Some(&unknown), fp("a"), 2, HOLD);
+        assert!(matches!(
+            begin,
+            Begin::Unknown {
+                progress: Some(_),
+                since_ms: 0,
+                last_sent_ms: 1,
+                ..
+            }
+        ));
+        // A try that only looked (and found nothing yet) keeps the last send where it was.
+        let still = settled(
+            looking.as_ref(),
+            fp("a"),
+            hold_of(&begin),
+            Settle::Unknown {
+                progress: None,
+                sent: false,
+            },
+            5_000,
+        )
+        .unwrap();
+        assert!(matches!(
+            decide(Some(&still), fp("a"), 6_000, HOLD).0,
+            Begin::Unknown {
+                last_sent_ms: 1,
+                progress: Some(_),
+                ..
+            }
+        ));
     }
 
     #[test]
     fn settled_records_answer_by_their_state() {
-        let (_, held) = decide(None, fp("a"), 0, HOLD);
-        let unknown = settled(
+        let (begin, held) = decide(None, fp("a"), 0, HOLD);
+        let h = hold_of(&begin);
+        let retry = settled(held.as_ref(), fp("a"), h, Settle::Retry(None), 1).unwrap();
+        assert!(matches!(
+            decide(Some(&retry), fp("a"), 2, HOLD).0,
+            Begin::Proceed { progress: None, .. }
+        ));
+        let response = StoredResponse::restored(200, false, Bytes::from_static(b"{}"));
+        let done = settled(
             held.as_ref(),
             fp("a"),
-            Settle::Unknown(Some(Bytes::from_static(b"p"))),
+            h,
+            Settle::Final(response.clone()),
             1,
-        );
-        assert!(matches!(
-            decide(Some(&unknown), fp("a"), 2, HOLD).0,
-            Begin::Unknown {
-                progress: Some(_),
-                since_ms: 0
-            }
-        ));
-        let retry = settled(held.as_ref(), fp("a"), Settle::Retry(None), 1);
-        assert_eq!(
-            decide(Some(&retry), fp("a"), 2, HOLD).0,
-            Begin::Proceed { progress: None }
-        );
-        let response = StoredResponse::restored(200, false, Bytes::from_static(b"{}"));
-        let done = settled(held.as_ref(), fp("a"), Settle::Final(response.clone()), 1);
+        )
+        .unwrap();
         assert_eq!(
             decide(Some(&done), fp("a"), 2, HOLD).0,
             Begin::Replay(Arc::new(response))

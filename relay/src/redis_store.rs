@@ -14,48 +14,62 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
-use crate::idempotency::{Begin, Fingerprint, Settle, Store, StoreError, StoredResponse};
+use crate::idempotency::{Begin, Fingerprint, Hold, Settle, Store, StoreError, StoredResponse};
 
 /// Key prefix of everything Hail keeps in Redis.
 const PREFIX: &str = "hail:";
 
 /// `KEYS[1]` record; `ARGV`: fingerprint, hold ms, retention ms. The state machine of
 /// `idempotency::decide`, atomic across instances, on Redis's own clock: an in-flight record
-/// past its hold answers `unknown` (never unused), and the key is held again.
+/// past its hold answers `unknown` (never unused), and the key is held again. Returns the
+/// verdict, the progress, `"{first try began} {last send}"` and the new hold (its end, ms).
+/// An in-flight record without `u` was written by an earlier relay version, which held it by
+/// the key's TTL alone: it stays in flight until that runs out.
 const BEGIN: &str = r#"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local v = redis.call('GET', KEYS[1])
-local function hold(p, st)
-  redis.call('SET', KEYS[1], cjson.encode({s = 'i', fp = ARGV[1], p = p, st = st, u = now + tonumber(ARGV[2])}), 'PX', ARGV[3])
+local u = now + tonumber(ARGV[2])
+local function hold(p, st, ls)
+  redis.call('SET', KEYS[1], cjson.encode({s = 'i', fp = ARGV[1], p = p, st = st, u = u, ls = ls}), 'PX', ARGV[3])
 end
 if not v then
-  hold('', now)
-  return {'proceed', '', tostring(now)}
+  hold('', now, 0)
+  return {'proceed', '', '', string.format('%d', u)}
 end
 local d = cjson.decode(v)
-if d.s == 'i' and now < (tonumber(d.u) or 0) then return {'inflight', '', ''} end
-if d.fp ~= ARGV[1] then return {'mismatch', '', ''} end
-if d.s == 'f' then return {'replay', v, ''} end
+if d.s == 'i' and (d.u == nil or now < tonumber(d.u)) then return {'inflight', '', '', ''} end
+if d.fp ~= ARGV[1] then return {'mismatch', '', '', ''} end
+if d.s == 'f' then return {'replay', v, '', ''} end
 local p = d.p or ''
 local st = tonumber(d.st) or now
-hold(p, st)
-if d.s == 'r' then return {'proceed', p, tostring(st)} end
-return {'unknown', p, string.format('%d', st)}
+local ls = tonumber(d.ls) or 0
+if d.s == 'r' then
+  hold(p, st, ls)
+  return {'proceed', p, '', string.format('%d', u)}
+end
+-- 'u', or a flight past its hold, which may have been sending until its end.
+if d.s == 'i' then ls = math.max(ls, tonumber(d.u)) end
+hold(p, st, ls)
+return {'unknown', p, string.format('%d %d', st, ls), string.format('%d', u)}
 "#;
 
 /// `KEYS[1]` record; `ARGV`: fingerprint, state (`r`, `u`, `f`), progress (base64, or empty to
-/// keep the held one), answer JSON (for `f`), retention ms. Keeps when the first try began.
+/// keep the held one), answer JSON (for `f`), retention ms, the hold (its end, ms), `1` if this
+/// try sent. Writes only while the hold is the record's (returns 0 otherwise). Keeps when the
+/// first try began; the last send becomes now if this try sent.
 const SETTLE: &str = r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local v = redis.call('GET', KEYS[1])
-local st, p = nil, ''
-if v then
-  local d = cjson.decode(v)
-  st = d.st
-  p = d.p or ''
-end
+if not v then return 0 end
+local d = cjson.decode(v)
+if d.s ~= 'i' or tonumber(d.u) ~= tonumber(ARGV[6]) then return 0 end
+local p = d.p or ''
 if ARGV[3] ~= '' then p = ARGV[3] end
-local rec = {s = ARGV[2], fp = ARGV[1], p = p, st = st}
+local ls = tonumber(d.ls) or 0
+if ARGV[7] == '1' then ls = now end
+local rec = {s = ARGV[2], fp = ARGV[1], p = p, st = d.st, u = now, ls = ls}
 if ARGV[2] == 'f' then
   rec.p = nil
   rec.r = cjson.decode(ARGV[4])
@@ -64,12 +78,13 @@ redis.call('SET', KEYS[1], cjson.encode(rec), 'PX', ARGV[5])
 return 1
 "#;
 
-/// `KEYS[1]` record; `ARGV`: progress (base64). Keeps the in-flight TTL.
+/// `KEYS[1]` record; `ARGV`: progress (base64), the hold (its end, ms). Keeps the TTL; writes
+/// only while the hold is the record's (returns 0 otherwise).
 const PROGRESS: &str = r#"
 local v = redis.call('GET', KEYS[1])
 if not v then return 0 end
 local d = cjson.decode(v)
-if d.s ~= 'i' then return 0 end
+if d.s ~= 'i' or tonumber(d.u) ~= tonumber(ARGV[2]) then return 0 end
 d.p = ARGV[1]
 redis.call('SET', KEYS[1], cjson.encode(d), 'KEEPTTL')
 return 1
@@ -227,7 +242,7 @@ impl Store for RedisStore {
         let hold = hold.as_millis() as u64;
         let retention = self.retention.as_millis() as u64;
         let script = &self.begin;
-        let (verdict, payload, started): (String, String, String) = self
+        let (verdict, payload, times, until): (String, String, String, String) = self
             .run(|mut c| async move {
                 script
                     .key(key)
@@ -239,6 +254,12 @@ impl Store for RedisStore {
             })
             .await?;
         let progress = || (!payload.is_empty()).then(|| unb64(&payload)).flatten();
+        let hold = || {
+            until
+                .parse()
+                .map(Hold)
+                .map_err(|_| unavailable("a hold without an end"))
+        };
         Ok(match verdict.as_str() {
             "inflight" => Begin::InFlight,
             "mismatch" => Begin::Mismatch,
@@ -252,32 +273,48 @@ impl Store for RedisStore {
                     unb64(&answer.body).unwrap_or_default(),
                 )))
             }
-            "unknown" => Begin::Unknown {
+            "unknown" => {
+                let mut times = times.split(' ').map(|t| t.parse().unwrap_or(0));
+                Begin::Unknown {
+                    progress: progress(),
+                    since_ms: times.next().unwrap_or(0),
+                    last_sent_ms: times.next().unwrap_or(u64::MAX),
+                    hold: hold()?,
+                }
+            }
+            "proceed" => Begin::Proceed {
                 progress: progress(),
-                since_ms: started.parse().unwrap_or(0),
+                hold: hold()?,
             },
-            _ => Begin::Proceed {
-                progress: progress(),
-            },
+            // Fail closed: nothing this version does not understand may send.
+            other => return Err(unavailable(&format!("unexpected verdict {other:?}"))),
         })
     }
 
-    async fn progress(&self, key: &str, progress: Bytes) -> Result<(), StoreError> {
+    async fn progress(&self, key: &str, hold: Hold, progress: Bytes) -> Result<bool, StoreError> {
         let key = format!("{PREFIX}idem:{key}");
         let p = b64(&progress);
         let script = &self.progress;
-        self.run(|mut c| async move { script.key(key).arg(p).invoke_async::<i64>(&mut c).await })
-            .await
-            .map(|_| ())
+        self.run(|mut c| async move {
+            script
+                .key(key)
+                .arg(p)
+                .arg(hold.0)
+                .invoke_async::<i64>(&mut c)
+                .await
+        })
+        .await
+        .map(|n| n == 1)
     }
 
     async fn settle(
         &self,
         key: &str,
         fingerprint: Fingerprint,
+        hold: Hold,
         settle: Settle,
-    ) -> Result<(), StoreError> {
-        let (state, progress, answer) = match settle {
+    ) -> Result<bool, StoreError> {
+        let (state, progress, answer, sent) = match settle {
             Settle::Final(response) => {
                 let answer = serde_json::to_string(&Answer {
                     status: response.status,
@@ -285,10 +322,20 @@ impl Store for RedisStore {
                     body: b64(&response.body),
                 })
                 .map_err(|e| unavailable(&e.to_string()))?;
-                ("f", String::new(), answer)
+                ("f", String::new(), answer, false)
             }
-            Settle::Retry(p) => ("r", p.map(|p| b64(&p)).unwrap_or_default(), String::new()),
-            Settle::Unknown(p) => ("u", p.map(|p| b64(&p)).unwrap_or_default(), String::new()),
+            Settle::Retry(p) => (
+                "r",
+                p.map(|p| b64(&p)).unwrap_or_default(),
+                String::new(),
+                false,
+            ),
+            Settle::Unknown { progress, sent } => (
+                "u",
+                progress.map(|p| b64(&p)).unwrap_or_default(),
+                String::new(),
+                sent,
+            ),
         };
         let key = format!("{PREFIX}idem:{key}");
         let fp = hex(fingerprint);
@@ -302,11 +349,13 @@ impl Store for RedisStore {
                 .arg(progress)
                 .arg(answer)
                 .arg(retention)
+                .arg(hold.0)
+                .arg(if sent { "1" } else { "0" })
                 .invoke_async::<i64>(&mut c)
                 .await
         })
         .await
-        .map(|_| ())
+        .map(|n| n == 1)
     }
 
     async fn health(&self) -> Result<(), StoreError> {
@@ -317,5 +366,13 @@ impl Store for RedisStore {
 
     fn durable(&self) -> bool {
         true
+    }
+
+    fn describe(&self) -> String {
+        let info = self.client.get_connection_info();
+        format!(
+            "redis, {} (durable across Redis restarts only with appendonly yes)",
+            info.addr()
+        )
     }
 }

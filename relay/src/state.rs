@@ -49,6 +49,8 @@ pub struct AppState {
     pub request_timeout: Duration,
     /// Largest request body, in bytes.
     pub body_limit: usize,
+    /// See `IdempotencyConfig::look_back_quiet_seconds`.
+    pub look_back_quiet: Duration,
     /// Sandbox only: the simulated vendors.
     pub sandbox: Option<Sandbox>,
     /// Failed authentications per client address.
@@ -195,6 +197,12 @@ pub fn build(config: &Config, sandbox: Option<Sandbox>) -> Result<AppState, Stri
         trusted_proxies: config.http.trusted_proxies.clone(),
         request_timeout: config.request_timeout(),
         body_limit: config.http.body_limit_bytes,
+        look_back_quiet: Duration::from_secs(
+            config
+                .idempotency
+                .look_back_quiet_seconds
+                .unwrap_or(if sandbox.is_some() { 0 } else { 60 }),
+        ),
         sandbox,
         auth_failures: AuthFailures::new(config.rate_limit),
         ipv6_prefix_len: config.http.ipv6_prefix_len.min(128),

@@ -310,3 +310,40 @@ async fn mluvii_tokens_are_refreshed_once_after_a_302() {
     assert_eq!(a.status, 200, "{}", a.text);
     assert_eq!(relay.deliveries("mluvii", &mark), 1);
 }
+
+/// A read-back that finds nothing is proof only once the vendor has had time to finish a
+/// request the latest try may have sent at the last moment: until then, still unknown.
+#[tokio::test]
+async fn nothing_found_right_after_the_try_is_not_yet_proof() {
+    let relay =
+        sandbox("[http]\nrequest_timeout_ms = 1500\n[idempotency]\nlook_back_quiet_seconds = 1\n")
+            .await;
+    let mark = marker("quiet");
+    relay
+        .fault(json!({"vendor": "livedesk", "kind": "timeout", "delayMs": 1500}))
+        .await;
+    let op = "livedesk/create-contact";
+    assert_unknown(&relay.post(op, "k", &contact(&mark)).await);
+    let early = relay.post(op, "k", &contact(&mark)).await;
+    assert_unknown(&early);
+    assert!(
+        early.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("check again with the same key in"),
+        "{}",
+        early.text
+    );
+    assert_eq!(relay.deliveries("livedesk", &mark), 0);
+    let started = std::time::Instant::now();
+    let last = loop {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let a = relay.post(op, "k", &contact(&mark)).await;
+        if a.status == 200 || started.elapsed() > std::time::Duration::from_secs(15) {
+            break a;
+        }
+        assert_unknown(&a);
+    };
+    assert_eq!(last.status, 200, "{}", last.text);
+    assert_eq!(relay.deliveries("livedesk", &mark), 1);
+}

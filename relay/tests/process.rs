@@ -45,6 +45,11 @@ fn check_config_prints_the_policy_table_without_secrets() {
         .lines()
         .any(|l| l.starts_with("chayns/intercom") && l.contains("disabled")));
     assert!(!stdout.contains("canary-memoio-key-4711"));
+    // The production default: the durable embedded store, under the data folder.
+    assert!(
+        stdout.contains("idempotency store: embedded, ") && stdout.contains("idempotency.sqlite3"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -13,8 +13,9 @@
 //! Calls run under one mutex on the async worker: each is a single indexed statement or a short
 //! transaction with no fsync, cheaper than handing it to a blocking thread.
 //! Size: records expire after `retention`; a sweep (every `SWEEP_EVERY` writes and at start)
-//! deletes expired records and then the oldest settled ones above `max_entries` or `max_bytes`.
-//! In-flight records are never evicted early.
+//! deletes expired records and then the oldest [`EVICTABLE`] ones above `max_entries` or
+//! `max_bytes` (so the bounds may shorten how long a final answer is replayed, never how long a
+//! key stays held or unknown).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,12 +27,17 @@ use bytes::Bytes;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{
-    decide, now_ms, settled, Begin, Fingerprint, Record, Settle, State, Store, StoreError,
+    decide, now_ms, settled, Begin, Fingerprint, Hold, Record, Settle, State, Store, StoreError,
     StoredResponse,
 };
 
 /// The database file's name inside `data_dir`.
 pub const FILE: &str = "idempotency.sqlite3";
+
+/// Records the bounds may drop before their retention ends: final answers, and tries that may
+/// start over (retryable, no progress). Never a flight, an unknown outcome or a half-done
+/// multi-call operation: dropping one would let its key send again.
+const EVICTABLE: &str = "(state = 3 OR (state = 1 AND progress IS NULL))";
 
 /// Writes between two sweeps.
 const SWEEP_EVERY: u64 = 1024;
@@ -39,6 +45,7 @@ const SWEEP_EVERY: u64 = 1024;
 const SCHEMA: &str = "
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
+PRAGMA wal_autocheckpoint = 10000;
 CREATE TABLE IF NOT EXISTS records (
     key         TEXT PRIMARY KEY,
     fingerprint BLOB NOT NULL,
@@ -46,6 +53,7 @@ CREATE TABLE IF NOT EXISTS records (
     state       INTEGER NOT NULL,
     until_ms    INTEGER NOT NULL,
     started_ms  INTEGER NOT NULL,
+    sent_ms     INTEGER NOT NULL,
     expires_ms  INTEGER NOT NULL,
     progress    BLOB,
     status      INTEGER,
@@ -81,7 +89,13 @@ fn failed(e: impl std::fmt::Display) -> StoreError {
 impl EmbeddedStore {
     /// Opens (or creates) the store in `data_dir`.
     pub fn open(data_dir: &Path, limits: Limits) -> Result<Self, String> {
-        std::fs::create_dir_all(data_dir)
+        // The records hold what vendors answered (names, addresses): only the relay's user may
+        // read them.
+        let mut dir = std::fs::DirBuilder::new();
+        dir.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut dir, 0o700);
+        dir.create(data_dir)
             .map_err(|e| format!("data_dir {}: {e}", data_dir.display()))?;
         let path = data_dir.join(FILE);
         let db = Connection::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -120,7 +134,7 @@ impl EmbeddedStore {
         let over_entries = (count as u64).saturating_sub(self.limits.max_entries);
         if over_entries > 0 {
             db.execute(
-                "DELETE FROM records WHERE key IN (SELECT key FROM records WHERE state <> 0 ORDER BY expires_ms, rowid LIMIT ?1)",
+                &format!("DELETE FROM records WHERE key IN (SELECT key FROM records WHERE {EVICTABLE} ORDER BY expires_ms, rowid LIMIT ?1)"),
                 [over_entries as i64],
             )
             .map_err(failed)?;
@@ -136,13 +150,15 @@ impl EmbeddedStore {
         if over_bytes > 0 {
             // The oldest settled records whose sizes, added up in age order, cover the excess.
             db.execute(
-                "DELETE FROM records WHERE key IN (
+                &format!(
+                    "DELETE FROM records WHERE key IN (
                    SELECT key FROM (
                      SELECT key, size, sum(size) OVER (ORDER BY expires_ms, rowid) AS running FROM (
                        SELECT key, expires_ms, rowid,
                               coalesce(length(body), 0) + coalesce(length(progress), 0) AS size
-                       FROM records WHERE state <> 0))
-                   WHERE running - size < ?1)",
+                       FROM records WHERE {EVICTABLE}))
+                   WHERE running - size < ?1)"
+                ),
                 [over_bytes as i64],
             )
             .map_err(failed)?;
@@ -160,52 +176,57 @@ impl EmbeddedStore {
 }
 
 fn read(db: &Connection, key: &str) -> rusqlite::Result<Option<Record>> {
-    db.query_row(
-        "SELECT fingerprint, state, until_ms, started_ms, progress, status, problem, body
+    db.prepare_cached(
+        "SELECT fingerprint, state, until_ms, started_ms, progress, status, problem, body, sent_ms
          FROM records WHERE key = ?1 AND expires_ms >= ?2",
-        params![key, now_ms() as i64],
-        |r| {
-            let fp: Vec<u8> = r.get(0)?;
-            let state: i64 = r.get(1)?;
-            let progress: Option<Vec<u8>> = r.get(4)?;
-            let fingerprint = Fingerprint(fp.try_into().unwrap_or([0; 32]));
-            let state = match state {
-                0 => State::InFlight {
-                    until_ms: r.get::<_, i64>(2)? as u64,
-                },
-                1 => State::Retryable,
-                3 => State::Final(Arc::new(StoredResponse::restored(
-                    r.get::<_, Option<i64>>(5)?.unwrap_or(500) as u16,
-                    r.get::<_, Option<bool>>(6)?.unwrap_or(true),
-                    Bytes::from(r.get::<_, Option<Vec<u8>>>(7)?.unwrap_or_default()),
-                ))),
-                // 2, and anything a newer version may write: never treat as unused.
-                _ => State::Unknown,
-            };
-            Ok(Record {
-                fingerprint,
-                state,
-                progress: progress.map(Bytes::from),
-                started_ms: r.get::<_, i64>(3)? as u64,
-            })
-        },
-    )
+    )?
+    .query_row(params![key, now_ms() as i64], |r| {
+        let fp: Vec<u8> = r.get(0)?;
+        let state: i64 = r.get(1)?;
+        let progress: Option<Vec<u8>> = r.get(4)?;
+        let fingerprint = Fingerprint(fp.try_into().unwrap_or([0; 32]));
+        let state = match state {
+            0 => State::InFlight,
+            1 => State::Retryable,
+            3 => State::Final(Arc::new(StoredResponse::restored(
+                r.get::<_, Option<i64>>(5)?.unwrap_or(500) as u16,
+                r.get::<_, Option<bool>>(6)?.unwrap_or(true),
+                Bytes::from(r.get::<_, Option<Vec<u8>>>(7)?.unwrap_or_default()),
+            ))),
+            // 2, and anything a newer version may write: never treat as unused.
+            _ => State::Unknown,
+        };
+        Ok(Record {
+            fingerprint,
+            state,
+            progress: progress.map(Bytes::from),
+            started_ms: r.get::<_, i64>(3)? as u64,
+            until_ms: r.get::<_, i64>(2)? as u64,
+            sent_ms: r.get::<_, i64>(8)? as u64,
+        })
+    })
     .optional()
 }
 
 fn write(db: &Connection, key: &str, record: &Record, retention: Duration) -> rusqlite::Result<()> {
-    let (state, until, response) = match &record.state {
-        State::InFlight { until_ms } => (0, *until_ms, None),
-        State::Retryable => (1, 0, None),
-        State::Unknown => (2, 0, None),
-        State::Final(r) => (3, 0, Some(r)),
+    let (state, response) = match &record.state {
+        State::InFlight => (0, None),
+        State::Retryable => (1, None),
+        State::Unknown => (2, None),
+        State::Final(r) => (3, Some(r)),
     };
+    let until = record.until_ms;
     let expires = now_ms().saturating_add(retention.as_millis() as u64);
-    db.execute(
-        "INSERT OR REPLACE INTO records
-         (key, fingerprint, state, until_ms, started_ms, expires_ms, progress, status, problem, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![
+    // An upsert keeps the row (and its rowid, the sweep's age order) instead of replacing it.
+    db.prepare_cached(
+        "INSERT INTO records
+         (key, fingerprint, state, until_ms, started_ms, expires_ms, progress, status, problem, body, sent_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT (key) DO UPDATE SET fingerprint = ?2, state = ?3, until_ms = ?4,
+           started_ms = ?5, expires_ms = ?6, progress = ?7, status = ?8, problem = ?9, body = ?10,
+           sent_ms = ?11",
+    )?
+    .execute(params![
             key,
             &record.fingerprint.0[..],
             state,
@@ -216,6 +237,7 @@ fn write(db: &Connection, key: &str, record: &Record, retention: Duration) -> ru
             response.map(|r| i64::from(r.status)),
             response.map(|r| r.is_problem()),
             response.map(|r| &r.body[..]),
+            record.sent_ms as i64,
         ],
     )
     .map(|_| ())
@@ -246,13 +268,13 @@ impl Store for EmbeddedStore {
         Ok(begin)
     }
 
-    async fn progress(&self, key: &str, progress: Bytes) -> Result<(), StoreError> {
+    async fn progress(&self, key: &str, hold: Hold, progress: Bytes) -> Result<bool, StoreError> {
         self.db()
-            .execute(
-                "UPDATE records SET progress = ?2 WHERE key = ?1 AND state = 0",
-                params![key, &progress[..]],
+            .prepare_cached(
+                "UPDATE records SET progress = ?3 WHERE key = ?1 AND state = 0 AND until_ms = ?2",
             )
-            .map(|_| ())
+            .and_then(|mut s| s.execute(params![key, hold.0 as i64, &progress[..]]))
+            .map(|changed| changed == 1)
             .map_err(failed)
     }
 
@@ -260,20 +282,26 @@ impl Store for EmbeddedStore {
         &self,
         key: &str,
         fingerprint: Fingerprint,
+        hold: Hold,
         settle: Settle,
-    ) -> Result<(), StoreError> {
-        {
+    ) -> Result<bool, StoreError> {
+        let applied = {
             let mut db = self.db();
             let tx = db
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                 .map_err(failed)?;
             let held = read(&tx, key).map_err(failed)?;
-            let record = settled(held.as_ref(), fingerprint, settle, now_ms());
-            write(&tx, key, &record, self.limits.retention).map_err(failed)?;
-            tx.commit().map_err(failed)?;
-        }
+            match settled(held.as_ref(), fingerprint, hold, settle, now_ms()) {
+                Some(record) => {
+                    write(&tx, key, &record, self.limits.retention).map_err(failed)?;
+                    tx.commit().map_err(failed)?;
+                    true
+                }
+                None => false,
+            }
+        };
         self.wrote();
-        Ok(())
+        Ok(applied)
     }
 
     async fn health(&self) -> Result<(), StoreError> {
@@ -284,6 +312,10 @@ impl Store for EmbeddedStore {
 
     fn durable(&self) -> bool {
         true
+    }
+
+    fn describe(&self) -> String {
+        format!("embedded, {}", self.path.display())
     }
 }
 
@@ -307,22 +339,30 @@ mod tests {
         }
     }
 
+    async fn hold(s: &EmbeddedStore, key: &str, fp: Fingerprint, hold: Duration) -> (Begin, Hold) {
+        let begin = s.begin(key, fp, hold).await.unwrap();
+        let h = match &begin {
+            Begin::Proceed { hold, .. } | Begin::Unknown { hold, .. } => *hold,
+            other => panic!("{key}: {other:?}"),
+        };
+        (begin, h)
+    }
+
     #[tokio::test]
     async fn records_survive_reopening_and_a_flight_becomes_unknown() {
         let d = dir("reopen");
         let a = Fingerprint::of("op", b"a");
         {
             let s = EmbeddedStore::open(&d, limits()).unwrap();
-            assert_eq!(
-                s.begin("done", a, HOLD).await.unwrap(),
-                Begin::Proceed { progress: None }
-            );
+            let (begin, h) = hold(&s, "done", a, HOLD).await;
+            assert!(matches!(begin, Begin::Proceed { progress: None, .. }));
             let ok = StoredResponse::restored(200, false, Bytes::from_static(b"{\"data\":1}"));
-            s.settle("done", a, Settle::Final(ok)).await.unwrap();
-            s.begin("flying", a, Duration::ZERO).await.unwrap();
-            s.progress("flying", Bytes::from_static(b"step"))
+            assert!(s.settle("done", a, h, Settle::Final(ok)).await.unwrap());
+            let (_, h) = hold(&s, "flying", a, Duration::ZERO).await;
+            assert!(s
+                .progress("flying", h, Bytes::from_static(b"step"))
                 .await
-                .unwrap();
+                .unwrap());
         }
         // Dropped without settling "flying": as after kill -9.
         let s = EmbeddedStore::open(&d, limits()).unwrap();
@@ -338,7 +378,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_sweep_bounds_entries_and_bytes_but_keeps_flights() {
+    async fn the_sweep_bounds_entries_and_bytes_but_keeps_flights_and_unknowns() {
         let d = dir("bounds");
         let s = EmbeddedStore::open(
             &d,
@@ -350,24 +390,25 @@ mod tests {
         )
         .unwrap();
         let a = Fingerprint::of("op", b"a");
-        s.begin("flight", a, HOLD).await.unwrap();
+        hold(&s, "flight", a, HOLD).await;
+        let (_, h) = hold(&s, "unknown", a, HOLD).await;
+        let unknown = Settle::Unknown {
+            progress: Some(Bytes::from(vec![b'p'; 5000])),
+            sent: true,
+        };
+        assert!(s.settle("unknown", a, h, unknown).await.unwrap());
         let big = Bytes::from(vec![b'x'; 1000]);
         for i in 0..200 {
             let key = format!("k{i}");
-            s.begin(&key, a, HOLD).await.unwrap();
-            s.settle(
-                &key,
-                a,
-                Settle::Final(StoredResponse::restored(200, false, big.clone())),
-            )
-            .await
-            .unwrap();
+            let (_, h) = hold(&s, &key, a, HOLD).await;
+            let done = Settle::Final(StoredResponse::restored(200, false, big.clone()));
+            assert!(s.settle(&key, a, h, done).await.unwrap());
         }
         s.sweep().unwrap();
         let (count, bytes): (i64, i64) = s
             .db()
             .query_row(
-                "SELECT count(*), coalesce(sum(length(body)), 0) FROM records",
+                "SELECT count(*), coalesce(sum(length(body)), 0) + coalesce(sum(length(progress)), 0) FROM records",
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
@@ -377,6 +418,10 @@ mod tests {
             "{count} records, {bytes} bytes"
         );
         assert_eq!(s.begin("flight", a, HOLD).await.unwrap(), Begin::InFlight);
+        assert!(matches!(
+            s.begin("unknown", a, HOLD).await.unwrap(),
+            Begin::Unknown { .. }
+        ));
         assert!(matches!(
             s.begin("k199", a, HOLD).await.unwrap(),
             Begin::Replay(_)

@@ -11,9 +11,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 
-use super::{
-    decide, now_ms, settled, Begin, Fingerprint, Record, Settle, State, Store, StoreError,
-};
+use super::{decide, now_ms, settled, Begin, Fingerprint, Hold, Record, Settle, Store, StoreError};
 
 /// In-memory idempotency records.
 pub struct MemoryStore {
@@ -67,29 +65,38 @@ impl Store for MemoryStore {
         Ok(begin)
     }
 
-    async fn progress(&self, key: &str, progress: Bytes) -> Result<(), StoreError> {
-        if let Some(flight) = self.flights().get_mut(key) {
-            flight.progress = Some(progress);
-        }
-        Ok(())
+    async fn progress(&self, key: &str, hold: Hold, progress: Bytes) -> Result<bool, StoreError> {
+        Ok(match self.flights().get_mut(key) {
+            Some(flight) if flight.until_ms == hold.0 => {
+                flight.progress = Some(progress);
+                true
+            }
+            _ => false,
+        })
     }
 
     async fn settle(
         &self,
         key: &str,
         fingerprint: Fingerprint,
+        hold: Hold,
         settle: Settle,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut flights = self.flights();
-        let held = flights.remove(key);
-        let record = settled(held.as_ref(), fingerprint, settle, now_ms());
-        debug_assert!(!matches!(record.state, State::InFlight { .. }));
+        let Some(record) = settled(flights.get(key), fingerprint, hold, settle, now_ms()) else {
+            return Ok(false);
+        };
+        flights.remove(key);
         self.settled.insert(key.to_owned(), record);
-        Ok(())
+        Ok(true)
     }
 
     fn durable(&self) -> bool {
         false
+    }
+
+    fn describe(&self) -> String {
+        "memory (not restart-safe: a restart forgets every key)".into()
     }
 }
 
@@ -105,61 +112,76 @@ mod tests {
         StoredResponse::restored(200, false, Bytes::from_static(body.as_bytes()))
     }
 
+    /// Begins and returns the hold, which the test expects to get.
+    async fn hold(s: &MemoryStore, key: &str, fp: Fingerprint, hold: Duration) -> (Begin, Hold) {
+        let begin = s.begin(key, fp, hold).await.unwrap();
+        let h = match &begin {
+            Begin::Proceed { hold, .. } | Begin::Unknown { hold, .. } => *hold,
+            other => panic!("{key}: {other:?}"),
+        };
+        (begin, h)
+    }
+
     #[tokio::test]
     async fn replay_mismatch_in_flight_and_retry() {
         let s = MemoryStore::new(100, Duration::from_secs(60));
         let a = Fingerprint::of("op", b"a");
         let b = Fingerprint::of("op", b"b");
-        assert_eq!(
-            s.begin("k", a, HOLD).await.unwrap(),
-            Begin::Proceed { progress: None }
-        );
+        let (begin, h) = hold(&s, "k", a, HOLD).await;
+        assert!(matches!(begin, Begin::Proceed { progress: None, .. }));
         assert_eq!(s.begin("k", a, HOLD).await.unwrap(), Begin::InFlight);
-        s.settle("k", a, Settle::Final(response("{}")))
+        assert!(s
+            .settle("k", a, h, Settle::Final(response("{}")))
             .await
-            .unwrap();
+            .unwrap());
         assert_eq!(
             s.begin("k", a, HOLD).await.unwrap(),
             Begin::Replay(Arc::new(response("{}")))
         );
         assert_eq!(s.begin("k", b, HOLD).await.unwrap(), Begin::Mismatch);
 
-        assert_eq!(
-            s.begin("r", a, HOLD).await.unwrap(),
-            Begin::Proceed { progress: None }
-        );
-        s.progress("r", Bytes::from_static(b"step1")).await.unwrap();
-        s.settle("r", a, Settle::Retry(None)).await.unwrap();
+        let (_, h) = hold(&s, "r", a, HOLD).await;
+        assert!(s
+            .progress("r", h, Bytes::from_static(b"step1"))
+            .await
+            .unwrap());
+        s.settle("r", a, h, Settle::Retry(None)).await.unwrap();
         assert_eq!(s.begin("r", b, HOLD).await.unwrap(), Begin::Mismatch);
-        assert_eq!(
-            s.begin("r", a, HOLD).await.unwrap(),
-            Begin::Proceed {
-                progress: Some(Bytes::from_static(b"step1"))
-            }
-        );
+        let (begin, _) = hold(&s, "r", a, HOLD).await;
+        assert!(matches!(begin, Begin::Proceed { progress: Some(p), .. } if &p[..] == b"step1"));
     }
 
     #[tokio::test]
     async fn unknown_stays_unknown_and_an_expired_flight_becomes_unknown() {
         let s = MemoryStore::new(100, Duration::from_secs(60));
         let a = Fingerprint::of("op", b"a");
-        s.begin("u", a, HOLD).await.unwrap();
-        s.settle("u", a, Settle::Unknown(None)).await.unwrap();
-        assert!(matches!(
-            s.begin("u", a, HOLD).await.unwrap(),
-            Begin::Unknown { .. }
-        ));
-        s.settle("u", a, Settle::Unknown(None)).await.unwrap();
+        let (_, h) = hold(&s, "u", a, HOLD).await;
+        let unknown = Settle::Unknown {
+            progress: None,
+            sent: true,
+        };
+        s.settle("u", a, h, unknown.clone()).await.unwrap();
+        let (begin, h) = hold(&s, "u", a, HOLD).await;
+        assert!(matches!(begin, Begin::Unknown { .. }));
+        s.settle("u", a, h, unknown).await.unwrap();
         assert!(matches!(
             s.begin("u", a, HOLD).await.unwrap(),
             Begin::Unknown { .. }
         ));
 
-        s.begin("x", a, Duration::ZERO).await.unwrap();
-        assert!(matches!(
-            s.begin("x", a, HOLD).await.unwrap(),
-            Begin::Unknown { .. }
-        ));
+        let (_, expired) = hold(&s, "x", a, Duration::ZERO).await;
+        let (begin, _) = hold(&s, "x", a, HOLD).await;
+        assert!(matches!(begin, Begin::Unknown { .. }));
+        // The expired hold can neither store progress nor settle over the new one.
+        assert!(!s
+            .progress("x", expired, Bytes::from_static(b"p"))
+            .await
+            .unwrap());
+        assert!(!s
+            .settle("x", a, expired, Settle::Retry(None))
+            .await
+            .unwrap());
+        assert_eq!(s.begin("x", a, HOLD).await.unwrap(), Begin::InFlight);
     }
 
     #[tokio::test]
@@ -168,8 +190,8 @@ mod tests {
         let fp = Fingerprint::of("op", b"x");
         for i in 0..20_000 {
             let key = format!("key-{i}");
-            s.begin(&key, fp, HOLD).await.unwrap();
-            s.settle(&key, fp, Settle::Final(response("{}")))
+            let (_, h) = hold(&s, &key, fp, HOLD).await;
+            s.settle(&key, fp, h, Settle::Final(response("{}")))
                 .await
                 .unwrap();
         }

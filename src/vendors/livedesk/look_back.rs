@@ -11,9 +11,14 @@
 //! - `GET /api/v2/accounts/conversations/{id}/messages` → `{"payload": [message, …]}` with
 //!   `content` and `created_at`, newest last;
 //! - a record made by the first try has `created_at` no earlier than when that try began, less
-//!   [`LOOK_BACK_SKEW_MS`]; one made earlier is not ours.
+//!   [`LOOK_BACK_SKEW_MS`]; one made earlier is not ours;
+//! - a list answers at most one page, of at least [`PAGE_MIN`] items, newest last.
 //!
-//! "Not found" in the answer is taken as proof that LiveDesk did not act, so the relay sends.
+//! "Not found" is taken as proof that LiveDesk did not act — so the relay sends — only when the
+//! list provably reaches back before the first try (it is shorter than a page, or holds an older
+//! item) and every candidate can be dated; otherwise the answer is "cannot tell". The relay adds
+//! a quiet period after the last send (`idempotency.look_back_quiet_seconds`), as LiveDesk may
+//! still be working on a request it received late. A message counts only if it is outgoing.
 
 use secrecy::ExposeSecret;
 use serde::Deserialize;
@@ -44,11 +49,45 @@ fn list(status: http::StatusCode, body: &[u8]) -> Result<Vec<serde_json::Value>,
     decode::<List>(status, body, "payload list").map(|l| l.payload)
 }
 
-/// Whether `item` was made after the first try began (less the clock allowance); an item
-/// without `created_at` cannot be dated and counts as made then.
-fn recent(item: &serde_json::Value, since_ms: u64) -> bool {
-    let created_ms = item["created_at"].as_f64().map(|s| (s * 1000.0) as u64);
-    created_ms.is_none_or(|c| c + LOOK_BACK_SKEW_MS >= since_ms)
+/// The smallest page a LiveDesk list answers with. **Assumed** (Chatwoot: 15 contacts, 20
+/// messages per page).
+pub(crate) const PAGE_MIN: usize = 15;
+
+/// When `item` was made, in Unix ms (`created_at` is Unix seconds), if it says.
+fn created_ms(item: &serde_json::Value) -> Option<u64> {
+    item["created_at"]
+        .as_f64()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(|s| (s * 1000.0) as u64)
+}
+
+/// The newest item of `items` that `is_ours` and was made after the first try began (less the
+/// clock allowance); `None` only where the list proves there is none.
+fn find(
+    items: Vec<serde_json::Value>,
+    since_ms: u64,
+    status: http::StatusCode,
+    is_ours: impl Fn(&serde_json::Value) -> bool,
+) -> Result<Option<serde_json::Value>, UpstreamError> {
+    let before = |c: u64| c.saturating_add(LOOK_BACK_SKEW_MS) < since_ms;
+    let mut undated = false;
+    for item in items.iter().rev().filter(|i| is_ours(i)) {
+        match created_ms(item) {
+            Some(c) if !before(c) => return Ok(Some(item.clone())),
+            Some(_) => {}
+            None => undated = true,
+        }
+    }
+    let reaches_back =
+        items.len() < PAGE_MIN || items.iter().any(|i| created_ms(i).is_some_and(before));
+    if undated || !reaches_back {
+        return Err(UpstreamError {
+            code: crate::ErrorCode::InvalidResponse,
+            status: status.as_u16(),
+            message: "LiveDesk's list cannot tell whether the request was acted on".to_owned(),
+        });
+    }
+    Ok(None)
 }
 
 /// How a contact is looked for: the most specific detail given.
@@ -114,11 +153,7 @@ pub(crate) fn found_contact(
     status: http::StatusCode,
     body: &[u8],
 ) -> Result<Option<Contact>, UpstreamError> {
-    let Some(item) = list(status, body)?
-        .into_iter()
-        .rev()
-        .find(|c| key.matches(c) && recent(c, since_ms))
-    else {
+    let Some(item) = find(list(status, body)?, since_ms, status, |c| key.matches(c))? else {
         return Ok(None);
     };
     let found: FoundContact = serde_json::from_value(item).map_err(|_| unreadable(status))?;
@@ -149,12 +184,11 @@ pub(crate) fn found_conversation(
     status: http::StatusCode,
     body: &[u8],
 ) -> Result<Option<Conversation>, UpstreamError> {
-    let item = list(status, body)?
-        .into_iter()
-        .rev()
-        .find(|c| c["inbox_id"].as_u64() == Some(inbox_id) && recent(c, since_ms));
-    item.map(|c| decode_conversation(status, c.to_string().as_bytes()))
-        .transpose()
+    find(list(status, body)?, since_ms, status, |c| {
+        c["inbox_id"].as_u64() == Some(inbox_id)
+    })?
+    .map(|c| decode_conversation(status, c.to_string().as_bytes()))
+    .transpose()
 }
 
 /// The messages of conversation `conversation_id`.
@@ -177,12 +211,15 @@ pub(crate) fn found_message(
     status: http::StatusCode,
     body: &[u8],
 ) -> Result<Option<Message>, UpstreamError> {
-    let item = list(status, body)?
-        .into_iter()
-        .rev()
-        .find(|m| m["content"].as_str() == Some(content) && recent(m, since_ms));
-    item.map(|m| decode_message(status, m.to_string().as_bytes()))
-        .transpose()
+    // Ours is outgoing (Chatwoot: 1 or "outgoing"); a customer's "Hello" is not.
+    let outgoing = |m: &serde_json::Value| {
+        m["message_type"] == 1 || m["message_type"] == "outgoing" || m["message_type"].is_null()
+    };
+    find(list(status, body)?, since_ms, status, |m| {
+        m["content"].as_str() == Some(content) && outgoing(m)
+    })?
+    .map(|m| decode_message(status, m.to_string().as_bytes()))
+    .transpose()
 }
 
 fn unreadable(status: http::StatusCode) -> UpstreamError {
