@@ -1,7 +1,7 @@
 //! The relay's HTTP app: one route per operation (from `hail::catalog`), capabilities, health,
 //! metrics, the sandbox routes, static files for the demo, and the middleware stack:
-//! request id → tracing → problem bodies for every error → sensitive headers → origin check → CORS → head size and
-//! body read time limits → body limit → handler.
+//! request id → tracing → problem bodies for every error → sensitive headers → origin check →
+//! CORS → head size and body read time limits → body limit → handler.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -67,15 +67,10 @@ pub fn router(state: Arc<AppState>, www: Option<PathBuf>) -> Router {
         Some(www) => app.fallback_service(ServeDir::new(www)),
         None => app.fallback(|| async { StatusCode::NOT_FOUND }),
     };
-    let app = app
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            read_body_in_time,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            limit_head,
-        ));
+    let app = app.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        bound_request,
+    ));
     let allowed = state.clone();
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::predicate(move |origin: &HeaderValue, _| {
@@ -125,9 +120,10 @@ pub fn router(state: Arc<AppState>, www: Option<PathBuf>) -> Router {
 /// their headers (`Allow`, CORS). JSON answers are left as they are (problems, and the
 /// `/healthz` status document).
 async fn problem_bodies(req: Request, next: Next) -> Response {
-    let id = request_id(req.headers());
+    // Cheap clones (shared bytes): this runs on every request, the text is made only on error.
+    let id = req.headers().get(protocol::REQUEST_ID).cloned();
     let method = req.method().clone();
-    let path = req.uri().path().to_owned();
+    let uri = req.uri().clone();
     let response = next.run(req).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
@@ -143,6 +139,7 @@ async fn problem_bodies(req: Request, next: Next) -> Response {
     if json {
         return response;
     }
+    let path = uri.path();
     let (code, detail) = match status {
         StatusCode::NOT_FOUND => (ErrorCode::UnknownOperation, format!("nothing at {path}")),
         StatusCode::METHOD_NOT_ALLOWED => (
@@ -163,6 +160,10 @@ async fn problem_bodies(req: Request, next: Next) -> Response {
         ),
     };
     let (mut parts, _) = response.into_parts();
+    let id = id
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .map_or_else(new_request_id, str::to_owned);
     let problem = ProblemResponse::new(code, detail, &id).into_response();
     let (problem_parts, body) = problem.into_parts();
     parts.status = problem_parts.status;
@@ -171,56 +172,41 @@ async fn problem_bodies(req: Request, next: Next) -> Response {
     Response::from_parts(parts, body)
 }
 
-/// Refuses a request head (request line and headers) over `max_header_bytes` with a problem
-/// body. (hyper's read buffer is several times larger; only a head beyond that gets hyper's
-/// own bare 431.)
-async fn limit_head(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
-    let id = request_id(req.headers());
+/// Bounds a request before any handler sees it: its head (request line and headers) must be
+/// at most `max_header_bytes` (hyper's read buffer is several times larger; only a head beyond
+/// that gets hyper's own bare 431), and its whole body must arrive within `body_read_timeout`
+/// (a client trickling it, or stopping half way, is refused and its connection freed) and be at
+/// most `body_limit` bytes. One middleware for both: this runs on every request.
+async fn bound_request(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    use http_body_util::{BodyExt as _, LengthLimitError, Limited};
+    let refused = |headers: &http::HeaderMap, code, detail: String| {
+        let mut response = ProblemResponse::new(code, detail, &request_id(headers)).into_response();
+        // The client is misbehaving or hostile: no keep-alive.
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        response
+    };
     let uri = req.uri();
-    let size = uri.path_and_query().map_or(0, |p| p.as_str().len())
+    let head = uri.path_and_query().map_or(0, |p| p.as_str().len())
         + uri.authority().map_or(0, |a| a.as_str().len())
         + req
             .headers()
             .iter()
             .map(|(name, value)| name.as_str().len() + value.len() + 4)
             .sum::<usize>();
-    if size > state.max_header_bytes {
-        let mut response = ProblemResponse::new(
+    if head > state.max_header_bytes {
+        return refused(
+            req.headers(),
             ErrorCode::InvalidRequest,
             format!(
                 "the request headers are larger than {} bytes",
                 state.max_header_bytes
             ),
-            &id,
-        )
-        .into_response();
-        // The client is misbehaving or hostile: no keep-alive.
-        response
-            .headers_mut()
-            .insert(header::CONNECTION, HeaderValue::from_static("close"));
-        return response;
+        );
     }
-    next.run(req).await
-}
-
-/// Reads the whole body within `body_read_timeout` (a client trickling it, or stopping half
-/// way, is refused and its connection freed) and at most `body_limit` bytes.
-async fn read_body_in_time(
-    State(state): State<Arc<AppState>>,
-    req: Request,
-    next: Next,
-) -> Response {
-    use http_body_util::{BodyExt as _, LengthLimitError, Limited};
     let (parts, body) = req.into_parts();
-    let id = request_id(&parts.headers);
     let read = Limited::new(body, state.body_limit).collect();
-    let refused = |code, detail: String| {
-        let mut response = ProblemResponse::new(code, detail, &id).into_response();
-        response
-            .headers_mut()
-            .insert(header::CONNECTION, HeaderValue::from_static("close"));
-        response
-    };
     match tokio::time::timeout(state.body_read_timeout, read).await {
         Ok(Ok(collected)) => {
             next.run(Request::from_parts(
@@ -230,14 +216,17 @@ async fn read_body_in_time(
             .await
         }
         Ok(Err(e)) if e.is::<LengthLimitError>() => refused(
+            &parts.headers,
             ErrorCode::PayloadTooLarge,
             format!("the body is larger than {} bytes", state.body_limit),
         ),
         Ok(Err(_)) => refused(
+            &parts.headers,
             ErrorCode::InvalidRequest,
             "the body could not be read".to_owned(),
         ),
         Err(_) => refused(
+            &parts.headers,
             ErrorCode::InvalidRequest,
             format!(
                 "the body did not arrive within {} ms",
