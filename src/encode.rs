@@ -38,7 +38,8 @@ pub fn bearer(token: &SecretString, what: &'static str) -> Result<HeaderValue, E
     sensitive(&value, what)
 }
 
-fn sensitive(value: &str, what: &'static str) -> Result<HeaderValue, EncodeError> {
+/// A header value that carries a secret, marked sensitive.
+pub fn sensitive(value: &str, what: &'static str) -> Result<HeaderValue, EncodeError> {
     let mut v = HeaderValue::from_str(value).map_err(|_| EncodeError(what))?;
     v.set_sensitive(true);
     Ok(v)

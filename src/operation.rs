@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 mod parse;
 
-pub use parse::parse_request;
+pub use parse::{check_request, parse_request};
 
 use crate::error::{ErrorCode, Violation};
 use crate::read::Read;

@@ -7,10 +7,13 @@
 //! Semantics (those of the serde attributes the request types carry for their JSON Schema):
 //! objects only (no struct from an array), unknown fields rejected, `Option` fields may be
 //! missing or `null`, fields marked `default` may be missing, numbers are whole and non-negative
-//! where the type is unsigned. One violation is reported: a field the type does not have (the
-//! first in sorted order), else the first broken field in declaration order.
+//! where the type is unsigned. Reading goes on past a broken field, so that every structural
+//! violation is found at once ([`read_all`], [`check`]); [`read_request`] reports the first of
+//! them: a field the type does not have (the first in sorted order), else the first broken field
+//! in declaration order.
 
 use crate::error::Violation;
+use crate::operation::Validate;
 use crate::validate::rule;
 
 /// What a JSON-shaped value is, its children as handles of the same source.
@@ -56,9 +59,10 @@ impl Source for &serde_json::Value {
     }
 }
 
-/// The path of the value being read, e.g. `recipients[2].contactId`.
+/// The path of the value being read, e.g. `recipients[2].contactId`, and the violations met so
+/// far (reading goes on past them).
 #[derive(Default)]
-pub struct Path(String);
+pub struct Path(String, Vec<Violation>);
 
 impl Path {
     /// The path as text (empty at the root).
@@ -73,9 +77,9 @@ impl Path {
             self.0.push('.');
         }
         self.0.push_str(name);
-        let out = T::read(value, self)?;
+        let out = T::read(value, self);
         self.0.truncate(len);
-        Ok(out)
+        out
     }
 
     /// The violation of a value of the wrong type.
@@ -126,9 +130,69 @@ pub trait Read: Sized {
     }
 }
 
-/// Reads a whole request.
+/// Reads a whole request: the value (with placeholders where fields are broken, `None` when the
+/// request is no object) and every structural violation, in reading order.
+pub fn read_all<T: Read, S: Source>(value: &S) -> (Option<T>, Vec<Violation>) {
+    let mut path = Path::default();
+    let read = T::read(value, &mut path);
+    let mut violations = path.1;
+    match read {
+        Ok(v) => (Some(v), violations),
+        Err(e) => {
+            violations.insert(0, e);
+            (None, violations)
+        }
+    }
+}
+
+/// Reads a whole request; its first structural violation.
 pub fn read_request<T: Read, S: Source>(value: &S) -> Result<T, Violation> {
-    T::read(value, &mut Path::default())
+    match read_all(value) {
+        (Some(v), violations) if violations.is_empty() => Ok(v),
+        (_, violations) => Err(violations
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| Violation::new("", rule::TYPE, "the request cannot be read"))),
+    }
+}
+
+/// Reads and validates a whole request: every violation at once, the structural ones (missing,
+/// wrong type, unknown field) first, then the broken rules of the fields that were read. Rules
+/// are not checked where a structural violation already speaks (a placeholder would break them
+/// again, saying nothing new): on a broken field and what is under it, and on a whole list one
+/// of whose items could not be read (the items after it moved up).
+pub fn check<T: Read + Validate, S: Source>(value: &S) -> Result<T, Vec<Violation>> {
+    let (read, violations) = read_all::<T, S>(value);
+    let Some(read) = read else {
+        return Err(violations);
+    };
+    let rules = read.validate().err().unwrap_or_default();
+    match with_rules(violations, rules) {
+        None => Ok(read),
+        Some(all) => Err(all),
+    }
+}
+
+/// The structural `violations` and the `rules` not already spoken for by one of them (see
+/// [`check`]); `None` when there are none. Not generic, so it exists once in the module.
+fn with_rules(mut violations: Vec<Violation>, rules: Vec<Violation>) -> Option<Vec<Violation>> {
+    /// Whether `field` is `path` or under it.
+    fn under(field: &str, path: &str) -> bool {
+        field
+            .strip_prefix(path)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+    }
+    let broken = violations.len();
+    for v in rules {
+        let spoken = violations[..broken].iter().any(|b| {
+            let list = b.field.strip_suffix(']').and_then(|f| f.rsplit_once('['));
+            under(&v.field, list.map_or(b.field.as_str(), |(list, _)| list))
+        });
+        if !spoken {
+            violations.push(v);
+        }
+    }
+    (!violations.is_empty()).then_some(violations)
 }
 
 /// Reads a whole request from parsed JSON (the relay's side).
@@ -149,7 +213,7 @@ impl Read for u64 {
     fn read<S: Source>(value: &S, path: &mut Path) -> Result<Self, Violation> {
         match value.shape() {
             Shape::Unsigned(n) => Ok(n),
-            _ => Err(path.wrong_type("a whole number from 0")),
+            _ => Err(path.wrong_type("a whole number (0 or more)")),
         }
     }
 }
@@ -188,7 +252,11 @@ impl<T: Read> Read for Vec<T> {
             path.0.push('[');
             crate::encode::push_decimal(&mut path.0, i as u64);
             path.0.push(']');
-            out.push(T::read(item, path)?);
+            // A broken item is noted and left out; the items after it are read all the same.
+            match T::read(item, path) {
+                Ok(v) => out.push(v),
+                Err(e) => path.1.push(e),
+            }
             path.0.truncate(len);
         }
         Ok(out)
@@ -196,19 +264,19 @@ impl<T: Read> Read for Vec<T> {
 }
 
 /// The fields of an object being read as a struct with the field names `names`, in slots by
-/// name. Taking a field never fails: the first violation is kept and a placeholder returned, so
-/// a struct is built without an early return per field (which made the code several times
-/// larger) and [`Fields::finish`] reports the violation.
+/// name. Taking a field never fails: a violation is noted in the path and the field's
+/// placeholder kept, so a struct is built without an early return per field (which made the
+/// code several times larger) and every broken field is found.
 pub struct Fields<'p, S> {
     path: &'p mut Path,
     names: &'static [&'static str],
     slots: Vec<Option<S>>,
-    error: Option<Violation>,
 }
 
 impl<'p, S: Source> Fields<'p, S> {
-    /// The object `value` at `path`; a violation when it is no object or has a field not in
-    /// `names` (the first in key order).
+    /// The object `value` at `path`; a violation when it is no object. Fields not in `names`
+    /// are noted in the path, in sorted order (JS objects and JSON maps do not agree on key
+    /// order).
     pub fn new(
         value: &S,
         path: &'p mut Path,
@@ -218,9 +286,8 @@ impl<'p, S: Source> Fields<'p, S> {
             return Err(path.wrong_type("an object"));
         };
         let mut slots: Vec<Option<S>> = names.iter().map(|_| None).collect();
-        // Of several unknown fields the first in sorted order, not in key order: JS objects and
-        // JSON maps do not agree on key order.
-        let mut unknown: Option<String> = None;
+        // Kept sorted by inserting in place: a sort would cost the browser module 2.5 KB.
+        let mut unknown: Vec<String> = Vec::new();
         for (key, value) in entries {
             match names.iter().position(|n| *n == key) {
                 Some(i) => {
@@ -228,19 +295,20 @@ impl<'p, S: Source> Fields<'p, S> {
                         *slot = Some(value);
                     }
                 }
-                None if unknown.as_ref().is_some_and(|u| *u <= key) => {}
-                None => unknown = Some(key),
+                None => {
+                    let at = unknown
+                        .iter()
+                        .position(|u| *u > key)
+                        .unwrap_or(unknown.len());
+                    unknown.insert(at, key);
+                }
             }
         }
-        if let Some(key) = unknown {
-            return Err(path.unknown(&key));
+        for key in unknown {
+            let v = path.unknown(&key);
+            path.1.push(v);
         }
-        Ok(Self {
-            path,
-            names,
-            slots,
-            error: None,
-        })
+        Ok(Self { path, names, slots })
     }
 
     /// Reads field number `i` of `names` into `slot`, which holds the field's default: left as
@@ -248,9 +316,6 @@ impl<'p, S: Source> Fields<'p, S> {
     /// Writing in place, rather than returning the value, spares a copy of every field and of
     /// the whole struct per read, which WebAssembly spells out as loads and stores.
     pub fn take<T: Read>(&mut self, i: usize, slot: &mut T, has_default: bool) {
-        if self.error.is_some() {
-            return;
-        }
         let name = self.names.get(i).copied().unwrap_or_default();
         let read = match self.slots.get_mut(i).and_then(Option::take) {
             Some(value) => self.path.field(name, &value),
@@ -259,13 +324,8 @@ impl<'p, S: Source> Fields<'p, S> {
         };
         match read {
             Ok(value) => *slot = value,
-            Err(e) => self.error = Some(e),
+            Err(e) => self.path.1.push(e),
         }
-    }
-
-    /// The first violation met, if any.
-    pub fn finish(self) -> Option<Violation> {
-        self.error
     }
 }
 
@@ -317,10 +377,7 @@ macro_rules! impl_read {
                     fields.take(_i, &mut out.$field, $crate::impl_read!(@default $($default)?));
                     _i += 1;
                 )*
-                match fields.finish() {
-                    None => Ok(out),
-                    Some(e) => Err(e),
-                }
+                Ok(out)
             }
         }
     };
@@ -418,6 +475,73 @@ mod tests {
         for (input, field, code) in cases {
             assert_eq!(read(input.clone()), Err((field.into(), code)), "{input}");
         }
+    }
+
+    #[test]
+    fn every_structural_violation_is_found_and_rules_of_sound_fields_too() {
+        let all = |v: serde_json::Value| -> Vec<(String, &'static str)> {
+            read_all::<Outer, _>(&&v)
+                .1
+                .into_iter()
+                .map(|v| (v.field, v.code))
+                .collect()
+        };
+        assert_eq!(
+            all(
+                json!({"z": 1, "a": 2, "flag": "yes", "items": [{"id": -1}, {"id": 2, "x": 1}, 3]})
+            ),
+            [
+                ("a".into(), rule::UNKNOWN_FIELD),
+                ("z".into(), rule::UNKNOWN_FIELD),
+                ("name".into(), rule::REQUIRED),
+                ("flag".into(), rule::TYPE),
+                ("items[0].id".into(), rule::TYPE),
+                ("items[1].x".into(), rule::UNKNOWN_FIELD),
+                ("items[2]".into(), rule::TYPE),
+            ]
+        );
+        assert_eq!(all(json!("x")), [("".into(), rule::TYPE)]);
+        // The first is what read_request reports.
+        assert_eq!(
+            read(json!({"z": 1, "a": 2})),
+            Err(("a".into(), rule::UNKNOWN_FIELD))
+        );
+    }
+
+    impl Validate for Outer {
+        fn validate(&self) -> Result<(), Vec<Violation>> {
+            let mut v = crate::validate::Violations::new();
+            if self.name.is_empty() {
+                v.push("name", rule::REQUIRED, "name must not be empty");
+            }
+            if self.note.as_deref() == Some("") {
+                v.push("note", rule::REQUIRED, "note must not be empty");
+            }
+            v.finish()
+        }
+    }
+
+    #[test]
+    fn check_adds_the_rules_of_fields_that_were_read() {
+        let codes = |v: serde_json::Value| -> Vec<(String, &'static str)> {
+            check::<Outer, _>(&&v)
+                .err()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|v| (v.field, v.code))
+                .collect()
+        };
+        // A missing name is reported once (not again by its rule); note's rule is reported.
+        assert_eq!(
+            codes(json!({"note": "", "flag": 1, "items": []})),
+            [
+                ("name".into(), rule::REQUIRED),
+                ("flag".into(), rule::TYPE),
+                ("note".into(), rule::REQUIRED),
+            ]
+        );
+        assert_eq!(codes(json!({"name": "a", "items": []})), []);
+        assert_eq!(codes(json!(null)), [("".into(), rule::TYPE)]);
     }
 
     #[test]

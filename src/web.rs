@@ -4,6 +4,7 @@
 //! the rest of the page's life. Failures become `HailError` objects (see `error`).
 
 mod call;
+mod chayns_host;
 mod chayns_user;
 mod error;
 mod js;
@@ -11,7 +12,9 @@ mod relay_client;
 mod transport;
 mod validate;
 
-pub use chayns_user::{create_chayns_user_client, from_chayns_env, ChaynsUserClient};
+pub use chayns_user::{
+    create_chayns_user_client, from_chayns_api, from_chayns_env, ChaynsUserClient,
+};
 pub use error::is_hail_error;
 pub use relay_client::{
     create_relay_client, ChaynsApi, LiveDeskApi, MemoioApi, MluviiApi, RelayClient,

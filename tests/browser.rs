@@ -6,6 +6,12 @@ mod relay;
 #[macro_use]
 #[path = "support/scenarios.rs"]
 mod scenarios;
+#[macro_use]
+#[path = "support/chayns.rs"]
+mod chayns;
+#[macro_use]
+#[path = "support/diagnostics.rs"]
+mod diagnostics;
 
 use wasm_bindgen_test::*;
 
@@ -22,3 +28,5 @@ fn runs_in_chromium() {
 }
 
 scenario_tests!();
+chayns_tests!();
+diagnostics_tests!();

@@ -7,6 +7,12 @@ mod relay;
 #[macro_use]
 #[path = "support/scenarios.rs"]
 mod scenarios;
+#[macro_use]
+#[path = "support/chayns.rs"]
+mod chayns;
+#[macro_use]
+#[path = "support/diagnostics.rs"]
+mod diagnostics;
 
 use wasm_bindgen_test::*;
 
@@ -18,3 +24,5 @@ fn runs_in_node_without_window() {
 }
 
 scenario_tests!();
+chayns_tests!();
+diagnostics_tests!();

@@ -3,39 +3,52 @@ import init, { createRelayClient, createChaynsUserClient, validate, isHailError 
 import { VENDORS, readInput } from "./forms.js";
 
 const relayUrl = location.origin;
-const attemptsEl = document.querySelector("#attempts");
-const resultEl = document.querySelector("#result");
 const outboxEl = document.querySelector("#outbox");
 
-// Show every request the SDK makes to the relay (retries included): the SDK uses global fetch.
-const realFetch = window.fetch.bind(window);
-window.fetch = async (resource, options) => {
-  const url = typeof resource === "string" ? resource : resource instanceof URL ? resource.href : resource.url;
-  const path = url.startsWith(relayUrl) ? new URL(url).pathname : null;
-  const tracked = path && path.startsWith("/v1/") && !path.startsWith("/v1/sandbox") && path !== "/v1/capabilities";
-  const item = tracked ? logAttempt(`POST ${path}`) : null;
-  try {
-    const response = await realFetch(resource, options);
-    if (item) item.append(` → ${response.status}${response.headers.get("idempotent-replayed") ? " (replayed)" : ""}`);
-    return response;
-  } catch (e) {
-    if (item) item.append(" → no answer");
-    throw e;
+// Each vendor tab keeps its own result and attempts; the visible tab's carry the ids #result
+// and #attempts.
+const views = new Map();
+function view(vendorId) {
+  if (!views.has(vendorId)) {
+    const result = Object.assign(document.createElement("div"), { className: "result", hidden: true });
+    result.setAttribute("aria-live", "polite");
+    result.innerHTML = '<p class="muted">Nothing sent from this tab yet.</p>';
+    const attempts = Object.assign(document.createElement("ol"), { className: "attempts", hidden: true });
+    document.querySelector("#results").append(result);
+    document.querySelector("#attempt-lists").append(attempts);
+    views.set(vendorId, { result, attempts });
   }
-};
+  return views.get(vendorId);
+}
+function showView(vendorId) {
+  for (const [id, v] of views) {
+    const on = id === vendorId;
+    v.result.hidden = v.attempts.hidden = !on;
+    v.result.id = on ? "result" : "";
+    v.attempts.id = on ? "attempts" : "";
+  }
+}
 
-function logAttempt(text) {
+// The SDK reports every attempt (retries included) through onAttempt: no need to watch fetch.
+let attemptsEl = null;
+function logAttempt(e) {
+  if (!attemptsEl) return;
   const li = document.createElement("li");
-  li.textContent = text;
+  const outcome = e.status ? `→ ${e.status}` : "→ no answer";
+  li.textContent = `#${e.attempt} ${e.operation} ${outcome}${e.code ? ` ${e.code}` : ""}`
+    + `${e.retrying ? " (retrying)" : ""} · ${Math.round(e.durationMs)} ms`;
+  li.title = e.idempotencyKey ? `Idempotency-Key ${e.idempotencyKey}` : `request id ${e.requestId}`;
   attemptsEl.append(li);
-  return li;
 }
 
 await init();
-const hail = createRelayClient({ relayUrl, retries: 2 });
+const hail = createRelayClient({ relayUrl, retries: 2, onAttempt: logAttempt });
 const caps = await hail.capabilities();
 const me = caps.chaynsUserApi
-  ? createChaynsUserClient({ accessToken: "sandbox-user-token", userId: 1234567, locationId: 77890, baseUrl: caps.chaynsUserApi })
+  ? createChaynsUserClient({
+    accessToken: async () => "sandbox-user-token", userId: 1234567, locationId: 77890, baseUrl: caps.chaynsUserApi,
+    onAttempt: logAttempt,
+  })
   : null;
 
 let lastSend = null;
@@ -73,7 +86,9 @@ for (const [i, vendor] of VENDORS.entries()) {
   });
   select.addEventListener("change", () => forms.forEach((f, j) => (f.hidden = vendor.operations[j].id !== select.value)));
   panels.append(panel);
+  view(vendor.id);
 }
+showView(VENDORS[0].id);
 
 tabs.addEventListener("click", (e) => e.target.closest("[role=tab]") && selectTab(e.target.closest("[role=tab]")));
 tabs.addEventListener("keydown", (e) => {
@@ -94,6 +109,7 @@ function selectTab(tab) {
     t.tabIndex = on ? 0 : -1;
     document.getElementById(t.getAttribute("aria-controls")).hidden = !on;
   }
+  showView(tab.id.replace(/^tab-/, ""));
 }
 
 function buildForm(vendor, op) {
@@ -188,20 +204,22 @@ async function queueFault(vendor) {
   const choice = document.querySelector('input[name="fault"]:checked').value;
   if (!choice) return;
   const fault = { "503": { kind: "status", status: 503 }, timeout: { kind: "timeout", delayMs: 3000, afterAccept: true }, drop: { kind: "drop" } }[choice];
-  await realFetch(`${relayUrl}/v1/sandbox/faults`, {
+  await fetch(`${relayUrl}/v1/sandbox/faults`, {
     method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ vendor, ...fault }),
   });
   document.querySelector('input[name="fault"][value=""]').checked = true;
 }
 
 async function send(vendor, op, form, again) {
+  const { result: resultEl, attempts } = view(vendor.id);
+  attemptsEl = attempts;
   attemptsEl.replaceChildren();
   const input = again ? again.input : readInput(form, op.fields);
   if (!op.direct) {
     const violations = validate(op.id, input);
     showErrors(form, violations);
     if (violations.length) {
-      showFailure({ code: "invalid_field", message: `${violations.length} field(s) need attention; nothing was sent.`, field: violations[0].field });
+      showFailure(resultEl, { code: "invalid_field", message: `${violations.length} field(s) need attention; nothing was sent.`, violations });
       form.querySelector("[aria-invalid=true]")?.focus();
       return;
     }
@@ -216,11 +234,11 @@ async function send(vendor, op, form, again) {
     resultEl.innerHTML = '<p class="muted">Sending…</p>';
     resultEl.className = "result";
     const r = await (op.direct ? sendDirect(op, input) : hail.call(op.id, input, { idempotencyKey: key }));
-    showSuccess(r, op);
+    showSuccess(resultEl, r, op, op.direct ? null : key);
     offerAgain = !op.direct;
   } catch (e) {
-    if (isHailError(e) && e.field) showErrors(form, [{ field: e.field, message: e.message }]);
-    showFailure(e);
+    if (isHailError(e) && e.field) showErrors(form, e.violations ?? [{ field: e.field, message: e.message }]);
+    showFailure(resultEl, e, op.direct ? null : key);
     offerAgain = !op.direct && isHailError(e) && (e.code === "outcome_unknown" || e.retryable);
   } finally {
     for (const b of buttons) b.disabled = b.classList.contains("again");
@@ -244,11 +262,13 @@ function sendDirect(op, input) {
   return me.sendMessageToGroup(input.groupId, message);
 }
 
-function showSuccess(r, op) {
+function showSuccess(resultEl, r, op, key) {
   resultEl.className = "result success";
   resultEl.innerHTML = "";
   const dl = document.createElement("dl");
-  const rows = [["Operation", op.id], ["Request id", r.requestId || "(direct to chayns: none)"], ["Replayed", String(r.replayed)], ["Upstream status", String(r.upstreamStatus)]];
+  const rows = [["Operation", op.id], ["Request id", r.requestId]];
+  if (key) rows.push(["Idempotency key", key]);
+  rows.push(["Replayed", String(r.replayed)], ["Upstream status", String(r.upstreamStatus)]);
   for (const [k, v] of rows) dl.insertAdjacentHTML("beforeend", `<dt>${k}</dt><dd></dd>`), (dl.lastElementChild.textContent = v);
   const pre = document.createElement("pre");
   pre.textContent = JSON.stringify(r.data, null, 2);
@@ -256,14 +276,17 @@ function showSuccess(r, op) {
   resultEl.append(Object.assign(document.createElement("p"), { className: "verdict", textContent: "Sent ✓" }), dl, pre);
 }
 
-function showFailure(e) {
+function showFailure(resultEl, e, key) {
   resultEl.className = "result failure";
   resultEl.innerHTML = "";
   const dl = document.createElement("dl");
   const rows = [["Code", e.code ?? "error"], ["Message", e.message ?? String(e)]];
   if (e.field) rows.push(["Field", e.field]);
+  if (e.violations?.length > 1) rows.push(["Violations", e.violations.map((v) => `${v.field}: ${v.message}`).join("\n")]);
   if (e.requestId) rows.push(["Request id", e.requestId]);
+  if (key) rows.push(["Idempotency key", key]);
   if (e.retryable !== undefined) rows.push(["Retryable", String(e.retryable)]);
+  if (e.cause !== undefined) rows.push(["Cause", String(e.cause?.message ?? e.cause)]);
   for (const [k, v] of rows) dl.insertAdjacentHTML("beforeend", `<dt>${k}</dt><dd></dd>`), (dl.lastElementChild.textContent = v);
   // Three outcomes, never blurred: sent, not sent, and unknown (the vendor may have acted).
   const unknown = e.code === "outcome_unknown";
@@ -286,7 +309,7 @@ function showFailure(e) {
 const OUTBOX_SHOWN = 30;
 
 async function refreshOutbox() {
-  const { entries } = await (await realFetch(`${relayUrl}/v1/sandbox/outbox`)).json();
+  const { entries } = await (await fetch(`${relayUrl}/v1/sandbox/outbox`)).json();
   const empty = document.querySelector("#outbox-empty");
   empty.hidden = entries.length > 0 && entries.length <= OUTBOX_SHOWN;
   empty.textContent = entries.length > OUTBOX_SHOWN
@@ -312,7 +335,7 @@ async function refreshOutbox() {
 }
 
 document.querySelector("#clear-outbox").addEventListener("click", async () => {
-  await realFetch(`${relayUrl}/v1/sandbox/outbox`, { method: "DELETE" });
+  await fetch(`${relayUrl}/v1/sandbox/outbox`, { method: "DELETE" });
   await refreshOutbox();
 });
 

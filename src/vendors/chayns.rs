@@ -10,7 +10,7 @@ pub mod message_to_group;
 pub mod message_to_page;
 pub mod message_to_user;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use crate::credential::{Credential, Section};
@@ -131,17 +131,27 @@ impl<M: UserApiMessage> Endpoint for M {
     }
 }
 
-/// A user API request: `POST url`, JSON `body`, `Authorization: Bearer <the user's token>`.
+/// A user API request: `POST url`, JSON `body`, `Authorization: bearer <the user's token>`.
 pub struct UserRequest {
     pub url: String,
     pub body: Vec<u8>,
 }
 
+/// The `Authorization` value of a user API request, spelt as chayns-api's own `sendMessage`
+/// spells it (`bearer`, lower case): Hail's requests are byte for byte what chayns' own client
+/// sends, so chayns sees nothing new.
+pub fn user_authorization(token: &str) -> String {
+    let mut value = String::with_capacity(7 + token.len());
+    value.push_str("bearer ");
+    value.push_str(token);
+    value
+}
+
 impl UserRequest {
     /// The request with the session's bearer token.
     pub fn into_http(self, session: &UserSession) -> Result<http::Request<Vec<u8>>, EncodeError> {
-        let auth = crate::encode::bearer(
-            &session.token.0,
+        let auth = crate::encode::sensitive(
+            &user_authorization(session.token.0.expose_secret()),
             "the chayns access token is not a valid header value",
         )?;
         crate::encode::json_bytes(http::Method::POST, self.url, auth, Some(self.body))
@@ -149,7 +159,8 @@ impl UserRequest {
 }
 
 /// `POST {base}{path}`: a user message to the receiver `{"<key>": id}`, as the body
-/// `{"receivers": [{key: id}], "message": {"text", "images": [{"url"}], "typeId"}}`.
+/// `{"receivers": [{key: id}], "message": {"images": [{"url"}], "text", "typeId"}}`: the keys in
+/// chayns-api's order, `images` always present (`[]` when none), as chayns-api sends it.
 pub(crate) fn user_message(
     base: &crate::BaseUrl,
     path: &str,
@@ -163,17 +174,14 @@ pub(crate) fn user_message(
     push_json_string(&mut body, receiver.0);
     body.push(':');
     push_decimal(&mut body, receiver.1);
-    body.push_str("}],\"message\":{\"text\":");
-    push_json_string(&mut body, text);
-    if let Some(urls) = image_urls {
-        body.push_str(",\"images\":[");
-        for (i, url) in urls.iter().enumerate() {
-            body.push_str(if i == 0 { "{\"url\":" } else { ",{\"url\":" });
-            push_json_string(&mut body, url);
-            body.push('}');
-        }
-        body.push(']');
+    body.push_str("}],\"message\":{\"images\":[");
+    for (i, url) in image_urls.unwrap_or_default().iter().enumerate() {
+        body.push_str(if i == 0 { "{\"url\":" } else { ",{\"url\":" });
+        push_json_string(&mut body, url);
+        body.push('}');
     }
+    body.push_str("],\"text\":");
+    push_json_string(&mut body, text);
     body.push_str(",\"typeId\":");
     push_decimal(&mut body, u64::from(type_id));
     body.push_str("}}");
@@ -270,6 +278,11 @@ pub(crate) mod tests {
             }
         });
         assert_eq!(got, want);
+        let bare = user_message(&base, "/p", ("groupId", 1), "x", None, 6);
+        assert_eq!(
+            std::str::from_utf8(&bare.body).unwrap(),
+            r#"{"receivers":[{"groupId":1}],"message":{"images":[],"text":"x","typeId":6}}"#
+        );
         assert_eq!(req.url, "https://h/p");
     }
 

@@ -2,12 +2,11 @@
 //! the relay's answer into a `CallResult` or a `HailError`.
 
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortSignal;
 
 use super::error::HailError;
-use super::js::{get, new_idempotency_key, result_object};
-use super::transport::{self, sleep, Received};
+use super::js::{get, known_options, new_idempotency_key, report, result_object, Attempt};
+use super::transport::{self, sleep, Outgoing, Received};
 use super::validate::prepare;
 use crate::error::ErrorCode;
 use crate::protocol::{self, is_valid_idempotency_key};
@@ -24,6 +23,8 @@ pub(crate) struct Relay {
     pub token: JsValue,
     pub timeout_ms: u32,
     pub retries: u32,
+    /// `onAttempt`: a function called after every attempt, or `undefined`.
+    pub on_attempt: JsValue,
 }
 
 /// Per-call options, checked.
@@ -33,8 +34,12 @@ pub(crate) struct CallOptions {
     pub idempotency_key: Option<String>,
 }
 
-/// Reads `{signal?, timeoutMs?, idempotencyKey?}` from any JS value.
-pub(crate) fn call_options(options: &JsValue) -> Result<CallOptions, HailError> {
+/// The options of a relay call.
+pub(crate) const RELAY_CALL_OPTIONS: &str = "signal, timeoutMs, idempotencyKey";
+
+/// Reads `{signal?, timeoutMs?, idempotencyKey?}` (those of `allowed`) from any JS value; any
+/// other name is refused.
+pub(crate) fn call_options(options: &JsValue, allowed: &str) -> Result<CallOptions, HailError> {
     let none = CallOptions {
         signal: None,
         timeout_ms: None,
@@ -48,6 +53,7 @@ pub(crate) fn call_options(options: &JsValue) -> Result<CallOptions, HailError> 
             HailError::new(ErrorCode::InvalidRequest, "options must be an object").field("options"),
         );
     }
+    known_options(options, allowed, "the call's options")?;
     let signal = get(options, "signal");
     let signal = if signal.is_undefined() || signal.is_null() {
         None
@@ -86,36 +92,57 @@ pub(crate) fn positive_ms(value: &JsValue, field: &'static str) -> Result<Option
         }
         _ => Err(HailError::new(
             ErrorCode::InvalidRequest,
-            format!("{field} must be a positive whole number"),
+            format!("{field} must be a whole number of milliseconds (1 or more)"),
         )
         .field(field)),
     }
 }
 
-/// The caller's token, if the client has one: called anew each time (it may refresh it).
-async fn token(source: &JsValue) -> Result<Option<String>, HailError> {
-    let bad = |why: &str| {
-        HailError::new(ErrorCode::Unauthenticated, format!("token: {why}")).field("token")
-    };
-    let mut value = source.clone();
-    if value.is_undefined() || value.is_null() {
+/// The caller's token, if the client has one: asked for anew each time (it may refresh it),
+/// under the attempt's timeout and the caller's signal (a token function may never settle).
+async fn token(
+    source: &JsValue,
+    signal: Option<&AbortSignal>,
+    timeout_ms: u32,
+) -> Result<Option<String>, HailError> {
+    if source.is_undefined() || source.is_null() {
         return Ok(None);
     }
+    provided_token(source, "token", signal, timeout_ms)
+        .await
+        .map(Some)
+}
+
+/// A token from `source`: a string, or a function returning one or a promise of one, awaited
+/// under `timeout_ms` and `signal`. Failures are `unauthenticated` naming `field`, with what
+/// the function threw as `cause`.
+pub(crate) async fn provided_token(
+    source: &JsValue,
+    field: &'static str,
+    signal: Option<&AbortSignal>,
+    timeout_ms: u32,
+) -> Result<String, HailError> {
+    let bad = |why: &str| {
+        HailError::new(ErrorCode::Unauthenticated, format!("{field}: {why}")).field(field)
+    };
+    let mut value = source.clone();
     if let Some(f) = value.dyn_ref::<js_sys::Function>() {
         value = f
             .call0(&JsValue::NULL)
-            .map_err(|_| bad("the token function threw"))?;
-        if let Some(promise) = value.dyn_ref::<js_sys::Promise>() {
-            value = JsFuture::from(promise.clone())
-                .await
-                .map_err(|_| bad("the token promise was rejected"))?;
-        }
+            .map_err(|e| bad("the token function threw").cause(e))?;
+        value = transport::within(&value, signal, timeout_ms, "the token function")
+            .await?
+            .map_err(|e| bad("the token function's promise was rejected").cause(e))?;
     }
+    token_text(value).map_err(bad)
+}
+
+/// A token as a header value: visible ASCII only (`fetch` throws on anything else).
+pub(crate) fn token_text(value: JsValue) -> Result<String, &'static str> {
     match value.as_string() {
-        // It becomes a header value: visible ASCII only (gloo-net would throw otherwise).
-        Some(t) if !t.is_empty() && t.bytes().all(|b| b.is_ascii_graphic()) => Ok(Some(t)),
-        Some(_) => Err(bad("must be visible ASCII without spaces")),
-        None => Err(bad("must be a string, or a function returning one")),
+        Some(t) if !t.is_empty() && t.bytes().all(|b| b.is_ascii_graphic()) => Ok(t),
+        Some(_) => Err("must be visible ASCII without spaces"),
+        None => Err("must be a string, or a function returning one"),
     }
 }
 
@@ -126,7 +153,7 @@ pub(crate) async fn call(
     input: &JsValue,
     options: &JsValue,
 ) -> Result<JsValue, HailError> {
-    let options = call_options(options)?;
+    let options = call_options(options, RELAY_CALL_OPTIONS)?;
     let prepared = prepare(id, input)?.map_err(|v| HailError::invalid(&v))?;
     let url = format!("{}{}", relay.url, protocol::operation_path(id));
     let key = match (prepared.sends, options.idempotency_key) {
@@ -140,45 +167,75 @@ pub(crate) async fn call(
         })?),
     };
     let timeout = options.timeout_ms.unwrap_or(relay.timeout_ms);
+    let signal = options.signal.as_ref();
     let mut attempt = 0;
     let mut token_renewed = false;
     let mut bearer = None;
+    // Whether an attempt ran out of time: the relay may still be at it, so a later
+    // `idempotency_in_flight` means "still no answer", and the call ends as a `timeout`.
+    let mut timed_out = false;
     // The token is asked for before the first attempt and once more after `unauthenticated`.
     let mut ask_token = true;
     loop {
+        let started = js_sys::Date::now();
+        let event = |status, request_id, retrying| Attempt {
+            operation: id,
+            attempt: attempt + 1 + u32::from(token_renewed),
+            idempotency_key: key.as_deref(),
+            request_id,
+            status,
+            retrying,
+            started,
+        };
         if ask_token {
             ask_token = false;
-            bearer = token(&relay.token).await?;
+            bearer = match token(&relay.token, signal, timeout).await {
+                Ok(bearer) => bearer,
+                Err(e) => {
+                    report(&relay.on_attempt, event(None, None, false), Some(&e));
+                    return Err(e);
+                }
+            };
         }
-        let mut request =
-            gloo_net::http::Request::post(&url).header("content-type", "application/json");
+        let authorization = bearer.as_ref().map(|t| format!("Bearer {t}"));
+        let mut headers = vec![("content-type", "application/json")];
         if let Some(key) = &key {
-            request = request.header(protocol::IDEMPOTENCY_KEY, key);
+            headers.push((protocol::IDEMPOTENCY_KEY, key));
         }
-        if let Some(t) = &bearer {
-            request = request.header("authorization", &format!("Bearer {t}"));
+        if let Some(a) = &authorization {
+            headers.push(("authorization", a));
         }
-        let outcome = match transport::send(
-            request,
-            Some(prepared.body.clone()),
-            timeout,
-            options.signal.clone(),
-        )
-        .await
-        {
+        let request = Outgoing {
+            method: "POST",
+            url: &url,
+            headers: &headers,
+            body: Some(&prepared.body),
+        };
+        let outcome = match transport::send(&request, timeout, signal).await {
             Ok(received) => answer(received),
             Err(e) => Err((e, None)),
         };
-        let (error, retry_after) = match outcome {
-            Ok(result) => return Ok(result),
+        let (mut error, retry_after) = match outcome {
+            Ok(result) => {
+                let request_id = get(&result, "requestId").as_string();
+                report(&relay.on_attempt, event(Some(200), request_id, false), None);
+                return Ok(result);
+            }
             Err(e) => e,
         };
+        timed_out |= error.code == ErrorCode::Timeout;
         if error.code == ErrorCode::Unauthenticated
             && error.status.is_some()
             && !token_renewed
             && !relay.token.is_undefined()
         {
             // The relay refused the token: ask for a fresh one, once.
+            let request_id = error.request_id.clone();
+            report(
+                &relay.on_attempt,
+                event(None, request_id, true),
+                Some(&error),
+            );
             token_renewed = true;
             ask_token = true;
             continue;
@@ -195,8 +252,31 @@ pub(crate) async fn call(
                     | ErrorCode::IdempotencyInFlight
             );
         if !again {
+            if timed_out && error.code == ErrorCode::IdempotencyInFlight {
+                let mut cut = HailError::new(
+                    ErrorCode::Timeout,
+                    format!(
+                        "no answer within {timeout} ms; the relay is still sending it: call \
+                         again with the same idempotencyKey to get its outcome"
+                    ),
+                );
+                cut.request_id = error.request_id.take();
+                error = cut;
+            }
+            let request_id = error.request_id.clone();
+            report(
+                &relay.on_attempt,
+                event(None, request_id, false),
+                Some(&error),
+            );
             return Err(error);
         }
+        let request_id = error.request_id.clone();
+        report(
+            &relay.on_attempt,
+            event(None, request_id, true),
+            Some(&error),
+        );
         attempt += 1;
         let backoff = BACKOFF_BASE_MS
             * f64::from(1u32 << attempt.min(8))
@@ -205,26 +285,26 @@ pub(crate) async fn call(
             .map_or(backoff, |s| s * 1000.0)
             .min(BACKOFF_MAX_MS);
         sleep(wait as u32).await;
-        if options.signal.as_ref().is_some_and(AbortSignal::aborted) {
-            return Err(HailError::new(ErrorCode::Aborted, "the call was aborted"));
+        if let Some(s) = signal.filter(|s| s.aborted()) {
+            return Err(transport::aborted(s));
         }
     }
 }
 
 /// The relay's answer as a result, or as an error with the `Retry-After` seconds it named.
 fn answer(received: Received) -> Result<JsValue, (HailError, Option<f64>)> {
-    let request_id = received.headers.get(protocol::REQUEST_ID);
-    let body = js_sys::JSON::parse(&received.text).ok();
-    if received.status != 200 {
+    let request_id = received.header(protocol::REQUEST_ID);
+    let status = received.status();
+    let body = js_sys::JSON::parse(&received.text()).ok();
+    if status != 200 {
         let retry_after = received
-            .headers
-            .get("retry-after")
+            .header("retry-after")
             // JS parses the number: Rust's float parser would cost the module 6 KB.
             .map(|s| js_sys::Number::parse_float(&s))
             .filter(|s| s.is_finite() && *s >= 0.0);
         let body = body.unwrap_or(JsValue::UNDEFINED);
         return Err((
-            HailError::from_problem(received.status, &body, request_id),
+            HailError::from_problem(status, &body, request_id),
             retry_after,
         ));
     }
@@ -234,11 +314,7 @@ fn answer(received: Received) -> Result<JsValue, (HailError, Option<f64>)> {
             None,
         )
     })?;
-    let replayed = received
-        .headers
-        .get(protocol::IDEMPOTENT_REPLAYED)
-        .as_deref()
-        == Some("true");
+    let replayed = received.header(protocol::IDEMPOTENT_REPLAYED).as_deref() == Some("true");
     Ok(result_object(
         get(&body, "data"),
         get(&get(&body, "upstream"), "status"),
@@ -249,13 +325,18 @@ fn answer(received: Received) -> Result<JsValue, (HailError, Option<f64>)> {
 
 /// `GET url` → the parsed JSON body, or a `HailError`.
 pub(crate) async fn get_json(url: &str, timeout_ms: u32) -> Result<JsValue, HailError> {
-    let received =
-        transport::send(gloo_net::http::Request::get(url), None, timeout_ms, None).await?;
-    let body = js_sys::JSON::parse(&received.text).ok();
-    if received.status != 200 {
-        let request_id = received.headers.get(protocol::REQUEST_ID);
+    let request = Outgoing {
+        method: "GET",
+        url,
+        headers: &[],
+        body: None,
+    };
+    let received = transport::send(&request, timeout_ms, None).await?;
+    let body = js_sys::JSON::parse(&received.text()).ok();
+    if received.status() != 200 {
+        let request_id = received.header(protocol::REQUEST_ID);
         return Err(HailError::from_problem(
-            received.status,
+            received.status(),
             &body.unwrap_or(JsValue::UNDEFINED),
             request_id,
         ));

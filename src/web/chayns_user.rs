@@ -1,51 +1,80 @@
 //! The chayns user client: messages as the logged-in chayns user, sent straight from the
-//! browser to the chayns user API with the user's own `tobitAccessToken` (no relay, no company
+//! browser to the chayns user API with the user's own access token (no relay, no company
 //! secret). Encoded and decoded by the same definitions as everything else
-//! (`vendors::chayns::message_to_*`).
+//! (`vendors::chayns::message_to_*`); the requests are those chayns-api's own `sendMessageTo*`
+//! send. Where token, user and site come from: `chayns_host`.
 
 use std::rc::Rc;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::Serialize;
 use tsify::{Ts, Tsify};
 use wasm_bindgen::prelude::*;
+use web_sys::AbortSignal;
 
-use super::call::positive_ms;
+use super::call::{call_options, positive_ms, CallOptions};
+use super::chayns_host::{chayns_id, Host};
 use super::error::HailError;
-use super::js::{get, result_object};
+use super::js::{get, known_options, new_idempotency_key, report, result_object, Attempt};
 use super::relay_client::DEFAULT_TIMEOUT_MS;
-use super::transport;
-use super::validate::parse_input;
-use super::validate::Plain;
+use super::transport::{self, Outgoing};
+use super::validate::{parse_input, Plain};
 use crate::error::ErrorCode;
 use crate::operation::{body_excerpt, BaseUrl, Validate, Vendor};
-use crate::validate::ID_MAX;
 use crate::vendors::chayns::message_to_group::MessageToGroup;
 use crate::vendors::chayns::message_to_page::MessageToPage;
 use crate::vendors::chayns::message_to_user::MessageToUser;
 use crate::vendors::chayns::{
-    error_text, user_answer_error, ChaynsUserApi, UserApiMessage, UserRequest, UserSession,
-    UserToken,
+    error_text, user_answer_error, user_authorization, ChaynsUserApi, UserApiMessage, UserRequest,
+    UserSession, UserToken,
 };
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_CHAYNS: &'static str = r#"
 /** Options of `createChaynsUserClient`. */
 export interface ChaynsUserClientOptions {
-    /** The user's `tobitAccessToken` (`chayns.env.user.tobitAccessToken`). */
-    accessToken: string;
-    /** The user's id (`chayns.env.user.id`): the sender. */
+    /** The user's access token, or a function returning it (or a promise of it), asked for at
+     *  every send: give a function when the host rotates the token. */
+    accessToken: string | (() => string | Promise<string>);
+    /** The user's chayns id (the sender). */
     userId: number;
-    /** The site (`chayns.env.site.locationId`). */
+    /** The site (`locationId`). */
     locationId: number;
     /** The chayns user API (default https://sub54.tobit.com). */
     baseUrl?: string;
-    /** Timeout of a send, in milliseconds (default 15000). */
+    /** Timeout of a send, in milliseconds, the host's token calls included (default 15000). */
     timeoutMs?: number;
+    /** Called after every attempt: for logs and debugging. */
+    onAttempt?: (event: AttemptEvent) => void;
 }
-/** The part of `window.chayns` that `fromChaynsEnv` reads. */
+/** Options of `fromChaynsApi` and `fromChaynsEnv`. */
+export interface ChaynsClientOptions {
+    /** The chayns user API (default https://sub54.tobit.com). */
+    baseUrl?: string;
+    /** Timeout of a send, in milliseconds, the host's token calls included (default 15000). */
+    timeoutMs?: number;
+    /** Called after every attempt: for logs and debugging. */
+    onAttempt?: (event: AttemptEvent) => void;
+}
+/** What `fromChaynsApi` uses of npm chayns-api (3.x): `import * as chayns from "chayns-api"`
+ *  fits, and so does a plain object in tests. Asked at every send. */
+export interface ChaynsApiLike {
+    getAccessToken: () => Promise<{ accessToken: string | undefined }> | { accessToken: string | undefined };
+    getUser: () => { userId?: number; isAnonymous?: boolean } | undefined | Promise<{ userId?: number } | undefined>;
+    getSite: () => { locationId: number } | Promise<{ locationId: number }>;
+    /** Called once when chayns refuses the token (HTTP 401), before the one retry. */
+    refreshAccessToken?: () => Promise<void>;
+}
+/** The part of the legacy global `window.chayns` that `fromChaynsEnv` reads. */
 export interface ChaynsEnvironment {
     env: { user?: { id?: number; tobitAccessToken?: string; isAuthenticated?: boolean }; site?: { locationId?: number } };
+}
+/** Options of one user-client send. */
+export interface SendOptions {
+    /** Aborts the send; it then rejects with code `aborted` (the reason as `cause`). */
+    signal?: AbortSignal;
+    /** Overrides the client's timeout for this send. */
+    timeoutMs?: number;
 }
 "#;
 
@@ -76,9 +105,11 @@ impl Validate for UserMessage {
 }
 
 struct Inner {
-    session: UserSession,
+    host: Host,
     base: BaseUrl,
     timeout_ms: u32,
+    /// `onAttempt`: a function called after every attempt, or `undefined`.
+    on_attempt: JsValue,
 }
 
 /// Sends chayns messages as the logged-in user.
@@ -91,25 +122,14 @@ fn invalid(field: &'static str, why: &str) -> HailError {
     HailError::new(ErrorCode::InvalidRequest, format!("{field} {why}")).field(field)
 }
 
-/// A chayns id from JS: a whole number from 1 to 2^53−1.
-fn id(value: &JsValue, field: &'static str) -> Result<u64, HailError> {
-    match value.as_f64() {
-        Some(n) if n.fract() == 0.0 && n >= 1.0 && n <= ID_MAX as f64 => Ok(n as u64),
-        _ => Err(invalid(field, "must be a whole number from 1 to 2^53-1")),
-    }
-}
+/// The options every constructor takes.
+const CLIENT_OPTIONS: &str = "baseUrl, timeoutMs, onAttempt";
+/// The options of one send: chayns has no idempotency keys.
+const SEND_OPTIONS: &str = "signal, timeoutMs";
 
-fn client(
-    token: JsValue,
-    user_id: JsValue,
-    location_id: JsValue,
-    base: JsValue,
-    timeout: JsValue,
-) -> Result<ChaynsUserClient, HailError> {
-    let token = token
-        .as_string()
-        .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_graphic()))
-        .ok_or_else(|| invalid("accessToken", "must be the user's tobitAccessToken"))?;
+/// A client on `host`, with `options` (`baseUrl?`, `timeoutMs?`) read from `options`.
+fn client(host: Host, options: &JsValue) -> Result<ChaynsUserClient, HailError> {
+    let base = get(options, "baseUrl");
     let base = match base.as_string() {
         Some(url) => BaseUrl::parse(&url)
             .map_err(|_| invalid("baseUrl", "must be an absolute http(s) URL"))?,
@@ -119,17 +139,30 @@ fn client(
         }
         None => return Err(invalid("baseUrl", "must be a string")),
     };
+    let on_attempt = get(options, "onAttempt");
+    if !(on_attempt.is_undefined() || on_attempt.is_function()) {
+        return Err(invalid("onAttempt", "must be a function"));
+    }
     Ok(ChaynsUserClient {
         inner: Rc::new(Inner {
-            session: UserSession {
-                token: UserToken(SecretString::from(token)),
-                user_id: id(&user_id, "userId")?,
-                location_id: id(&location_id, "locationId")?,
-            },
+            host,
             base,
-            timeout_ms: positive_ms(&timeout, "timeoutMs")?.unwrap_or(DEFAULT_TIMEOUT_MS),
+            timeout_ms: positive_ms(&get(options, "timeoutMs"), "timeoutMs")?
+                .unwrap_or(DEFAULT_TIMEOUT_MS),
+            on_attempt,
         }),
     })
+}
+
+/// `options`, when given, as an object with only `allowed` keys.
+fn options_object(options: &JsValue, allowed: &str, what: &str) -> Result<(), HailError> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(());
+    }
+    if !options.is_object() {
+        return Err(invalid("options", "must be an object"));
+    }
+    known_options(options, allowed, what)
 }
 
 /// A client for the user with `accessToken`, `userId` on site `locationId`.
@@ -140,66 +173,127 @@ pub fn create_chayns_user_client(
     if !options.is_object() {
         return Err(invalid("options", "must be an object").into());
     }
-    let o = |k| get(&options, k);
-    Ok(client(
-        o("accessToken"),
-        o("userId"),
-        o("locationId"),
-        o("baseUrl"),
-        o("timeoutMs"),
-    )?)
+    known_options(
+        &options,
+        "accessToken, userId, locationId, baseUrl, timeoutMs, onAttempt",
+        "createChaynsUserClient",
+    )?;
+    let token = get(&options, "accessToken");
+    if !token.is_function() {
+        super::call::token_text(token.clone()).map_err(|why| invalid("accessToken", why))?;
+    }
+    let id = |field| {
+        chayns_id(&get(&options, field))
+            .ok_or_else(|| invalid(field, "must be a chayns id (a whole number from 1)"))
+    };
+    let host = Host::Fixed {
+        token,
+        user_id: id("userId")?,
+        location_id: id("locationId")?,
+    };
+    Ok(client(host, &options)?)
 }
 
-/// A client for the user logged in to the chayns tapp around this page: reads
-/// `chayns.env.user.tobitAccessToken`, `chayns.env.user.id` and `chayns.env.site.locationId` from
-/// `chayns` (default: the global `chayns`).
+/// A client for the user of a chayns tapp built on npm `chayns-api` (3.x):
+/// `import * as chayns from "chayns-api"; fromChaynsApi(chayns)`. The token, the user and the
+/// site are asked for at every send; when chayns refuses the token, `refreshAccessToken()` (if
+/// `api` has it) is called and the send is tried once more.
+#[wasm_bindgen(js_name = fromChaynsApi)]
+pub fn from_chayns_api(
+    #[wasm_bindgen(unchecked_param_type = "ChaynsApiLike")] api: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "ChaynsClientOptions")] options: Option<JsValue>,
+) -> Result<ChaynsUserClient, JsValue> {
+    let options = options.unwrap_or(JsValue::UNDEFINED);
+    options_object(&options, CLIENT_OPTIONS, "fromChaynsApi")?;
+    for name in ["getAccessToken", "getUser", "getSite"] {
+        if !get(&api, name).is_function() {
+            return Err(HailError::new(
+                ErrorCode::InvalidRequest,
+                format!(
+                    "fromChaynsApi: the api has no {name}(): pass chayns-api itself \
+                     (import * as chayns from \"chayns-api\"), or an object with \
+                     getAccessToken, getUser, getSite"
+                ),
+            )
+            .field(name)
+            .into());
+        }
+    }
+    let refresh = get(&api, "refreshAccessToken");
+    if !(refresh.is_undefined() || refresh.is_function()) {
+        return Err(invalid("refreshAccessToken", "must be a function").into());
+    }
+    Ok(client(Host::Api(api), &options)?)
+}
+
+/// A client for the user logged in to a legacy chayns tapp (the global `chayns.env` of chayns
+/// JS API v4): reads `chayns.env.user.tobitAccessToken`, `chayns.env.user.id` and
+/// `chayns.env.site.locationId` from `chayns` (default: the global `chayns`) at every send.
+/// Tapps built on npm chayns-api have no `chayns.env`: use `fromChaynsApi`.
 #[wasm_bindgen(js_name = fromChaynsEnv)]
 pub fn from_chayns_env(
     #[wasm_bindgen(unchecked_optional_param_type = "ChaynsEnvironment")] chayns: Option<JsValue>,
-    #[wasm_bindgen(unchecked_optional_param_type = "{ baseUrl?: string; timeoutMs?: number }")]
-    options: Option<JsValue>,
+    #[wasm_bindgen(unchecked_optional_param_type = "ChaynsClientOptions")] options: Option<JsValue>,
 ) -> Result<ChaynsUserClient, JsValue> {
+    let options = options.unwrap_or(JsValue::UNDEFINED);
+    options_object(&options, CLIENT_OPTIONS, "fromChaynsEnv")?;
     let chayns = chayns
         .filter(|c| !c.is_undefined() && !c.is_null())
         .unwrap_or_else(|| get(&js_sys::global(), "chayns"));
-    let env = get(&chayns, "env");
-    if !env.is_object() {
+    if !get(&chayns, "env").is_object() {
         return Err(HailError::new(
-            ErrorCode::Unauthenticated,
-            "not inside a chayns tapp: no chayns.env (pass window.chayns, or use createChaynsUserClient)",
+            ErrorCode::InvalidRequest,
+            "fromChaynsEnv: there is no chayns.env (the global of legacy tapps); a tapp built on \
+             npm chayns-api uses fromChaynsApi: import * as chayns from \"chayns-api\"; \
+             fromChaynsApi(chayns)",
         )
         .into());
     }
-    let user = get(&env, "user");
-    let token = get(&user, "tobitAccessToken");
-    if token.as_string().is_none_or(|t| t.is_empty()) {
-        return Err(HailError::new(
-            ErrorCode::Unauthenticated,
-            "the chayns user is not logged in",
-        )
-        .into());
+    Ok(client(Host::Env(chayns), &options)?)
+}
+
+/// One message, validated, waiting for its session.
+enum Message {
+    Page(MessageToPage),
+    User(MessageToUser),
+    Group(MessageToGroup),
+}
+
+impl Message {
+    /// The name `onAttempt` events give it.
+    fn name(&self) -> &'static str {
+        match self {
+            Message::Page(_) => "chayns-user/sendMessageToPage",
+            Message::User(_) => "chayns-user/sendMessageToUser",
+            Message::Group(_) => "chayns-user/sendMessageToGroup",
+        }
     }
-    let options = options.unwrap_or(JsValue::UNDEFINED);
-    Ok(client(
-        token,
-        get(&user, "id"),
-        get(&get(&env, "site"), "locationId"),
-        get(&options, "baseUrl"),
-        get(&options, "timeoutMs"),
-    )?)
+
+    fn parts(&self, base: &BaseUrl, session: &UserSession) -> Result<UserRequest, HailError> {
+        match self {
+            Message::Page(m) => m.parts(base, session),
+            Message::User(m) => m.parts(base, session),
+            Message::Group(m) => m.parts(base, session),
+        }
+        .map_err(|e| HailError::new(ErrorCode::InvalidRequest, e.0))
+    }
 }
 
 #[wasm_bindgen]
 impl ChaynsUserClient {
     /// A message from the user to the site (page).
     #[wasm_bindgen(js_name = sendMessageToPage, unchecked_return_type = "Promise<CallResult<unknown>>")]
-    pub fn send_message_to_page(&self, message: Ts<UserMessage>) -> js_sys::Promise {
-        let parts = read_message(&message.js_value()).and_then(|m| {
+    pub fn send_message_to_page(
+        &self,
+        message: Ts<UserMessage>,
+        #[wasm_bindgen(unchecked_optional_param_type = "SendOptions")] options: Option<JsValue>,
+    ) -> js_sys::Promise {
+        let m = message_to(None, &message.js_value()).map(|(_, m)| {
             let mut page = MessageToPage::new(m.text);
             page.images = m.images;
-            self.parts(&page)
+            Message::Page(page)
         });
-        self.send(parts)
+        self.send(m, options)
     }
 
     /// A message from the user to another chayns user.
@@ -208,14 +302,14 @@ impl ChaynsUserClient {
         &self,
         #[wasm_bindgen(js_name = userId, unchecked_param_type = "number")] user_id: JsValue,
         message: Ts<UserMessage>,
+        #[wasm_bindgen(unchecked_optional_param_type = "SendOptions")] options: Option<JsValue>,
     ) -> js_sys::Promise {
-        let parts = id(&user_id, "userId").and_then(|receiver| {
-            let m = read_message(&message.js_value())?;
-            let mut to_user = MessageToUser::new(receiver, m.text);
+        let m = message_to(Some(("userId", &user_id)), &message.js_value()).map(|(id, m)| {
+            let mut to_user = MessageToUser::new(id, m.text);
             to_user.images = m.images;
-            self.parts(&to_user)
+            Message::User(to_user)
         });
-        self.send(parts)
+        self.send(m, options)
     }
 
     /// A broadcast from the user to a UAC group of the site.
@@ -224,69 +318,201 @@ impl ChaynsUserClient {
         &self,
         #[wasm_bindgen(js_name = groupId, unchecked_param_type = "number")] group_id: JsValue,
         message: Ts<UserMessage>,
+        #[wasm_bindgen(unchecked_optional_param_type = "SendOptions")] options: Option<JsValue>,
     ) -> js_sys::Promise {
-        let parts = id(&group_id, "groupId").and_then(|group| {
-            let m = read_message(&message.js_value())?;
-            let mut to_group = MessageToGroup::new(group, m.text);
+        let m = message_to(Some(("groupId", &group_id)), &message.js_value()).map(|(id, m)| {
+            let mut to_group = MessageToGroup::new(id, m.text);
             to_group.images = m.images;
-            self.parts(&to_group)
+            Message::Group(to_group)
         });
-        self.send(parts)
+        self.send(m, options)
     }
 }
 
-fn read_message(message: &JsValue) -> Result<UserMessage, HailError> {
-    parse_input::<UserMessage>(message)
-        .map(|(m, _)| m)
-        .map_err(|v| HailError::invalid(&v))
+/// Reads the receiver id (if the message has one) and the message, and validates both as the
+/// vendor definition does: every violation at once, all `invalid_field`.
+fn message_to(
+    receiver: Option<(&'static str, &JsValue)>,
+    message: &JsValue,
+) -> Result<(u64, UserMessage), HailError> {
+    let mut v = crate::validate::Violations::new();
+    let mut id = 0;
+    if let Some((field, value)) = receiver {
+        // Anything but a chayns id (a string, 0, 1.5) breaks the id rule, which names the range.
+        id = chayns_id(value).unwrap_or_default();
+        v.id(field, id);
+    }
+    let mut violations = v.finish().err().unwrap_or_default();
+    match parse_input::<UserMessage>(message) {
+        Ok((m, _)) if violations.is_empty() => Ok((id, m)),
+        Ok(_) => Err(HailError::invalid(&violations)),
+        Err(more) => {
+            violations.extend(more);
+            Err(HailError::invalid(&violations))
+        }
+    }
 }
 
 impl ChaynsUserClient {
-    /// The validated message's request.
-    fn parts<M: UserApiMessage + Validate>(&self, message: &M) -> Result<UserRequest, HailError> {
-        message.validate().map_err(|v| HailError::invalid(&v))?;
-        message
-            .parts(&self.inner.base, &self.inner.session)
-            .map_err(|e| HailError::new(ErrorCode::InvalidRequest, e.0))
-    }
-
-    /// Sends a request (or rejects with the error that stopped it): one state machine for
+    /// Sends a message (or rejects with the error that stopped it): one state machine for
     /// every kind of message.
-    fn send(&self, parts: Result<UserRequest, HailError>) -> js_sys::Promise {
+    fn send(
+        &self,
+        message: Result<Message, HailError>,
+        options: Option<JsValue>,
+    ) -> js_sys::Promise {
         let inner = self.inner.clone();
+        let options = call_options(&options.unwrap_or(JsValue::UNDEFINED), SEND_OPTIONS);
+        let site = super::error::call_site();
         wasm_bindgen_futures::future_to_promise(async move {
-            send(&inner, parts?).await.map_err(JsValue::from)
+            // Made here, not by chayns (which gives none and is sent nothing of it): it names
+            // this send in results, errors and logs.
+            let request_id = new_idempotency_key().unwrap_or_default();
+            let mut progress = Progress {
+                attempt: 1,
+                started: js_sys::Date::now(),
+            };
+            let (sent, name) = match (message, options) {
+                (Ok(message), Ok(options)) => (
+                    send(&inner, &message, &options, &request_id, &mut progress).await,
+                    message.name(),
+                ),
+                (Err(e), _) | (_, Err(e)) => (Err(e), "chayns-user"),
+            };
+            let sent = sent.map_err(|mut e| {
+                e.request_id = Some(request_id.clone());
+                e
+            });
+            let attempt = Attempt {
+                operation: name,
+                attempt: progress.attempt,
+                idempotency_key: None,
+                request_id: Some(request_id),
+                status: sent
+                    .as_ref()
+                    .ok()
+                    .and_then(|r| get(r, "upstreamStatus").as_f64())
+                    .map(|s| s as u16),
+                retrying: false,
+                started: progress.started,
+            };
+            report(&inner.on_attempt, attempt, sent.as_ref().err());
+            sent.map_err(|e| e.into_js_from(&site))
         })
     }
 }
 
-/// Sends a user API request as the session's user and reads the answer. No retries: the chayns
-/// user API has no idempotency keys, so a second send could duplicate the message. Built from
-/// the endpoint's plain parts, not its `http::Request`: the browser has `fetch`, and the HTTP
-/// types would triple the module's size.
-async fn send(inner: &Inner, parts: UserRequest) -> Result<JsValue, HailError> {
-    let body = String::from_utf8(parts.body)
-        .map_err(|_| HailError::new(ErrorCode::Internal, "the body is not text"))?;
-    // The token was checked to be visible ASCII, so gloo-net cannot throw on the header.
-    let bearer = format!("Bearer {}", inner.session.token.0.expose_secret());
-    let request = gloo_net::http::Request::post(&parts.url)
-        .header("accept", "application/json")
-        .header("content-type", "application/json")
-        .header("authorization", &bearer);
-    let received = transport::send(request, Some(body), inner.timeout_ms, None).await?;
-    let json = js_sys::JSON::parse(&received.text).ok();
-    match user_answer_error(received.status) {
-        None => Ok(result_object(
-            json.unwrap_or_else(|| JsValue::from_str(received.text.trim())),
-            JsValue::from(received.status),
-            String::new(),
-            false,
-        )),
-        Some(code) => {
-            let excerpt = body_excerpt(received.text.as_bytes());
-            let mut err = HailError::new(code, error_text(json.map(Plain), excerpt));
-            err.status = Some(received.status);
-            Err(err)
+/// Which attempt of a send is running (1, or 2 after a renewed token), since when.
+struct Progress {
+    attempt: u32,
+    started: f64,
+}
+
+/// Milliseconds left of a send that started at `start` with `timeout_ms`, or `timeout`.
+fn left(start: f64, timeout_ms: u32) -> Result<u32, HailError> {
+    let left = f64::from(timeout_ms) - (js_sys::Date::now() - start);
+    if left < 1.0 {
+        return Err(HailError::new(
+            ErrorCode::Timeout,
+            format!("no answer within {timeout_ms} ms"),
+        ));
+    }
+    Ok(left as u32)
+}
+
+/// Sends a user API request as the session's user and reads the answer. Tried again only once,
+/// after chayns refused the token (401: it did not act) and the host gave a new one; never
+/// otherwise: the chayns user API has no idempotency keys, so a second send could duplicate the
+/// message. The timeout covers the whole send, the host's calls included.
+async fn send(
+    inner: &Inner,
+    message: &Message,
+    options: &CallOptions,
+    request_id: &str,
+    progress: &mut Progress,
+) -> Result<JsValue, HailError> {
+    let start = js_sys::Date::now();
+    let timeout = options.timeout_ms.unwrap_or(inner.timeout_ms);
+    let signal: Option<&AbortSignal> = options.signal.as_ref();
+    let who = inner.host.who(signal, left(start, timeout)?).await?;
+    let mut token = inner.host.token(signal, left(start, timeout)?).await?;
+    // Whether the send was tried again with a renewed token (at most once).
+    let mut retried = false;
+    loop {
+        let session = UserSession {
+            token: UserToken(SecretString::from(token.clone())),
+            user_id: who.user_id,
+            location_id: who.location_id,
+        };
+        let parts = message.parts(&inner.base, &session)?;
+        let body = String::from_utf8(parts.body)
+            .map_err(|_| HailError::new(ErrorCode::Internal, "the body is not text"))?;
+        // Exactly chayns-api's headers.
+        let authorization = user_authorization(&token);
+        let headers = [
+            ("authorization", authorization.as_str()),
+            ("content-type", "application/json"),
+        ];
+        let request = Outgoing {
+            method: "POST",
+            url: &parts.url,
+            headers: &headers,
+            body: Some(&body),
+        };
+        let received = transport::send(&request, left(start, timeout)?, signal).await?;
+        let status = received.status();
+        let text = received.text();
+        let json = js_sys::JSON::parse(&text).ok();
+        let Some(code) = user_answer_error(status) else {
+            let id = received
+                .header("x-request-id")
+                .unwrap_or_else(|| request_id.to_owned());
+            return Ok(result_object(
+                json.unwrap_or_else(|| JsValue::from_str(text.trim())),
+                JsValue::from(status),
+                id,
+                false,
+            ));
+        };
+        if code == ErrorCode::Unauthenticated && !retried && inner.host.renews() {
+            let refreshed = inner.host.refresh(signal, left(start, timeout)?).await?;
+            let fresh = inner.host.token(signal, left(start, timeout)?).await?;
+            if refreshed || fresh != token {
+                let mut refused = HailError::new(code, "chayns refused the access token");
+                refused.status = Some(status);
+                let attempt = Attempt {
+                    operation: message.name(),
+                    attempt: progress.attempt,
+                    idempotency_key: None,
+                    request_id: Some(request_id.to_owned()),
+                    status: None,
+                    retrying: true,
+                    started: progress.started,
+                };
+                report(&inner.on_attempt, attempt, Some(&refused));
+                *progress = Progress {
+                    attempt: 2,
+                    started: js_sys::Date::now(),
+                };
+                token = fresh;
+                retried = true;
+                continue;
+            }
         }
+        let excerpt = body_excerpt(text.as_bytes());
+        let mut why = error_text(json.map(Plain), excerpt);
+        if code == ErrorCode::Unauthenticated {
+            why = format!(
+                "chayns refused the access token{}: {why}",
+                if retried {
+                    " (also the renewed one)"
+                } else {
+                    ""
+                }
+            );
+        }
+        let mut err = HailError::new(code, why);
+        err.status = Some(status);
+        return Err(err);
     }
 }

@@ -17,8 +17,13 @@ export interface HailError extends Error {
     status?: number;
     /** Whether retrying the same call (same idempotency key) may succeed. */
     retryable: boolean;
-    /** The relay's request id, for support. */
+    /** The request id, for support: the relay's, or for direct chayns sends one made by the SDK. */
     requestId?: string;
+    /** Every violation, when the input was refused (by the SDK's own check or by the relay). */
+    violations?: Violation[];
+    /** What caused it: the caller's abort reason, the platform's network error, the error a
+     *  token function threw. */
+    cause?: unknown;
 }
 "#;
 
@@ -31,6 +36,10 @@ pub(crate) struct HailError {
     pub status: Option<u16>,
     pub retryable: bool,
     pub request_id: Option<String>,
+    /// The underlying JS error or abort reason.
+    pub cause: Option<JsValue>,
+    /// Every violation, as the JS array `validate()` returns.
+    pub violations: Option<JsValue>,
 }
 
 impl HailError {
@@ -42,7 +51,17 @@ impl HailError {
             status: None,
             retryable: code.retryable(),
             request_id: None,
+            cause: None,
+            violations: None,
         }
+    }
+
+    /// With the underlying JS error or abort reason (`undefined` is left out).
+    pub(crate) fn cause(mut self, cause: JsValue) -> Self {
+        if !cause.is_undefined() {
+            self.cause = Some(cause);
+        }
+        self
     }
 
     pub(crate) fn field(mut self, field: impl Into<String>) -> Self {
@@ -50,15 +69,21 @@ impl HailError {
         self
     }
 
-    /// `invalid_field` from the first violation.
+    /// `invalid_field` (`invalid_request` when the input as a whole is wrong): `field` and
+    /// `message` from the first violation, every one in `violations`.
     pub(crate) fn invalid(violations: &[Violation]) -> Self {
-        match violations.first() {
+        let mut e = match violations.first() {
             Some(v) if !v.field.is_empty() => {
                 Self::new(ErrorCode::InvalidField, v.message.clone()).field(v.field.clone())
             }
             Some(v) => Self::new(ErrorCode::InvalidRequest, v.message.clone()),
             None => Self::new(ErrorCode::InvalidRequest, "invalid request"),
+        };
+        if violations.len() > 1 {
+            e.message = format!("{} (and {} more)", e.message, violations.len() - 1);
         }
+        e.violations = Some(violations_array(violations));
+        e
     }
 
     /// From a relay problem body (already `JSON.parse`d), or `invalid_response` when it is none.
@@ -85,6 +110,9 @@ impl HailError {
             status: Some(status),
             retryable: get(body, "retryable").as_bool().unwrap_or(code.retryable()),
             request_id: get(body, "requestId").as_string().or(request_id),
+            cause: None,
+            // The relay lists every violation in `errors` (a problem+json extension member).
+            violations: Some(get(body, "errors")).filter(js_sys::Array::is_array),
         }
     }
 
@@ -97,6 +125,8 @@ impl HailError {
             self.field.as_deref(),
             self.status,
             self.request_id.as_deref(),
+            self.cause.as_ref(),
+            self.violations.as_ref(),
         )
     }
 }
@@ -111,10 +141,39 @@ extern "C" {
         field: Option<&str>,
         status: Option<u16>,
         request_id: Option<&str>,
+        cause: Option<&JsValue>,
+        violations: Option<&JsValue>,
     ) -> JsValue;
+
+    // `catch` on these two gives them a shim in the glue: without one, wasm-bindgen imports
+    // them straight from the snippet, an import module that the web build's name minifier
+    // (xtask/src/pkg/minify.rs) does not rename, and the module fails to link.
+
+    /// An `Error` made where a call begins, for its frames.
+    #[wasm_bindgen(catch, js_name = callSite)]
+    fn call_site_or_throw() -> Result<JsValue, JsValue>;
+
+    /// Appends the frames of `site` to `error`'s stack.
+    #[wasm_bindgen(catch, js_name = withCallSite)]
+    fn with_call_site(error: &JsValue, site: &JsValue) -> Result<JsValue, JsValue>;
 
     #[wasm_bindgen(js_name = isHailErrorInstance)]
     fn is_hail_error_instance(value: &JsValue) -> bool;
+}
+
+impl HailError {
+    /// The JS `HailError`, its stack ending with the frames of `site` (see [`call_site`]): the
+    /// code that made the call, which an error raised in the SDK's async code does not show.
+    pub(crate) fn into_js_from(self, site: &JsValue) -> JsValue {
+        let error = self.into_js();
+        let _ = with_call_site(&error, site);
+        error
+    }
+}
+
+/// An `Error` made where a call begins, for its frames (`undefined` if it cannot be made).
+pub(crate) fn call_site() -> JsValue {
+    call_site_or_throw().unwrap_or_default()
 }
 
 impl From<HailError> for JsValue {
@@ -131,4 +190,17 @@ pub fn is_hail_error(#[wasm_bindgen(unchecked_param_type = "unknown")] value: Js
         && get(&value, "code")
             .as_string()
             .is_some_and(|c| ErrorCode::parse(&c).is_some())
+}
+
+/// `[{field, code, message}]`, as `validate()` returns them.
+pub(crate) fn violations_array(violations: &[Violation]) -> JsValue {
+    let out = js_sys::Array::new();
+    for v in violations {
+        let obj = js_sys::Object::new();
+        super::js::set(&obj, "field", v.field.as_str());
+        super::js::set(&obj, "code", v.code);
+        super::js::set(&obj, "message", v.message.as_str());
+        out.push(&obj);
+    }
+    out.into()
 }

@@ -64,3 +64,80 @@ pub(crate) fn result_object(
     set(&result, "replayed", replayed);
     result.into()
 }
+
+#[wasm_bindgen(module = "/src/web/names.js")]
+extern "C" {
+    /// `[key, nearest?]` for the first key of `obj` not in `allowed`, else `undefined`.
+    #[wasm_bindgen(js_name = unknownKey)]
+    fn unknown_key(obj: &JsValue, allowed: &str) -> JsValue;
+
+    /// The name of `names` (separated by ", ") nearest to `word`, if one is near.
+    pub(crate) fn nearest(word: &str, names: &str) -> Option<String>;
+}
+
+/// Refuses the keys of the options object `obj` that are not in `allowed` (names separated by
+/// ", "): a misspelt option (`timeout` for `timeoutMs`) would otherwise be ignored without a
+/// word.
+pub(crate) fn known_options(
+    obj: &JsValue,
+    allowed: &str,
+    what: &str,
+) -> Result<(), super::error::HailError> {
+    let unknown = unknown_key(obj, allowed);
+    let Some(key) = js_sys::Reflect::get_u32(&unknown, 0)
+        .ok()
+        .and_then(|k| k.as_string())
+    else {
+        return Ok(());
+    };
+    let mut message = format!("{what}: unknown option \"{key}\"");
+    if let Some(near) = js_sys::Reflect::get_u32(&unknown, 1)
+        .ok()
+        .and_then(|n| n.as_string())
+    {
+        message.push_str(&format!(" (did you mean \"{near}\"?)"));
+    }
+    message.push_str("; the options are ");
+    message.push_str(allowed);
+    Err(super::error::HailError::new(crate::error::ErrorCode::InvalidRequest, message).field(key))
+}
+
+/// One attempt of a call, for the client's `onAttempt` hook.
+pub(crate) struct Attempt<'a> {
+    pub operation: &'a str,
+    /// 1 for the first.
+    pub attempt: u32,
+    pub idempotency_key: Option<&'a str>,
+    pub request_id: Option<String>,
+    pub status: Option<u16>,
+    pub retrying: bool,
+    /// `Date.now()` when the attempt began.
+    pub started: f64,
+}
+
+/// Calls the client's `onAttempt(event)` hook, if it has one, for an attempt that ended with
+/// `error` (or succeeded). What the hook throws is ignored: watching a send must never break it.
+pub(crate) fn report(hook: &JsValue, a: Attempt<'_>, error: Option<&super::error::HailError>) {
+    let Some(hook) = hook.dyn_ref::<js_sys::Function>() else {
+        return;
+    };
+    let event = js_sys::Object::new();
+    set(&event, "operation", a.operation);
+    set(&event, "attempt", a.attempt);
+    if let Some(key) = a.idempotency_key {
+        set(&event, "idempotencyKey", key);
+    }
+    if let Some(id) = a.request_id {
+        set(&event, "requestId", id);
+    }
+    if let Some(status) = a.status.or(error.and_then(|e| e.status)) {
+        set(&event, "status", status);
+    }
+    if let Some(e) = error {
+        set(&event, "code", e.code.as_str());
+        set(&event, "message", e.message.as_str());
+    }
+    set(&event, "retrying", a.retrying);
+    set(&event, "durationMs", js_sys::Date::now() - a.started);
+    let _ = hook.call1(&JsValue::NULL, &event);
+}

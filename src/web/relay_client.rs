@@ -55,6 +55,29 @@ export interface RelayClientOptions {
     /** Retries after `network_error`, `timeout`, `upstream_unavailable` or `rate_limited`, with
      *  backoff, always with the same idempotency key (default 2, at most 10). */
     retries?: number;
+    /** Called after every attempt (retries included): for logs and debugging. */
+    onAttempt?: (event: AttemptEvent) => void;
+}
+/** One attempt of a call, as `onAttempt` sees it. */
+export interface AttemptEvent {
+    /** The operation id (`memoio/start-conversation`), or for the chayns user client
+     *  `chayns-user/sendMessageToPage` (…ToUser, …ToGroup). */
+    operation: string;
+    /** 1 for the first attempt of the call. */
+    attempt: number;
+    /** The call's idempotency key (relay operations that send), the same on every retry. */
+    idempotencyKey?: string;
+    /** The relay's request id; for direct chayns sends the SDK's id of the send. */
+    requestId?: string;
+    /** The HTTP status, when an answer came. */
+    status?: number;
+    /** Why the attempt failed (absent when it succeeded). */
+    code?: ErrorCode;
+    message?: string;
+    /** Whether the call tries again. */
+    retrying: boolean;
+    /** How long the attempt took, its token included, in milliseconds. */
+    durationMs: number;
 }
 /** What the relay offers (`GET /v1/capabilities`). */
 export interface Capabilities {
@@ -103,6 +126,11 @@ pub fn create_relay_client(
     if !options.is_object() {
         return Err(invalid("options", "must be an object"));
     }
+    super::js::known_options(
+        &options,
+        "relayUrl, token, timeoutMs, retries, onAttempt",
+        "createRelayClient",
+    )?;
     let url = get(&options, "relayUrl")
         .as_string()
         .ok_or_else(|| invalid("relayUrl", "must be a string"))?;
@@ -112,6 +140,10 @@ pub fn create_relay_client(
             "relayUrl",
             "must be an absolute http(s) URL without query",
         ));
+    }
+    let on_attempt = get(&options, "onAttempt");
+    if !(on_attempt.is_undefined() || on_attempt.is_function()) {
+        return Err(invalid("onAttempt", "must be a function"));
     }
     let token = get(&options, "token");
     if !(token.is_undefined() || token.is_null() || token.is_string() || token.is_function()) {
@@ -131,6 +163,7 @@ pub fn create_relay_client(
             token,
             timeout_ms,
             retries,
+            on_attempt,
         }),
     })
 }
@@ -153,11 +186,12 @@ impl RelayClient {
     #[wasm_bindgen(unchecked_return_type = "Promise<Capabilities>")]
     pub fn capabilities(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
+        let site = super::error::call_site();
         wasm_bindgen_futures::future_to_promise(async move {
             let url = format!("{}{}", inner.url, protocol::CAPABILITIES_PATH);
             get_json(&url, inner.timeout_ms)
                 .await
-                .map_err(JsValue::from)
+                .map_err(|e| e.into_js_from(&site))
         })
     }
 
@@ -194,17 +228,18 @@ fn call_promise(
     options: Option<JsValue>,
 ) -> js_sys::Promise {
     let options = options.unwrap_or(JsValue::UNDEFINED);
+    let site = super::error::call_site();
     wasm_bindgen_futures::future_to_promise(async move {
         let Some(id) = operation_id.as_string() else {
             return Err(
                 HailError::new(ErrorCode::InvalidRequest, "operationId must be a string")
                     .field("operationId")
-                    .into(),
+                    .into_js_from(&site),
             );
         };
         call(&inner, &id, &input, &options)
             .await
-            .map_err(JsValue::from)
+            .map_err(|e| e.into_js_from(&site))
     })
 }
 

@@ -1,107 +1,153 @@
-//! HTTP through gloo-net, wrapped so that nothing it does can trap the module:
-//! - gloo-net panics when a fetch rejects with a non-`Error` reason (e.g. `abort("x")`), so the
-//!   caller's signal never reaches fetch: it aborts Hail's own controller, always with an `Error`
-//!   (`timers.js`);
-//! - gloo-net throws on invalid header values, so callers pass only validated values;
-//! - gloo-net has no timeout, so one is armed with `setTimeout` (`timers.js`);
-//! - `send()` is `Ok` on 4xx/5xx: the status is returned for the caller to judge.
+//! HTTP through the platform's `fetch` (`transport.js`), wrapped so that nothing it does can trap
+//! the module and nothing it reports is lost:
+//! - one signal of Hail's own carries the timeout and the caller's signal, so the error says
+//!   which of them cut the request (`timeout` or `aborted`, the caller's reason as `cause`);
+//! - a network failure keeps the platform's error as `cause` (e.g. Node's `ECONNREFUSED`);
+//! - `fetch` answers 4xx/5xx like any other: the status is returned for the caller to judge.
 
-use gloo_net::http::{Headers, RequestBuilder};
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
 use super::error::HailError;
+use super::js::get;
 use crate::error::ErrorCode;
 
-#[wasm_bindgen(module = "/src/web/timers.js")]
+#[wasm_bindgen(module = "/src/web/transport.js")]
 extern "C" {
-    /// One request's own abort signal, cut by the timeout or the caller's signal.
-    type Armed;
-
-    #[wasm_bindgen(catch)]
-    fn arm(signal: Option<&AbortSignal>, ms: u32) -> Result<Armed, JsValue>;
+    /// A received answer, body read.
+    pub(crate) type Received;
 
     #[wasm_bindgen(method, getter)]
-    fn signal(this: &Armed) -> AbortSignal;
+    pub(crate) fn status(this: &Received) -> u16;
 
-    /// Stops the timer and the listener; returns what cut the request: 0 nothing,
-    /// [`CUT_BY_TIMEOUT`] or [`CUT_BY_CALLER`].
+    #[wasm_bindgen(method, getter)]
+    pub(crate) fn text(this: &Received) -> String;
+
+    /// A response header, `None` when absent.
     #[wasm_bindgen(method)]
-    fn disarm(this: &Armed) -> u32;
+    pub(crate) fn header(this: &Received, name: &str) -> Option<String>;
+
+    fn exchange(
+        method: &str,
+        url: &str,
+        headers: &JsValue,
+        body: Option<&str>,
+        signal: Option<&AbortSignal>,
+        ms: u32,
+    ) -> js_sys::Promise;
 
     /// A promise resolved after `ms` milliseconds.
     #[wasm_bindgen(js_name = sleep)]
     fn sleep_promise(ms: u32) -> js_sys::Promise;
+
+    /// `value` awaited under a timeout and a signal: `[0, value]`, `[3, rejection]` or `[cut]`.
+    #[wasm_bindgen(js_name = within)]
+    fn within_promise(value: &JsValue, signal: Option<&AbortSignal>, ms: u32) -> js_sys::Promise;
 }
 
-/// `disarm()`'s answers (the reasons `timers.js` passes to `cut`).
+/// What cut a request or a wait (`transport.js`): the timeout, the caller's signal; or, for
+/// `within`, the awaited promise rejected.
 const CUT_BY_TIMEOUT: u32 = 1;
 const CUT_BY_CALLER: u32 = 2;
+const REJECTED: u32 = 3;
 
 /// Resolves after `ms` milliseconds.
 pub(crate) async fn sleep(ms: u32) {
     let _ = wasm_bindgen_futures::JsFuture::from(sleep_promise(ms)).await;
 }
 
-/// A received HTTP response, body read.
-pub(crate) struct Received {
-    pub status: u16,
-    pub headers: Headers,
-    pub text: String,
+/// A request: method, absolute URL, headers (`[name, value]`), optional body.
+pub(crate) struct Outgoing<'a> {
+    pub method: &'static str,
+    pub url: &'a str,
+    pub headers: &'a [(&'a str, &'a str)],
+    pub body: Option<&'a str>,
 }
 
 /// Sends `request` with a timeout and the caller's optional abort signal.
 pub(crate) async fn send(
-    request: RequestBuilder,
-    body: Option<String>,
+    request: &Outgoing<'_>,
     timeout_ms: u32,
-    signal: Option<AbortSignal>,
+    signal: Option<&AbortSignal>,
 ) -> Result<Received, HailError> {
-    if signal.as_ref().is_some_and(AbortSignal::aborted) {
-        return Err(aborted());
+    if let Some(s) = signal.filter(|s| s.aborted()) {
+        return Err(aborted(s));
     }
-    let armed = arm(signal.as_ref(), timeout_ms)
-        .map_err(|_| HailError::new(ErrorCode::NetworkError, "AbortController is not available"))?;
-    let result = exchange(request.abort_signal(Some(&armed.signal())), body).await;
-    match (result, armed.disarm()) {
-        (Ok(received), _) => Ok(received),
-        (Err(_), CUT_BY_TIMEOUT) => Err(HailError::new(
+    let headers = js_sys::Object::new();
+    for (name, value) in request.headers {
+        super::js::set(&headers, name, *value);
+    }
+    let promise = exchange(
+        request.method,
+        request.url,
+        &headers,
+        request.body,
+        signal,
+        timeout_ms,
+    );
+    match wasm_bindgen_futures::JsFuture::from(promise).await {
+        Ok(received) => Ok(received.unchecked_into()),
+        Err(failure) => {
+            let why = js_sys::Reflect::get_u32(&failure, 0)
+                .ok()
+                .and_then(|w| w.as_f64())
+                .unwrap_or_default() as u32;
+            let cause = js_sys::Reflect::get_u32(&failure, 1).unwrap_or_default();
+            Err(match (why, signal) {
+                (CUT_BY_TIMEOUT, _) => HailError::new(
+                    ErrorCode::Timeout,
+                    format!("no answer within {timeout_ms} ms"),
+                ),
+                (CUT_BY_CALLER, Some(s)) => aborted(s),
+                _ => {
+                    // The platform's own words (e.g. "Failed to fetch"); the error itself is
+                    // the cause.
+                    let why = get(&cause, "message")
+                        .as_string()
+                        .unwrap_or_else(|| "no HTTP answer".into());
+                    HailError::new(
+                        ErrorCode::NetworkError,
+                        format!("the request failed: {why}"),
+                    )
+                    .cause(cause)
+                }
+            })
+        }
+    }
+}
+
+/// Awaits `value` (a promise, or any value) from code Hail does not control (a token function,
+/// a chayns host call) under the call's `timeout_ms` and `signal`: `Ok(Ok(value))`,
+/// `Ok(Err(rejection))`, or the `timeout` / `aborted` error naming `what`.
+pub(crate) async fn within(
+    value: &JsValue,
+    signal: Option<&AbortSignal>,
+    timeout_ms: u32,
+    what: &str,
+) -> Result<Result<JsValue, JsValue>, HailError> {
+    if let Some(s) = signal.filter(|s| s.aborted()) {
+        return Err(aborted(s));
+    }
+    let settled = wasm_bindgen_futures::JsFuture::from(within_promise(value, signal, timeout_ms))
+        .await
+        .unwrap_or_default();
+    let tag = js_sys::Reflect::get_u32(&settled, 0)
+        .ok()
+        .and_then(|t| t.as_f64())
+        .unwrap_or_default() as u32;
+    let value = js_sys::Reflect::get_u32(&settled, 1).unwrap_or_default();
+    match (tag, signal) {
+        (0, _) => Ok(Ok(value)),
+        (REJECTED, _) => Ok(Err(value)),
+        (CUT_BY_CALLER, Some(s)) => Err(aborted(s)),
+        _ => Err(HailError::new(
             ErrorCode::Timeout,
-            format!("no answer within {timeout_ms} ms"),
+            format!("{what} did not settle within {timeout_ms} ms"),
         )),
-        (Err(_), CUT_BY_CALLER) => Err(aborted()),
-        (Err(e), _) => Err(e),
     }
 }
 
-async fn exchange(request: RequestBuilder, body: Option<String>) -> Result<Received, HailError> {
-    // The browser's own words (e.g. "Failed to fetch"); gloo-net's `Display` would link in
-    // formatting for error kinds that never occur here.
-    let network = |e: gloo_net::Error| {
-        let why = match e {
-            gloo_net::Error::JsError(js) => js.message,
-            _ => String::from("no HTTP answer"),
-        };
-        HailError::new(
-            ErrorCode::NetworkError,
-            format!("the request failed: {why}"),
-        )
-    };
-    let response = match body {
-        Some(body) => request.body(body).map_err(network)?.send().await,
-        None => request.send().await,
-    }
-    .map_err(network)?;
-    let status = response.status();
-    let headers = response.headers();
-    let text = response.text().await.map_err(network)?;
-    Ok(Received {
-        status,
-        headers,
-        text,
-    })
-}
-
-fn aborted() -> HailError {
-    HailError::new(ErrorCode::Aborted, "the call was aborted")
+/// `aborted`, with the signal's reason as the error's `cause`.
+pub(crate) fn aborted(signal: &AbortSignal) -> HailError {
+    HailError::new(ErrorCode::Aborted, "the call was aborted").cause(signal.reason())
 }

@@ -84,6 +84,29 @@ test("an invalid e-mail shows the error at the field and sends nothing", async (
   assert.match(await page.textContent("#result"), /invalid_field/);
   assert.deepEqual(await outboxWith(mark), []);
   await page.screenshot({ path: `${shots}/demo-phone.png`, fullPage: true });
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), "fits 390 px");
+  assert.deepEqual(problems, []);
+});
+
+test("each vendor tab keeps its own result, with the idempotency key of the send", async () => {
+  const { page, problems } = await openDemo({ width: 390, height: 844 });
+  const mark = `e2e-tabs-${Date.now()}`;
+  const memoio = await send(page, "memoio", "memoio/start-conversation", { message: `tabs ${mark}` });
+  const text = await memoio.textContent();
+  assert.match(text, /Sent ✓/);
+  assert.match(text, /Idempotency key\s*[0-9a-f-]{36}/);
+  const attempts = await page.locator("#attempts li").allTextContents();
+  assert.equal(attempts.length, 1);
+  assert.match(attempts[0], /#1 memoio\/start-conversation → 200/);
+  await page.click("#tab-livedesk");
+  assert.match(await page.textContent("#result"), /Nothing sent from this tab yet/);
+  assert.equal(await page.locator("#attempts li").count(), 0);
+  const chayns = await send(page, "chayns", "chayns-user/page", { text: `tabs ${mark}` });
+  assert.match(await chayns.textContent(), /Request id\s*[0-9a-f-]{36}/);
+  await page.click("#tab-memoio");
+  assert.match(await page.textContent("#result"), /Sent ✓[\s\S]*memoio\/start-conversation/);
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), "fits 390 px");
+  await page.screenshot({ path: `${shots}/demo-phone-sent.png`, fullPage: true });
   assert.deepEqual(problems, []);
 });
 

@@ -54,6 +54,26 @@ test("require works in Node and reaches the relay", async () => {
   assert.equal((await outboxWith(`npm+${mark}`)).length, 1);
 });
 
+test("misuse is a HailError: a call before init() (web build), a method after free()", () => {
+  const out = run("misuse.mjs", `
+    import { createRelayClient as early } from "hail-sdk/web";
+    import { createRelayClient } from "hail-sdk";
+    const seen = (f) => { try { f(); return { thrown: false }; } catch (e) {
+      return { name: e.name, code: e.code, message: e.message, isError: e instanceof Error }; } };
+    const beforeInit = seen(() => early({ relayUrl: process.env.HAIL_RELAY_URL }));
+    const client = createRelayClient({ relayUrl: process.env.HAIL_RELAY_URL });
+    client.free();
+    const afterFree = seen(() => client.capabilities());
+    console.log(JSON.stringify({ beforeInit, afterFree }));`);
+  assert.equal(out.beforeInit.name, "HailError");
+  assert.equal(out.beforeInit.code, "invalid_request");
+  assert.match(out.beforeInit.message, /await init\(\)/);
+  assert.equal(out.afterFree.name, "HailError");
+  assert.equal(out.afterFree.code, "invalid_request");
+  assert.match(out.afterFree.message, /freed/);
+  assert.equal(out.afterFree.isError, true);
+});
+
 test("the package's exports put types first and name the instantiating glue as side effects", () => {
   const pkg = JSON.parse(readFileSync(join(app, "node_modules/hail-sdk/package.json"), "utf8"));
   assert.equal(pkg.name, "hail-sdk");

@@ -1,6 +1,6 @@
 //! Test bodies run both in Chromium (`browser.rs`) and in Node (`node.rs`).
 
-use hail::web::{create_chayns_user_client, is_hail_error, validate};
+use hail::web::{is_hail_error, validate};
 use serde_json::json;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -41,7 +41,6 @@ macro_rules! scenario_tests {
             retries_use_one_key_and_deliver_once,
             timeouts_and_aborts,
             tokens_are_asked_for_each_call,
-            chayns_user_client_sends_directly,
             random_bad_inputs_never_trap,
             fault_matrix,
         );
@@ -405,110 +404,6 @@ pub async fn tokens_are_asked_for_each_call() {
     );
 }
 
-/// The chayns user client sends straight to the (simulated) chayns user API.
-pub async fn chayns_user_client_sends_directly() {
-    let caps = settle(client().capabilities()).await.expect("capabilities");
-    let base = get(&caps, "chaynsUserApi")
-        .as_string()
-        .expect("sandbox chayns user API");
-    let options = js(&format!(
-        r#"{{"accessToken":"sandbox-user-token","userId":1234567,"locationId":77890,"baseUrl":"{base}"}}"#
-    ));
-    let me = create_chayns_user_client(options).unwrap_or_else(|_| panic!("client"));
-    let mark = marker("chayns-user");
-    let page = settle(
-        me.send_message_to_page(tsify::Ts::new_unchecked(js(&format!(
-            r#"{{"text":"page {mark}"}}"#
-        )))),
-    )
-    .await
-    .expect("to page");
-    assert_eq!(get(&page, "upstreamStatus").as_f64(), Some(200.0));
-    settle(me.send_message_to_user(
-        JsValue::from_f64(7_654_321.0),
-        tsify::Ts::new_unchecked(js(&format!(r#"{{"text":"user {mark}"}}"#))),
-    ))
-    .await
-    .expect("to user");
-    settle(me.send_message_to_group(
-        JsValue::from_f64(42.0),
-        tsify::Ts::new_unchecked(js(&format!(
-            r#"{{"text":"group {mark}","images":["https://x.io/a.png"]}}"#
-        ))),
-    ))
-    .await
-    .expect("to group");
-    let entries = outbox_with(&mark).await;
-    assert_eq!(entries.len(), 3);
-    let urls: Vec<String> = entries
-        .iter()
-        .filter_map(|e| get(e, "url").as_string())
-        .collect();
-    assert!(urls
-        .iter()
-        .any(|u| u.ends_with("/rest/api/user/1234567/message")));
-    assert!(urls
-        .iter()
-        .any(|u| u.ends_with("/rest/api/location/77890/broadcast")));
-    assert!(entries
-        .iter()
-        .all(|e| header(e, "authorization").as_deref() == Some("<redacted>")));
-
-    let e = settle(me.send_message_to_page(tsify::Ts::new_unchecked(js(r#"{"text":" "}"#))))
-        .await
-        .unwrap_err();
-    assert_eq!(
-        (code(&e), get(&e, "field").as_string()),
-        ("invalid_field".into(), Some("text".into()))
-    );
-    let e = settle(me.send_message_to_user(
-        JsValue::from_f64(-1.0),
-        tsify::Ts::new_unchecked(js(r#"{"text":"x"}"#)),
-    ))
-    .await
-    .unwrap_err();
-    assert_eq!(code(&e), "invalid_request");
-    let stranger = create_chayns_user_client(js(&format!(
-        r#"{{"accessToken":"expired","userId":1234567,"locationId":77890,"baseUrl":"{base}"}}"#
-    )))
-    .unwrap_or_else(|_| panic!("client"));
-    let e = settle(stranger.send_message_to_page(tsify::Ts::new_unchecked(js(r#"{"text":"x"}"#))))
-        .await
-        .unwrap_err();
-    assert_eq!(
-        (code(&e), get(&e, "status").as_f64()),
-        ("unauthenticated".into(), Some(401.0))
-    );
-
-    let e = hail::web::from_chayns_env(
-        Some(js(r#"{"env":{"user":{},"site":{"locationId":1}}}"#)),
-        None,
-    )
-    .err()
-    .expect("not logged in");
-    assert_eq!(code(&e), "unauthenticated");
-    let e = hail::web::from_chayns_env(None, None)
-        .err()
-        .expect("outside chayns");
-    assert!(get(&e, "message")
-        .as_string()
-        .unwrap_or_default()
-        .contains("not inside a chayns tapp"));
-    let env = js(
-        r#"{"env":{"user":{"id":1234567,"tobitAccessToken":"sandbox-user-token"},"site":{"locationId":77890}}}"#,
-    );
-    let from_env =
-        hail::web::from_chayns_env(Some(env), Some(js(&format!(r#"{{"baseUrl":"{base}"}}"#))))
-            .unwrap_or_else(|_| panic!("from env"));
-    settle(
-        from_env.send_message_to_page(tsify::Ts::new_unchecked(js(&format!(
-            r#"{{"text":"env {mark}"}}"#
-        )))),
-    )
-    .await
-    .expect("from env");
-}
-
 /// `validate()` reports every violation with field path and rule, without network.
 pub fn validate_lists_every_violation() {
     let input = js(r#"{"receiver":"x","message":" ","channel":"c","tags":["a,b"]}"#);
@@ -545,6 +440,63 @@ pub fn validate_lists_every_violation() {
         .filter_map(|v| get(&v, "field").as_string())
         .collect();
     assert_eq!(fields, ["subscriptionId", "recipients[1].contactId"]);
+
+    // Everything at once: missing, wrong type, unknown, and the rules of the fields read.
+    let all = |id: &str, input: &str| -> Vec<(String, String)> {
+        js_sys::Array::from(&validate(id.into(), js(input)).expect("validate"))
+            .iter()
+            .map(|v| {
+                let s = |k| get(&v, k).as_string().unwrap_or_default();
+                (s("field"), s("code"))
+            })
+            .collect()
+    };
+    let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+        list.iter()
+            .map(|(f, c)| (f.to_string(), c.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        all("memoio/start-conversation", "{}"),
+        pairs(&[
+            ("receiver", "required"),
+            ("message", "required"),
+            ("channel", "required")
+        ])
+    );
+    assert_eq!(
+        all(
+            "memoio/start-conversation",
+            r#"{"receiver":"x","message":2,"channel":"c","tags":"vip","recievr":1}"#
+        ),
+        pairs(&[
+            ("recievr", "unknown_field"),
+            ("message", "type"),
+            ("tags", "type"),
+            ("receiver", "email")
+        ])
+    );
+    assert_eq!(
+        all(
+            "livedesk/start-conversation",
+            r#"{"inboxId":"407","contact":{"email":"anna@"},"content":""}"#
+        ),
+        pairs(&[
+            ("inboxId", "type"),
+            ("contact.email", "email"),
+            ("content", "required")
+        ])
+    );
+    assert_eq!(
+        all(
+            "mluvii/whatsapp-send-templates",
+            r#"{"subscriptionId":"6f9619ff-8b86-d011-b42d-00c04fc964ff","formId":1,"language":"cs","recipients":[{"contactId":"+420123456789"},{"contactId":7},{"contactId":"1"}]}"#
+        ),
+        pairs(&[
+            ("recipients[1].contactId", "type"),
+            ("recipients[2].contactId", "phone")
+        ])
+    );
 }
 
 /// The browser reads a JS value (through the shared reader over `JSON.parse`d data) exactly as
@@ -552,7 +504,7 @@ pub fn validate_lists_every_violation() {
 /// random inputs of every operation.
 pub fn js_values_are_read_as_the_relay_reads_json() {
     use hail::catalog::{visit_all, Visitor};
-    use hail::operation::parse_request;
+    use hail::operation::check_request;
     use hail::Operation;
 
     fn pairs(list: &[hail::Violation]) -> Vec<(String, String)> {
@@ -573,10 +525,10 @@ pub fn js_values_are_read_as_the_relay_reads_json() {
                 else {
                     continue;
                 };
-                let relay = match parse_request::<Op>(text.as_bytes()) {
-                    Err(v) => pairs(&[v]),
-                    Ok(op) => op.validate().err().map(|v| pairs(&v)).unwrap_or_default(),
-                };
+                let relay = check_request::<Op>(text.as_bytes())
+                    .err()
+                    .map(|v| pairs(&v))
+                    .unwrap_or_default();
                 let browser: Vec<(String, String)> =
                     js_sys::Array::from(&validate(Op::ID.into(), input).expect("validate"))
                         .iter()

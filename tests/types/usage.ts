@@ -2,6 +2,7 @@
 import init, {
   createRelayClient,
   createChaynsUserClient,
+  fromChaynsApi,
   fromChaynsEnv,
   validate,
   isHailError,
@@ -14,6 +15,17 @@ import init, {
   type StartedConversation,
   type Violation,
 } from "hail-sdk";
+
+// What npm chayns-api 3.6.3 declares for the functions fromChaynsApi uses
+// (dist/types/calls/index.d.ts, types/IChaynsReact.d.ts), so that `import * as chayns from
+// "chayns-api"; fromChaynsApi(chayns)` is checked without installing it.
+declare const chaynsApi: {
+  getAccessToken: (value?: { external?: boolean }) => Promise<{ accessToken: string | undefined }>;
+  getUser: () => { firstName?: string; userId?: number; personId?: string; isAnonymous?: boolean } | undefined;
+  getSite: () => { id: string; locationId: number; locationPersonId: string; title: string };
+  refreshAccessToken: (...args: []) => Promise<void>;
+  sendMessageToPage: (message: { text: string; images?: string[] }) => Promise<Response>;
+};
 
 export async function main(): Promise<void> {
   await init();
@@ -37,6 +49,11 @@ export async function main(): Promise<void> {
   const me = fromChaynsEnv({ env: { user: { id: 1, tobitAccessToken: "t" }, site: { locationId: 2 } } });
   await me.sendMessageToPage({ text: "Hi" });
   await createChaynsUserClient({ accessToken: "t", userId: 1, locationId: 2 }).sendMessageToGroup(42, { text: "Hi", images: ["https://x.io/a.png"] });
+  const tapp = fromChaynsApi(chaynsApi, { timeoutMs: 5000 });
+  const toPage: CallResult<unknown> = await tapp.sendMessageToPage({ text: "Hi" }, { signal: new AbortController().signal, timeoutMs: 3000 });
+  await tapp.sendMessageToUser(1234567, { text: "Hi" });
+  await createChaynsUserClient({ accessToken: async () => "t", userId: 1, locationId: 2 }).sendMessageToPage({ text: "Hi" });
+  console.log(toPage.requestId);
   try {
     await hail.memoio.startConversation(input);
   } catch (e: unknown) {
@@ -45,7 +62,8 @@ export async function main(): Promise<void> {
       const code: ErrorCode = err.code;
       const field: string | undefined = err.field;
       const retry: boolean = err.retryable;
-      console.log(code, field, retry, err.status, err.requestId, err.message);
+      const violations: Violation[] | undefined = err.violations;
+      console.log(code, field, retry, err.status, err.requestId, err.message, violations, err.cause);
     }
   }
   console.log(requestId, replayed, contact.data.id, id, firstName, access, problems.length);

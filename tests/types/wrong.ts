@@ -1,5 +1,5 @@
 // Every marked line must fail to compile: `tsc` reports an unused `@ts-expect-error` otherwise.
-import { createRelayClient, validate, type ErrorCode } from "hail-sdk";
+import { createRelayClient, fromChaynsApi, validate, type ErrorCode } from "hail-sdk";
 
 export async function wrong(): Promise<void> {
   const hail = createRelayClient({ relayUrl: "https://relay.example.com" });
@@ -23,5 +23,10 @@ export async function wrong(): Promise<void> {
   validate(42, {});
   // @ts-expect-error no such namespace
   hail.twilio;
+  // @ts-expect-error fromChaynsApi needs getAccessToken, getUser and getSite
+  fromChaynsApi({ getUser: () => undefined });
+  const tapp = fromChaynsApi({ getAccessToken: async () => ({ accessToken: "t" }), getUser: () => ({ userId: 1 }), getSite: () => ({ locationId: 2 }) });
+  // @ts-expect-error chayns has no idempotency keys: user-client sends take { signal, timeoutMs }
+  await tapp.sendMessageToPage({ text: "Hi" }, { idempotencyKey: "k" });
   console.log(code);
 }

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::run::{cargo, cmd, output, root, status};
 
+mod guards;
 mod minify;
 
 /// wasm-bindgen targets and the `pkg/` folder each goes to.
@@ -63,6 +64,7 @@ pub fn run() -> Result<PathBuf, String> {
                 .arg(&module),
         )?;
     }
+    guards::patch(&pkg)?;
     // The web build is the one dropped into a page as it is, without a bundler to minify it.
     let web = pkg.join("web");
     minify::names(&web, &wasm_opt, &WASM_FEATURES)?;
@@ -176,7 +178,7 @@ fn files_under(dir: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
-/// A snippet's top-level `export class|function NAME` declarations as CommonJS.
+/// A snippet's top-level `export class|function|const NAME` declarations as CommonJS.
 fn esm_to_cjs(text: &str) -> String {
     let mut names = Vec::new();
     let mut out = String::with_capacity(text.len() + 64);
@@ -185,6 +187,7 @@ fn esm_to_cjs(text: &str) -> String {
             "export class ",
             "export function ",
             "export async function ",
+            "export const ",
         ]
         .iter()
         .find_map(|prefix| {

@@ -187,9 +187,11 @@ fn wasm_test(name: &str, relay_url: &str) -> Command {
 }
 
 /// Size budget of the `web` build (wasm + minified JS glue + snippets), gzip bytes, set after
-/// optimising: measured 51,498 B with Rust 1.95, plus 2% for other compiler versions. The
-/// issue's target is 35 KB and DESIGN's 25 KB; BENCHMARKS.md says where the rest goes.
-pub const SIZE_BUDGET_GZIP: u64 = 52_500;
+/// optimising: measured 56,087 B with Rust 1.95, plus 2% for other compiler versions (51,498 B
+/// before issue 16: fromChaynsApi, token providers under deadline and signal, every violation
+/// at once, onAttempt, causes and caller frames, init/free guards). The issue's target is 35 KB
+/// and DESIGN's 25 KB; BENCHMARKS.md says where the rest goes.
+pub const SIZE_BUDGET_GZIP: u64 = 57_200;
 
 /// The packed npm package in Node and in a Vite app, the demo page in headless Chromium, all
 /// against the same relay; and the size budget.

@@ -32,9 +32,13 @@ fn error(status: StatusCode, message: &str) -> (StatusCode, Value) {
     )
 }
 
-/// The sandbox user of a `Bearer` token: `(userId, firstName, lastName)`.
+/// The sandbox user of a `Bearer` token: `(userId, firstName, lastName)`. The scheme is
+/// case-insensitive (RFC 9110): chayns-api itself sends `bearer`.
 fn user(req: &Received) -> Option<(u64, &'static str, &'static str)> {
-    let token = req.header("authorization")?.strip_prefix("Bearer ")?;
+    let (scheme, token) = req.header("authorization")?.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
     CHAYNS_USERS
         .iter()
         .find(|(t, ..)| *t == token)

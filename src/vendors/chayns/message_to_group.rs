@@ -84,7 +84,7 @@ mod tests {
         );
         assert_eq!(
             std::str::from_utf8(http.body()).unwrap(),
-            r#"{"receivers":[{"groupId":42}],"message":{"text":"Hi all","typeId":6}}"#
+            r#"{"receivers":[{"groupId":42}],"message":{"images":[],"text":"Hi all","typeId":6}}"#
         );
     }
 

@@ -76,10 +76,10 @@ mod tests {
             http.uri(),
             "https://sub54.tobit.com/rest/api/user/1234567/message"
         );
-        assert_eq!(http.headers()["authorization"], "Bearer user-token");
+        assert_eq!(http.headers()["authorization"], "bearer user-token");
         assert_eq!(
             std::str::from_utf8(http.body()).unwrap(),
-            r#"{"receivers":[{"locationId":77890}],"message":{"text":"Hi","typeId":1}}"#
+            r#"{"receivers":[{"locationId":77890}],"message":{"images":[],"text":"Hi","typeId":1}}"#
         );
         let mut full = MessageToPage::new("Hi");
         full.images = Some(vec!["https://x.io/a.png".into()]);
@@ -87,7 +87,7 @@ mod tests {
         let http = full.encode(&base, &session()).unwrap();
         assert_eq!(
             std::str::from_utf8(http.body()).unwrap(),
-            r#"{"receivers":[{"locationId":77890}],"message":{"text":"Hi","images":[{"url":"https://x.io/a.png"}],"typeId":1}}"#
+            r#"{"receivers":[{"locationId":77890}],"message":{"images":[{"url":"https://x.io/a.png"}],"text":"Hi","typeId":1}}"#
         );
     }
 

@@ -84,7 +84,7 @@ mod tests {
         );
         assert_eq!(
             std::str::from_utf8(http.body()).unwrap(),
-            r#"{"receivers":[{"tobitId":555}],"message":{"text":"Hi","typeId":1}}"#
+            r#"{"receivers":[{"tobitId":555}],"message":{"images":[],"text":"Hi","typeId":1}}"#
         );
     }
 

@@ -63,6 +63,15 @@ pub fn names(dir: &Path, wasm_opt: &Path, features: &[&str]) -> Result<(), Strin
         )
         .map(|(old, _)| old.as_str())
         .collect();
+    // An import wasm-bindgen binds straight to a JS snippet (no shim) keeps its snippet as import
+    // module, which is renamed in the module but not here: the module would fail to link.
+    if js.contains("\"./snippets/") {
+        return Err(
+            "the wasm module imports straight from a JS snippet, which the renaming does not \
+             cover: give that import a shim (e.g. `#[wasm_bindgen(catch)]`)"
+                .into(),
+        );
+    }
     if !left.is_empty() || js.contains("\"./hail_bg.js\"") {
         return Err(format!(
             "the web glue still refers to wasm names after renaming: {left:?}"
