@@ -100,6 +100,8 @@ pub trait Credential: Sized + Send + Sync + 'static {
 pub trait Issued: Clone + Send + Sync + 'static {
     /// The token request; its credential is what the relay is configured with.
     type Request: Endpoint<Output = Issue<Self>> + Default;
+    /// The secret it carries (the relay redacts it from every vendor text a caller sees).
+    fn secret(&self) -> &secrecy::SecretString;
 }
 
 /// An issued credential and how long it lives.

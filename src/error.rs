@@ -33,11 +33,14 @@ pub enum ErrorCode {
     Timeout,
     Aborted,
     InvalidResponse,
+    /// 405: the path exists, but not for this method (every operation is a POST). Added after
+    /// the SDK-only codes to keep the order of the others stable.
+    MethodNotAllowed,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 22] = [
         Self::InvalidRequest,
         Self::InvalidField,
         Self::Unauthenticated,
@@ -59,6 +62,7 @@ impl ErrorCode {
         Self::Timeout,
         Self::Aborted,
         Self::InvalidResponse,
+        Self::MethodNotAllowed,
     ];
 
     /// The wire string, e.g. `"invalid_field"`.
@@ -85,6 +89,7 @@ impl ErrorCode {
             Self::Timeout => "timeout",
             Self::Aborted => "aborted",
             Self::InvalidResponse => "invalid_response",
+            Self::MethodNotAllowed => "method_not_allowed",
         }
     }
 
@@ -108,6 +113,7 @@ impl ErrorCode {
             Self::UpstreamTimeout => 504,
             Self::Internal | Self::NetworkError | Self::Timeout | Self::Aborted => 500,
             Self::InvalidResponse => 502,
+            Self::MethodNotAllowed => 405,
         }
     }
 
@@ -148,6 +154,7 @@ impl ErrorCode {
             Self::Timeout => "Timed out",
             Self::Aborted => "Aborted",
             Self::InvalidResponse => "Invalid response",
+            Self::MethodNotAllowed => "The method is not allowed here",
         }
     }
 }
@@ -194,6 +201,8 @@ mod tests {
         assert_eq!(ErrorCode::IdempotencyKeyReused.http_status(), 422);
         assert_eq!(ErrorCode::IdempotencyInFlight.http_status(), 409);
         assert_eq!(ErrorCode::UpstreamTimeout.http_status(), 504);
+        assert_eq!(ErrorCode::MethodNotAllowed.http_status(), 405);
+        assert!(!ErrorCode::MethodNotAllowed.retryable());
         assert_eq!(ErrorCode::OutcomeUnknown.http_status(), 502);
         assert!(!ErrorCode::OutcomeUnknown.retryable());
         assert!(ErrorCode::RateLimited.retryable());

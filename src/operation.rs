@@ -66,6 +66,8 @@ pub trait SingleCall: Endpoint {
     const ID: &'static str;
     /// Whether the call sends something (and so needs an `Idempotency-Key`).
     const SENDS: bool;
+    /// See [`Operation::EMAIL_FIELDS`].
+    const EMAIL_FIELDS: &'static [&'static str] = &[];
 
     /// See [`Operation::wants_caller_token`].
     fn wants_caller_token(&self) -> bool {
@@ -118,6 +120,11 @@ pub trait Operation: Validate + Read + Schema + Serialize + Send + Sync + 'stati
     const ID: &'static str;
     /// Whether the operation sends something (and so needs an `Idempotency-Key`).
     const SENDS: bool;
+    /// Top-level fields holding one e-mail address, whose domain the vendor treats
+    /// case-insensitively (as DNS does): a relay `pin` or `bind` on one accepts the domain in
+    /// any case, and the pinned spelling is what is sent. Every other pinned or bound field
+    /// must be given exactly as pinned.
+    const EMAIL_FIELDS: &'static [&'static str] = &[];
     /// Whose API this is.
     type Vendor: Vendor;
     /// What every call of this operation authenticates with.
@@ -194,6 +201,7 @@ where
 {
     const ID: &'static str = <E as SingleCall>::ID;
     const SENDS: bool = <E as SingleCall>::SENDS;
+    const EMAIL_FIELDS: &'static [&'static str] = <E as SingleCall>::EMAIL_FIELDS;
     type Vendor = <E as Endpoint>::Vendor;
     type Credential = <E as Endpoint>::Credential;
     type Output = <E as Endpoint>::Output;

@@ -57,7 +57,12 @@ pub struct Success<T> {
     pub reconciled: bool,
 }
 
-/// An `application/problem+json` failure body.
+/// An `application/problem+json` failure body. Every error the relay answers is one, with a
+/// relay code (never an SDK-only one): operation failures, and also unknown paths (404
+/// `unknown_operation`), wrong methods (405 `method_not_allowed`, with `Allow`), oversized or
+/// slow requests (400 `invalid_request`, 413 `payload_too_large`). Its `detail` may carry a
+/// vendor's text: redacted of every credential the relay holds and at most 1 KiB. A vendor's
+/// 429/503 (it did not act) is `upstream_unavailable`, retryable, with `Retry-After`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Problem {

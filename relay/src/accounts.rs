@@ -159,6 +159,8 @@ impl<T: Issued> Issuer<T> for TokenCache<T> {
                 ),
             )
         })?;
+        // Before any use: a vendor echoing the token must not show it to a caller.
+        crate::scrub::register_issued(issue.token.secret());
         let token = Arc::new(issue.token);
         *current = Some((token.clone(), Instant::now() + issue.lifetime));
         Ok(token)

@@ -1,6 +1,7 @@
 //! The relay's HTTP app: one route per operation (from `hail::catalog`), capabilities, health,
 //! metrics, the sandbox routes, static files for the demo, and the middleware stack:
-//! sensitive headers → origin check → CORS → body limit → handler.
+//! request id → tracing → problem bodies for every error → sensitive headers → origin check →
+//! CORS → head size and body read time limits → body limit → handler.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,11 +16,14 @@ use hail::catalog::{visit_all, Visitor};
 use hail::protocol::{self, operation_path};
 use hail::{ErrorCode, Operation};
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::PropagateRequestIdLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::services::ServeDir;
+use tower_http::set_header::SetRequestHeaderLayer;
+use tower_http::trace::TraceLayer;
 
 use crate::config::Access;
-use crate::problem::{new_request_id, ProblemResponse};
+use crate::problem::{new_request_id, request_id, ProblemResponse};
 use crate::state::AppState;
 
 /// The relay's router; `www` is served at `/` when given.
@@ -58,9 +62,15 @@ pub fn router(state: Arc<AppState>, www: Option<PathBuf>) -> Router {
         .route("/v1/{*rest}", axum::routing::any(unknown_operation))
         .layer(DefaultBodyLimit::max(state.body_limit));
     let mut app = app.with_state(state.clone());
-    if let Some(www) = www {
-        app = app.fallback_service(ServeDir::new(www));
-    }
+    app = match www {
+        // A missing file is a 404 like any other (made a problem body below).
+        Some(www) => app.fallback_service(ServeDir::new(www)),
+        None => app.fallback(|| async { StatusCode::NOT_FOUND }),
+    };
+    let app = app.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        bound_request,
+    ));
     let allowed = state.clone();
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::predicate(move |origin: &HeaderValue, _| {
@@ -83,6 +93,147 @@ pub fn router(state: Arc<AppState>, www: Option<PathBuf>) -> Router {
         .layer(SetSensitiveRequestHeadersLayer::new([
             header::AUTHORIZATION,
         ]))
+        .layer(axum::middleware::from_fn(problem_bodies))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                tracing::info_span!(
+                    "request",
+                    method = %req.method(),
+                    path = %req.uri().path(),
+                    request_id = %req.headers().get(protocol::REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or(""),
+                )
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(HeaderName::from_static(
+            protocol::REQUEST_ID,
+        )))
+        // The relay's own id for every request, replacing any the client sent (ids in logs
+        // and answers are the relay's).
+        .layer(SetRequestHeaderLayer::overriding(
+            HeaderName::from_static(protocol::REQUEST_ID),
+            |_: &Request| HeaderValue::from_str(&new_request_id()).ok(),
+        ))
+}
+
+/// Every error the relay answers is a problem document (protocol): routing (404), method
+/// (405), and the bare answers of the framework's layers are turned into one here, keeping
+/// their headers (`Allow`, CORS). JSON answers are left as they are (problems, and the
+/// `/healthz` status document).
+async fn problem_bodies(req: Request, next: Next) -> Response {
+    // Cheap clones (shared bytes): this runs on every request, the text is made only on error.
+    let id = req.headers().get(protocol::REQUEST_ID).cloned();
+    let method = req.method().clone();
+    let uri = req.uri().clone();
+    let response = next.run(req).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| {
+            t.starts_with(protocol::PROBLEM_CONTENT_TYPE) || t.starts_with("application/json")
+        });
+    if json {
+        return response;
+    }
+    let path = uri.path();
+    let (code, detail) = match status {
+        StatusCode::NOT_FOUND => (ErrorCode::UnknownOperation, format!("nothing at {path}")),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            ErrorCode::MethodNotAllowed,
+            format!("{method} is not allowed on {path} (operations are POST)"),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            ErrorCode::PayloadTooLarge,
+            "the body is too large".to_owned(),
+        ),
+        s if s.is_client_error() => (
+            ErrorCode::InvalidRequest,
+            format!("the request was refused (HTTP {})", s.as_u16()),
+        ),
+        s => (
+            ErrorCode::Internal,
+            format!("the request failed (HTTP {})", s.as_u16()),
+        ),
+    };
+    let (mut parts, _) = response.into_parts();
+    let id = id
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .map_or_else(new_request_id, str::to_owned);
+    let problem = ProblemResponse::new(code, detail, &id).into_response();
+    let (problem_parts, body) = problem.into_parts();
+    parts.status = problem_parts.status;
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.extend(problem_parts.headers);
+    Response::from_parts(parts, body)
+}
+
+/// Bounds a request before any handler sees it: its head (request line and headers) must be
+/// at most `max_header_bytes` (hyper's read buffer is several times larger; only a head beyond
+/// that gets hyper's own bare 431), and its whole body must arrive within `body_read_timeout`
+/// (a client trickling it, or stopping half way, is refused and its connection freed) and be at
+/// most `body_limit` bytes. One middleware for both: this runs on every request.
+async fn bound_request(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    use http_body_util::{BodyExt as _, LengthLimitError, Limited};
+    let refused = |headers: &http::HeaderMap, code, detail: String| {
+        let mut response = ProblemResponse::new(code, detail, &request_id(headers)).into_response();
+        // The client is misbehaving or hostile: no keep-alive.
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        response
+    };
+    let uri = req.uri();
+    let head = uri.path_and_query().map_or(0, |p| p.as_str().len())
+        + uri.authority().map_or(0, |a| a.as_str().len())
+        + req
+            .headers()
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len() + 4)
+            .sum::<usize>();
+    if head > state.max_header_bytes {
+        return refused(
+            req.headers(),
+            ErrorCode::InvalidRequest,
+            format!(
+                "the request headers are larger than {} bytes",
+                state.max_header_bytes
+            ),
+        );
+    }
+    let (parts, body) = req.into_parts();
+    let read = Limited::new(body, state.body_limit).collect();
+    match tokio::time::timeout(state.body_read_timeout, read).await {
+        Ok(Ok(collected)) => {
+            next.run(Request::from_parts(
+                parts,
+                axum::body::Body::from(collected.to_bytes()),
+            ))
+            .await
+        }
+        Ok(Err(e)) if e.is::<LengthLimitError>() => refused(
+            &parts.headers,
+            ErrorCode::PayloadTooLarge,
+            format!("the body is larger than {} bytes", state.body_limit),
+        ),
+        Ok(Err(_)) => refused(
+            &parts.headers,
+            ErrorCode::InvalidRequest,
+            "the body could not be read".to_owned(),
+        ),
+        Err(_) => refused(
+            &parts.headers,
+            ErrorCode::InvalidRequest,
+            format!(
+                "the body did not arrive within {} ms",
+                state.body_read_timeout.as_millis()
+            ),
+        ),
+    }
 }
 
 /// Browsers from origins not on the allow-list get `origin_not_allowed`, preflights included.
@@ -95,7 +246,7 @@ async fn check_origin(State(state): State<Arc<AppState>>, req: Request, next: Ne
         return ProblemResponse::new(
             ErrorCode::OriginNotAllowed,
             "this origin may not call the relay",
-            &new_request_id(),
+            &request_id(req.headers()),
         )
         .into_response();
     }
@@ -107,7 +258,7 @@ async fn unknown_operation(request: Request) -> Response {
     ProblemResponse::new(
         ErrorCode::UnknownOperation,
         format!("no operation at {path}"),
-        &new_request_id(),
+        &request_id(request.headers()),
     )
     .into_response()
 }

@@ -30,11 +30,21 @@ pub struct Caller {
 /// A refusal: `unauthenticated` or `forbidden`, with a detail that names no secret.
 pub type Refusal = (ErrorCode, String);
 
-/// The client's IP: the peer, or the first untrusted address of `X-Forwarded-For` when the
-/// peer is a trusted proxy.
-pub fn client_ip(peer: SocketAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
-    let mut ip = peer.ip();
-    if !trusted.contains(&ip) {
+/// The client, as one caller for rate limits: the peer, or the first untrusted address of
+/// `X-Forwarded-For` when the peer is a trusted proxy; grouped by [`caller_address`].
+pub fn client_ip(
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    trusted: &[IpAddr],
+    ipv6_prefix_len: u8,
+) -> IpAddr {
+    caller_address(forwarded_client(peer, headers, trusted), ipv6_prefix_len)
+}
+
+fn forwarded_client(peer: SocketAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|t| t.to_canonical() == ip);
+    let mut ip = peer.ip().to_canonical();
+    if !is_trusted(ip) {
         return ip;
     }
     let forwarded = headers
@@ -42,16 +52,45 @@ pub fn client_ip(peer: SocketAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> I
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .map(str::trim)
         .collect::<Vec<_>>();
     for hop in forwarded.iter().rev() {
-        match hop.parse::<IpAddr>() {
-            Ok(addr) if trusted.contains(&addr) => ip = addr,
-            Ok(addr) => return addr,
-            Err(_) => return ip,
+        match parse_hop(hop) {
+            Some(addr) if is_trusted(addr) => ip = addr,
+            Some(addr) => return addr,
+            None => return ip,
         }
     }
     ip
+}
+
+/// One `X-Forwarded-For` entry: `a.b.c.d`, `a.b.c.d:port`, `v6`, `[v6]` or `[v6]:port`
+/// (proxies write all of these), as a canonical address.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    let hop = hop.trim().trim_matches('"');
+    let ip = hop
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| hop.parse::<SocketAddr>().ok().map(|a| a.ip()))
+        .or_else(|| {
+            hop.strip_prefix('[')
+                .and_then(|h| h.strip_suffix(']'))
+                .and_then(|h| h.parse::<IpAddr>().ok())
+        })?;
+    Some(ip.to_canonical())
+}
+
+/// The address that stands for one caller: IPv4-mapped IPv6 as IPv4 (one host, one caller
+/// whichever way it connects), and IPv6 as its network of `ipv6_prefix_len` bits (a host
+/// chooses freely among the addresses of its /64).
+pub fn caller_address(ip: IpAddr, ipv6_prefix_len: u8) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => {
+            let bits = u32::from(ipv6_prefix_len.min(128));
+            let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
+            IpAddr::V6(std::net::Ipv6Addr::from(u128::from(v6) & mask))
+        }
+        v4 => v4,
+    }
 }
 
 /// The token of `Authorization: Bearer <token>`.
@@ -134,6 +173,8 @@ impl JwtVerifier {
         validation.set_audience(&[&config.audience]);
         validation.set_issuer(&[&config.issuer]);
         validation.leeway = config.leeway_seconds;
+        // A token minted for later is not valid yet (jsonwebtoken skips `nbf` by default).
+        validation.validate_nbf = true;
         validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
         Ok(Self { key, validation })
     }
@@ -171,12 +212,37 @@ struct Verified {
     until: Instant,
 }
 
-/// Verifies chayns users' tokens online, caching each answer until it expires (bounded).
+/// chayns' answer about one token: valid until, or refused (remembered briefly).
+type Verdict = Result<Verified, Refusal>;
+
+/// How long a verdict is cached: a valid token until it (or the cache's maximum) expires, a
+/// refused one for the negative cache time.
+struct VerdictExpiry {
+    negative: Duration,
+}
+
+impl moka::Expiry<[u8; 32], Arc<Verdict>> for VerdictExpiry {
+    fn expire_after_create(
+        &self,
+        _key: &[u8; 32],
+        verdict: &Arc<Verdict>,
+        _created_at: std::time::Instant,
+    ) -> Option<Duration> {
+        Some(match verdict.as_ref() {
+            Ok(v) => v.until.saturating_duration_since(Instant::now()),
+            Err(_) => self.negative,
+        })
+    }
+}
+
+/// Verifies chayns users' tokens online, caching each answer (valid until it expires, refused
+/// briefly; bounded), with one check at a time per token: a flood of one bogus token costs
+/// chayns one call, not one per request.
 pub struct ChaynsVerifier {
     api: Arc<VendorApi>,
     location_id: u64,
     max_age: Duration,
-    cache: moka::future::Cache<[u8; 32], Arc<Verified>>,
+    cache: moka::future::Cache<[u8; 32], Arc<Verdict>>,
 }
 
 impl ChaynsVerifier {
@@ -188,20 +254,44 @@ impl ChaynsVerifier {
             max_age: Duration::from_secs(config.cache_seconds.max(1)),
             cache: moka::future::Cache::builder()
                 .max_capacity(config.cache_entries.max(1))
-                .time_to_live(Duration::from_secs(config.cache_seconds.max(1)))
+                .expire_after(VerdictExpiry {
+                    negative: Duration::from_secs(config.negative_cache_seconds),
+                })
                 .build(),
         }
     }
 
     /// The verified user of `token`.
-    async fn verify(&self, token: &str, deadline: Instant) -> Result<Arc<Verified>, Refusal> {
+    async fn verify(&self, token: &str, deadline: Instant) -> Result<Arc<Verdict>, Refusal> {
         // Keyed by a hash: the cache holds no usable token.
         let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        if let Some(v) = self.cache.get(&key).await {
-            if Instant::now() < v.until {
-                return Ok(v);
+        // Concurrent checks of one token wait for the first; a failure to check (chayns
+        // unreachable) is shared with them but not cached.
+        let verdict = self
+            .cache
+            .try_get_with(key, self.check(token, deadline))
+            .await
+            .map_err(|e| e.as_ref().clone())?;
+        match verdict.as_ref() {
+            Ok(v) if Instant::now() >= v.until => {
+                self.cache.invalidate(&key).await;
+                Err((
+                    ErrorCode::Unauthenticated,
+                    "the token has expired".to_owned(),
+                ))
             }
+            _ => Ok(verdict),
         }
+    }
+
+    /// Asks chayns about `token`: `Ok` with a verdict to cache, `Err` if chayns could not say.
+    async fn check(&self, token: &str, deadline: Instant) -> Result<Arc<Verdict>, Refusal> {
+        let refused = |detail: &str| {
+            Ok(Arc::new(Err((
+                ErrorCode::Unauthenticated,
+                detail.to_owned(),
+            ))))
+        };
         let check = VerifyAccessToken {
             location_id: self.location_id,
         };
@@ -220,27 +310,27 @@ impl ChaynsVerifier {
                     format!("chayns could not verify the token: {}", f.detail),
                 )
             })?;
-        let info: AccessTokenInfo =
-            VerifyAccessToken::decode(status, &body).map_err(|e| match e.code {
-                ErrorCode::Unauthenticated => (
-                    ErrorCode::Unauthenticated,
-                    "chayns does not accept the token".to_owned(),
-                ),
-                code => (
-                    code,
+        let info: AccessTokenInfo = match VerifyAccessToken::decode(status, &body) {
+            Ok(info) => info,
+            Err(e) if e.code == ErrorCode::Unauthenticated => {
+                return refused("chayns does not accept the token")
+            }
+            Err(e) => {
+                return Err((
+                    e.code,
                     format!("chayns could not verify the token (HTTP {})", e.status),
-                ),
-            })?;
+                ))
+            }
+        };
         if info.location_id.is_some_and(|l| l != self.location_id) {
-            return Err((
+            return Ok(Arc::new(Err((
                 ErrorCode::Forbidden,
                 "the token belongs to another chayns site".to_owned(),
-            ));
+            ))));
         }
-        let user_id = info.user_id.ok_or((
-            ErrorCode::Unauthenticated,
-            "chayns names no user for the token".to_owned(),
-        ))?;
+        let Some(user_id) = info.user_id else {
+            return refused("chayns names no user for the token");
+        };
         let expires = info
             .expires
             .as_deref()
@@ -253,23 +343,18 @@ impl ChaynsVerifier {
                 Duration::from_secs(t.saturating_sub(now))
             });
         if expires.is_some_and(|d| d.is_zero()) {
-            return Err((
-                ErrorCode::Unauthenticated,
-                "the token has expired".to_owned(),
-            ));
+            return refused("the token has expired");
         }
         let until = Instant::now() + expires.map_or(self.max_age, |d| d.min(self.max_age));
         let claims = match serde_json::to_value(&info) {
             Ok(Value::Object(map)) => map,
             _ => Map::new(),
         };
-        let verified = Arc::new(Verified {
+        Ok(Arc::new(Ok(Verified {
             claims,
             user_id,
             until,
-        });
-        self.cache.insert(key, verified.clone()).await;
-        Ok(verified)
+        })))
     }
 }
 
@@ -315,7 +400,8 @@ pub async fn authenticate(
                 "chayns callers are not configured".to_owned(),
             ))?;
             let token = bearer(headers)?;
-            let verified = verifier.verify(token, deadline).await?;
+            let verdict = verifier.verify(token, deadline).await?;
+            let verified = verdict.as_ref().as_ref().map_err(Clone::clone)?;
             Ok(Caller {
                 key: format!("chayns:{}", verified.user_id),
                 claims: verified.claims.clone(),
@@ -336,11 +422,49 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert("x-forwarded-for", "203.0.113.7, 10.0.0.1".parse().unwrap());
         assert_eq!(
-            client_ip(peer, &h, &[proxy]),
+            client_ip(peer, &h, &[proxy], 64),
             "203.0.113.7".parse::<IpAddr>().unwrap()
         );
-        assert_eq!(client_ip(peer, &h, &[]), proxy);
+        assert_eq!(client_ip(peer, &h, &[], 64), proxy);
         h.insert("x-forwarded-for", "garbage".parse().unwrap());
-        assert_eq!(client_ip(peer, &h, &[proxy]), proxy);
+        assert_eq!(client_ip(peer, &h, &[proxy], 64), proxy);
+    }
+
+    #[test]
+    fn one_host_is_one_caller() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let peer = |s: &str| SocketAddr::new(ip(s), 5000);
+        let h = HeaderMap::new();
+        assert_eq!(
+            client_ip(peer("::ffff:203.0.113.7"), &h, &[], 64),
+            ip("203.0.113.7")
+        );
+        assert_eq!(
+            client_ip(peer("2001:db8:1:2:aaaa::1"), &h, &[], 64),
+            client_ip(peer("2001:db8:1:2:bbbb::2"), &h, &[], 64)
+        );
+        assert_ne!(
+            client_ip(peer("2001:db8:1:2::1"), &h, &[], 64),
+            client_ip(peer("2001:db8:1:3::1"), &h, &[], 64)
+        );
+        assert_ne!(
+            client_ip(peer("2001:db8:1:2::1"), &h, &[], 128),
+            client_ip(peer("2001:db8:1:2::2"), &h, &[], 128)
+        );
+        let proxy = ip("10.0.0.1");
+        for (hop, client) in [
+            ("203.0.113.7:4711", "203.0.113.7"),
+            ("[2001:db8::7]:4711", "2001:db8::"),
+            ("[2001:db8::7]", "2001:db8::"),
+            ("\"::ffff:203.0.113.9\"", "203.0.113.9"),
+        ] {
+            let mut h = HeaderMap::new();
+            h.insert("x-forwarded-for", hop.parse().unwrap());
+            assert_eq!(
+                client_ip(peer("::ffff:10.0.0.1"), &h, &[proxy], 64),
+                ip(client),
+                "{hop}"
+            );
+        }
     }
 }

@@ -129,15 +129,18 @@ pub async fn run(args: Args) -> Result<(), String> {
         loop {
             every.tick().await;
             sweeper.limiter.sweep();
+            sweeper.auth_failures.sweep();
         }
     });
-    axum::serve(
+    crate::server::serve(
         listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
+        app,
+        state.server,
+        state.vendor_calls.clone(),
+        shutdown_signal(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|e| e.to_string())
+    .await;
+    Ok(())
 }
 
 async fn shutdown_signal() {
@@ -156,5 +159,5 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { () = ctrl_c => {}, () = term => {} }
-    tracing::info!("shutting down: finishing in-flight requests");
+    tracing::info!("shutdown signal received");
 }

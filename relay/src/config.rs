@@ -20,6 +20,8 @@ timeout_ms = 2000
 [rate_limit]
 per_minute = 6000
 burst = 1000
+auth_failures_per_minute = 600
+auth_failures_burst = 100
 ";
 
 /// Prefix of environment overrides; `__` separates nested keys.
@@ -83,6 +85,25 @@ pub struct HttpConfig {
     pub request_timeout_ms: u64,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpAddr>,
+    /// IPv6 clients are one caller per network of this prefix length (a host picks freely
+    /// among the addresses of its /64); 128 counts every address apart.
+    pub ipv6_prefix_len: u8,
+    /// Longest wait for a request's headers (from the connection's first byte, or between two
+    /// requests on a kept-alive connection), in milliseconds; then the connection is closed.
+    pub header_read_timeout_ms: u64,
+    /// Longest wait for a whole request body, in milliseconds (a slower body is refused).
+    pub body_read_timeout_ms: u64,
+    /// Largest request head (request line and headers), in bytes.
+    pub max_header_bytes: usize,
+    /// Most connections open at once; more are closed at once (keep it well below the process's
+    /// open-file limit: vendor connections and files need some).
+    pub max_connections: usize,
+    /// Most connections open at once from one client address (IPv6: one network, see
+    /// `ipv6_prefix_len`).
+    pub max_connections_per_address: usize,
+    /// On SIGTERM, how long open requests may still take before their connections are closed,
+    /// in milliseconds. Vendor calls already under way still complete and are stored.
+    pub shutdown_grace_ms: u64,
 }
 
 impl Default for HttpConfig {
@@ -92,6 +113,13 @@ impl Default for HttpConfig {
             body_limit_bytes: 64 * 1024,
             request_timeout_ms: 30_000,
             trusted_proxies: Vec::new(),
+            ipv6_prefix_len: 64,
+            header_read_timeout_ms: 10_000,
+            body_read_timeout_ms: 15_000,
+            max_header_bytes: 16 * 1024,
+            max_connections: 768,
+            max_connections_per_address: 64,
+            shutdown_grace_ms: 10_000,
         }
     }
 }
@@ -131,6 +159,11 @@ pub struct RateLimitConfig {
     pub per_minute: u32,
     /// Requests a caller may make at once above the sustained rate.
     pub burst: u32,
+    /// Failed authentications per minute per client address (a second, stricter limit; each
+    /// failure also counts against the address's `per_minute`); 0 turns it off.
+    pub auth_failures_per_minute: u32,
+    /// Failed authentications a client address may have at once above that rate.
+    pub auth_failures_burst: u32,
 }
 
 impl Default for RateLimitConfig {
@@ -138,6 +171,8 @@ impl Default for RateLimitConfig {
         Self {
             per_minute: 120,
             burst: 30,
+            auth_failures_per_minute: 10,
+            auth_failures_burst: 5,
         }
     }
 }
@@ -236,6 +271,8 @@ pub struct ChaynsCallersConfig {
     pub cache_entries: u64,
     /// Longest a verification is cached when chayns names no expiry, in seconds.
     pub cache_seconds: u64,
+    /// How long a token chayns refused is remembered as refused (no second check), in seconds.
+    pub negative_cache_seconds: u64,
 }
 
 impl Default for ChaynsCallersConfig {
@@ -243,6 +280,7 @@ impl Default for ChaynsCallersConfig {
         Self {
             cache_entries: 10_000,
             cache_seconds: 300,
+            negative_cache_seconds: 30,
         }
     }
 }
@@ -326,6 +364,13 @@ impl std::fmt::Debug for SecretRef {
 impl SecretRef {
     /// Reads the secret. Inline values only where `allow_inline` (the sandbox).
     pub fn resolve(&self, what: &str, allow_inline: bool) -> Result<SecretString, String> {
+        let secret = self.read(what, allow_inline)?;
+        // Registered once, here: no text of a vendor's reaches a caller with it.
+        crate::scrub::register(&secret);
+        Ok(secret)
+    }
+
+    fn read(&self, what: &str, allow_inline: bool) -> Result<SecretString, String> {
         match self {
             Self::Env(name) => std::env::var(name)
                 .map(SecretString::from)

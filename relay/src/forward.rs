@@ -15,12 +15,12 @@ use hail::protocol::{self, Problem, Success, Upstream};
 use hail::read::read_json;
 use hail::{ErrorCode, Operation, Vendor};
 
-use crate::caller::{authenticate, client_ip, Caller};
+use crate::caller::{client_ip, Caller};
 use crate::config::Access;
 use crate::idempotency::{now_ms, scope, Begin, Fingerprint, Hold, Settle, StoredResponse};
-use crate::problem::{new_request_id, respond, stored_problem};
+use crate::problem::{request_id, respond, stored_problem};
 use crate::state::AppState;
-use crate::upstream::{exchange, is_not_now, Acted};
+use crate::upstream::{exchange, exchange_with_retry_after, is_not_now, Acted};
 
 /// `POST /v1/{vendor}/{operation}` for operation `Op`.
 pub async fn handle<Op: Operation>(
@@ -29,13 +29,14 @@ pub async fn handle<Op: Operation>(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let request_id = new_request_id();
+    let request_id = request_id(&headers);
     let deadline = Instant::now() + state.request_timeout;
     // Admission and the vendor calls run in their own task: a caller who hangs up cuts neither
     // a store write that holds the key nor a call the vendor may be acting on, and the outcome
     // is still stored.
     let (task_state, id) = (state.clone(), request_id.clone());
-    let task = tokio::spawn(async move {
+    // Tracked: a shutdown waits for it.
+    let task = state.vendor_calls.spawn(async move {
         match admit::<Op>(&task_state, peer, &headers, body, &id, deadline).await {
             Ok(admitted) => run::<Op>(&task_state, admitted, &id, deadline).await,
             Err(answer) => answer,
@@ -106,17 +107,14 @@ async fn admit<Op: Operation>(
         }
     })?;
 
-    let ip = client_ip(peer, headers, &state.trusted_proxies);
-    let caller = authenticate(
-        policy.access,
-        headers,
-        ip,
-        state.jwt.as_ref(),
-        state.chayns.as_ref(),
-        deadline,
-    )
-    .await
-    .map_err(|(code, detail)| fail(code, &detail))?;
+    let ip = client_ip(peer, headers, &state.trusted_proxies, state.ipv6_prefix_len);
+    let caller = crate::limits::authenticate(state, policy.access, headers, ip, deadline)
+        .await
+        .map_err(|r| {
+            let mut stored = fail(r.code, &r.detail);
+            stored.retry_after = r.wait.map(crate::limits::whole_seconds);
+            stored
+        })?;
     if let Err(wait) = state.limiter.check(&caller.key).await {
         let mut p = Problem::new(
             ErrorCode::RateLimited,
@@ -262,7 +260,7 @@ fn parse<Op: Operation>(
     };
     if policy.rewrites() {
         policy
-            .apply(map, &caller.claims)
+            .apply(map, &caller.claims, Op::EMAIL_FIELDS)
             .map_err(|(code, detail, field)| Problem {
                 field: Some(field),
                 ..Problem::new(code, detail, "")
@@ -526,20 +524,21 @@ async fn calls<Op: Operation>(
                 }
             }
         }
-        let (status, body) = exchange(&account.api, request, deadline, Op::ID)
-            .await
-            .map_err(|mut f| {
-                if !Op::SENDS && f.code == ErrorCode::OutcomeUnknown {
-                    // A read has no key and sends nothing: a timeout or a drop is just that.
-                    f.code = ErrorCode::UpstreamTimeout;
-                    f.detail = "the vendor did not answer in time";
-                    f.acted = Acted::No;
-                }
-                let mut p = Problem::new(f.code, named(step, f.detail.to_owned()), request_id);
-                // Replayed as is for the same key: retrying cannot tell whether it was sent.
-                p.retryable &= f.acted == Acted::No;
-                (stored_problem(p), f.acted)
-            })?;
+        let (status, body, retry_after) =
+            exchange_with_retry_after(&account.api, request, deadline, Op::ID)
+                .await
+                .map_err(|mut f| {
+                    if !Op::SENDS && f.code == ErrorCode::OutcomeUnknown {
+                        // A read has no key and sends nothing: a timeout or a drop is just that.
+                        f.code = ErrorCode::UpstreamTimeout;
+                        f.detail = "the vendor did not answer in time";
+                        f.acted = Acted::No;
+                    }
+                    let mut p = Problem::new(f.code, named(step, f.detail.to_owned()), request_id);
+                    // Replayed as is for the same key: retrying cannot tell whether it was sent.
+                    p.retryable &= f.acted == Acted::No;
+                    (stored_problem(p), f.acted)
+                })?;
         match Op::record(progress, status, &body) {
             Ok(()) => {
                 last_status = status;
@@ -559,7 +558,11 @@ async fn calls<Op: Operation>(
                 } else {
                     Acted::Maybe
                 };
-                let code = if e.code == ErrorCode::Unauthenticated {
+                let code = if acted == Acted::No {
+                    // 429/503 after the relay's own retries: the vendor did not act, so the
+                    // caller may send the same request again, after the vendor's wait.
+                    ErrorCode::UpstreamUnavailable
+                } else if e.code == ErrorCode::Unauthenticated {
                     ErrorCode::UpstreamRejected
                 } else {
                     e.code
@@ -567,7 +570,11 @@ async fn calls<Op: Operation>(
                 let mut p = Problem::new(code, named(step, e.message), request_id);
                 p.upstream = Some(Upstream { status: e.status });
                 p.retryable = acted == Acted::No && code.retryable();
-                return Err((stored_problem(p), acted));
+                let mut stored = stored_problem(p);
+                if acted == Acted::No {
+                    stored.retry_after = Some(retry_after.map_or(1, crate::limits::whole_seconds));
+                }
+                return Err((stored, acted));
             }
         }
     }
@@ -601,7 +608,8 @@ async fn calls<Op: Operation>(
     Ok(StoredResponse {
         status: 200,
         content_type: "application/json",
-        body: Bytes::from(body),
+        // Vendor data reaches the caller: redacted like any vendor text.
+        body: crate::scrub::json_body(Bytes::from(body)),
         retry_after: None,
         // A reconciled result is the original's, found again: marked as replayed.
         replayed: reconciled,

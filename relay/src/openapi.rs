@@ -15,7 +15,7 @@ use utoipa::openapi::{
 use utoipa::{PartialSchema, ToSchema};
 
 /// Statuses every operation may answer with a problem body.
-const PROBLEM_STATUSES: [(&str, &str); 11] = [
+const PROBLEM_STATUSES: [(&str, &str); 12] = [
     (
         "400",
         "invalid_request, invalid_field, idempotency_key_missing",
@@ -23,6 +23,7 @@ const PROBLEM_STATUSES: [(&str, &str); 11] = [
     ("401", "unauthenticated"),
     ("403", "forbidden, origin_not_allowed, operation_disabled"),
     ("404", "unknown_operation"),
+    ("405", "method_not_allowed (operations are POST only)"),
     ("409", "idempotency_in_flight"),
     ("413", "payload_too_large"),
     ("422", "idempotency_key_reused"),

@@ -39,12 +39,18 @@ impl Policy {
         !self.pin.is_empty() || !self.bind.is_empty()
     }
 
-    /// Sets absent pinned and bound fields; refuses different values.
+    /// Sets absent pinned and bound fields; refuses different values. Values must be equal
+    /// exactly, except the domain of an address in one of `email_fields` (the operation's
+    /// [`hail::Operation::EMAIL_FIELDS`]); the pinned spelling is what is sent in any case.
     pub fn apply(
         &self,
         body: &mut Map<String, Value>,
         claims: &Map<String, Value>,
+        email_fields: &[&str],
     ) -> Result<(), Violation> {
+        let require = |body: &mut Map<String, Value>, field: &str, value: &Value, why: &str| {
+            require(body, field, value, email_fields.contains(&field), why)
+        };
         for (field, value) in &self.pin {
             require(body, field, value, "is fixed by the company")?;
         }
@@ -66,28 +72,39 @@ fn require(
     body: &mut Map<String, Value>,
     field: &str,
     value: &Value,
+    email: bool,
     why: &str,
 ) -> Result<(), Violation> {
     match body.get(field) {
-        None | Some(Value::Null) => {
-            body.insert(field.to_owned(), value.clone());
-            Ok(())
+        None | Some(Value::Null) => {}
+        Some(given) if equal(given, value, email) => {}
+        Some(_) => {
+            return Err((
+                ErrorCode::Forbidden,
+                format!("{field} {why}"),
+                field.to_owned(),
+            ))
         }
-        Some(given) if given == value || loosely_equal(given, value) => Ok(()),
-        Some(_) => Err((
-            ErrorCode::Forbidden,
-            format!("{field} {why}"),
-            field.to_owned(),
-        )),
     }
+    // The company's spelling is sent, whatever spelling the caller's matched.
+    body.insert(field.to_owned(), value.clone());
+    Ok(())
 }
 
-/// E-mail claims compare case-insensitively; numbers as numbers.
-fn loosely_equal(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::String(x), Value::String(y)) => x.eq_ignore_ascii_case(y),
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        _ => false,
+/// Exactly equal; numbers as numbers; e-mail addresses with the domain in any case (the local
+/// part is the mailbox owner's and may be case-sensitive).
+fn equal(given: &Value, pinned: &Value, email: bool) -> bool {
+    match (given, pinned) {
+        (Value::String(a), Value::String(b)) if email => {
+            match (a.rsplit_once('@'), b.rsplit_once('@')) {
+                (Some((local_a, domain_a)), Some((local_b, domain_b))) => {
+                    local_a == local_b && domain_a.eq_ignore_ascii_case(domain_b)
+                }
+                _ => a == b,
+            }
+        }
+        (Value::Number(a), Value::Number(b)) => a == b || a.as_f64() == b.as_f64(),
+        _ => given == pinned,
     }
 }
 
@@ -110,10 +127,14 @@ mod tests {
             ..Policy::default()
         };
         let mut b = obj(json!({"receiver": "a@b.co"}));
-        p.apply(&mut b, &Map::new()).unwrap();
+        p.apply(&mut b, &Map::new(), &[]).unwrap();
         assert_eq!(b["channel"], "sales");
         let mut b = obj(json!({"channel": "support"}));
-        let e = p.apply(&mut b, &Map::new()).unwrap_err();
+        let e = p.apply(&mut b, &Map::new(), &[]).unwrap_err();
+        assert_eq!((e.0, e.2.as_str()), (ErrorCode::Forbidden, "channel"));
+        // Pins are exact: another spelling is another value to the vendor.
+        let mut b = obj(json!({"channel": "SALES"}));
+        let e = p.apply(&mut b, &Map::new(), &[]).unwrap_err();
         assert_eq!((e.0, e.2.as_str()), (ErrorCode::Forbidden, "channel"));
     }
 
@@ -123,19 +144,33 @@ mod tests {
             bind: [("receiver".to_owned(), "email".to_owned())].into(),
             ..Policy::default()
         };
+        let email = &["receiver"][..];
         let claims = obj(json!({"email": "Anna@Example.com"}));
-        let mut b = obj(json!({"receiver": "anna@example.com"}));
-        assert!(p.apply(&mut b, &claims).is_ok());
-        let mut b = obj(json!({}));
-        p.apply(&mut b, &claims).unwrap();
+        // The domain in another case is the same address; the claim's spelling is sent.
+        let mut b = obj(json!({"receiver": "Anna@EXAMPLE.com"}));
+        assert!(p.apply(&mut b, &claims, email).is_ok());
         assert_eq!(b["receiver"], "Anna@Example.com");
-        let mut b = obj(json!({"receiver": "mallory@example.com"}));
+        let mut b = obj(json!({}));
+        p.apply(&mut b, &claims, email).unwrap();
+        assert_eq!(b["receiver"], "Anna@Example.com");
+        for other in ["mallory@example.com", "anna@example.com"] {
+            let mut b = obj(json!({"receiver": other}));
+            assert_eq!(
+                p.apply(&mut b, &claims, email).unwrap_err().0,
+                ErrorCode::Forbidden,
+                "{other}"
+            );
+        }
+        // Not declared an e-mail field: exact.
+        let mut b = obj(json!({"receiver": "Anna@EXAMPLE.com"}));
         assert_eq!(
-            p.apply(&mut b, &claims).unwrap_err().0,
+            p.apply(&mut b, &claims, &[]).unwrap_err().0,
             ErrorCode::Forbidden
         );
         assert_eq!(
-            p.apply(&mut obj(json!({})), &Map::new()).unwrap_err().0,
+            p.apply(&mut obj(json!({})), &Map::new(), email)
+                .unwrap_err()
+                .0,
             ErrorCode::Forbidden
         );
     }

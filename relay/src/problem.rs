@@ -25,8 +25,17 @@ impl IntoResponse for ProblemResponse {
     }
 }
 
-/// A problem as a storable (and replayable) answer.
-pub fn stored_problem(p: Problem) -> StoredResponse {
+/// A problem as a storable (and replayable) answer. This is the one step every problem passes
+/// before it is stored or sent: its `detail` is redacted of every credential and bounded
+/// (vendor text may echo the request), and a code the protocol reserves for the SDK becomes
+/// the relay's own.
+pub fn stored_problem(mut p: Problem) -> StoredResponse {
+    p.detail = crate::scrub::detail(&p.detail);
+    if let Some(code) = relay_code(p.code) {
+        p.code = code;
+        p.title = code.title();
+        p.status = code.http_status();
+    }
     // Serializing a struct of strings and numbers cannot fail; fall back to a fixed body anyway.
     let body = serde_json::to_vec(&p).unwrap_or_else(|_| br#"{"code":"internal"}"#.to_vec());
     StoredResponse {
@@ -35,6 +44,20 @@ pub fn stored_problem(p: Problem) -> StoredResponse {
         body: Bytes::from(body),
         retry_after: None,
         replayed: false,
+    }
+}
+
+/// The relay's code for an SDK-only one (`None` if `code` is the relay's): a vendor answer the
+/// relay cannot read is `upstream_unavailable` (retryable only where the caller said so: the
+/// vendor may have acted).
+fn relay_code(code: ErrorCode) -> Option<ErrorCode> {
+    match code {
+        ErrorCode::InvalidResponse | ErrorCode::NetworkError => {
+            Some(ErrorCode::UpstreamUnavailable)
+        }
+        ErrorCode::Timeout => Some(ErrorCode::UpstreamTimeout),
+        ErrorCode::Aborted => Some(ErrorCode::Internal),
+        _ => None,
     }
 }
 
@@ -62,4 +85,13 @@ pub fn respond(stored: StoredResponse, request_id: &str) -> Response {
 /// A fresh server-side request id.
 pub fn new_request_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// The id the request-id layer gave this request (see `app::router`), or a fresh one where a
+/// request did not pass it.
+pub fn request_id(headers: &http::HeaderMap) -> String {
+    headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .map_or_else(new_request_id, str::to_owned)
 }

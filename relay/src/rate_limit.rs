@@ -94,6 +94,7 @@ mod tests {
         let l = Limiter::new(RateLimitConfig {
             per_minute: 60,
             burst: 2,
+            ..RateLimitConfig::default()
         });
         assert!(l.check("a").await.is_ok());
         assert!(l.check("a").await.is_ok());
@@ -109,6 +110,7 @@ mod tests {
         let off = Limiter::new(RateLimitConfig {
             per_minute: 0,
             burst: 0,
+            ..RateLimitConfig::default()
         });
         assert!(off.check("a").await.is_ok());
     }

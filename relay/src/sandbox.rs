@@ -107,7 +107,11 @@ pub async fn start() -> std::io::Result<Sandbox> {
 impl Sandbox {
     /// The config sections pointing every vendor at its simulation, with sandbox credentials.
     pub fn sections(&self) -> BTreeMap<&'static str, (String, Section)> {
-        let secret = |s: &str| SecretString::from(s.to_owned());
+        let secret = |s: &str| {
+            let s = SecretString::from(s.to_owned());
+            crate::scrub::register(&s);
+            s
+        };
         let mut out = BTreeMap::new();
         let mut memoio = Section::new();
         memoio.set_secret("secret_key", secret(MEMOIO_SECRET_KEY));

@@ -18,11 +18,14 @@ use crate::caller::{ChaynsVerifier, JwtVerifier};
 use crate::config::{Access, Config, StoreConfig, StoreName};
 use crate::idempotency::embedded::Limits;
 use crate::idempotency::{EmbeddedStore, MemoryStore, Store};
+use crate::limits::AuthFailures;
 use crate::policy::Policy;
 use crate::rate_limit::Limiter;
 use crate::redis_store::RedisStore;
 use crate::sandbox::Sandbox;
+use crate::server::ServerLimits;
 use crate::upstream::VendorApi;
+use tokio_util::task::TaskTracker;
 
 /// Everything a request handler needs.
 pub struct AppState {
@@ -50,6 +53,18 @@ pub struct AppState {
     pub look_back_quiet: Duration,
     /// Sandbox only: the simulated vendors.
     pub sandbox: Option<Sandbox>,
+    /// Failed authentications per client address.
+    pub auth_failures: AuthFailures,
+    /// IPv6 clients are grouped by networks of this many bits.
+    pub ipv6_prefix_len: u8,
+    /// Longest wait for a whole request body.
+    pub body_read_timeout: Duration,
+    /// Largest request head, in bytes.
+    pub max_header_bytes: usize,
+    /// Connection limits and timeouts of the server.
+    pub server: ServerLimits,
+    /// The vendor calls under way: a shutdown waits for them, so their outcome is stored.
+    pub vendor_calls: TaskTracker,
 }
 
 impl AppState {
@@ -189,6 +204,12 @@ pub fn build(config: &Config, sandbox: Option<Sandbox>) -> Result<AppState, Stri
                 .unwrap_or(if sandbox.is_some() { 0 } else { 60 }),
         ),
         sandbox,
+        auth_failures: AuthFailures::new(config.rate_limit),
+        ipv6_prefix_len: config.http.ipv6_prefix_len.min(128),
+        body_read_timeout: Duration::from_millis(config.http.body_read_timeout_ms.max(1)),
+        max_header_bytes: config.http.max_header_bytes.max(1024),
+        server: ServerLimits::from_config(&config.http),
+        vendor_calls: TaskTracker::new(),
     })
 }
 

@@ -88,6 +88,19 @@ pub async fn exchange(
     deadline: Instant,
     operation: &'static str,
 ) -> Result<(StatusCode, Bytes), CallFailure> {
+    exchange_with_retry_after(api, request, deadline, operation)
+        .await
+        .map(|(status, body, _)| (status, body))
+}
+
+/// [`exchange`], with the vendor's last `Retry-After` (for a final 429/503, which the caller
+/// may retry after that wait).
+pub async fn exchange_with_retry_after(
+    api: &VendorApi,
+    request: http::Request<Vec<u8>>,
+    deadline: Instant,
+    operation: &'static str,
+) -> Result<(StatusCode, Bytes, Option<Duration>), CallFailure> {
     let (parts, body) = request.into_parts();
     let url = reqwest::Url::parse(&parts.uri.to_string()).map_err(|_| CallFailure {
         code: ErrorCode::Internal,
@@ -153,7 +166,7 @@ pub async fn exchange(
                         continue;
                     }
                 }
-                return Ok((status, body));
+                return Ok((status, body, retry_after));
             }
             Err(e) if e.is_connect() => {
                 tracing::warn!(operation, vendor = api.name, attempt, "vendor unreachable");

@@ -51,6 +51,9 @@ pub struct AccessToken(pub SecretString);
 
 impl Issued for AccessToken {
     type Request = token::RequestToken;
+    fn secret(&self) -> &SecretString {
+        &self.0
+    }
 }
 
 /// A request with the bearer token and an optional JSON body.

@@ -5,7 +5,12 @@
 use crate::run::{cmd, output, root, status};
 
 /// The fuzz targets (`fuzz/fuzz_targets/*.rs`).
-pub const TARGETS: [&str; 3] = ["requests", "vendor_answers", "headers_and_jwt"];
+pub const TARGETS: [&str; 4] = [
+    "requests",
+    "vendor_answers",
+    "headers_and_jwt",
+    "scrub_and_problems",
+];
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let seconds = crate::run::seconds_arg(args, 60, "fuzz")?;

@@ -1,8 +1,13 @@
 //! `cargo xtask soak [--seconds N]`: a bounded load of valid and invalid requests against the
 //! sandbox relay on loopback (wrk), reporting status counts and the relay's memory at start and
-//! end. Fails on an unexpected status or memory growth beyond [`RSS_GROWTH_MAX_MB`].
+//! end, while a slow client (from another loopback address) keeps up to a thousand half-sent
+//! requests open. Fails on an unexpected status, memory growth beyond [`RSS_GROWTH_MAX_MB`], or
+//! more open files at the end than the connection limits allow.
 
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use crate::run::{cargo, root, status};
 
@@ -13,6 +18,11 @@ use crate::run::{cargo, root, status};
 pub const RSS_GROWTH_MAX_MB: f64 = 128.0;
 /// Statuses the mix may produce: success, invalid input, key reuse, in flight, rate limited.
 const EXPECTED: [u16; 5] = [200, 400, 409, 422, 429];
+/// Half-sent requests the slow client tries to hold open at once.
+const SLOW_HELD: usize = 1000;
+/// Open files the relay may have at the end: the per-address connection limit (64) for the
+/// slow client, wrk's 16 connections, and the relay's own (listener, vendor pool, store, stdio).
+const OPEN_FILES_MAX: usize = 160;
 
 const SCRIPT: &str = r#"
 local bodies = {
@@ -58,6 +68,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
     std::fs::write(&script, SCRIPT).map_err(|e| e.to_string())?;
     let start_mb = crate::run::memory_mb(pid, "VmRSS");
     println!("soak: {seconds} s of valid and invalid requests against {url} (relay RSS {start_mb:.1} MB)");
+    let addr: SocketAddr = url
+        .trim_start_matches("http://")
+        .parse()
+        .map_err(|e| format!("relay address {url}: {e}"))?;
+    let until = Instant::now() + Duration::from_secs(seconds);
+    let slow = std::thread::spawn(move || slow_client(addr, until));
     let out = Command::new("wrk")
         .args(["-t", "2", "-c", "16", "-d", &format!("{seconds}s"), "-s"])
         .arg(&script)
@@ -66,6 +82,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .map_err(|e| format!("wrk: {e}"))?;
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let end_mb = crate::run::memory_mb(pid, "VmRSS");
+    let open_files = std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count());
+    let slow = slow.join().map_err(|_| "the slow client failed")?;
     drop(relay);
     let mut unexpected = Vec::new();
     let mut total = 0u64;
@@ -84,6 +102,13 @@ pub fn run(args: &[String]) -> Result<(), String> {
         }
     }
     println!("  {total} requests; relay RSS {start_mb:.1} MB → {end_mb:.1} MB (bound: +{RSS_GROWTH_MAX_MB} MB)");
+    println!(
+        "  slow client: {} half-sent requests opened, {} closed by the relay, at most {} open at once; relay open files at the end: {open_files} (bound: {OPEN_FILES_MAX})",
+        slow.opened, slow.cut, slow.most_open
+    );
+    if open_files > OPEN_FILES_MAX {
+        return Err(format!("the relay holds {open_files} open files"));
+    }
     if total == 0 {
         return Err("no request completed".into());
     }
@@ -94,4 +119,61 @@ pub fn run(args: &[String]) -> Result<(), String> {
         return Err(format!("memory grew by {:.1} MB", end_mb - start_mb));
     }
     Ok(())
+}
+
+/// What the slow client saw.
+struct Slow {
+    opened: u64,
+    cut: u64,
+    most_open: usize,
+}
+
+/// Opens half-sent requests (a request line and one header, never finished) from 127.0.0.2 up
+/// to [`SLOW_HELD`] at a time until `until`, counting those the relay closes (over its
+/// connection limits at once, the rest at its header read timeout).
+fn slow_client(relay: SocketAddr, until: Instant) -> Slow {
+    use socket2::{Domain, Socket, Type};
+    let from: SocketAddr = SocketAddr::from(([127, 0, 0, 2], 0));
+    let mut held: Vec<TcpStream> = Vec::new();
+    let mut slow = Slow {
+        opened: 0,
+        cut: 0,
+        most_open: 0,
+    };
+    while Instant::now() < until {
+        // At most 20 new connections per 100 ms: an attack, not a port exhaustion test.
+        for _ in 0..20 {
+            if held.len() >= SLOW_HELD {
+                break;
+            }
+            let Ok(socket) = Socket::new(Domain::IPV4, Type::STREAM, None) else {
+                break;
+            };
+            if socket.bind(&from.into()).is_err()
+                || socket
+                    .connect_timeout(&relay.into(), Duration::from_secs(1))
+                    .is_err()
+            {
+                break;
+            }
+            let mut stream: TcpStream = socket.into();
+            if stream
+                .write_all(b"POST /v1/memoio/start-conversation HTTP/1.1\r\nhost: soak\r\n")
+                .is_ok()
+                && stream.set_nonblocking(true).is_ok()
+            {
+                slow.opened += 1;
+                held.push(stream);
+            }
+        }
+        slow.most_open = slow.most_open.max(held.len());
+        std::thread::sleep(Duration::from_millis(100));
+        let before = held.len();
+        held.retain_mut(|s| {
+            let mut byte = [0u8; 1];
+            matches!(s.read(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+        });
+        slow.cut += (before - held.len()) as u64;
+    }
+    slow
 }

@@ -19,7 +19,8 @@ connect_timeout_ms = 500
 ";
 
 /// A rate limit no test reaches, unless a test sets its own.
-const GENEROUS_RATE_LIMIT: &str = "[rate_limit]\nper_minute = 6000\nburst = 1000\n";
+const GENEROUS_RATE_LIMIT: &str = "[rate_limit]\nper_minute = 6000\nburst = 1000\n\
+    auth_failures_per_minute = 6000\nauth_failures_burst = 1000\n";
 
 pub struct Relay {
     pub url: String,

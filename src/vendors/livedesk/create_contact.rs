@@ -150,6 +150,7 @@ pub(crate) fn decode_contact(
 impl SingleCall for CreateContact {
     const ID: &'static str = "livedesk/create-contact";
     const SENDS: bool = true;
+    const EMAIL_FIELDS: &'static [&'static str] = &["email"];
 
     fn look_back(
         &self,

@@ -147,6 +147,7 @@ impl StartConversation {
 impl SingleCall for StartConversation {
     const ID: &'static str = "memoio/start-conversation";
     const SENDS: bool = true;
+    const EMAIL_FIELDS: &'static [&'static str] = &["receiver"];
 }
 
 impl Validate for StartConversation {

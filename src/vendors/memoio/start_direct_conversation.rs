@@ -91,6 +91,7 @@ impl StartDirectConversation {
 impl SingleCall for StartDirectConversation {
     const ID: &'static str = "memoio/start-direct-conversation";
     const SENDS: bool = true;
+    const EMAIL_FIELDS: &'static [&'static str] = &["sender", "receiver"];
 }
 
 impl Validate for StartDirectConversation {

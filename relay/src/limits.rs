@@ -1,0 +1,177 @@
+//! Failed authentication is throttled: each failure counts against the client address's request
+//! limit, and against a second, stricter limit for failures only. While an address is over the
+//! latter, its token checks are refused before they start: a flood of bogus tokens costs the
+//! relay (and chayns, which verifies `access = "chayns"` tokens) a bounded number of checks.
+//!
+//! Kept in memory per instance (also with a Redis store): a failure budget needs no sharing to
+//! bound what one instance sends to chayns.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::time::{Duration, Instant};
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use hail::ErrorCode;
+use http::HeaderMap;
+
+use crate::caller::{authenticate as check, Caller};
+use crate::config::{Access, RateLimitConfig};
+use crate::state::AppState;
+
+/// Most addresses remembered as over their failure budget.
+const BLOCKED_MAX: u64 = 100_000;
+
+/// The failure limit per client address.
+pub struct AuthFailures {
+    limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Addresses over budget, until when.
+    blocked: moka::sync::Cache<IpAddr, Instant>,
+}
+
+impl AuthFailures {
+    /// From config (`auth_failures_per_minute = 0` turns it off).
+    pub fn new(config: RateLimitConfig) -> Self {
+        let limiter = NonZeroU32::new(config.auth_failures_per_minute).map(|per_minute| {
+            let burst = NonZeroU32::new(config.auth_failures_burst).unwrap_or(NonZeroU32::MIN);
+            RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst))
+        });
+        Self {
+            limiter,
+            blocked: moka::sync::Cache::builder()
+                .max_capacity(BLOCKED_MAX)
+                .time_to_live(Duration::from_secs(3600))
+                .build(),
+        }
+    }
+
+    /// How long `ip` must wait before its next authentication, if it is over budget.
+    pub fn blocked(&self, ip: IpAddr) -> Option<Duration> {
+        let until = self.blocked.get(&ip)?;
+        let wait = until.saturating_duration_since(Instant::now());
+        (!wait.is_zero()).then_some(wait)
+    }
+
+    /// Counts a failure of `ip`; how long it must wait if that put it over budget.
+    pub fn failed(&self, ip: IpAddr) -> Option<Duration> {
+        let limiter = self.limiter.as_ref()?;
+        let wait = limiter
+            .check_key(&ip)
+            .err()?
+            .wait_time_from(DefaultClock::default().now());
+        self.blocked.insert(ip, Instant::now() + wait);
+        Some(wait)
+    }
+
+    /// Drops the buckets of addresses that are full again (idle).
+    pub fn sweep(&self) {
+        if let Some(limiter) = &self.limiter {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+    }
+}
+
+/// Why a caller was not admitted: the refusal, and a wait when it is `rate_limited`.
+pub struct Refused {
+    /// The code.
+    pub code: ErrorCode,
+    /// For the problem's `detail`.
+    pub detail: String,
+    /// For `Retry-After`.
+    pub wait: Option<Duration>,
+}
+
+impl Refused {
+    fn limited(wait: Duration) -> Self {
+        let secs = whole_seconds(wait);
+        Self {
+            code: ErrorCode::RateLimited,
+            detail: format!("too many failed authentications: retry in {secs} s"),
+            wait: Some(wait),
+        }
+    }
+}
+
+/// `wait` in whole seconds, rounded up, at least 1 (for `Retry-After`).
+pub fn whole_seconds(wait: Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+}
+
+/// [`crate::caller::authenticate`], with failures counted and throttled per client address.
+pub async fn authenticate(
+    state: &AppState,
+    access: Access,
+    headers: &HeaderMap,
+    ip: IpAddr,
+    deadline: Instant,
+) -> Result<Caller, Refused> {
+    let checks_token = matches!(access, Access::Jwt | Access::Chayns);
+    if checks_token {
+        if let Some(wait) = state.auth_failures.blocked(ip) {
+            return Err(Refused::limited(wait));
+        }
+    }
+    match check(
+        access,
+        headers,
+        ip,
+        state.jwt.as_ref(),
+        state.chayns.as_ref(),
+        deadline,
+    )
+    .await
+    {
+        Ok(caller) => Ok(caller),
+        Err((code, detail))
+            if checks_token
+                && matches!(code, ErrorCode::Unauthenticated | ErrorCode::Forbidden) =>
+        {
+            // Both limits are charged; the longer wait is the one to tell.
+            let general = state.limiter.check(&format!("ip:{ip}")).await.err();
+            match general
+                .into_iter()
+                .chain(state.auth_failures.failed(ip))
+                .max()
+            {
+                Some(wait) => Err(Refused::limited(wait)),
+                None => Err(Refused {
+                    code,
+                    detail,
+                    wait: None,
+                }),
+            }
+        }
+        Err((code, detail)) => Err(Refused {
+            code,
+            detail,
+            wait: None,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_beyond_the_burst_block_the_address() {
+        let f = AuthFailures::new(RateLimitConfig {
+            auth_failures_per_minute: 6,
+            auth_failures_burst: 2,
+            ..RateLimitConfig::default()
+        });
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let b: IpAddr = "192.0.2.2".parse().unwrap();
+        assert_eq!(f.blocked(a), None);
+        assert_eq!(f.failed(a), None);
+        assert_eq!(f.failed(a), None);
+        let wait = f.failed(a).unwrap();
+        assert!(
+            wait > Duration::ZERO && wait <= Duration::from_secs(10),
+            "{wait:?}"
+        );
+        assert!(f.blocked(a).is_some());
+        assert_eq!(f.blocked(b), None, "another address has its own budget");
+    }
+}

@@ -1,0 +1,212 @@
+//! The HTTP server: hyper's HTTP/1 connection with a header read timeout and a bounded read
+//! buffer, at most `max_connections` connections at once (and `max_connections_per_address`
+//! from one client), and a graceful shutdown with a deadline.
+//!
+//! Beyond a limit a new connection is closed at once, before anything is read from it: a file
+//! descriptor is what is scarce, and a flood is best answered cheaply. On shutdown the listener
+//! closes, idle connections close, open requests may finish for `shutdown_grace_ms`; then the
+//! remaining connections are closed, and the vendor calls already under way (which run in their
+//! own tasks) still complete and store their outcome before the process exits.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use axum::extract::ConnectInfo;
+use axum::Router;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio_util::task::TaskTracker;
+use tower::ServiceExt as _;
+
+use crate::caller::caller_address;
+use crate::config::HttpConfig;
+
+/// hyper's smallest read buffer.
+const MIN_READ_BUFFER: usize = 8192;
+
+/// The server's limits (see `[http]` in relay.example.toml).
+#[derive(Debug, Clone, Copy)]
+pub struct ServerLimits {
+    /// Longest wait for a request's headers.
+    pub header_read_timeout: Duration,
+    /// hyper's read buffer: a request head larger than this is refused by hyper itself.
+    pub read_buffer: usize,
+    /// Connections at once.
+    pub max_connections: usize,
+    /// Connections at once per client address.
+    pub max_connections_per_address: usize,
+    /// Open requests' time to finish after SIGTERM.
+    pub shutdown_grace: Duration,
+    /// Longest the vendor calls under way are waited for after that.
+    pub vendor_calls_drain: Duration,
+    /// IPv6 clients are grouped by networks of this many bits.
+    pub ipv6_prefix_len: u8,
+}
+
+impl ServerLimits {
+    /// From `[http]`.
+    pub fn from_config(http: &HttpConfig) -> Self {
+        Self {
+            header_read_timeout: Duration::from_millis(http.header_read_timeout_ms.max(1)),
+            // Room above `max_header_bytes`, so that a head somewhat over it still reaches the
+            // relay and gets a problem body (only a far larger one meets hyper's bare 431).
+            read_buffer: http
+                .max_header_bytes
+                .saturating_mul(4)
+                .max(MIN_READ_BUFFER * 8),
+            max_connections: http.max_connections.max(1),
+            max_connections_per_address: http.max_connections_per_address.max(1),
+            shutdown_grace: Duration::from_millis(http.shutdown_grace_ms),
+            vendor_calls_drain: Duration::from_millis(http.request_timeout_ms.max(1))
+                + Duration::from_secs(5),
+            ipv6_prefix_len: http.ipv6_prefix_len.min(128),
+        }
+    }
+}
+
+/// Connections per client address; a slot gives its place back when dropped.
+#[derive(Default, Clone)]
+struct PerAddress(Arc<Mutex<HashMap<IpAddr, usize>>>);
+
+struct Slot {
+    table: PerAddress,
+    address: IpAddr,
+}
+
+impl PerAddress {
+    fn take(&self, address: IpAddr, max: usize) -> Option<Slot> {
+        let mut table = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let open = table.entry(address).or_insert(0);
+        if *open >= max {
+            return None;
+        }
+        *open += 1;
+        Some(Slot {
+            table: self.clone(),
+            address,
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut table = self.table.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(open) = table.get_mut(&self.address) {
+            *open = open.saturating_sub(1);
+            if *open == 0 {
+                table.remove(&self.address);
+            }
+        }
+    }
+}
+
+/// Connections closed over a limit, logged at most once a second (a flood must not become a
+/// flood of log lines).
+#[derive(Default)]
+struct Refusals {
+    since_report: u64,
+    reported: Option<std::time::Instant>,
+}
+
+impl Refusals {
+    fn count(&mut self, why: &'static str) {
+        self.since_report += 1;
+        if self
+            .reported
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(1))
+        {
+            tracing::warn!(closed = self.since_report, "{why}: connections closed");
+            self.since_report = 0;
+            self.reported = Some(std::time::Instant::now());
+        }
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then shuts down as described above.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: ServerLimits,
+    vendor_calls: TaskTracker,
+    shutdown: impl Future<Output = ()>,
+) {
+    let total = Arc::new(Semaphore::new(limits.max_connections));
+    let per_address = PerAddress::default();
+    let graceful = GracefulShutdown::new();
+    let mut connections = JoinSet::new();
+    let mut refused = Refusals::default();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size(limits.read_buffer);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors, typically: give connections time to close.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let Ok(permit) = total.clone().try_acquire_owned() else {
+            refused.count("connection limit reached");
+            continue;
+        };
+        let address = caller_address(peer.ip(), limits.ipv6_prefix_len);
+        let Some(slot) = per_address.take(address, limits.max_connections_per_address) else {
+            refused.count("connection limit per address reached");
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let service = app
+            .clone()
+            .map_request(move |mut request: http::Request<Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            });
+        let connection = graceful
+            .watch(http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service)));
+        connections.spawn(async move {
+            // An error here is the client's (reset, timeout, malformed request).
+            let _ = connection.await;
+            drop((permit, slot));
+        });
+    }
+    drop(listener);
+    tracing::info!(
+        open = connections.len(),
+        "shutting down: finishing open requests"
+    );
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(limits.shutdown_grace) => {
+            tracing::warn!(open = connections.len(), "shutdown deadline: closing the remaining connections");
+            connections.abort_all();
+        }
+    }
+    vendor_calls.close();
+    if tokio::time::timeout(limits.vendor_calls_drain, vendor_calls.wait())
+        .await
+        .is_err()
+    {
+        tracing::error!(
+            running = vendor_calls.len(),
+            "vendor calls still running at exit"
+        );
+    }
+}
