@@ -533,6 +533,10 @@ async fn calls<Op: Operation>(
                         f.code = ErrorCode::UpstreamTimeout;
                         f.detail = "the vendor did not answer in time";
                         f.acted = Acted::No;
+                    } else if Op::SENDS && f.acted == Acted::Maybe {
+                        // Sent, and no answer that says what happened (e.g. one too large to
+                        // read): the caller must not take it for "not sent".
+                        f.code = ErrorCode::OutcomeUnknown;
                     }
                     let mut p = Problem::new(f.code, named(step, f.detail.to_owned()), request_id);
                     // Replayed as is for the same key: retrying cannot tell whether it was sent.
@@ -564,10 +568,19 @@ async fn calls<Op: Operation>(
                     ErrorCode::UpstreamUnavailable
                 } else if e.code == ErrorCode::Unauthenticated {
                     ErrorCode::UpstreamRejected
+                } else if Op::SENDS && status.is_success() {
+                    // The vendor accepted it, but its answer cannot be read: it may well have
+                    // acted, so this is no "not sent".
+                    ErrorCode::OutcomeUnknown
                 } else {
                     e.code
                 };
-                let mut p = Problem::new(code, named(step, e.message), request_id);
+                let message = if code == ErrorCode::OutcomeUnknown {
+                    format!("the vendor accepted the request (HTTP {}) but its answer could not be read ({}); it is not sent again with this key", status.as_u16(), e.message)
+                } else {
+                    e.message
+                };
+                let mut p = Problem::new(code, named(step, message), request_id);
                 p.upstream = Some(Upstream { status: e.status });
                 p.retryable = acted == Acted::No && code.retryable();
                 let mut stored = stored_problem(p);

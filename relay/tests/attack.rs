@@ -436,7 +436,7 @@ async fn every_error_is_a_problem_document() {
         .await;
     assert_problem(&big, 400, "invalid_request");
     // A vendor answering 200 with something unreadable: a relay code, not the SDK's
-    // `invalid_response`; and not retryable (the vendor may have acted).
+    // `invalid_response`; the vendor accepted it, so the outcome is unknown, not "not sent".
     let garbage = relay
         .post(
             "livedesk/create-contact",
@@ -444,7 +444,7 @@ async fn every_error_is_a_problem_document() {
             &json!({"inboxId": 1, "name": "A"}),
         )
         .await;
-    assert_problem(&garbage, 502, "upstream_unavailable");
+    assert_problem(&garbage, 502, "outcome_unknown");
     assert_eq!(garbage.body["retryable"], false);
 }
 
