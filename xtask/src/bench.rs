@@ -61,8 +61,16 @@ pub fn run(args: &[String]) -> Result<(), String> {
         }
     }
     table.push_str(&format!(
-        "| peak RSS | relay (incl. simulated vendors) {:.1} MB | nginx {:.1} MB | |\n",
+        "| CPU per request (the proxy's own processes) | relay {:.0} µs, embedded store {:.0} µs | nginx {:.0} µs | {:.2}× |\n",
+        get("relay", "cpu_us_per_request"),
+        get("relay_embedded", "cpu_us_per_request"),
+        get("nginx", "cpu_us_per_request"),
+        ratio(get("relay", "cpu_us_per_request"), get("nginx", "cpu_us_per_request"))
+    ));
+    table.push_str(&format!(
+        "| peak RSS | relay {:.1} MB (embedded store {:.1} MB) | nginx {:.1} MB | |\n",
         get("relay", "peak_rss_mb"),
+        get("relay_embedded", "peak_rss_mb"),
         get("nginx", "peak_rss_mb")
     ));
     table.push_str(&format!(

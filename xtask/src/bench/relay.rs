@@ -122,12 +122,113 @@ fn wrk(url: &str, script: &Path, seconds: u64) -> Result<Value, String> {
 }
 
 const FORM: &str = "receiver=anna%40example.com&message=bench&channel=sales";
+const JSON_BODY: &str = r#"{"receiver":"anna@example.com","message":"bench","channel":"sales"}"#;
+/// The sandbox's MEMOIO key (`hail_relay::sandbox::MEMOIO_SECRET_KEY`), which the simulated
+/// vendor checks.
+const SANDBOX_MEMOIO_KEY: &str = "sandbox-memoio-secret";
+/// Rounds of every target, interleaved, so that a noisy moment hits all of them alike.
+const ROUNDS: usize = 3;
 
-/// relay vs nginx vs the simulated vendor; cold start.
+/// One wrk script for every target: a fresh `Idempotency-Key` per request (a per-run nonce,
+/// the thread, a counter and a seeded random number), so that no run replays another's keys and
+/// every target pays the same script cost.
+fn lua(body: &str, content_type: &str, authorization: Option<&str>, nonce: u64) -> String {
+    let auth = authorization.map_or(String::new(), |a| {
+        format!(", [\"Authorization\"] = \"{a}\"")
+    });
+    format!(
+        r#"local body = '{body}'
+local threads = 0
+-- `id` is a global that setup() gives each thread: keys must differ across threads too.
+function setup(thread) thread:set("id", threads); threads = threads + 1 end
+function init(args) math.randomseed({nonce} + id); n = 0 end
+function request()
+  n = n + 1
+  return wrk.format("POST", nil, {{ ["Content-Type"] = "{content_type}", ["Idempotency-Key"] = "bench-{nonce}-" .. id .. "-" .. n .. "-" .. math.random(1000000000){auth} }}, body)
+end
+"#
+    )
+}
+
+/// CPU time (user + system) of `pids` so far, in seconds.
+fn cpu_seconds(pids: &[u32]) -> f64 {
+    // Clock ticks per second: 100 on Linux/x86_64 (`getconf CLK_TCK`).
+    pids.iter()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
+        .filter_map(|stat| {
+            // Fields after the command (which may contain spaces) start after the last ')'.
+            let rest = stat.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            Some(f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?)
+        })
+        .sum::<f64>()
+        / 100.0
+}
+
+/// nginx's master and worker processes.
+fn with_children(pid: u32) -> Vec<u32> {
+    std::iter::once(pid)
+        .chain(
+            output(cmd("pgrep").args(["-P", &pid.to_string()]))
+                .unwrap_or_default()
+                .lines()
+                .filter_map(|l| l.trim().parse().ok()),
+        )
+        .collect()
+}
+
+/// The relay in production mode (`--config`) with `store`, calling the simulated vendor at `sim`
+/// in another process, as a company runs it.
+fn production_relay(
+    dir: &Path,
+    name: &str,
+    store: &str,
+    sim: &str,
+) -> Result<(Proc, String), String> {
+    let data = dir.join(format!("{name}-data"));
+    let _ = std::fs::remove_dir_all(&data);
+    let config = dir.join(format!("{name}.toml"));
+    std::fs::write(
+        &config,
+        format!(
+            "store = \"{store}\"\ndata_dir = \"{}\"\n[rate_limit]\nper_minute = 0\n\
+             [vendors.memoio]\nbase_url = \"{sim}/memoio\"\nsecret_key = {{ env = \"HAIL_BENCH_MEMOIO_KEY\" }}\n\
+             [operations.\"memoio/start-conversation\"]\naccess = \"public\"\n",
+            data.display()
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    let mut c = Command::new(root().join("target/release/hail-relay"));
+    c.args(["--listen", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .env("RUST_LOG", "error")
+        .env("HAIL_BENCH_MEMOIO_KEY", SANDBOX_MEMOIO_KEY)
+        .stdout(Stdio::piped());
+    let mut child = c.spawn().map_err(|e| format!("hail-relay: {e}"))?;
+    let mut line = String::new();
+    if let Some(out) = child.stdout.take() {
+        let _ = BufReader::new(out).read_line(&mut line);
+    }
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .ok_or_else(|| format!("the {name} relay did not start"))?
+        .to_owned();
+    Ok((Proc(child), url))
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// relay (memory and embedded store) vs nginx vs the simulated vendor, in interleaved rounds,
+/// medians reported; cold start.
 pub fn compare(seconds: u64) -> Result<Value, String> {
     let dir = root().join("target/bench");
     std::fs::create_dir_all(dir.join("nginx/logs")).map_err(|e| e.to_string())?;
-    let (relay, url, cold) = start_relay(false, &[("HAIL_RELAY_RATE_LIMIT__PER_MINUTE", "0")])?;
+    // The simulated vendor, in a process of its own for every target.
+    let (vendor, url, cold) = start_relay(false, &[("HAIL_RELAY_RATE_LIMIT__PER_MINUTE", "0")])?;
     let caps = output(cmd("curl").args(["-s", &format!("{url}/v1/capabilities")]))
         .ok_or("capabilities")?;
     let caps: Value = serde_json::from_str(&caps).map_err(|e| e.to_string())?;
@@ -137,27 +238,6 @@ pub fn compare(seconds: u64) -> Result<Value, String> {
         .trim_end_matches("/chayns-user")
         .to_owned();
     let sim_addr = sim.trim_start_matches("http://").to_owned();
-
-    let direct_lua = dir.join("direct.lua");
-    std::fs::write(&direct_lua, format!(
-        "wrk.method = \"POST\"\nwrk.body = \"{FORM}\"\nwrk.headers[\"Content-Type\"] = \"application/x-www-form-urlencoded\"\nwrk.headers[\"Authorization\"] = \"sandbox-memoio-secret\"\n"
-    )).map_err(|e| e.to_string())?;
-    let nginx_lua = dir.join("nginx.lua");
-    std::fs::write(&nginx_lua, format!(
-        "wrk.method = \"POST\"\nwrk.body = \"{FORM}\"\nwrk.headers[\"Content-Type\"] = \"application/x-www-form-urlencoded\"\n"
-    )).map_err(|e| e.to_string())?;
-    let relay_lua = dir.join("relay.lua");
-    std::fs::write(&relay_lua, r#"
-local body = '{"receiver":"anna@example.com","message":"bench","channel":"sales"}'
-local n = 0
-local threads = 0
--- `id` is a global that setup() gives each thread: keys must differ across threads too.
-function setup(thread) thread:set("id", threads); threads = threads + 1 end
-function request()
-  n = n + 1
-  return wrk.format("POST", nil, { ["Content-Type"] = "application/json", ["Idempotency-Key"] = "bench-" .. id .. "-" .. n .. "-" .. math.random(1000000000) }, body)
-end
-"#).map_err(|e| e.to_string())?;
 
     let nginx_port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -169,7 +249,7 @@ end
          http {{\n  access_log off;\n  client_body_temp_path {p}/body;\n  proxy_temp_path {p}/proxy;\n  fastcgi_temp_path {p}/fcgi;\n  uwsgi_temp_path {p}/uwsgi;\n  scgi_temp_path {p}/scgi;\n\
          upstream sim {{ server {sim_addr}; keepalive 64; }}\n  server {{\n    listen 127.0.0.1:{nginx_port};\n    location / {{\n\
          proxy_pass http://sim/memoio/api/start-conversation;\n      proxy_http_version 1.1;\n      proxy_set_header Connection \"\";\n\
-         proxy_set_header Authorization \"sandbox-memoio-secret\";\n    }}\n  }}\n}}\n",
+         proxy_set_header Authorization \"{SANDBOX_MEMOIO_KEY}\";\n    }}\n  }}\n}}\n",
         p = dir.join("nginx").display()
     )).map_err(|e| e.to_string())?;
     let nginx = Proc(
@@ -182,60 +262,99 @@ end
             .spawn()
             .map_err(|e| format!("nginx: {e}"))?,
     );
+    let (memory, memory_url) = production_relay(&dir, "relay-memory", "memory", &sim)?;
+    let (embedded, embedded_url) = production_relay(&dir, "relay-embedded", "embedded", &sim)?;
     std::thread::sleep(Duration::from_millis(500));
 
-    println!("wrk, {seconds} s each: the simulated vendor directly, nginx proxy_pass, the relay");
-    let direct = wrk(
-        &format!("{sim}/memoio/api/start-conversation"),
-        &direct_lua,
-        seconds,
-    )?;
-    let mut through_nginx = wrk(
-        &format!("http://127.0.0.1:{nginx_port}/"),
-        &nginx_lua,
-        seconds,
-    )?;
-    let nginx_rss: f64 = std::iter::once(nginx.0.id())
-        .chain(
-            output(cmd("pgrep").args(["-P", &nginx.0.id().to_string()]))
-                .unwrap_or_default()
-                .lines()
-                .filter_map(|l| l.trim().parse().ok()),
-        )
-        .map(|pid| crate::run::memory_mb(pid, "VmHWM"))
-        .sum();
-    through_nginx["peak_rss_mb"] = json!(nginx_rss);
-    let mut through_relay = wrk(
-        &format!("{url}/v1/memoio/start-conversation"),
-        &relay_lua,
-        seconds,
-    )?;
-    through_relay["peak_rss_mb"] = json!(crate::run::memory_mb(relay.0.id(), "VmHWM"));
-    drop(relay);
-    // The same relay with the durable embedded store (the production default; the sandbox
-    // defaults to memory), on a fresh database file.
-    let data = dir.join("embedded-store");
-    let _ = std::fs::remove_dir_all(&data);
-    let data = data.to_string_lossy().into_owned();
-    let (embedded, embedded_url, _) = start_relay(
-        false,
-        &[
-            ("HAIL_RELAY_RATE_LIMIT__PER_MINUTE", "0"),
-            ("HAIL_RELAY_STORE", "embedded"),
-            ("HAIL_RELAY_DATA_DIR", &data),
-        ],
-    )?;
-    let mut through_embedded = wrk(
-        &format!("{embedded_url}/v1/memoio/start-conversation"),
-        &relay_lua,
-        seconds,
-    )?;
-    through_embedded["peak_rss_mb"] = json!(crate::run::memory_mb(embedded.0.id(), "VmHWM"));
-    drop(embedded);
-    drop(nginx);
-    Ok(
-        json!({ "direct": direct, "nginx": through_nginx, "relay": through_relay, "relay_embedded": through_embedded, "cold_start": { "ms": cold.as_secs_f64() * 1000.0 } }),
-    )
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64 % 1_000_000_000);
+    let form = "application/x-www-form-urlencoded";
+    // (name, URL, script, processes measured)
+    let targets: [(&str, String, String, Vec<u32>); 4] = [
+        (
+            "direct",
+            format!("{sim}/memoio/api/start-conversation"),
+            lua(FORM, form, Some(SANDBOX_MEMOIO_KEY), nonce),
+            vec![],
+        ),
+        (
+            "nginx",
+            format!("http://127.0.0.1:{nginx_port}/"),
+            lua(FORM, form, None, nonce + 1),
+            with_children(nginx.pid()),
+        ),
+        (
+            "relay",
+            format!("{memory_url}/v1/memoio/start-conversation"),
+            lua(JSON_BODY, "application/json", None, nonce + 2),
+            vec![memory.pid()],
+        ),
+        (
+            "relay_embedded",
+            format!("{embedded_url}/v1/memoio/start-conversation"),
+            lua(JSON_BODY, "application/json", None, nonce + 3),
+            vec![embedded.pid()],
+        ),
+    ];
+    println!(
+        "wrk, {seconds} s each, {ROUNDS} interleaved rounds: the simulated vendor directly, nginx proxy_pass, the relay (memory, embedded store)"
+    );
+    let mut runs: Vec<Vec<Value>> = vec![Vec::new(); targets.len()];
+    for round in 0..ROUNDS {
+        for (i, (name, url, script, pids)) in targets.iter().enumerate() {
+            let path = dir.join(format!("{name}-{round}.lua"));
+            std::fs::write(
+                &path,
+                script.replace(
+                    &format!("bench-{}", nonce + i as u64),
+                    &format!("bench-{}-{round}", nonce + i as u64),
+                ),
+            )
+            .map_err(|e| e.to_string())?;
+            let (cpu0, vendor0) = (cpu_seconds(pids), cpu_seconds(&[vendor.pid()]));
+            let mut run = wrk(url, &path, seconds)?;
+            let requests = run["rps"].as_f64().unwrap_or(0.0) * seconds as f64;
+            let per_request = |cpu: f64| {
+                if requests > 0.0 {
+                    cpu * 1e6 / requests
+                } else {
+                    0.0
+                }
+            };
+            run["cpu_us_per_request"] = json!(per_request(cpu_seconds(pids) - cpu0));
+            run["vendor_cpu_us_per_request"] =
+                json!(per_request(cpu_seconds(&[vendor.pid()]) - vendor0));
+            runs[i].push(run);
+        }
+    }
+    let mut out = json!({ "cold_start": { "ms": cold.as_secs_f64() * 1000.0 }, "rounds": ROUNDS });
+    for ((name, _, _, pids), rounds) in targets.iter().zip(runs) {
+        let field = |f: &str| {
+            median(
+                rounds
+                    .iter()
+                    .map(|r| r[f].as_f64().unwrap_or(0.0))
+                    .collect(),
+            )
+        };
+        let non_2xx: f64 = rounds
+            .iter()
+            .map(|r| r["non_2xx"].as_f64().unwrap_or(0.0))
+            .sum();
+        let rss: f64 = pids
+            .iter()
+            .map(|p| crate::run::memory_mb(*p, "VmHWM"))
+            .sum();
+        out[*name] = json!({
+            "rps": field("rps"), "p50_ms": field("p50_ms"), "p99_ms": field("p99_ms"),
+            "non_2xx": non_2xx, "cpu_us_per_request": field("cpu_us_per_request"),
+            "vendor_cpu_us_per_request": field("vendor_cpu_us_per_request"),
+            "peak_rss_mb": rss, "rounds": rounds,
+        });
+    }
+    drop((memory, embedded, nginx, vendor));
+    Ok(out)
 }
 
 /// The SDK against fetch in headless Chromium (tests/bench/sdk.mjs).
