@@ -133,6 +133,10 @@ fn start(name: &str, store: &Store, vendor: &Vendor, failpoint: Option<&str>) ->
     if let Some(point) = failpoint {
         cmd.env("FAILPOINTS", point);
     }
+    if let Store::Embedded(dir) = store {
+        // The environment wins over the file: each test keeps its own database.
+        cmd.env("HAIL_RELAY_DATA_DIR", dir);
+    }
     let (mut proc, url) = listening(&mut cmd);
     let stderr = proc.0.stderr.take().unwrap();
     let (tx, log) = mpsc::channel();

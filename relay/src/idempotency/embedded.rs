@@ -43,7 +43,6 @@ const EVICTABLE: &str = "(state = 3 OR (state = 1 AND progress IS NULL))";
 const SWEEP_EVERY: u64 = 1024;
 
 const SCHEMA: &str = "
-PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 PRAGMA wal_autocheckpoint = 10000;
 CREATE TABLE IF NOT EXISTS records (
@@ -100,8 +99,30 @@ impl EmbeddedStore {
         let path = data_dir.join(FILE);
         let db = Connection::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         db.busy_timeout(Duration::from_secs(5))
-            .and_then(|()| db.execute_batch(SCHEMA))
             .map_err(|e| format!("{}: {e}", path.display()))?;
+        // WAL is a property of the file: set once. Switching needs an exclusive lock, which
+        // SQLite refuses at once (no busy wait) while another process has the file open, e.g.
+        // a relay still shutting down on a deploy: so only switch when needed, and retry briefly.
+        let mut attempt = 0;
+        loop {
+            let mode: rusqlite::Result<String> =
+                db.query_row("PRAGMA journal_mode", [], |r| r.get(0));
+            let ready = match mode {
+                Ok(m) if m.eq_ignore_ascii_case("wal") => Ok(()),
+                _ => db
+                    .query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+                    .map(|_| ()),
+            }
+            .and_then(|()| db.execute_batch(SCHEMA));
+            match ready {
+                Ok(()) => break,
+                Err(_) if attempt < 50 => {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(e) => return Err(format!("{}: {e}", path.display())),
+            }
+        }
         let store = Self {
             db: Mutex::new(db),
             path,

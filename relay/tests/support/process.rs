@@ -46,11 +46,15 @@ pub fn listening(cmd: &mut Command) -> (Proc, String) {
     BufReader::new(child.0.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .expect("url")
-        .to_owned();
+    let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) else {
+        // It did not start: say why, from its stderr where the test piped it.
+        let mut why = String::new();
+        if let Some(mut err) = child.0.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut err, &mut why);
+        }
+        panic!("the relay did not start: printed {line:?}, stderr: {why}");
+    };
+    let url = url.to_owned();
     (child, url)
 }
 
