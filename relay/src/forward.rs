@@ -20,7 +20,11 @@ use crate::config::Access;
 use crate::idempotency::{now_ms, scope, Begin, Fingerprint, Hold, Settle, StoredResponse};
 use crate::problem::{request_id, respond, stored_problem};
 use crate::state::AppState;
-use crate::upstream::{exchange, exchange_with_retry_after, is_not_now, Acted};
+
+mod look_back;
+
+use crate::upstream::{exchange_with_retry_after, is_not_now, Acted};
+use look_back::{is_unknown, look_back, unknown_problem};
 
 /// `POST /v1/{vendor}/{operation}` for operation `Op`.
 pub async fn handle<Op: Operation>(
@@ -371,101 +375,6 @@ async fn run<Op: Operation>(
     crate::failpoint::hit("relay::after_store").await;
     match outcome {
         Ok(r) | Err((r, _)) => r,
-    }
-}
-
-/// An `outcome_unknown` problem: `step` (or empty), then why the outcome is not known.
-fn unknown_problem(step: &str, why: &str, request_id: &str) -> StoredResponse {
-    stored_problem(Problem::new(
-        ErrorCode::OutcomeUnknown,
-        format!("an earlier try with this Idempotency-Key may have reached the vendor{step} and its outcome is not known; {why}. It is not sent again with this key"),
-        request_id,
-    ))
-}
-
-/// Whether `response` is an `outcome_unknown` problem.
-fn is_unknown(response: &StoredResponse) -> bool {
-    response.status != 200 && code_of(&response.body) == ErrorCode::OutcomeUnknown.as_str()
-}
-
-/// After an unknown outcome: asks the vendor whether the call at `progress` was acted on.
-/// `Ok(true)`: it was, and `progress` now holds what it made; `Ok(false)`: provably not, so
-/// sending is safe; `Err`: the answer for this try, `outcome_unknown`.
-async fn look_back<Op: Operation>(
-    state: &AppState,
-    op: &Op,
-    progress: &mut Op::Progress,
-    (since_ms, last_sent_ms): (u64, u64),
-    request_id: &str,
-    deadline: Instant,
-) -> Result<bool, StoredResponse> {
-    let step = Op::step(progress).map_or(String::new(), |s| format!(" ({s})"));
-    let unknown = |why: &str| unknown_problem(&step, why, request_id);
-    let Some(account) = state.accounts.get::<Op::Credential>() else {
-        return Err(unknown("the vendor is not configured"));
-    };
-    let credential = account
-        .credential(deadline)
-        .await
-        .map_err(|_| unknown("the vendor could not be asked"))?;
-    let request = match op.look_back(progress, since_ms, &account.api.base, &credential) {
-        Ok(Some(request)) => request,
-        // Every call answered and its answer was stored as progress before the try ended: that
-        // is the result, nothing to look up.
-        Ok(None)
-            if matches!(
-                op.next_request(progress, &account.api.base, &credential),
-                Ok(None)
-            ) =>
-        {
-            return Ok(true)
-        }
-        Ok(None) => {
-            return Err(unknown(&format!(
-                "{} offers no way to look up this request",
-                <Op::Vendor as Vendor>::NAME
-            )))
-        }
-        Err(_) => return Err(unknown("the look-up request could not be built")),
-    };
-    let (status, body) = exchange(&account.api, request, deadline, Op::ID)
-        .await
-        .map_err(|_| unknown("looking it up at the vendor failed; try again later"))?;
-    match op.looked(progress, since_ms, status, &body) {
-        Ok(false) => {
-            // Nothing found proves nothing while the vendor may still be working on a request
-            // the latest try sent just before its hold ended.
-            let quiet_until = last_sent_ms.saturating_add(state.look_back_quiet.as_millis() as u64);
-            let now = crate::idempotency::now_ms();
-            if now < quiet_until {
-                let wait = (quiet_until - now).div_ceil(1000);
-                tracing::info!(
-                    operation = Op::ID,
-                    wait_s = wait,
-                    "read-back found nothing yet; too early to tell"
-                );
-                return Err(unknown(&format!(
-                    "the vendor shows nothing yet, but may still be working on it; check again with the same key in {wait} s"
-                )));
-            }
-            tracing::info!(
-                operation = Op::ID,
-                acted = false,
-                "an unknown outcome was looked up at the vendor"
-            );
-            Ok(false)
-        }
-        Ok(true) => {
-            tracing::info!(
-                operation = Op::ID,
-                acted = true,
-                "an unknown outcome was looked up at the vendor"
-            );
-            Ok(true)
-        }
-        Err(_) => Err(unknown(
-            "the vendor's look-up answer was not understood; try again later",
-        )),
     }
 }
 
