@@ -4,7 +4,7 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync, readFileSync, copyFileSync, readdirSync } from "node:fs";
+import { mkdtempSync, writeFileSync, readFileSync, copyFileSync, readdirSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -54,9 +54,10 @@ test("require works in Node and reaches the relay", async () => {
   assert.equal((await outboxWith(`npm+${mark}`)).length, 1);
 });
 
-test("misuse is a HailError: a call before init() (web build), a method after free()", () => {
+test("misuse is a HailError: a call before init() (web entry), a method after free()", () => {
+  // `hail-sdk/web` maps to the Node build in Node; its browser file is imported by path here.
   const out = run("misuse.mjs", `
-    import { createRelayClient as early } from "hail-sdk/web";
+    import { createRelayClient as early } from "./node_modules/hail-sdk/web/index.js";
     import { createRelayClient } from "hail-sdk";
     const seen = (f) => { try { f(); return { thrown: false }; } catch (e) {
       return { name: e.name, code: e.code, message: e.message, isError: e instanceof Error }; } };
@@ -74,36 +75,61 @@ test("misuse is a HailError: a call before init() (web build), a method after fr
   assert.equal(out.afterFree.isError, true);
 });
 
-test("the package's exports put types first and name the instantiating glue as side effects", () => {
-  const pkg = JSON.parse(readFileSync(join(app, "node_modules/hail-sdk/package.json"), "utf8"));
+test("import and require share one module instance; init and initSync have nothing left to do", () => {
+  const out = run("shared.mjs", `
+    import { createRequire } from "node:module";
+    import * as esm from "hail-sdk";
+    import init, { initSync } from "hail-sdk";
+    const cjs = createRequire(import.meta.url)("hail-sdk");
+    await init();
+    initSync();
+    console.log(JSON.stringify({ same: esm.createRelayClient === cjs.createRelayClient,
+      names: Object.keys(esm).filter((n) => n !== "default").sort(), cjsNames: Object.keys(cjs).sort(),
+      cjsDefault: "default" in cjs }));`);
+  assert.equal(out.same, true);
+  assert.deepEqual(out.names, out.cjsNames);
+  assert.equal(out.cjsDefault, false, "no default export in CommonJS: its types declare none");
+});
+
+/** Every conditional object of `exports` that leads to a file, as [path, object]. */
+function leaves(value, path = []) {
+  if (typeof value !== "object") return [];
+  const here = typeof value.default === "string" ? [[path.join(" > "), value]] : [];
+  return [...here, ...Object.entries(value).flatMap(([k, v]) => leaves(v, [...path, k]))];
+}
+
+test("every export names its types first, .d.cts for require, and each file exists", () => {
+  const dir = join(app, "node_modules/hail-sdk");
+  const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
   assert.equal(pkg.name, "hail-sdk");
-  for (const entry of [".", "./web", "./bundler"]) {
-    assert.equal(Object.keys(pkg.exports[entry])[0], "types", entry);
+  const found = leaves(pkg.exports).filter(([path]) => path !== "./package.json");
+  assert.ok(found.length >= 7, JSON.stringify(found));
+  for (const [path, leaf] of found) {
+    // A condition that leads to JS by itself (a string) must not come before "types".
+    const keys = Object.keys(leaf).filter((k) => typeof leaf[k] === "string");
+    assert.equal(keys[0], "types", path);
+    assert.equal(leaf.types.endsWith(".d.cts"), path.endsWith("require"), path);
+    for (const file of [leaf.types, leaf.default]) assert.ok(existsSync(join(dir, file)), `${path}: ${file}`);
   }
-  assert.deepEqual(Object.keys(pkg.exports["."].node), ["import", "require"]);
-  assert.ok(pkg.sideEffects.includes("./auto.js"));
-  assert.ok(pkg.files.includes("web/"));
+  for (const file of pkg.sideEffects) assert.ok(existsSync(join(dir, file)), file);
 });
 
 test("the types: usage compiles, wrong usage does not, no `any` in the public API", () => {
   for (const f of ["usage.ts", "wrong.ts", "tsconfig.json"]) copyFileSync(join(root, "tests/types", f), join(app, f));
   execFileSync(join(root, "node_modules/.bin/tsc"), ["-p", join(app, "tsconfig.json")], { cwd: app, stdio: "inherit" });
-  for (const dir of ["web", "node", "bundler"]) {
-    const dts = readFileSync(join(app, "node_modules/hail-sdk", dir, "hail.d.ts"), "utf8");
-    // wasm-bindgen's own InitOutput (the raw module exports) is the only place `any` may appear.
-    const publicPart = dts
-      .replace(/export interface InitOutput \{[\s\S]*?\n\}/, "")
-      .replace(/\/\*[\s\S]*?\*\//g, "")
-      .replace(/\/\/.*$/gm, "");
-    assert.doesNotMatch(publicPart, /\bany\b/, `${dir}/hail.d.ts`);
+  for (const file of ["index.d.ts", "index.d.cts"]) {
+    const dts = readFileSync(join(app, "node_modules/hail-sdk", file), "utf8");
+    const publicPart = dts.replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, "");
+    assert.doesNotMatch(publicPart, /\bany\b/, file);
+    assert.doesNotMatch(publicPart, /InitOutput|__wbg|Symbol\.dispose/, file);
   }
   const files = readdirSync(join(app, "node_modules/hail-sdk"));
-  assert.ok(files.includes("auto.js") && files.includes("README.md") && files.includes("LICENSE"), files.join());
+  assert.ok(files.includes("index.js") && files.includes("README.md") && files.includes("LICENSE"), files.join());
 });
 
 test("the TypeScript operation map lists exactly the relay's operations", async () => {
   // `Operations` in the d.ts is written by hand beside the Rust catalog: keep them equal.
-  const dts = readFileSync(join(app, "node_modules/hail-sdk/web/hail.d.ts"), "utf8");
+  const dts = readFileSync(join(app, "node_modules/hail-sdk/index.d.ts"), "utf8");
   const block = dts.match(/export interface Operations \{([\s\S]*?)\n\}/)[1];
   const typed = [...block.matchAll(/"([a-z-]+\/[a-z-]+)"/g)].map((m) => m[1]).sort();
   const { operations } = await (await fetch(`${relay}/v1/capabilities`)).json();

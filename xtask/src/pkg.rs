@@ -5,11 +5,13 @@ use std::path::{Path, PathBuf};
 
 use crate::run::{cargo, cmd, output, root, status};
 
+mod entries;
 mod guards;
 mod minify;
+mod types;
 
-/// wasm-bindgen targets and the `pkg/` folder each goes to.
-pub const TARGETS: [(&str, &str); 3] = [("bundler", "bundler"), ("web", "web"), ("nodejs", "node")];
+/// The folder under `pkg/` that holds the WebAssembly module and its glue.
+pub const WEB: &str = "web";
 
 /// Features the Rust wasm32 target enables by default; wasm-opt must accept them.
 const WASM_FEATURES: [&str; 6] = [
@@ -42,70 +44,45 @@ pub fn run() -> Result<PathBuf, String> {
         std::fs::remove_dir_all(&pkg).map_err(|e| format!("removing pkg/: {e}"))?;
     }
     let wasm_opt = root.join("node_modules/.bin/wasm-opt");
-    for (target, dir) in TARGETS {
-        let out = pkg.join(dir);
-        status(
-            cmd(crate::setup::wasm_bindgen())
-                .args(["--target", target, "--out-name", "hail", "--out-dir"])
-                .arg(&out)
-                .arg(&wasm),
-        )?;
-        let module = out.join("hail_bg.wasm");
-        // npm's binaryen, never Debian's: Debian's 108 produces a broken module.
-        status(
-            cmd(&wasm_opt)
-                // Flattening and re-looping before the size passes lets them find more
-                // (about 1% gzip here); -Oz twice, as a second round still shrinks it.
-                .args(["--flatten", "--rereloop", "-Oz", "-Oz"])
-                .args(["--strip-debug", "--strip-producers"])
-                .args(WASM_FEATURES)
-                .arg(&module)
-                .arg("-o")
-                .arg(&module),
-        )?;
-    }
+    // One build, wasm-bindgen's `web` glue, serves every platform (see pkg/entries.rs).
+    let web = pkg.join(WEB);
+    status(
+        cmd(crate::setup::wasm_bindgen())
+            .args(["--target", "web", "--out-name", "hail", "--out-dir"])
+            .arg(&web)
+            .arg(&wasm),
+    )?;
+    let module = web.join("hail_bg.wasm");
+    // npm's binaryen, never Debian's: Debian's 108 produces a broken module.
+    status(
+        cmd(&wasm_opt)
+            // Flattening and re-looping before the size passes lets them find more
+            // (about 1% gzip here); -Oz twice, as a second round still shrinks it.
+            .args(["--flatten", "--rereloop", "-Oz", "-Oz"])
+            .args(["--strip-debug", "--strip-producers"])
+            .args(WASM_FEATURES)
+            .arg(&module)
+            .arg("-o")
+            .arg(&module),
+    )?;
     guards::patch(&pkg)?;
-    // The web build is the one dropped into a page as it is, without a bundler to minify it.
-    let web = pkg.join("web");
     minify::names(&web, &wasm_opt, &WASM_FEATURES)?;
     let esbuild = root.join("node_modules/.bin/esbuild");
-    let main = web.join("hail.js");
-    for glue in std::iter::once(main.clone()).chain(files_under(&web.join("snippets"))?) {
-        let mut minify = cmd(&esbuild);
-        minify
-            .args([
-                "--minify",
-                "--format=esm",
-                "--log-level=warning",
-                "--allow-overwrite",
-            ])
-            .arg(&glue)
-            .arg(format!("--outfile={}", glue.display()));
-        if glue == main {
-            // Deno and JSR find the types through this comment.
-            minify.arg("--banner:js=/* @ts-self-types=\"./hail.d.ts\" */");
-        }
-        status(&mut minify)?;
+    for glue in std::iter::once(web.join("hail.js")).chain(files_under(&web.join("snippets"))?) {
+        status(
+            cmd(&esbuild)
+                .args([
+                    "--minify",
+                    "--format=esm",
+                    "--log-level=warning",
+                    "--allow-overwrite",
+                ])
+                .arg(&glue)
+                .arg(format!("--outfile={}", glue.display())),
+        )?;
     }
-    // The Node build is CommonJS inside an ESM package; its JS snippets (ESM, shared with the
-    // browser builds) become CommonJS too, so any Node 20 can `require` them. `import` gets an
-    // ESM face with the same names plus an `init()` that has nothing to do (Node instantiates
-    // synchronously). Browsers through bundlers without wasm ESM integration (Vite, esbuild) get
-    // the web build, instantiated on import.
-    write(
-        &pkg.join("node/package.json"),
-        "{ \"type\": \"commonjs\" }\n",
-    )?;
-    for snippet in files_under(&pkg.join("node/snippets"))? {
-        let text =
-            std::fs::read_to_string(&snippet).map_err(|e| format!("{}: {e}", snippet.display()))?;
-        write(&snippet, &esm_to_cjs(&text))?;
-    }
-    write(
-        &pkg.join("node/hail.mjs"),
-        &node_esm(&pkg.join("node/hail.js"))?,
-    )?;
-    write(&pkg.join("auto.js"), AUTO_JS)?;
+    types::write(&pkg)?;
+    entries::write(&pkg)?;
     let template = std::fs::read_to_string(root.join("pkg-template/package.json"))
         .map_err(|e| format!("pkg-template/package.json: {e}"))?;
     write(
@@ -126,39 +103,9 @@ pub fn run() -> Result<PathBuf, String> {
     .ok_or("`npm pack` failed")?;
     let tarball = root.join("target").join(packed.trim());
     println!("packed {}", tarball.display());
-    for (_, dir) in TARGETS {
-        let (raw, gz) = sizes(&pkg.join(dir))?;
-        println!("  {dir:8} wasm + glue: {raw} B raw, {gz} B gzip");
-    }
+    let (raw, gz) = sizes(&web)?;
+    println!("  wasm + glue: {raw} B raw, {gz} B gzip");
     Ok(tarball)
-}
-
-const AUTO_JS: &str =
-    "// The web build, instantiated on import (top-level await): no init() needed.
-import init from \"./web/hail.js\";
-export * from \"./web/hail.js\";
-export default init;
-await init();
-";
-
-/// `node/hail.mjs`: the CommonJS build's exports as ESM, plus a no-op `init`.
-fn node_esm(cjs: &Path) -> Result<String, String> {
-    let text = std::fs::read_to_string(cjs).map_err(|e| format!("{}: {e}", cjs.display()))?;
-    let names: Vec<&str> = text
-        .lines()
-        .filter_map(|l| l.strip_prefix("exports."))
-        .filter_map(|l| l.split_once(" = ").map(|(name, _)| name))
-        .filter(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-        .collect();
-    if names.is_empty() {
-        return Err(format!("{}: no exports found", cjs.display()));
-    }
-    Ok(format!(
-        "// ESM face of the CommonJS Node build.\nimport hail from \"./hail.js\";\nexport const {{ {} }} = hail;\n\
-         /** Nothing to do in Node: the module is instantiated when imported. */\n\
-         export default async function init() {{ return undefined; }}\n",
-        names.join(", ")
-    ))
 }
 
 /// Every `.js` file below `dir`.
@@ -178,40 +125,6 @@ fn files_under(dir: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
-/// A snippet's top-level `export class|function|const NAME` declarations as CommonJS.
-fn esm_to_cjs(text: &str) -> String {
-    let mut names = Vec::new();
-    let mut out = String::with_capacity(text.len() + 64);
-    for line in text.lines() {
-        let declared = [
-            "export class ",
-            "export function ",
-            "export async function ",
-            "export const ",
-        ]
-        .iter()
-        .find_map(|prefix| {
-            line.strip_prefix(prefix)
-                .map(|rest| (prefix.trim_start_matches("export "), rest))
-        });
-        match declared {
-            Some((keyword, rest)) => {
-                let name: String = rest
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                    .collect();
-                names.push(name);
-                out.push_str(keyword);
-                out.push_str(rest);
-            }
-            None => out.push_str(line),
-        }
-        out.push('\n');
-    }
-    out.push_str(&format!("module.exports = {{ {} }};\n", names.join(", ")));
-    out
-}
-
 /// The `hail` crate's version, for package.json.
 fn version() -> Result<String, String> {
     let meta = output(cargo().args(["metadata", "--no-deps", "--format-version", "1"]))
@@ -229,7 +142,7 @@ fn version() -> Result<String, String> {
 pub fn sizes(dir: &Path) -> Result<(u64, u64), String> {
     let mut raw = 0;
     let mut gz = 0;
-    let files = ["hail_bg.wasm", "hail.js", "hail_bg.js"].map(|name| dir.join(name));
+    let files = ["hail_bg.wasm", "hail.js", "index.js"].map(|name| dir.join(name));
     let snippets = files_under(&dir.join("snippets")).unwrap_or_default();
     for path in files.into_iter().chain(snippets) {
         let Ok(bytes) = std::fs::read(&path) else {

@@ -1,8 +1,9 @@
-//! Two guards patched into wasm-bindgen's generated glue, so that misuse is a `HailError`
-//! instead of a stray `TypeError` (see `src/web/hail_error.js`):
-//! - web build: before `init()` the module handle is `notReady`, which throws a HailError saying
+//! Two guards patched into wasm-bindgen's generated glue (the one build every entry point
+//! shares), so that misuse is a `HailError` instead of a stray `TypeError` (see
+//! `src/web/hail_error.js`):
+//! - before `init()` the module handle is `notReady`, which throws a HailError saying
 //!   "await init() first" (the glue would read a property of `undefined`);
-//! - every build: the "null pointer passed to rust" that a method throws after `free()` becomes
+//! - the "null pointer passed to rust" that a method throws after `free()` becomes
 //!   a HailError saying the client was freed.
 //!
 //! The glue of the pinned wasm-bindgen is matched exactly: a pattern that is not found the
@@ -24,27 +25,23 @@ const THROW: (&str, &str, usize) = (
     1,
 );
 
-const PATCHES: [Patches; 3] = [
-    (
-        "web/hail.js",
-        "notReady, rustThrew",
-        &[
-            THROW,
-            (
-                "let wasmModule, wasmInstance, wasm;",
-                "let wasmModule, wasmInstance, wasm = notReady;",
-                1,
-            ),
-            (
-                "if (wasm !== undefined) return wasm;",
-                "if (wasm !== notReady) return wasm;",
-                2,
-            ),
-        ],
-    ),
-    ("bundler/hail_bg.js", "rustThrew", &[THROW]),
-    ("node/hail.js", "rustThrew", &[THROW]),
-];
+const PATCHES: [Patches; 1] = [(
+    "web/hail.js",
+    "notReady, rustThrew",
+    &[
+        THROW,
+        (
+            "let wasmModule, wasmInstance, wasm;",
+            "let wasmModule, wasmInstance, wasm = notReady;",
+            1,
+        ),
+        (
+            "if (wasm !== undefined) return wasm;",
+            "if (wasm !== notReady) return wasm;",
+            2,
+        ),
+    ],
+)];
 
 /// Patches the glue of every build under `pkg`.
 pub fn patch(pkg: &Path) -> Result<(), String> {
@@ -69,13 +66,13 @@ pub fn patch(pkg: &Path) -> Result<(), String> {
 }
 
 /// `text` with `names` added to its one import of the error snippet (`import { … } from
-/// '…/hail_error.js'` or, in the Node build, `const { … } = require(…hail_error.js…)`).
+/// '…/hail_error.js'`).
 fn import_too(file: &str, text: &str, names: &str) -> Result<String, String> {
     let mut found = 0;
     let mut out = String::with_capacity(text.len() + names.len() + 2);
     for line in text.split_inclusive('\n') {
-        let imports_snippet = line.contains("/src/web/hail_error.js")
-            && (line.starts_with("import {") || line.starts_with("const {"));
+        let imports_snippet =
+            line.contains("/src/web/hail_error.js") && line.starts_with("import {");
         match line.split_once('{') {
             Some((head, rest)) if imports_snippet => {
                 found += 1;

@@ -1,0 +1,5 @@
+export const metadata = { title: "hail-sdk in Next.js", icons: { icon: "data:," } };
+
+export default function RootLayout({ children }) {
+  return (<html lang="en"><body>{children}</body></html>);
+}
