@@ -4,7 +4,7 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync, readFileSync, copyFileSync, readdirSync, existsSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync, readFileSync, copyFileSync, readdirSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -125,6 +125,26 @@ test("the types: usage compiles, wrong usage does not, no `any` in the public AP
   }
   const files = readdirSync(join(app, "node_modules/hail-sdk"));
   assert.ok(files.includes("index.js") && files.includes("README.md") && files.includes("LICENSE"), files.join());
+});
+
+test("a node16 project: a .cts and a .mts consumer type-check under strict settings, and run", async () => {
+  const dir = join(app, "node16");
+  mkdirSync(dir, { recursive: true });
+  for (const f of ["tsconfig.json", "consumer.cts", "consumer.mts"]) copyFileSync(join(root, "tests/types/node16", f), join(dir, f));
+  execFileSync(join(root, "node_modules/.bin/tsc"), ["-p", join(dir, "tsconfig.json")], { cwd: dir, stdio: "inherit" });
+  const mark = `node16-${Date.now()}`;
+  const env = { ...process.env, HAIL_RELAY_URL: relay, HAIL_MARK: mark };
+  const cjs = JSON.parse(execFileSync(process.execPath, [join(dir, "out/consumer.cjs")], { cwd: dir, env }).toString());
+  assert.deepEqual(cjs, { status: 200, code: "invalid_field", violations: 3 });
+  const esm = JSON.parse(execFileSync(process.execPath, [join(dir, "out/consumer.mjs")], { cwd: dir, env }).toString());
+  assert.deepEqual(esm, { status: 200 });
+  assert.equal((await outboxWith(`cts+${mark}`)).length, 1);
+  assert.equal((await outboxWith(`mts+${mark}`)).length, 1);
+});
+
+test("@arethetypeswrong/cli finds no problem in any resolution mode", () => {
+  // node10 included: `hail-sdk/web` resolves to the folder there, which has its own types.
+  execFileSync(join(root, "node_modules/.bin/attw"), [tarball, "--format", "table-flipped"], { stdio: "inherit" });
 });
 
 test("the TypeScript operation map lists exactly the relay's operations", async () => {

@@ -46,6 +46,11 @@ pub fn write(pkg: &Path) -> Result<(), String> {
         &format!("{header}{api}{LOADER}export default init;\n"),
     )?;
     super::write(&pkg.join("index.d.cts"), &format!("{header}{api}{LOADER}"))?;
+    // For resolvers without `exports` (TypeScript's node10): `hail-sdk/web` is the folder.
+    super::write(
+        &web.join("index.d.ts"),
+        "export * from \"../index.js\";\nexport { default } from \"../index.js\";\n",
+    )?;
     for file in ["hail.d.ts", "hail_bg.wasm.d.ts"] {
         let path = web.join(file);
         std::fs::remove_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
