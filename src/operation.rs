@@ -68,6 +68,10 @@ pub trait SingleCall: Endpoint {
     const SENDS: bool;
     /// See [`Operation::EMAIL_FIELDS`].
     const EMAIL_FIELDS: &'static [&'static str] = &[];
+    /// See [`Operation::TS_INPUT`].
+    const TS_INPUT: &'static str;
+    /// See [`Operation::TS_OUTPUT`].
+    const TS_OUTPUT: &'static str;
 
     /// See [`Operation::wants_caller_token`].
     fn wants_caller_token(&self) -> bool {
@@ -125,6 +129,12 @@ pub trait Operation: Validate + Read + Schema + Serialize + Send + Sync + 'stati
     /// any case, and the pinned spelling is what is sent. Every other pinned or bound field
     /// must be given exactly as pinned.
     const EMAIL_FIELDS: &'static [&'static str] = &[];
+    /// The TypeScript type of the request (the name its tsify derive gives it), for the
+    /// package's `Operations` map.
+    const TS_INPUT: &'static str;
+    /// The TypeScript type of [`Self::Output`] as JS receives it (a declared type's name, or
+    /// an expression such as `Subscription[]`), for the package's `Operations` map.
+    const TS_OUTPUT: &'static str;
     /// Whose API this is.
     type Vendor: Vendor;
     /// What every call of this operation authenticates with.
@@ -202,6 +212,8 @@ where
     const ID: &'static str = <E as SingleCall>::ID;
     const SENDS: bool = <E as SingleCall>::SENDS;
     const EMAIL_FIELDS: &'static [&'static str] = <E as SingleCall>::EMAIL_FIELDS;
+    const TS_INPUT: &'static str = <E as SingleCall>::TS_INPUT;
+    const TS_OUTPUT: &'static str = <E as SingleCall>::TS_OUTPUT;
     type Vendor = <E as Endpoint>::Vendor;
     type Credential = <E as Endpoint>::Credential;
     type Output = <E as Endpoint>::Output;
@@ -407,6 +419,8 @@ pub struct Id(pub u64);
 const TS_ID: &'static str = r#"
 /** A vendor id: a number while exact in JavaScript (at most 2^53-1), else its decimal string. */
 export type Id = number | string;
+/** JSON as it came from a vendor (for answers whose shape the vendor does not document). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 "#;
 
 impl Serialize for Id {

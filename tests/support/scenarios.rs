@@ -17,6 +17,11 @@ macro_rules! all_scenarios {
         )*
 
         #[wasm_bindgen_test]
+        fn each_namespace_is_one_object() {
+            crate::scenarios::each_namespace_is_one_object();
+        }
+
+        #[wasm_bindgen_test]
         fn validate_lists_every_violation() {
             crate::scenarios::validate_lists_every_violation();
         }
@@ -54,6 +59,25 @@ fn ts<T: tsify::Tsify>(v: serde_json::Value) -> tsify::Ts<T> {
 
 fn code(e: &JsValue) -> String {
     get(e, "code").as_string().unwrap_or_default()
+}
+
+/// `hail.memoio === hail.memoio` (and so for every namespace), as JS sees the client; two
+/// clients have two.
+pub fn each_namespace_is_one_object() {
+    let hail = JsValue::from(client());
+    let other = JsValue::from(client());
+    for ns in ["memoio", "chayns", "livedesk", "mluvii"] {
+        let first = get(&hail, ns);
+        assert!(first.is_object(), "{ns}");
+        assert!(
+            js_sys::Object::is(&first, &get(&hail, ns)),
+            "hail.{ns} is one object"
+        );
+        assert!(
+            !js_sys::Object::is(&first, &get(&other, ns)),
+            "{ns}: one per client"
+        );
+    }
 }
 
 /// MEMOIO start-conversation through the SDK and the relay: what did MEMOIO receive?

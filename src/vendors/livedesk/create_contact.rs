@@ -149,6 +149,8 @@ pub(crate) fn decode_contact(
 
 impl SingleCall for CreateContact {
     const ID: &'static str = "livedesk/create-contact";
+    const TS_INPUT: &'static str = "CreateContact";
+    const TS_OUTPUT: &'static str = "Contact";
     const SENDS: bool = true;
     const EMAIL_FIELDS: &'static [&'static str] = &["email"];
 

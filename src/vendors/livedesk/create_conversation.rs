@@ -124,6 +124,8 @@ pub(crate) fn decode_conversation(
 
 impl SingleCall for CreateConversation {
     const ID: &'static str = "livedesk/create-conversation";
+    const TS_INPUT: &'static str = "CreateConversation";
+    const TS_OUTPUT: &'static str = "Conversation";
     const SENDS: bool = true;
 
     /// Only with `contactId`: a conversation by `sourceId` cannot be looked up.

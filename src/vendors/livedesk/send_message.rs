@@ -108,6 +108,8 @@ pub(crate) fn check_content(v: &mut Violations, content: &str) {
 
 impl SingleCall for SendMessage {
     const ID: &'static str = "livedesk/send-message";
+    const TS_INPUT: &'static str = "SendMessage";
+    const TS_OUTPUT: &'static str = "Message";
     const SENDS: bool = true;
 
     fn look_back(

@@ -127,6 +127,8 @@ impl Validate for StartConversation {
 
 impl Operation for StartConversation {
     const ID: &'static str = "livedesk/start-conversation";
+    const TS_INPUT: &'static str = "LiveDeskStartConversation";
+    const TS_OUTPUT: &'static str = "StartedConversation";
     const SENDS: bool = true;
     type Vendor = LiveDesk;
     type Credential = ApiKey;

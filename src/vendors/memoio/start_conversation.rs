@@ -146,6 +146,8 @@ impl StartConversation {
 
 impl SingleCall for StartConversation {
     const ID: &'static str = "memoio/start-conversation";
+    const TS_INPUT: &'static str = "MemoioStartConversation";
+    const TS_OUTPUT: &'static str = "MemoioReply";
     const SENDS: bool = true;
     const EMAIL_FIELDS: &'static [&'static str] = &["receiver"];
 }

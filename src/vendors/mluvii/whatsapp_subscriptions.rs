@@ -54,6 +54,8 @@ struct RawSubscription {
 
 impl SingleCall for WhatsappSubscriptions {
     const ID: &'static str = "mluvii/whatsapp-subscriptions";
+    const TS_INPUT: &'static str = "WhatsappSubscriptions";
+    const TS_OUTPUT: &'static str = "Subscription[]";
     const SENDS: bool = false;
 }
 
