@@ -411,13 +411,17 @@ pub fn decode_raw(
 
 /// A vendor id passed on to JS: a number while it is exact in JS (≤ 2^53−1), else a string.
 /// Reads either form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+// `Default` (0, never a valid id) only so that request readers can start from a blank value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Id(pub u64);
 
 #[cfg(all(feature = "web", target_arch = "wasm32"))]
 #[wasm_bindgen::prelude::wasm_bindgen(typescript_custom_section)]
 const TS_ID: &'static str = r#"
-/** A vendor id: a number while exact in JavaScript (at most 2^53-1), else its decimal string. */
+/**
+ * A vendor id: a number while exact in JavaScript (at most 2^53-1), else its decimal string.
+ * Inputs take an id in either form, so an id a result gave can be passed on as it is.
+ */
 export type Id = number | string;
 /** JSON as it came from a vendor (for answers whose shape the vendor does not document). */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };

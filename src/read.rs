@@ -218,6 +218,23 @@ impl Read for u64 {
     }
 }
 
+/// A vendor id: a whole number, or its decimal string (what an output gives for an id beyond
+/// JS's exact integers, see [`crate::operation::Id`]), so an id a result gave is always
+/// accepted back. The range is the validator's job.
+impl Read for crate::operation::Id {
+    fn read<S: Source>(value: &S, path: &mut Path) -> Result<Self, Violation> {
+        let wrong =
+            |path: &mut Path| path.wrong_type("an id (a whole number or its decimal string)");
+        match value.shape() {
+            Shape::Unsigned(n) => Ok(Self(n)),
+            Shape::Text(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+                s.parse().map(Self).map_err(|_| wrong(path))
+            }
+            _ => Err(wrong(path)),
+        }
+    }
+}
+
 impl Read for bool {
     fn read<S: Source>(value: &S, path: &mut Path) -> Result<Self, Violation> {
         match value.shape() {
