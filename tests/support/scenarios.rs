@@ -504,7 +504,7 @@ pub fn validate_lists_every_violation() {
     assert_eq!(
         all(
             "livedesk/start-conversation",
-            r#"{"inboxId":"407","contact":{"email":"anna@"},"content":""}"#
+            r#"{"inboxId":"inbox-407","contact":{"email":"anna@"},"content":""}"#
         ),
         pairs(&[
             ("inboxId", "type"),
