@@ -29,6 +29,7 @@ macro_rules! catalog {
             "\n/** Every relay operation: its input and its result data, by operation id. */\n",
             "export interface Operations {\n",
             $(
+                "    /** `POST {relayUrl}/v1/", <$op as Operation>::ID, "` */\n",
                 "    \"", <$op as Operation>::ID, "\": { input: ",
                 <$op as Operation>::TS_INPUT, "; output: ", <$op as Operation>::TS_OUTPUT,
                 " };\n",

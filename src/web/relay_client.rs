@@ -27,6 +27,7 @@ export type OperationId = keyof Operations;
 export type InputOf<K extends OperationId> = Operations[K]["input"];
 /** The result data of operation `K`, e.g. `OutputOf<"livedesk/send-message">` is `Message`. */
 export type OutputOf<K extends OperationId> = Operations[K]["output"];
+/** A client of one relay, made by `createRelayClient`. */
 export interface RelayClient {
     /**
      * Calls relay operation `operationId` (`POST {relayUrl}/v1/{operationId}`) with `input`,
@@ -86,6 +87,7 @@ export interface AttemptEvent {
     status?: number;
     /** Why the attempt failed (absent when it succeeded). */
     code?: ErrorCode;
+    /** The failure's human-readable message (absent when the attempt succeeded). */
     message?: string;
     /** Whether the call tries again. */
     retrying: boolean;
@@ -94,10 +96,27 @@ export interface AttemptEvent {
 }
 /** What the relay offers (`GET /v1/capabilities`). */
 export interface Capabilities {
-    operations: { id: OperationId; access: "public" | "jwt" | "chayns"; sends: boolean; pinned: string[]; bound: string[] }[];
+    /** The operations this relay has enabled (the others answer `operation_disabled`). */
+    operations: CapabilityOperation[];
+    /** Whether the relay runs with simulated vendors (`hail-relay --sandbox`). */
     sandbox: boolean;
     /** Sandbox only: the simulated chayns user API (a `baseUrl` for the chayns user client). */
     chaynsUserApi?: string;
+}
+/** One enabled operation, as `Capabilities` lists it. */
+export interface CapabilityOperation {
+    /** The operation id. */
+    id: OperationId;
+    /** Who may call it: anyone (`public`), callers with a token the company's backend minted
+     *  (`jwt`), or chayns users with their `tobitAccessToken` (`chayns`). */
+    access: "public" | "jwt" | "chayns";
+    /** Whether it sends something (and so takes an idempotency key). */
+    sends: boolean;
+    /** Fields the company fixed: leave them out, or give exactly the fixed value (else
+     *  `forbidden`). */
+    pinned: string[];
+    /** Fields that must equal a claim of the caller's token (e.g. their own e-mail address). */
+    bound: string[];
 }
 /** Options of one call. */
 export interface CallOptions {
@@ -129,7 +148,13 @@ pub struct RelayClient {
     mluvii: JsValue,
 }
 
-/// Creates a client of the relay at `relayUrl`.
+/// Creates a client of the relay at `relayUrl`: nothing is sent until a call. Its vendor
+/// namespaces (`hail.memoio`, `hail.chayns`, `hail.livedesk`, `hail.mluvii`) and `call` send
+/// each call to the relay (`POST {relayUrl}/v1/{operationId}`), which adds the company's secret
+/// and forwards it to the vendor.
+///
+/// Throws a `HailError` with code `invalid_request` (and `field`) when an option is missing,
+/// of the wrong type or unknown.
 #[wasm_bindgen(js_name = createRelayClient)]
 pub fn create_relay_client(
     #[wasm_bindgen(unchecked_param_type = "RelayClientOptions")] options: JsValue,
@@ -206,7 +231,11 @@ impl RelayClient {
         call_promise(self.inner.clone(), operation_id, input, options)
     }
 
-    /// What the relay offers: the enabled operations with access mode and fixed fields.
+    /// What the relay offers (`GET {relayUrl}/v1/capabilities`): the enabled operations with
+    /// their access mode and fixed fields.
+    ///
+    /// Rejects with a `HailError`: `network_error`, `timeout`, `invalid_response`, or the
+    /// relay's own error code.
     #[wasm_bindgen(unchecked_return_type = "Promise<Capabilities>")]
     pub fn capabilities(&self) -> js_sys::Promise {
         let inner = self.inner.clone();

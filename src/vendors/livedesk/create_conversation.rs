@@ -74,7 +74,8 @@ pub struct Conversation {
     /// The LiveDesk account (project).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_id: Option<Id>,
-    /// The contact (`meta.sender.id`).
+    // LiveDesk gives it as `meta.sender.id`.
+    /// The contact the conversation is with: its `Contact.id`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact_id: Option<Id>,
 }
