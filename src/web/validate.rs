@@ -163,6 +163,8 @@ impl Source for Plain {
 
 /// Checks `input` against operation `operationId` exactly as the relay will: `[]` when valid,
 /// else every violation. Throws a `HailError` (`unknown_operation`) for an unknown id.
+/// `input` is deliberately untyped: partial form data is fine (each missing required field is
+/// one `required` violation), which suits live validation as the user types. No network.
 #[wasm_bindgen(unchecked_return_type = "Violation[]")]
 pub fn validate(
     #[wasm_bindgen(js_name = operationId, unchecked_param_type = "OperationId")]

@@ -454,6 +454,10 @@ pub fn validate_lists_every_violation() {
     let ok = js(r#"{"receiver":"a@b.co","message":"m","channel":"c"}"#);
     let out = validate("memoio/start-conversation".into(), ok).expect("validate");
     assert_eq!(js_sys::Array::from(&out).length(), 0);
+    // An id as a result may give it (`Id`: a number, or its decimal string) is accepted back.
+    let string_id = js(r#"{"conversationId":"40","content":"Hi","inReplyTo":"7"}"#);
+    let out = validate("livedesk/send-message".into(), string_id).expect("validate");
+    assert_eq!(js_sys::Array::from(&out).length(), 0);
     let nested = js(
         r#"{"subscriptionId":"x","formId":1,"language":"cs","recipients":[{"contactId":"+420123456789"},{"contactId":"0"}]}"#,
     );
