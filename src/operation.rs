@@ -432,7 +432,11 @@ impl Serialize for Id {
         if self.0 <= crate::validate::ID_MAX {
             s.serialize_u64(self.0)
         } else {
-            s.collect_str(&self.0)
+            // Not `collect_str`: that links the formatting machinery into the browser SDK,
+            // whose requests carry ids.
+            let mut text = String::new();
+            crate::encode::push_decimal(&mut text, self.0);
+            s.serialize_str(&text)
         }
     }
 }
