@@ -49,7 +49,8 @@ export interface CallResult<T> {
     data: T;
     /** The vendor's HTTP status. */
     upstreamStatus: number;
-    /** The relay's request id. */
+    /** The relay's request id, for support (for chayns user-client sends: chayns'
+     *  `X-Request-Id`, else an id the SDK made). */
     requestId: string;
     /** Whether the relay answered from its idempotency store instead of calling the vendor again. */
     replayed: boolean;
@@ -439,12 +440,12 @@ namespace!(
             "`POST https://app.mluvii.com/api/v1/WhatsApp/{subscriptionId}/sendTemplates`.",
         ]
         "sendWhatsAppTemplates" => send_whatsapp_templates(mluvii::whatsapp_send_templates::WhatsappSendTemplates,
-            "mluvii/whatsapp-send-templates", "Promise<CallResult<SendTemplatesReply>>");
+            "mluvii/whatsapp-send-templates", "Promise<CallResult<WhatsappSendTemplatesReply>>");
         [
             "Lists the templates sent through a subscription. Vendor call:",
             "`GET https://app.mluvii.com/api/v1/WhatsApp/{subscriptionId}/sentTemplates?since&offset&limit`.",
         ]
         "sentWhatsAppTemplates" => sent_whatsapp_templates(mluvii::whatsapp_sent_templates::WhatsappSentTemplates,
-            "mluvii/whatsapp-sent-templates", "Promise<CallResult<SentTemplatesReply>>");
+            "mluvii/whatsapp-sent-templates", "Promise<CallResult<WhatsappSentTemplatesReply>>");
     }
 );

@@ -16,7 +16,7 @@ import init, {
   type MemoioStartConversation,
   type Message,
   type OutputOf,
-  type SendTemplatesReply,
+  type WhatsappSendTemplatesReply,
   type Subscription,
   type OperationId,
   type StartedConversation,
@@ -61,7 +61,7 @@ export async function main(): Promise<void> {
   const memoio: MemoioReply = (await hail.call("memoio/start-conversation", input, { idempotencyKey: "k-2" })).data;
   const nextInput: InputOf<"livedesk/send-message"> = { conversationId: contactAgain.id, content: "x" };
   const nextOutput: OutputOf<"livedesk/send-message"> = reply2.data;
-  const templates: SendTemplatesReply = (await hail.mluvii.sendWhatsAppTemplates({ subscriptionId: "6f9619ff-8b86-d011-b42d-00c04fc964ff", formId: 1, language: "cs", recipients: [{ contactId: "+420123456789" }] })).data;
+  const templates: WhatsappSendTemplatesReply = (await hail.mluvii.sendWhatsAppTemplates({ subscriptionId: "6f9619ff-8b86-d011-b42d-00c04fc964ff", formId: 1, language: "cs", recipients: [{ contactId: "+420123456789" }] })).data;
   const sameObject: boolean = hail.memoio === hail.memoio;
   console.log(subs, memoio, nextInput, nextOutput, templates, sameObject);
   await hail.chayns.intercom({ message: "Hi", userIds: [1], asCaller: false });

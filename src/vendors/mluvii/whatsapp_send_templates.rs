@@ -75,13 +75,13 @@ const TS_REPLY: &'static str = r#"
  * (a beta) documents no answer body: **assumed**, its JSON when it is JSON, else its text as
  * a string.
  */
-export type SendTemplatesReply = JsonValue;
+export type WhatsappSendTemplatesReply = JsonValue;
 "#;
 
 impl SingleCall for WhatsappSendTemplates {
     const ID: &'static str = "mluvii/whatsapp-send-templates";
     const TS_INPUT: &'static str = "WhatsappSendTemplates";
-    const TS_OUTPUT: &'static str = "SendTemplatesReply";
+    const TS_OUTPUT: &'static str = "WhatsappSendTemplatesReply";
     const SENDS: bool = true;
 }
 

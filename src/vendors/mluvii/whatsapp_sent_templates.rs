@@ -60,13 +60,13 @@ const TS_REPLY: &'static str = r#"
  * (a beta) documents no answer body: **assumed**, its JSON when it is JSON, else its text as
  * a string.
  */
-export type SentTemplatesReply = JsonValue;
+export type WhatsappSentTemplatesReply = JsonValue;
 "#;
 
 impl SingleCall for WhatsappSentTemplates {
     const ID: &'static str = "mluvii/whatsapp-sent-templates";
     const TS_INPUT: &'static str = "WhatsappSentTemplates";
-    const TS_OUTPUT: &'static str = "SentTemplatesReply";
+    const TS_OUTPUT: &'static str = "WhatsappSentTemplatesReply";
     const SENDS: bool = false;
 }
 
