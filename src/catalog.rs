@@ -11,19 +11,46 @@ pub trait Visitor {
     fn visit<Op: Operation>(&mut self);
 }
 
-/// Calls `visitor.visit::<Op>()` for every operation, in DESIGN.md's order.
-pub fn visit_all<V: Visitor>(visitor: &mut V) {
-    visitor.visit::<memoio::start_conversation::StartConversation>();
-    visitor.visit::<memoio::start_direct_conversation::StartDirectConversation>();
-    visitor.visit::<chayns::intercom::Intercom>();
-    visitor.visit::<livedesk::create_contact::CreateContact>();
-    visitor.visit::<livedesk::create_conversation::CreateConversation>();
-    visitor.visit::<livedesk::send_message::SendMessage>();
-    visitor.visit::<livedesk::start_conversation::StartConversation>();
-    visitor.visit::<mluvii::whatsapp_subscriptions::WhatsappSubscriptions>();
-    visitor.visit::<mluvii::whatsapp_send_templates::WhatsappSendTemplates>();
-    visitor.visit::<mluvii::whatsapp_sent_templates::WhatsappSentTemplates>();
+#[doc(hidden)]
+pub mod concat;
+
+/// Lists every operation once, in DESIGN.md's order, and makes of the list both
+/// [`visit_all`] and [`TS_OPERATIONS`]: the TypeScript map cannot miss an operation.
+macro_rules! catalog {
+    ($($op:ty),* $(,)?) => {
+        /// Calls `visitor.visit::<Op>()` for every operation, in DESIGN.md's order.
+        pub fn visit_all<V: Visitor>(visitor: &mut V) {
+            $(visitor.visit::<$op>();)*
+        }
+
+        /// The TypeScript `Operations` map of the npm package: every operation id with the
+        /// TypeScript types of its input and its result data.
+        pub const TS_OPERATIONS: &str = crate::concat_str!(
+            "\n/** Every relay operation: its input and its result data, by operation id. */\n",
+            "export interface Operations {\n",
+            $(
+                "    /** `POST {relayUrl}/v1/", <$op as Operation>::ID, "` */\n",
+                "    \"", <$op as Operation>::ID, "\": { input: ",
+                <$op as Operation>::TS_INPUT, "; output: ", <$op as Operation>::TS_OUTPUT,
+                " };\n",
+            )*
+            "}\n",
+        );
+    };
 }
+
+catalog!(
+    memoio::start_conversation::StartConversation,
+    memoio::start_direct_conversation::StartDirectConversation,
+    chayns::intercom::Intercom,
+    livedesk::create_contact::CreateContact,
+    livedesk::create_conversation::CreateConversation,
+    livedesk::send_message::SendMessage,
+    livedesk::start_conversation::StartConversation,
+    mluvii::whatsapp_subscriptions::WhatsappSubscriptions,
+    mluvii::whatsapp_send_templates::WhatsappSendTemplates,
+    mluvii::whatsapp_sent_templates::WhatsappSentTemplates,
+);
 
 /// Something that does one thing per credential kind the relay can hold.
 pub trait CredentialVisitor {
@@ -72,6 +99,21 @@ pub fn ids() -> Vec<&'static str> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_typescript_map_has_every_operation_once_in_order() {
+        let ts = super::TS_OPERATIONS;
+        let ids: Vec<&str> = ts
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix('"')?.split_once('"'))
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(ids, super::ids());
+        assert!(ts.contains(
+            "\"livedesk/start-conversation\": { input: LiveDeskStartConversation; output: StartedConversation };"
+        ));
+        assert!(!ts.contains("unknown"), "{ts}");
+    }
+
     #[test]
     fn ids_are_unique_and_vendor_prefixed() {
         let ids = super::ids();

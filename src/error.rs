@@ -2,8 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A stable, snake_case error code. The same strings appear in relay problem bodies and in the
-/// SDK's `HailError.code`; never rename one.
+// Never rename one: callers branch on these strings.
+/// A stable, snake_case error code. The same strings appear in relay problem bodies (`code`)
+/// and in `HailError.code`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]

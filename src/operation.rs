@@ -68,6 +68,10 @@ pub trait SingleCall: Endpoint {
     const SENDS: bool;
     /// See [`Operation::EMAIL_FIELDS`].
     const EMAIL_FIELDS: &'static [&'static str] = &[];
+    /// See [`Operation::TS_INPUT`].
+    const TS_INPUT: &'static str;
+    /// See [`Operation::TS_OUTPUT`].
+    const TS_OUTPUT: &'static str;
 
     /// See [`Operation::wants_caller_token`].
     fn wants_caller_token(&self) -> bool {
@@ -125,6 +129,12 @@ pub trait Operation: Validate + Read + Schema + Serialize + Send + Sync + 'stati
     /// any case, and the pinned spelling is what is sent. Every other pinned or bound field
     /// must be given exactly as pinned.
     const EMAIL_FIELDS: &'static [&'static str] = &[];
+    /// The TypeScript type of the request (the name its tsify derive gives it), for the
+    /// package's `Operations` map.
+    const TS_INPUT: &'static str;
+    /// The TypeScript type of [`Self::Output`] as JS receives it (a declared type's name, or
+    /// an expression such as `Subscription[]`), for the package's `Operations` map.
+    const TS_OUTPUT: &'static str;
     /// Whose API this is.
     type Vendor: Vendor;
     /// What every call of this operation authenticates with.
@@ -202,6 +212,8 @@ where
     const ID: &'static str = <E as SingleCall>::ID;
     const SENDS: bool = <E as SingleCall>::SENDS;
     const EMAIL_FIELDS: &'static [&'static str] = <E as SingleCall>::EMAIL_FIELDS;
+    const TS_INPUT: &'static str = <E as SingleCall>::TS_INPUT;
+    const TS_OUTPUT: &'static str = <E as SingleCall>::TS_OUTPUT;
     type Vendor = <E as Endpoint>::Vendor;
     type Credential = <E as Endpoint>::Credential;
     type Output = <E as Endpoint>::Output;
@@ -399,14 +411,20 @@ pub fn decode_raw(
 
 /// A vendor id passed on to JS: a number while it is exact in JS (≤ 2^53−1), else a string.
 /// Reads either form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+// `Default` (0, never a valid id) only so that request readers can start from a blank value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Id(pub u64);
 
 #[cfg(all(feature = "web", target_arch = "wasm32"))]
 #[wasm_bindgen::prelude::wasm_bindgen(typescript_custom_section)]
 const TS_ID: &'static str = r#"
-/** A vendor id: a number while exact in JavaScript (at most 2^53-1), else its decimal string. */
+/**
+ * A vendor id: a number while exact in JavaScript (at most 2^53-1), else its decimal string.
+ * Inputs take an id in either form, so an id a result gave can be passed on as it is.
+ */
 export type Id = number | string;
+/** JSON as it came from a vendor (for answers whose shape the vendor does not document). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 "#;
 
 impl Serialize for Id {
@@ -414,7 +432,11 @@ impl Serialize for Id {
         if self.0 <= crate::validate::ID_MAX {
             s.serialize_u64(self.0)
         } else {
-            s.collect_str(&self.0)
+            // Not `collect_str`: that links the formatting machinery into the browser SDK,
+            // whose requests carry ids.
+            let mut text = String::new();
+            crate::encode::push_decimal(&mut text, self.0);
+            s.serialize_str(&text)
         }
     }
 }

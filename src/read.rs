@@ -218,6 +218,30 @@ impl Read for u64 {
     }
 }
 
+/// A vendor id: a whole number, or its decimal string (what an output gives for an id beyond
+/// JS's exact integers, see [`crate::operation::Id`]), so an id a result gave is always
+/// accepted back. The range is the validator's job.
+impl Read for crate::operation::Id {
+    fn read<S: Source>(value: &S, path: &mut Path) -> Result<Self, Violation> {
+        let wrong =
+            |path: &mut Path| path.wrong_type("an id (a whole number or its decimal string)");
+        match value.shape() {
+            Shape::Unsigned(n) => Ok(Self(n)),
+            Shape::Text(s) if !s.is_empty() => decimal(&s).map(Self).ok_or_else(|| wrong(path)),
+            _ => Err(wrong(path)),
+        }
+    }
+}
+
+/// `text` as a decimal `u64`: digits only (no sign, no spaces), `None` when it overflows. By
+/// hand rather than `str::parse`, which is more code in the browser SDK for the same answer.
+fn decimal(text: &str) -> Option<u64> {
+    text.bytes().try_fold(0u64, |n, b| {
+        let digit = b.checked_sub(b'0').filter(|d| *d <= 9)?;
+        n.checked_mul(10)?.checked_add(u64::from(digit))
+    })
+}
+
 impl Read for bool {
     fn read<S: Source>(value: &S, path: &mut Path) -> Result<Self, Violation> {
         match value.shape() {
@@ -388,6 +412,25 @@ macro_rules! impl_read {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimals_are_digits_only_and_never_overflow() {
+        assert_eq!(decimal("0"), Some(0));
+        assert_eq!(decimal("0040"), Some(40));
+        assert_eq!(decimal("18446744073709551615"), Some(u64::MAX));
+        for bad in [
+            "18446744073709551616",
+            "+1",
+            "-1",
+            " 1",
+            "1 ",
+            "1e3",
+            "4x",
+            "١",
+        ] {
+            assert_eq!(decimal(bad), None, "{bad}");
+        }
+    }
     use serde_json::json;
 
     #[derive(Debug, PartialEq)]

@@ -109,6 +109,17 @@ impl Form {
 /// no error format is known, so a failure carries the body's text.
 pub type Reply = RawReply;
 
+#[cfg(all(feature = "web", target_arch = "wasm32"))]
+#[wasm_bindgen::prelude::wasm_bindgen(typescript_custom_section)]
+const TS_REPLY: &'static str = r#"
+/**
+ * What MEMOIO answered to `start-conversation` or `start-direct-conversation`, passed on as it
+ * came. MEMOIO documents no answer body: **assumed**, its JSON when it is JSON, else its text
+ * as a string.
+ */
+export type MemoioReply = JsonValue;
+"#;
+
 pub(crate) fn decode(status: http::StatusCode, body: &[u8]) -> Result<Reply, UpstreamError> {
     decode_raw(status, body, body_excerpt)
 }

@@ -59,16 +59,26 @@ export interface ChaynsClientOptions {
 /** What `fromChaynsApi` uses of npm chayns-api (3.x): `import * as chayns from "chayns-api"`
  *  fits, and so does a plain object in tests. Asked at every send. */
 export interface ChaynsApiLike {
+    /** The user's `tobitAccessToken` (the sends' `Authorization: Bearer`); `undefined` when
+     *  nobody is logged in (the send then rejects with `unauthenticated`). */
     getAccessToken: () => Promise<{ accessToken: string | undefined }> | { accessToken: string | undefined };
+    /** The logged-in user: `userId` is the sender. */
     getUser: () => { userId?: number; isAnonymous?: boolean } | undefined | Promise<{ userId?: number } | undefined>;
+    /** The site the tapp runs on: its `locationId`. */
     getSite: () => { locationId: number } | Promise<{ locationId: number }>;
     /** Called once when chayns refuses the token (HTTP 401), before the one retry. */
     refreshAccessToken?: () => Promise<void>;
 }
 /** The part of the legacy global `window.chayns` that `fromChaynsEnv` reads. */
 export interface ChaynsEnvironment {
+    /** `user.tobitAccessToken` (the token), `user.id` (the sender), `site.locationId` (the site). */
     env: { user?: { id?: number; tobitAccessToken?: string; isAuthenticated?: boolean }; site?: { locationId?: number } };
 }
+/**
+ * What chayns answered to a user-client send, passed on as it came. chayns documents no answer
+ * body: **assumed**, its JSON when it is JSON, else its text as a string.
+ */
+export type ChaynsUserReply = JsonValue;
 /** Options of one user-client send. */
 export interface SendOptions {
     /** Aborts the send; it then rejects with code `aborted` (the reason as `cause`). */
@@ -78,8 +88,8 @@ export interface SendOptions {
 }
 "#;
 
-/// A user message: text and optional image URLs. Read by `impl_read!`; the serde attributes
-/// shape its TypeScript type.
+// Read by `impl_read!`; the serde attributes shape its TypeScript type.
+/// A message a chayns user sends: text and optional image URLs.
 #[derive(Serialize, Tsify)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UserMessage {
@@ -165,7 +175,11 @@ fn options_object(options: &JsValue, allowed: &str, what: &str) -> Result<(), Ha
     known_options(options, allowed, what)
 }
 
-/// A client for the user with `accessToken`, `userId` on site `locationId`.
+/// A client that sends chayns messages as the user with `accessToken` and `userId`, on site
+/// `locationId`, straight to chayns (the user's own token needs no relay).
+///
+/// Throws a `HailError` with code `invalid_request` (and `field`) when an option is missing,
+/// of the wrong type or unknown.
 #[wasm_bindgen(js_name = createChaynsUserClient)]
 pub fn create_chayns_user_client(
     #[wasm_bindgen(unchecked_param_type = "ChaynsUserClientOptions")] options: JsValue,
@@ -198,6 +212,9 @@ pub fn create_chayns_user_client(
 /// `import * as chayns from "chayns-api"; fromChaynsApi(chayns)`. The token, the user and the
 /// site are asked for at every send; when chayns refuses the token, `refreshAccessToken()` (if
 /// `api` has it) is called and the send is tried once more.
+///
+/// Throws a `HailError` with code `invalid_request` (and `field`) when an option is missing,
+/// of the wrong type or unknown.
 #[wasm_bindgen(js_name = fromChaynsApi)]
 pub fn from_chayns_api(
     #[wasm_bindgen(unchecked_param_type = "ChaynsApiLike")] api: JsValue,
@@ -230,6 +247,9 @@ pub fn from_chayns_api(
 /// JS API v4): reads `chayns.env.user.tobitAccessToken`, `chayns.env.user.id` and
 /// `chayns.env.site.locationId` from `chayns` (default: the global `chayns`) at every send.
 /// Tapps built on npm chayns-api have no `chayns.env`: use `fromChaynsApi`.
+///
+/// Throws a `HailError` with code `invalid_request` (and `field`) when an option is missing,
+/// of the wrong type or unknown.
 #[wasm_bindgen(js_name = fromChaynsEnv)]
 pub fn from_chayns_env(
     #[wasm_bindgen(unchecked_optional_param_type = "ChaynsEnvironment")] chayns: Option<JsValue>,
@@ -281,8 +301,15 @@ impl Message {
 
 #[wasm_bindgen]
 impl ChaynsUserClient {
-    /// A message from the user to the site (page).
-    #[wasm_bindgen(js_name = sendMessageToPage, unchecked_return_type = "Promise<CallResult<unknown>>")]
+    /// Sends a message from the user to the site (page): chayns' `sendMessageToPage`,
+    /// `POST {baseUrl}/rest/api/user/{userId}/message` (default base `https://sub54.tobit.com`).
+    ///
+    /// Rejects with a `HailError`: `invalid_field` before the network (`violations` lists every
+    /// broken rule), `unauthenticated` (no user logged in, or chayns refused the token, also
+    /// after one renewal), `upstream_rejected`, `upstream_unavailable`, `network_error`,
+    /// `timeout`, `aborted`, or the error the host's token function threw (as `cause`).
+    /// Never sent twice: chayns has no idempotency keys.
+    #[wasm_bindgen(js_name = sendMessageToPage, unchecked_return_type = "Promise<CallResult<ChaynsUserReply>>")]
     pub fn send_message_to_page(
         &self,
         message: Ts<UserMessage>,
@@ -296,8 +323,15 @@ impl ChaynsUserClient {
         self.send(m, options)
     }
 
-    /// A message from the user to another chayns user.
-    #[wasm_bindgen(js_name = sendMessageToUser, unchecked_return_type = "Promise<CallResult<unknown>>")]
+    /// Sends a message from the user to the chayns user `userId`: chayns' `sendMessageToUser`,
+    /// `POST {baseUrl}/rest/api/user/{senderUserId}/message`.
+    ///
+    /// Rejects with a `HailError`: `invalid_field` before the network (`violations` lists every
+    /// broken rule), `unauthenticated` (no user logged in, or chayns refused the token, also
+    /// after one renewal), `upstream_rejected`, `upstream_unavailable`, `network_error`,
+    /// `timeout`, `aborted`, or the error the host's token function threw (as `cause`).
+    /// Never sent twice: chayns has no idempotency keys.
+    #[wasm_bindgen(js_name = sendMessageToUser, unchecked_return_type = "Promise<CallResult<ChaynsUserReply>>")]
     pub fn send_message_to_user(
         &self,
         #[wasm_bindgen(js_name = userId, unchecked_param_type = "number")] user_id: JsValue,
@@ -312,8 +346,15 @@ impl ChaynsUserClient {
         self.send(m, options)
     }
 
-    /// A broadcast from the user to a UAC group of the site.
-    #[wasm_bindgen(js_name = sendMessageToGroup, unchecked_return_type = "Promise<CallResult<unknown>>")]
+    /// Sends a broadcast from the user to the UAC group `groupId` of the site: chayns'
+    /// `sendMessageToGroup`, `POST {baseUrl}/rest/api/location/{locationId}/broadcast`.
+    ///
+    /// Rejects with a `HailError`: `invalid_field` before the network (`violations` lists every
+    /// broken rule), `unauthenticated` (no user logged in, or chayns refused the token, also
+    /// after one renewal), `upstream_rejected`, `upstream_unavailable`, `network_error`,
+    /// `timeout`, `aborted`, or the error the host's token function threw (as `cause`).
+    /// Never sent twice: chayns has no idempotency keys.
+    #[wasm_bindgen(js_name = sendMessageToGroup, unchecked_return_type = "Promise<CallResult<ChaynsUserReply>>")]
     pub fn send_message_to_group(
         &self,
         #[wasm_bindgen(js_name = groupId, unchecked_param_type = "number")] group_id: JsValue,

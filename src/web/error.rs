@@ -9,7 +9,9 @@ use crate::error::{ErrorCode, Violation};
 const TS_ERROR: &'static str = r#"
 /** Every failure of a Hail call. `code` is stable; `message` is for humans. */
 export interface HailError extends Error {
+    /** Always `"HailError"`. */
     name: "HailError";
+    /** What went wrong, stable across versions: branch on this, not on `message`. */
     code: ErrorCode;
     /** The offending field as a path, e.g. `receiver` or `recipients[2].contactId`. */
     field?: string;

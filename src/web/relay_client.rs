@@ -15,30 +15,42 @@ use crate::vendors::{chayns, livedesk, memoio, mluvii};
 /// Per-call timeout when none is configured, in milliseconds.
 pub const DEFAULT_TIMEOUT_MS: u32 = 15_000;
 
+// Generated from the catalog, so it lists exactly the operations `call` dispatches.
+#[wasm_bindgen(typescript_custom_section)]
+const TS_OPERATIONS: &'static str = crate::catalog::TS_OPERATIONS;
+
 #[wasm_bindgen(typescript_custom_section)]
 const TS_CLIENT: &'static str = r#"
-/** Every relay operation: its input and its result data. */
-export interface Operations {
-    "memoio/start-conversation": { input: MemoioStartConversation; output: unknown };
-    "memoio/start-direct-conversation": { input: StartDirectConversation; output: unknown };
-    "chayns/intercom": { input: Intercom; output: IntercomResult };
-    "livedesk/create-contact": { input: CreateContact; output: Contact };
-    "livedesk/create-conversation": { input: CreateConversation; output: Conversation };
-    "livedesk/send-message": { input: SendMessage; output: Message };
-    "livedesk/start-conversation": { input: LiveDeskStartConversation; output: StartedConversation };
-    "mluvii/whatsapp-subscriptions": { input: WhatsappSubscriptions; output: Subscription[] };
-    "mluvii/whatsapp-send-templates": { input: WhatsappSendTemplates; output: unknown };
-    "mluvii/whatsapp-sent-templates": { input: WhatsappSentTemplates; output: unknown };
-}
 /** An operation id, e.g. `"memoio/start-conversation"`. */
 export type OperationId = keyof Operations;
+/** The input of operation `K`, e.g. `InputOf<"livedesk/send-message">` is `SendMessage`. */
+export type InputOf<K extends OperationId> = Operations[K]["input"];
+/** The result data of operation `K`, e.g. `OutputOf<"livedesk/send-message">` is `Message`. */
+export type OutputOf<K extends OperationId> = Operations[K]["output"];
+/** A client of one relay, made by `createRelayClient`. */
+export interface RelayClient {
+    /**
+     * Calls relay operation `operationId` (`POST {relayUrl}/v1/{operationId}`) with `input`,
+     * checked first by the same rules the relay applies: the vendor namespaces
+     * (`hail.memoio.startConversation(…)`, …) are this with a fixed id.
+     *
+     * Rejects with a `HailError`: `invalid_field` / `invalid_request` (refused before the
+     * network, `violations` lists every broken rule), `unknown_operation`, `network_error`,
+     * `timeout`, `aborted`, `invalid_response`, or what the relay answered (`unauthenticated`,
+     * `forbidden`, `origin_not_allowed`, `operation_disabled`, `rate_limited`,
+     * `idempotency_key_reused`, `idempotency_in_flight`, `upstream_rejected`,
+     * `upstream_unavailable`, `upstream_timeout`, `outcome_unknown`, …).
+     */
+    call<K extends OperationId>(operationId: K, input: InputOf<K>, options?: CallOptions): Promise<CallResult<OutputOf<K>>>;
+}
 /** What every successful call resolves to. */
 export interface CallResult<T> {
     /** The vendor's answer. */
     data: T;
     /** The vendor's HTTP status. */
     upstreamStatus: number;
-    /** The relay's request id. */
+    /** The relay's request id, for support (for chayns user-client sends: chayns'
+     *  `X-Request-Id`, else an id the SDK made). */
     requestId: string;
     /** Whether the relay answered from its idempotency store instead of calling the vendor again. */
     replayed: boolean;
@@ -76,6 +88,7 @@ export interface AttemptEvent {
     status?: number;
     /** Why the attempt failed (absent when it succeeded). */
     code?: ErrorCode;
+    /** The failure's human-readable message (absent when the attempt succeeded). */
     message?: string;
     /** Whether the call tries again. */
     retrying: boolean;
@@ -84,10 +97,27 @@ export interface AttemptEvent {
 }
 /** What the relay offers (`GET /v1/capabilities`). */
 export interface Capabilities {
-    operations: { id: OperationId; access: "public" | "jwt" | "chayns"; sends: boolean; pinned: string[]; bound: string[] }[];
+    /** The operations this relay has enabled (the others answer `operation_disabled`). */
+    operations: CapabilityOperation[];
+    /** Whether the relay runs with simulated vendors (`hail-relay --sandbox`). */
     sandbox: boolean;
     /** Sandbox only: the simulated chayns user API (a `baseUrl` for the chayns user client). */
     chaynsUserApi?: string;
+}
+/** One enabled operation, as `Capabilities` lists it. */
+export interface CapabilityOperation {
+    /** The operation id. */
+    id: OperationId;
+    /** Who may call it: anyone (`public`), callers with a token the company's backend minted
+     *  (`jwt`), or chayns users with their `tobitAccessToken` (`chayns`). */
+    access: "public" | "jwt" | "chayns";
+    /** Whether it sends something (and so takes an idempotency key). */
+    sends: boolean;
+    /** Fields the company fixed: leave them out, or give exactly the fixed value (else
+     *  `forbidden`). */
+    pinned: string[];
+    /** Fields that must equal a claim of the caller's token (e.g. their own e-mail address). */
+    bound: string[];
 }
 /** Options of one call. */
 export interface CallOptions {
@@ -107,13 +137,25 @@ pub const RETRIES_MAX: u32 = 10;
 
 type Inner = Relay;
 
-/// A client of one relay.
+/// A client of one relay, made by `createRelayClient`.
 #[wasm_bindgen]
 pub struct RelayClient {
     inner: Rc<Inner>,
+    // The vendor namespaces as JS objects, made once: each getter returns the same object every
+    // time (`hail.memoio === hail.memoio`), not a new wrapper per access.
+    memoio: JsValue,
+    chayns: JsValue,
+    livedesk: JsValue,
+    mluvii: JsValue,
 }
 
-/// Creates a client of the relay at `relayUrl`.
+/// Creates a client of the relay at `relayUrl`: nothing is sent until a call. Its vendor
+/// namespaces (`hail.memoio`, `hail.chayns`, `hail.livedesk`, `hail.mluvii`) and `call` send
+/// each call to the relay (`POST {relayUrl}/v1/{operationId}`), which adds the company's secret
+/// and forwards it to the vendor.
+///
+/// Throws a `HailError` with code `invalid_request` (and `field`) when an option is missing,
+/// of the wrong type or unknown.
 #[wasm_bindgen(js_name = createRelayClient)]
 pub fn create_relay_client(
     #[wasm_bindgen(unchecked_param_type = "RelayClientOptions")] options: JsValue,
@@ -160,32 +202,41 @@ pub fn create_relay_client(
         Some(n) if n.fract() == 0.0 && (0.0..=f64::from(RETRIES_MAX)).contains(&n) => n as u32,
         _ => return Err(invalid("retries", "must be a whole number from 0 to 10")),
     };
+    let inner = Rc::new(Relay {
+        url,
+        token,
+        timeout_ms,
+        retries,
+        on_attempt,
+    });
     Ok(RelayClient {
-        inner: Rc::new(Relay {
-            url,
-            token,
-            timeout_ms,
-            retries,
-            on_attempt,
-        }),
+        memoio: MemoioApi(inner.clone()).into(),
+        chayns: ChaynsApi(inner.clone()).into(),
+        livedesk: LiveDeskApi(inner.clone()).into(),
+        mluvii: MluviiApi(inner.clone()).into(),
+        inner,
     })
 }
 
 #[wasm_bindgen]
 impl RelayClient {
-    /// Calls any operation by id.
-    #[wasm_bindgen(unchecked_return_type = "Promise<CallResult<unknown>>")]
+    // Declared generically in `TS_CLIENT` (an interface merged with the class), which
+    // wasm-bindgen's per-parameter types cannot express.
+    #[wasm_bindgen(skip_typescript)]
     pub fn call(
         &self,
-        #[wasm_bindgen(js_name = operationId, unchecked_param_type = "OperationId")]
-        operation_id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "unknown")] input: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(js_name = operationId)] operation_id: JsValue,
+        input: JsValue,
+        options: Option<JsValue>,
     ) -> js_sys::Promise {
         call_promise(self.inner.clone(), operation_id, input, options)
     }
 
-    /// What the relay offers: the enabled operations with access mode and fixed fields.
+    /// What the relay offers (`GET {relayUrl}/v1/capabilities`): the enabled operations with
+    /// their access mode and fixed fields.
+    ///
+    /// Rejects with a `HailError`: `network_error`, `timeout`, `invalid_response`, or the
+    /// relay's own error code.
     #[wasm_bindgen(unchecked_return_type = "Promise<Capabilities>")]
     pub fn capabilities(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
@@ -198,26 +249,50 @@ impl RelayClient {
         })
     }
 
-    /// MEMOIO operations.
-    #[wasm_bindgen(getter)]
+    /// MEMOIO operations. The same object at every access.
+    #[wasm_bindgen(getter = memoio, unchecked_return_type = "MemoioApi")]
+    pub fn memoio_js(&self) -> JsValue {
+        self.memoio.clone()
+    }
+
+    /// chayns Backend API operations. The same object at every access.
+    #[wasm_bindgen(getter = chayns, unchecked_return_type = "ChaynsApi")]
+    pub fn chayns_js(&self) -> JsValue {
+        self.chayns.clone()
+    }
+
+    /// LiveDesk operations. The same object at every access.
+    #[wasm_bindgen(getter = livedesk, unchecked_return_type = "LiveDeskApi")]
+    pub fn livedesk_js(&self) -> JsValue {
+        self.livedesk.clone()
+    }
+
+    /// mluvii operations. The same object at every access.
+    #[wasm_bindgen(getter = mluvii, unchecked_return_type = "MluviiApi")]
+    pub fn mluvii_js(&self) -> JsValue {
+        self.mluvii.clone()
+    }
+}
+
+// For Rust callers (the wasm tests): a handle on the same client. JS gets one object per
+// namespace from the getters above.
+impl RelayClient {
+    /// The MEMOIO operations.
     pub fn memoio(&self) -> MemoioApi {
         MemoioApi(self.inner.clone())
     }
 
-    /// chayns Backend API operations.
-    #[wasm_bindgen(getter)]
+    /// The chayns Backend API operations.
     pub fn chayns(&self) -> ChaynsApi {
         ChaynsApi(self.inner.clone())
     }
 
-    /// LiveDesk operations.
-    #[wasm_bindgen(getter)]
+    /// The LiveDesk operations.
     pub fn livedesk(&self) -> LiveDeskApi {
         LiveDeskApi(self.inner.clone())
     }
 
-    /// mluvii operations.
-    #[wasm_bindgen(getter)]
+    /// The mluvii operations.
     pub fn mluvii(&self) -> MluviiApi {
         MluviiApi(self.inner.clone())
     }
@@ -246,17 +321,27 @@ fn call_promise(
     })
 }
 
-/// One JS class per vendor namespace, one method per operation: `call` with a fixed id.
+// One JS class per vendor namespace, one method per operation: `call` with a fixed id. The
+// JSDoc lines are string literals, not `///`: wasm-bindgen copies a doc literal's source text,
+// and `///` passed through `macro_rules!` arrives as a raw string (`r" …`).
 macro_rules! namespace {
-    ($(#[$doc:meta])* $api:ident { $( $js:literal => $method:ident ($input:ty, $id:literal, $ts:literal); )* }) => {
-        $(#[$doc])*
+    ([$($doc:literal),* $(,)?] $api:ident {
+        $( [$($mdoc:literal),* $(,)?] $js:literal => $method:ident ($input:ty, $id:literal, $ts:literal); )*
+    }) => {
+        $(#[doc = $doc])*
         #[wasm_bindgen]
         pub struct $api(Rc<Inner>);
 
         #[wasm_bindgen]
         impl $api {
             $(
-                #[doc = concat!("`", $id, "`.")]
+                $(#[doc = $mdoc])*
+                #[doc = ""]
+                #[doc = "Rejects with a `HailError`: `invalid_field` before the network (`violations`"]
+                #[doc = "lists every broken rule), `network_error`, `timeout`, `aborted`,"]
+                #[doc = "`invalid_response`, or what the relay answered: `unauthenticated`, `forbidden`,"]
+                #[doc = "`origin_not_allowed`, `operation_disabled`, `rate_limited`, `upstream_rejected`"]
+                #[doc = "(the vendor refused), `upstream_unavailable`, `upstream_timeout`, `outcome_unknown`, …"]
                 #[wasm_bindgen(js_name = $js, unchecked_return_type = $ts)]
                 pub fn $method(
                     &self,
@@ -271,44 +356,96 @@ macro_rules! namespace {
 }
 
 namespace!(
-    /// MEMOIO operations of a relay client.
+    [
+        "MEMOIO operations of a relay client (`hail.memoio`).",
+    ]
     MemoioApi {
+        [
+            "Sends a message in the company's name to one person (by e-mail address); when they",
+            "reply, they are connected to `channel`. Vendor call:",
+            "`POST https://memoio.com/api/start-conversation`.",
+        ]
         "startConversation" => start_conversation(memoio::start_conversation::StartConversation,
-            "memoio/start-conversation", "Promise<CallResult<unknown>>");
+            "memoio/start-conversation", "Promise<CallResult<MemoioReply>>");
+        [
+            "Connects two people (one of them belongs to the company) in one conversation, in",
+            "the company's name. Vendor call: `POST https://memoio.com/api/start-direct-conversation`.",
+        ]
         "startDirectConversation" => start_direct_conversation(memoio::start_direct_conversation::StartDirectConversation,
-            "memoio/start-direct-conversation", "Promise<CallResult<unknown>>");
+            "memoio/start-direct-conversation", "Promise<CallResult<MemoioReply>>");
     }
 );
 
 namespace!(
-    /// chayns Backend API operations of a relay client.
+    [
+        "chayns Backend API operations of a relay client (`hail.chayns`).",
+    ]
     ChaynsApi {
+        [
+            "Sends an Intercom message to chayns users, UAC groups or sites, or with `asCaller`",
+            "as the verified caller to the site. Vendor call:",
+            "`POST https://api.chayns.net/v2.0/{LocationID}/Intercom` (the site is the relay's).",
+        ]
         "intercom" => intercom(chayns::intercom::Intercom, "chayns/intercom", "Promise<CallResult<IntercomResult>>");
     }
 );
 
 namespace!(
-    /// LiveDesk operations of a relay client.
+    [
+        "EngageLab LiveDesk operations of a relay client (`hail.livedesk`).",
+    ]
     LiveDeskApi {
+        [
+            "Creates a contact in an inbox. Vendor call:",
+            "`POST https://livedesk-api.engagelab.com/api/v2/accounts/contacts`.",
+        ]
         "createContact" => create_contact(livedesk::create_contact::CreateContact,
             "livedesk/create-contact", "Promise<CallResult<Contact>>");
+        [
+            "Creates a conversation with a contact. Vendor call:",
+            "`POST https://livedesk-api.engagelab.com/api/v2/accounts/conversations`.",
+        ]
         "createConversation" => create_conversation(livedesk::create_conversation::CreateConversation,
             "livedesk/create-conversation", "Promise<CallResult<Conversation>>");
+        [
+            "Sends a message into a conversation. Vendor call:",
+            "`POST https://livedesk-api.engagelab.com/api/v2/accounts/conversations/{conversationId}/messages`.",
+        ]
         "sendMessage" => send_message(livedesk::send_message::SendMessage,
             "livedesk/send-message", "Promise<CallResult<Message>>");
+        [
+            "Creates a contact, a conversation with it and its first message, as one call with",
+            "one idempotency key: a retry resumes after the last vendor call that succeeded.",
+            "Vendor calls: `POST …/contacts`, `POST …/conversations`,",
+            "`POST …/conversations/{id}/messages` of `https://livedesk-api.engagelab.com/api/v2/accounts`.",
+        ]
         "startConversation" => start_conversation(livedesk::start_conversation::StartConversation,
             "livedesk/start-conversation", "Promise<CallResult<StartedConversation>>");
     }
 );
 
 namespace!(
-    /// mluvii operations of a relay client.
+    [
+        "mluvii operations of a relay client (`hail.mluvii`).",
+    ]
     MluviiApi {
+        [
+            "Lists the company's WhatsApp subscriptions (numbers). Vendor call:",
+            "`GET https://app.mluvii.com/api/v1/WhatsApp`.",
+        ]
         "whatsappSubscriptions" => whatsapp_subscriptions(mluvii::whatsapp_subscriptions::WhatsappSubscriptions,
             "mluvii/whatsapp-subscriptions", "Promise<CallResult<Subscription[]>>");
+        [
+            "Sends a WhatsApp template to many recipients at once. Vendor call:",
+            "`POST https://app.mluvii.com/api/v1/WhatsApp/{subscriptionId}/sendTemplates`.",
+        ]
         "sendWhatsAppTemplates" => send_whatsapp_templates(mluvii::whatsapp_send_templates::WhatsappSendTemplates,
-            "mluvii/whatsapp-send-templates", "Promise<CallResult<unknown>>");
+            "mluvii/whatsapp-send-templates", "Promise<CallResult<WhatsappSendTemplatesReply>>");
+        [
+            "Lists the templates sent through a subscription. Vendor call:",
+            "`GET https://app.mluvii.com/api/v1/WhatsApp/{subscriptionId}/sentTemplates?since&offset&limit`.",
+        ]
         "sentWhatsAppTemplates" => sent_whatsapp_templates(mluvii::whatsapp_sent_templates::WhatsappSentTemplates,
-            "mluvii/whatsapp-sent-templates", "Promise<CallResult<unknown>>");
+            "mluvii/whatsapp-sent-templates", "Promise<CallResult<WhatsappSentTemplatesReply>>");
     }
 );

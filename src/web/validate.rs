@@ -13,8 +13,13 @@ use crate::validate::rule;
 const TS_VALIDATE: &'static str = r#"
 /** One broken rule: the field as a path, a stable rule code, a human message. */
 export interface Violation {
+    /** The field as a path, e.g. `receiver` or `recipients[2].contactId` (`""`: the whole input). */
     field: string;
+    /** The rule, stable across versions: `required`, `type`, `email`, `too_long`, `too_many`,
+     *  `empty_item`, `separator`, `control_char`, `not_allowed`, `unknown_field`, `phone`,
+     *  `guid`, `url`, `range`, `empty_list`, `date_time`, `language`, `conflict`. */
     code: string;
+    /** What is wrong, for humans (English). */
     message: string;
 }
 "#;
@@ -158,6 +163,8 @@ impl Source for Plain {
 
 /// Checks `input` against operation `operationId` exactly as the relay will: `[]` when valid,
 /// else every violation. Throws a `HailError` (`unknown_operation`) for an unknown id.
+/// `input` is deliberately untyped: partial form data is fine (each missing required field is
+/// one `required` violation), which suits live validation as the user types. No network.
 #[wasm_bindgen(unchecked_return_type = "Violation[]")]
 pub fn validate(
     #[wasm_bindgen(js_name = operationId, unchecked_param_type = "OperationId")]

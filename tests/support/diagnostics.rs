@@ -47,7 +47,7 @@ fn with_token(token: &JsValue, extra: &str) -> hail::web::RelayClient {
 pub async fn refused_calls_list_every_violation() {
     let e = settle(client().call(
         "livedesk/start-conversation".into(),
-        js(r#"{"inboxId":"407","contact":{"email":"anna@"}}"#),
+        js(r#"{"inboxId":"inbox-407","contact":{"email":"anna@"}}"#),
         None,
     ))
     .await

@@ -17,6 +17,11 @@ macro_rules! all_scenarios {
         )*
 
         #[wasm_bindgen_test]
+        fn each_namespace_is_one_object() {
+            crate::scenarios::each_namespace_is_one_object();
+        }
+
+        #[wasm_bindgen_test]
         fn validate_lists_every_violation() {
             crate::scenarios::validate_lists_every_violation();
         }
@@ -54,6 +59,25 @@ fn ts<T: tsify::Tsify>(v: serde_json::Value) -> tsify::Ts<T> {
 
 fn code(e: &JsValue) -> String {
     get(e, "code").as_string().unwrap_or_default()
+}
+
+/// `hail.memoio === hail.memoio` (and so for every namespace), as JS sees the client; two
+/// clients have two.
+pub fn each_namespace_is_one_object() {
+    let hail = JsValue::from(client());
+    let other = JsValue::from(client());
+    for ns in ["memoio", "chayns", "livedesk", "mluvii"] {
+        let first = get(&hail, ns);
+        assert!(first.is_object(), "{ns}");
+        assert!(
+            js_sys::Object::is(&first, &get(&hail, ns)),
+            "hail.{ns} is one object"
+        );
+        assert!(
+            !js_sys::Object::is(&first, &get(&other, ns)),
+            "{ns}: one per client"
+        );
+    }
 }
 
 /// MEMOIO start-conversation through the SDK and the relay: what did MEMOIO receive?
@@ -430,6 +454,10 @@ pub fn validate_lists_every_violation() {
     let ok = js(r#"{"receiver":"a@b.co","message":"m","channel":"c"}"#);
     let out = validate("memoio/start-conversation".into(), ok).expect("validate");
     assert_eq!(js_sys::Array::from(&out).length(), 0);
+    // An id as a result may give it (`Id`: a number, or its decimal string) is accepted back.
+    let string_id = js(r#"{"conversationId":"40","content":"Hi","inReplyTo":"7"}"#);
+    let out = validate("livedesk/send-message".into(), string_id).expect("validate");
+    assert_eq!(js_sys::Array::from(&out).length(), 0);
     let nested = js(
         r#"{"subscriptionId":"x","formId":1,"language":"cs","recipients":[{"contactId":"+420123456789"},{"contactId":"0"}]}"#,
     );
@@ -480,7 +508,7 @@ pub fn validate_lists_every_violation() {
     assert_eq!(
         all(
             "livedesk/start-conversation",
-            r#"{"inboxId":"407","contact":{"email":"anna@"},"content":""}"#
+            r#"{"inboxId":"inbox-407","contact":{"email":"anna@"},"content":""}"#
         ),
         pairs(&[
             ("inboxId", "type"),

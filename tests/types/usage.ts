@@ -10,7 +10,14 @@ import init, {
   type Contact,
   type ErrorCode,
   type HailError,
+  type InputOf,
+  type JsonValue,
+  type MemoioReply,
   type MemoioStartConversation,
+  type Message,
+  type OutputOf,
+  type WhatsappSendTemplatesReply,
+  type Subscription,
   type OperationId,
   type StartedConversation,
   type Violation,
@@ -31,12 +38,32 @@ export async function main(): Promise<void> {
   await init();
   const hail = createRelayClient({ relayUrl: "https://relay.example.com", token: async () => "jwt", retries: 3 });
   const input: MemoioStartConversation = { receiver: "anna@example.com", message: "Hello", channel: "sales", tags: ["vip"], groupBy: ["sameDay"] };
-  const sent: CallResult<unknown> = await hail.memoio.startConversation(input, { timeoutMs: 5000, idempotencyKey: "k-1" });
+  const sent: CallResult<MemoioReply> = await hail.memoio.startConversation(input, { timeoutMs: 5000, idempotencyKey: "k-1" });
+  // MEMOIO documents no answer: its JSON (or text) as it came.
+  const reply: JsonValue = sent.data;
+  if (typeof reply === "object" && reply !== null && !Array.isArray(reply)) {
+    const field: JsonValue | undefined = reply["id"];
+    console.log(field);
+  }
   const requestId: string = sent.requestId;
   const replayed: boolean = sent.replayed;
   const contact: CallResult<Contact> = await hail.livedesk.createContact({ inboxId: 407, name: "Anna" });
   const started: CallResult<StartedConversation> = await hail.livedesk.startConversation({ inboxId: 407, contact: { email: "anna@example.com" }, content: "Hi" });
   const id: number | string = started.data.conversation.id;
+  // Ids flow: what one call returns is what the next one takes (the README's LiveDesk example).
+  await hail.livedesk.sendMessage({ conversationId: started.data.conversation.id, content: "Hi", inReplyTo: started.data.message.id });
+  const conversation = await hail.livedesk.createConversation({ inboxId: 407, contactId: contact.data.id });
+  const reply2: CallResult<Message> = await hail.livedesk.sendMessage({ conversationId: conversation.data.id, content: "Hi" });
+  // `call` is typed by the operation id: its input is checked, its result is the operation's.
+  const viaCall = await hail.call("livedesk/create-contact", { inboxId: 407, email: "anna@example.com" });
+  const contactAgain: Contact = viaCall.data;
+  const subs: Subscription[] = (await hail.call("mluvii/whatsapp-subscriptions", {})).data;
+  const memoio: MemoioReply = (await hail.call("memoio/start-conversation", input, { idempotencyKey: "k-2" })).data;
+  const nextInput: InputOf<"livedesk/send-message"> = { conversationId: contactAgain.id, content: "x" };
+  const nextOutput: OutputOf<"livedesk/send-message"> = reply2.data;
+  const templates: WhatsappSendTemplatesReply = (await hail.mluvii.sendWhatsAppTemplates({ subscriptionId: "6f9619ff-8b86-d011-b42d-00c04fc964ff", formId: 1, language: "cs", recipients: [{ contactId: "+420123456789" }] })).data;
+  const sameObject: boolean = hail.memoio === hail.memoio;
+  console.log(subs, memoio, nextInput, nextOutput, templates, sameObject);
   await hail.chayns.intercom({ message: "Hi", userIds: [1], asCaller: false });
   await hail.mluvii.sendWhatsAppTemplates({ subscriptionId: "6f9619ff-8b86-d011-b42d-00c04fc964ff", formId: 1, language: "cs", recipients: [{ contactId: "+420123456789", fieldValues: ["Anna"] }] });
   const subscriptions = await hail.mluvii.whatsappSubscriptions({});

@@ -115,6 +115,8 @@ struct AnswerItem {
 
 impl SingleCall for Intercom {
     const ID: &'static str = "chayns/intercom";
+    const TS_INPUT: &'static str = "Intercom";
+    const TS_OUTPUT: &'static str = "IntercomResult";
     const SENDS: bool = true;
 
     fn wants_caller_token(&self) -> bool {

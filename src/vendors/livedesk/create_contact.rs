@@ -19,7 +19,7 @@ pub const PATH: &str = "/api/v2/accounts/contacts";
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateContact {
     /// The inbox (channel) id.
-    pub inbox_id: u64,
+    pub inbox_id: Id,
     /// Display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -50,7 +50,7 @@ impl CreateContact {
     /// A contact in `inbox_id`; set details on the public fields.
     pub fn new(inbox_id: u64) -> Self {
         Self {
-            inbox_id,
+            inbox_id: Id(inbox_id),
             ..Self::default()
         }
     }
@@ -149,6 +149,8 @@ pub(crate) fn decode_contact(
 
 impl SingleCall for CreateContact {
     const ID: &'static str = "livedesk/create-contact";
+    const TS_INPUT: &'static str = "CreateContact";
+    const TS_OUTPUT: &'static str = "Contact";
     const SENDS: bool = true;
     const EMAIL_FIELDS: &'static [&'static str] = &["email"];
 
@@ -189,7 +191,7 @@ impl CreateContact {
 impl Validate for CreateContact {
     fn validate(&self) -> Result<(), Vec<Violation>> {
         let mut v = Violations::new();
-        v.id("inboxId", self.inbox_id);
+        v.id("inboxId", self.inbox_id.0);
         check_contact(
             &mut v,
             "",
@@ -210,7 +212,7 @@ impl Endpoint for CreateContact {
 
     fn encode(&self, base: &BaseUrl, key: &ApiKey) -> Result<http::Request<Vec<u8>>, EncodeError> {
         let wire = Wire {
-            inbox_id: self.inbox_id,
+            inbox_id: self.inbox_id.0,
             name: self.name.as_deref(),
             email: self.email.as_deref(),
             phone_number: self.phone_number.as_deref(),
@@ -244,7 +246,7 @@ mod tests {
             r#"{"inbox_id":407}"#
         );
         let full = CreateContact {
-            inbox_id: 407,
+            inbox_id: Id(407),
             name: Some("Anna".into()),
             email: Some("anna@example.com".into()),
             phone_number: Some("+420123456789".into()),
@@ -261,7 +263,7 @@ mod tests {
     #[test]
     fn bad_inputs() {
         let bad = CreateContact {
-            inbox_id: 0,
+            inbox_id: Id(0),
             name: Some("a\nb".into()),
             email: Some("x@".into()),
             phone_number: Some("0123".into()),

@@ -19,10 +19,10 @@ pub const PATH: &str = "/api/v2/accounts/conversations";
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateConversation {
     /// The inbox (channel) id.
-    pub inbox_id: u64,
-    /// The contact's id (from create-contact).
+    pub inbox_id: Id,
+    /// The contact: the `id` create-contact gave (`Contact.id`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contact_id: Option<u64>,
+    pub contact_id: Option<Id>,
     /// The contact's source id in the inbox.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_id: Option<String>,
@@ -38,8 +38,8 @@ impl CreateConversation {
     /// A conversation in `inbox_id` with contact `contact_id`.
     pub fn with_contact(inbox_id: u64, contact_id: u64) -> Self {
         Self {
-            inbox_id,
-            contact_id: Some(contact_id),
+            inbox_id: Id(inbox_id),
+            contact_id: Some(Id(contact_id)),
             source_id: None,
         }
     }
@@ -74,7 +74,8 @@ pub struct Conversation {
     /// The LiveDesk account (project).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_id: Option<Id>,
-    /// The contact (`meta.sender.id`).
+    // LiveDesk gives it as `meta.sender.id`.
+    /// The contact the conversation is with: its `Contact.id`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact_id: Option<Id>,
 }
@@ -124,6 +125,8 @@ pub(crate) fn decode_conversation(
 
 impl SingleCall for CreateConversation {
     const ID: &'static str = "livedesk/create-conversation";
+    const TS_INPUT: &'static str = "CreateConversation";
+    const TS_OUTPUT: &'static str = "Conversation";
     const SENDS: bool = true;
 
     /// Only with `contactId`: a conversation by `sourceId` cannot be looked up.
@@ -134,7 +137,7 @@ impl SingleCall for CreateConversation {
         key: &ApiKey,
     ) -> Result<Option<http::Request<Vec<u8>>>, EncodeError> {
         self.contact_id
-            .map(|id| look_back::conversations_request(base, key, id))
+            .map(|id| look_back::conversations_request(base, key, id.0))
             .transpose()
     }
 
@@ -144,16 +147,16 @@ impl SingleCall for CreateConversation {
         status: http::StatusCode,
         body: &[u8],
     ) -> Result<Option<Conversation>, UpstreamError> {
-        look_back::found_conversation(self.inbox_id, since_ms, status, body)
+        look_back::found_conversation(self.inbox_id.0, since_ms, status, body)
     }
 }
 
 impl Validate for CreateConversation {
     fn validate(&self) -> Result<(), Vec<Violation>> {
         let mut v = Violations::new();
-        v.id("inboxId", self.inbox_id);
+        v.id("inboxId", self.inbox_id.0);
         match (self.contact_id, self.source_id.as_deref()) {
-            (Some(id), None) => v.id("contactId", id),
+            (Some(id), None) => v.id("contactId", id.0),
             (None, Some(source)) => v.required_line("sourceId", source, NAME_MAX_CHARS),
             (None, None) => v.push("contactId", rule::REQUIRED, "give contactId or sourceId"),
             (Some(_), Some(_)) => v.push(
@@ -173,8 +176,8 @@ impl Endpoint for CreateConversation {
 
     fn encode(&self, base: &BaseUrl, key: &ApiKey) -> Result<http::Request<Vec<u8>>, EncodeError> {
         let wire = Wire {
-            inbox_id: self.inbox_id,
-            contact_id: self.contact_id,
+            inbox_id: self.inbox_id.0,
+            contact_id: self.contact_id.map(|id| id.0),
             source_id: self.source_id.as_deref(),
         };
         post(base, PATH, key, &wire)
@@ -207,7 +210,7 @@ mod tests {
             r#"{"inbox_id":407,"contact_id":2219256}"#
         );
         let by_source = CreateConversation {
-            inbox_id: 407,
+            inbox_id: Id(407),
             contact_id: None,
             source_id: Some("123456789".into()),
         };
@@ -221,14 +224,14 @@ mod tests {
     #[test]
     fn exactly_one_of_contact_id_and_source_id() {
         let none = CreateConversation {
-            inbox_id: 1,
+            inbox_id: Id(1),
             contact_id: None,
             source_id: None,
         };
         assert_eq!(none.validate().unwrap_err()[0].field, "contactId");
         let both = CreateConversation {
-            inbox_id: 1,
-            contact_id: Some(2),
+            inbox_id: Id(1),
+            contact_id: Some(Id(2)),
             source_id: Some("s".into()),
         };
         let e = &both.validate().unwrap_err()[0];

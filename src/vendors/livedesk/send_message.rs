@@ -16,16 +16,16 @@ use crate::validate::Violations;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SendMessage {
-    /// The conversation.
-    pub conversation_id: u64,
+    /// The conversation: the `id` create-conversation gave (`Conversation.id`).
+    pub conversation_id: Id,
     /// The text.
     pub content: String,
     /// A private note, visible to agents only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private: Option<bool>,
-    /// The message this one answers.
+    /// The message this one answers: the `id` send-message gave (`Message.id`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub in_reply_to: Option<u64>,
+    pub in_reply_to: Option<Id>,
 }
 
 crate::impl_read!(SendMessage {
@@ -39,7 +39,7 @@ impl SendMessage {
     /// A message with `content` in `conversation_id`.
     pub fn new(conversation_id: u64, content: impl Into<String>) -> Self {
         Self {
-            conversation_id,
+            conversation_id: Id(conversation_id),
             content: content.into(),
             private: None,
             in_reply_to: None,
@@ -108,6 +108,8 @@ pub(crate) fn check_content(v: &mut Violations, content: &str) {
 
 impl SingleCall for SendMessage {
     const ID: &'static str = "livedesk/send-message";
+    const TS_INPUT: &'static str = "SendMessage";
+    const TS_OUTPUT: &'static str = "Message";
     const SENDS: bool = true;
 
     fn look_back(
@@ -116,7 +118,7 @@ impl SingleCall for SendMessage {
         base: &BaseUrl,
         key: &ApiKey,
     ) -> Result<Option<http::Request<Vec<u8>>>, EncodeError> {
-        look_back::messages_request(base, key, self.conversation_id).map(Some)
+        look_back::messages_request(base, key, self.conversation_id.0).map(Some)
     }
 
     fn looked(
@@ -132,9 +134,9 @@ impl SingleCall for SendMessage {
 impl Validate for SendMessage {
     fn validate(&self) -> Result<(), Vec<Violation>> {
         let mut v = Violations::new();
-        v.id("conversationId", self.conversation_id);
+        v.id("conversationId", self.conversation_id.0);
         check_content(&mut v, &self.content);
-        v.optional_id("inReplyTo", self.in_reply_to);
+        v.optional_id("inReplyTo", self.in_reply_to.map(|id| id.0));
         v.finish()
     }
 }
@@ -148,13 +150,11 @@ impl Endpoint for SendMessage {
         let wire = Wire {
             content: &self.content,
             private: self.private,
-            content_attributes: self
-                .in_reply_to
-                .map(|in_reply_to| Attributes { in_reply_to }),
+            content_attributes: self.in_reply_to.map(|id| Attributes { in_reply_to: id.0 }),
         };
         let path = format!(
             "/api/v2/accounts/conversations/{}/messages",
-            self.conversation_id
+            self.conversation_id.0
         );
         post(base, &path, key, &wire)
     }
@@ -170,6 +170,42 @@ mod tests {
     use crate::vendors::livedesk::tests::{base, key};
 
     #[test]
+    fn ids_are_read_as_numbers_or_their_decimal_strings() {
+        use crate::operation::check_request;
+        // An id a result gives (`Id`: a number, or a string beyond 2^53-1) is taken back.
+        let number = check_request::<SendMessage>(br#"{"conversationId":40,"content":"Hi"}"#);
+        let text = check_request::<SendMessage>(
+            br#"{"conversationId":"40","content":"Hi","inReplyTo":"7"}"#,
+        );
+        assert_eq!(number.unwrap().conversation_id, Id(40));
+        let text = text.unwrap();
+        assert_eq!(
+            (text.conversation_id, text.in_reply_to),
+            (Id(40), Some(Id(7)))
+        );
+        let field = |json: &[u8]| {
+            let v = check_request::<SendMessage>(json).unwrap_err();
+            (v[0].field.clone(), v[0].code)
+        };
+        for bad in [
+            "\"\"", "\"4x\"", "\"+4\"", "\"-4\"", "\" 4\"", "4.5", "true",
+        ] {
+            let json = format!(r#"{{"conversationId":{bad},"content":"Hi"}}"#);
+            assert_eq!(
+                field(json.as_bytes()),
+                ("conversationId".to_owned(), crate::validate::rule::TYPE),
+                "{bad}"
+            );
+        }
+        // A string id beyond JS's exact integers reads, and the validator refuses it as it
+        // refuses the same number.
+        let big = field(br#"{"conversationId":"9007199254740992","content":"Hi"}"#);
+        let big_number = field(br#"{"conversationId":9007199254740992,"content":"Hi"}"#);
+        assert_eq!(big, big_number);
+        assert_eq!(big.0, "conversationId");
+    }
+
+    #[test]
     fn golden_requests() {
         let http = SendMessage::new(40, "Hello")
             .encode(&base(), &key())
@@ -183,10 +219,10 @@ mod tests {
             r#"{"content":"Hello"}"#
         );
         let full = SendMessage {
-            conversation_id: 40,
+            conversation_id: Id(40),
             content: "Hi".into(),
             private: Some(true),
-            in_reply_to: Some(7),
+            in_reply_to: Some(Id(7)),
         };
         assert_eq!(
             std::str::from_utf8(full.encode(&base(), &key()).unwrap().body()).unwrap(),
@@ -197,10 +233,10 @@ mod tests {
     #[test]
     fn bad_inputs() {
         let bad = SendMessage {
-            conversation_id: 0,
+            conversation_id: Id(0),
             content: String::new(),
             private: None,
-            in_reply_to: Some(0),
+            in_reply_to: Some(Id(0)),
         };
         let got: Vec<_> = bad
             .validate()

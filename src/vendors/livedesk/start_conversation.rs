@@ -12,7 +12,7 @@ use super::create_conversation::{decode_conversation, Conversation, CreateConver
 use super::send_message::{check_content, decode_message, Message, SendMessage};
 use super::{look_back, post, ApiKey, LiveDesk};
 use crate::error::Violation;
-use crate::operation::{BaseUrl, EncodeError, Endpoint, Operation, UpstreamError, Validate};
+use crate::operation::{BaseUrl, EncodeError, Endpoint, Id, Operation, UpstreamError, Validate};
 use crate::validate::Violations;
 
 /// Start a conversation with a new contact and a first message.
@@ -26,7 +26,7 @@ use crate::validate::Violations;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StartConversation {
     /// The inbox (channel) id.
-    pub inbox_id: u64,
+    pub inbox_id: Id,
     /// Who the conversation is with.
     pub contact: NewContact,
     /// The first message.
@@ -79,7 +79,7 @@ impl StartConversation {
     /// A conversation in `inbox_id` with `contact`, opened by `content`.
     pub fn new(inbox_id: u64, contact: NewContact, content: impl Into<String>) -> Self {
         Self {
-            inbox_id,
+            inbox_id: Id(inbox_id),
             contact,
             content: content.into(),
         }
@@ -110,7 +110,7 @@ pub struct StartedConversation {
 impl Validate for StartConversation {
     fn validate(&self) -> Result<(), Vec<Violation>> {
         let mut v = Violations::new();
-        v.id("inboxId", self.inbox_id);
+        v.id("inboxId", self.inbox_id.0);
         let c = &self.contact;
         check_contact(
             &mut v,
@@ -127,6 +127,8 @@ impl Validate for StartConversation {
 
 impl Operation for StartConversation {
     const ID: &'static str = "livedesk/start-conversation";
+    const TS_INPUT: &'static str = "LiveDeskStartConversation";
+    const TS_OUTPUT: &'static str = "StartedConversation";
     const SENDS: bool = true;
     type Vendor = LiveDesk;
     type Credential = ApiKey;
@@ -142,7 +144,7 @@ impl Operation for StartConversation {
         let Some(contact) = &progress.contact else {
             let c = &self.contact;
             let wire = ContactWire {
-                inbox_id: self.inbox_id,
+                inbox_id: self.inbox_id.0,
                 name: c.name.as_deref(),
                 email: c.email.as_deref(),
                 phone_number: c.phone_number.as_deref(),
@@ -152,7 +154,7 @@ impl Operation for StartConversation {
             return post(base, CONTACTS_PATH, key, &wire).map(Some);
         };
         let Some(conversation) = &progress.conversation else {
-            return CreateConversation::with_contact(self.inbox_id, contact.id.0)
+            return CreateConversation::with_contact(self.inbox_id.0, contact.id.0)
                 .encode(base, key)
                 .map(Some);
         };
@@ -225,7 +227,7 @@ impl Operation for StartConversation {
             progress.contact.is_some()
         } else if progress.conversation.is_none() {
             progress.conversation =
-                look_back::found_conversation(self.inbox_id, since_ms, status, body)?;
+                look_back::found_conversation(self.inbox_id.0, since_ms, status, body)?;
             progress.conversation.is_some()
         } else {
             progress.message = look_back::found_message(&self.content, since_ms, status, body)?;
@@ -331,7 +333,7 @@ mod tests {
     #[test]
     fn bad_inputs_carry_nested_paths() {
         let mut op = start();
-        op.inbox_id = 0;
+        op.inbox_id = Id(0);
         op.contact.email = Some("anna".into());
         op.contact.phone_number = Some("12345".into());
         op.content = " ".into();

@@ -16,10 +16,11 @@ use crate::validate::Violations;
 /// The vendor path.
 pub const PATH: &str = "/api/start-conversation";
 
-/// Start a conversation with one person.
+// Which parameters are required is assumed: MEMOIO's page marks them in bold, which did not
+// survive (VENDORS.md).
+/// Start a conversation with one person (MEMOIO `start-conversation`).
 ///
-/// **Assumed** required: `receiver`, `message`, `channel` (the page marks required parameters in
-/// bold, which did not survive).
+/// **Assumed** required: `receiver`, `message`, `channel`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(
     feature = "web",
@@ -146,6 +147,8 @@ impl StartConversation {
 
 impl SingleCall for StartConversation {
     const ID: &'static str = "memoio/start-conversation";
+    const TS_INPUT: &'static str = "MemoioStartConversation";
+    const TS_OUTPUT: &'static str = "MemoioReply";
     const SENDS: bool = true;
     const EMAIL_FIELDS: &'static [&'static str] = &["receiver"];
 }

@@ -90,6 +90,8 @@ impl StartDirectConversation {
 
 impl SingleCall for StartDirectConversation {
     const ID: &'static str = "memoio/start-direct-conversation";
+    const TS_INPUT: &'static str = "StartDirectConversation";
+    const TS_OUTPUT: &'static str = "MemoioReply";
     const SENDS: bool = true;
     const EMAIL_FIELDS: &'static [&'static str] = &["sender", "receiver"];
 }

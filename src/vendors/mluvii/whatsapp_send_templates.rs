@@ -67,8 +67,21 @@ struct Wire<'a> {
     recipients: &'a [Recipient],
 }
 
+#[cfg(all(feature = "web", target_arch = "wasm32"))]
+#[wasm_bindgen::prelude::wasm_bindgen(typescript_custom_section)]
+const TS_REPLY: &'static str = r#"
+/**
+ * What mluvii answered to `POST /api/v1/WhatsApp/{id}/sendTemplates`, passed on as it came. The API
+ * (a beta) documents no answer body: **assumed**, its JSON when it is JSON, else its text as
+ * a string.
+ */
+export type WhatsappSendTemplatesReply = JsonValue;
+"#;
+
 impl SingleCall for WhatsappSendTemplates {
     const ID: &'static str = "mluvii/whatsapp-send-templates";
+    const TS_INPUT: &'static str = "WhatsappSendTemplates";
+    const TS_OUTPUT: &'static str = "WhatsappSendTemplatesReply";
     const SENDS: bool = true;
 }
 

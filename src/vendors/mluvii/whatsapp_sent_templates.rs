@@ -52,8 +52,21 @@ impl WhatsappSentTemplates {
     }
 }
 
+#[cfg(all(feature = "web", target_arch = "wasm32"))]
+#[wasm_bindgen::prelude::wasm_bindgen(typescript_custom_section)]
+const TS_REPLY: &'static str = r#"
+/**
+ * What mluvii answered to `GET /api/v1/WhatsApp/{id}/sentTemplates`, passed on as it came. The API
+ * (a beta) documents no answer body: **assumed**, its JSON when it is JSON, else its text as
+ * a string.
+ */
+export type WhatsappSentTemplatesReply = JsonValue;
+"#;
+
 impl SingleCall for WhatsappSentTemplates {
     const ID: &'static str = "mluvii/whatsapp-sent-templates";
+    const TS_INPUT: &'static str = "WhatsappSentTemplates";
+    const TS_OUTPUT: &'static str = "WhatsappSentTemplatesReply";
     const SENDS: bool = false;
 }
 

@@ -28,13 +28,13 @@ crate::impl_read!(WhatsappSubscriptions {});
 pub struct Subscription {
     /// The subscription GUID (`ID`), used by the other WhatsApp operations.
     pub id: String,
-    /// `DepartmentId`.
+    /// The mluvii department that handles the number (`DepartmentId`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub department_id: Option<Id>,
-    /// `Name`.
+    /// The subscription's name (`Name`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `PhoneNumber`.
+    /// The WhatsApp number (`PhoneNumber`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
 }
@@ -54,6 +54,8 @@ struct RawSubscription {
 
 impl SingleCall for WhatsappSubscriptions {
     const ID: &'static str = "mluvii/whatsapp-subscriptions";
+    const TS_INPUT: &'static str = "WhatsappSubscriptions";
+    const TS_OUTPUT: &'static str = "Subscription[]";
     const SENDS: bool = false;
 }
 
