@@ -11,9 +11,6 @@ pub trait Visitor {
     fn visit<Op: Operation>(&mut self);
 }
 
-#[doc(hidden)]
-pub mod concat;
-
 /// Lists every operation once, in DESIGN.md's order, and makes of the list both
 /// [`visit_all`] and [`TS_OPERATIONS`]: the TypeScript map cannot miss an operation.
 macro_rules! catalog {
@@ -25,7 +22,7 @@ macro_rules! catalog {
 
         /// The TypeScript `Operations` map of the npm package: every operation id with the
         /// TypeScript types of its input and its result data.
-        pub const TS_OPERATIONS: &str = crate::concat_str!(
+        pub const TS_OPERATIONS: &str = const_format::concatcp!(
             "\n/** Every relay operation: its input and its result data, by operation id. */\n",
             "export interface Operations {\n",
             $(

@@ -377,38 +377,6 @@ pub fn one_of<S: Source, T: Copy>(
     Err(Violation::new(field, rule::NOT_ALLOWED, message))
 }
 
-/// Implements [`Read`] for a struct from its fields and their JSON names. A field marked
-/// `default` may be missing (then `Default::default()`); fields after `;` are not read (they
-/// are set by the relay) and start as `Default::default()`. Field types implement `Default`.
-#[macro_export]
-macro_rules! impl_read {
-    ($ty:ident { $($field:ident: $name:literal $($default:ident)?),* $(,)? } $(; $($skip:ident),*)?) => {
-        impl $crate::read::Read for $ty {
-            fn read<S: $crate::read::Source>(
-                value: &S,
-                path: &mut $crate::read::Path,
-            ) -> Result<Self, $crate::Violation> {
-                const NAMES: &[&str] = &[$($name),*];
-                #[allow(unused_mut, unused_variables)]
-                let mut fields = $crate::read::Fields::new(value, path, NAMES)?;
-                #[allow(unused_mut)]
-                let mut out = Self {
-                    $($field: Default::default(),)*
-                    $($($skip: Default::default(),)*)?
-                };
-                let mut _i = 0;
-                $(
-                    fields.take(_i, &mut out.$field, $crate::impl_read!(@default $($default)?));
-                    _i += 1;
-                )*
-                Ok(out)
-            }
-        }
-    };
-    (@default) => { false };
-    (@default default) => { true };
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -433,22 +401,27 @@ mod tests {
     }
     use serde_json::json;
 
-    #[derive(Debug, PartialEq)]
+    // Serialize only makes the serde attributes legal here; the derive reads them.
+    #[derive(Debug, PartialEq, serde::Serialize, hail_derive::Read)]
     struct Inner {
         id: u64,
+        #[serde(default)]
         tags: Vec<String>,
     }
-    impl_read!(Inner { id: "id", tags: "tags" default });
 
-    #[derive(Debug, PartialEq)]
+    #[derive(Debug, PartialEq, serde::Serialize, hail_derive::Read)]
+    #[serde(rename_all = "camelCase")]
     struct Outer {
         name: String,
         note: Option<String>,
         flag: Option<bool>,
         items: Vec<Inner>,
+        #[serde(skip)]
         local: Option<u8>,
+        #[serde(rename = "ID")]
+        other_id: Option<u64>,
+        wire_name: Option<String>,
     }
-    impl_read!(Outer { name: "name", note: "note", flag: "flag", items: "items" }; local);
 
     fn read(v: serde_json::Value) -> Result<Outer, (String, &'static str)> {
         read_json::<Outer>(&v).map_err(|v| (v.field, v.code))
@@ -456,7 +429,10 @@ mod tests {
 
     #[test]
     fn reads_required_optional_default_and_nested_fields() {
-        let got = read(json!({"name": "a", "note": null, "items": [{"id": 7}]})).unwrap();
+        let got = read(
+            json!({"name": "a", "note": null, "items": [{"id": 7}], "ID": 4, "wireName": "w"}),
+        )
+        .unwrap();
         assert_eq!(
             got,
             Outer {
@@ -468,6 +444,8 @@ mod tests {
                     tags: vec![]
                 }],
                 local: None,
+                other_id: Some(4),
+                wire_name: Some("w".into()),
             }
         );
     }
@@ -506,6 +484,17 @@ mod tests {
             (
                 json!({"name": "a", "items": [], "local": 1}),
                 "local",
+                rule::UNKNOWN_FIELD,
+            ),
+            // The derive spells wire names as serde does: `rename` wins over `rename_all`.
+            (
+                json!({"name": "a", "items": [], "otherId": 1}),
+                "otherId",
+                rule::UNKNOWN_FIELD,
+            ),
+            (
+                json!({"name": "a", "items": [], "wire_name": "w"}),
+                "wire_name",
                 rule::UNKNOWN_FIELD,
             ),
             (json!({"name": "a", "items": [[1]]}), "items[0]", rule::TYPE),

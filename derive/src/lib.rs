@@ -59,7 +59,10 @@ struct FieldAttrs {
 
 fn read_impl(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
     let Data::Struct(data) = &input.data else {
-        return Err(syn::Error::new_spanned(input, "Read is derived for structs only"));
+        return Err(syn::Error::new_spanned(
+            input,
+            "Read is derived for structs only",
+        ));
     };
     let rule = container_rule(input)?;
     let name = &input.ident;

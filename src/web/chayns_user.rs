@@ -88,9 +88,9 @@ export interface SendOptions {
 }
 "#;
 
-// Read by `impl_read!`; the serde attributes shape its TypeScript type.
+// Its reader is derived from the serde attributes, which also shape its TypeScript type.
 /// A message a chayns user sends: text and optional image URLs.
-#[derive(Serialize, Tsify)]
+#[derive(Serialize, Tsify, hail_derive::Read)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UserMessage {
     /// The text.
@@ -100,11 +100,6 @@ pub struct UserMessage {
     #[tsify(optional)]
     pub images: Option<Vec<String>>,
 }
-
-crate::impl_read!(UserMessage {
-    text: "text",
-    images: "images"
-});
 
 impl Validate for UserMessage {
     fn validate(&self) -> Result<(), Vec<crate::Violation>> {

@@ -19,10 +19,6 @@ pub struct VerifyAccessToken {
     pub location_id: u64,
 }
 
-crate::impl_read!(VerifyAccessToken {
-    location_id: "locationId"
-});
-
 /// What chayns says about a valid token (`data[0]`); every field optional, unknown ones ignored.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

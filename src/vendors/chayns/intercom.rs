@@ -21,7 +21,7 @@ pub const RECEIVERS_MAX: usize = 1000;
 pub const THREAD_NAME_MAX_CHARS: usize = 200;
 
 /// An Intercom message.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, hail_derive::Read)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -53,8 +53,6 @@ pub struct Intercom {
     #[serde(skip)]
     caller_token: Option<SecretString>,
 }
-
-crate::impl_read!(Intercom { message: "message", user_ids: "userIds", uac_ids: "uacIds", receiver_location_ids: "receiverLocationIds", thread_name: "threadName", use_group_chat: "useGroupChat", images: "images", as_caller: "asCaller" }; caller_token);
 
 impl Intercom {
     /// A message; add receivers on the public fields.

@@ -25,12 +25,6 @@ pub struct MessageToGroup {
     pub images: Option<Vec<String>>,
 }
 
-crate::impl_read!(MessageToGroup {
-    group_id: "groupId",
-    text: "text",
-    images: "images"
-});
-
 impl MessageToGroup {
     /// A text broadcast to `group_id`.
     pub fn new(group_id: u64, text: impl Into<String>) -> Self {

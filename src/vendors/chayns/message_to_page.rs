@@ -23,11 +23,6 @@ pub struct MessageToPage {
     pub images: Option<Vec<String>>,
 }
 
-crate::impl_read!(MessageToPage {
-    text: "text",
-    images: "images"
-});
-
 impl MessageToPage {
     /// A text message.
     pub fn new(text: impl Into<String>) -> Self {

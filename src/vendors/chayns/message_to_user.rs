@@ -25,12 +25,6 @@ pub struct MessageToUser {
     pub images: Option<Vec<String>>,
 }
 
-crate::impl_read!(MessageToUser {
-    user_id: "userId",
-    text: "text",
-    images: "images"
-});
-
 impl MessageToUser {
     /// A text message to `user_id`.
     pub fn new(user_id: u64, text: impl Into<String>) -> Self {

@@ -13,7 +13,7 @@ use crate::validate::Violations;
 pub const PATH: &str = "/api/v2/accounts/contacts";
 
 /// Create a contact in an inbox.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, hail_derive::Read)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -36,15 +36,6 @@ pub struct CreateContact {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identifier: Option<String>,
 }
-
-crate::impl_read!(CreateContact {
-    inbox_id: "inboxId",
-    name: "name",
-    email: "email",
-    phone_number: "phoneNumber",
-    avatar_url: "avatarUrl",
-    identifier: "identifier"
-});
 
 impl CreateContact {
     /// A contact in `inbox_id`; set details on the public fields.

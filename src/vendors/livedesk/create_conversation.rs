@@ -13,7 +13,7 @@ use crate::validate::{rule, Violations};
 pub const PATH: &str = "/api/v2/accounts/conversations";
 
 /// Create a conversation with a contact, named by exactly one of `contactId` and `sourceId`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -27,12 +27,6 @@ pub struct CreateConversation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_id: Option<String>,
 }
-
-crate::impl_read!(CreateConversation {
-    inbox_id: "inboxId",
-    contact_id: "contactId",
-    source_id: "sourceId"
-});
 
 impl CreateConversation {
     /// A conversation in `inbox_id` with contact `contact_id`.

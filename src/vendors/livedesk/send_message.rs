@@ -11,7 +11,7 @@ use crate::operation::{
 use crate::validate::Violations;
 
 /// Send a message into a conversation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -27,13 +27,6 @@ pub struct SendMessage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_reply_to: Option<Id>,
 }
-
-crate::impl_read!(SendMessage {
-    conversation_id: "conversationId",
-    content: "content",
-    private: "private",
-    in_reply_to: "inReplyTo"
-});
 
 impl SendMessage {
     /// A message with `content` in `conversation_id`.

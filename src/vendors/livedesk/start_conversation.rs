@@ -16,7 +16,7 @@ use crate::operation::{BaseUrl, EncodeError, Endpoint, Id, Operation, UpstreamEr
 use crate::validate::Violations;
 
 /// Start a conversation with a new contact and a first message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read)]
 #[cfg_attr(
     feature = "web",
     derive(tsify::Tsify),
@@ -33,14 +33,8 @@ pub struct StartConversation {
     pub content: String,
 }
 
-crate::impl_read!(StartConversation {
-    inbox_id: "inboxId",
-    contact: "contact",
-    content: "content"
-});
-
 /// The contact to create.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, hail_derive::Read)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -58,13 +52,6 @@ pub struct NewContact {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identifier: Option<String>,
 }
-
-crate::impl_read!(NewContact {
-    name: "name",
-    email: "email",
-    phone_number: "phoneNumber",
-    identifier: "identifier"
-});
 
 impl StartConversation {
     fn contact_key(&self) -> Option<look_back::ContactKey<'_>> {

@@ -21,7 +21,7 @@ pub const PATH: &str = "/api/start-conversation";
 /// Start a conversation with one person (MEMOIO `start-conversation`).
 ///
 /// **Assumed** required: `receiver`, `message`, `channel`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read)]
 #[cfg_attr(
     feature = "web",
     derive(tsify::Tsify),
@@ -55,18 +55,6 @@ pub struct StartConversation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_by: Option<Vec<GroupBy>>,
 }
-
-crate::impl_read!(StartConversation {
-    receiver: "receiver",
-    receiver_name: "receiverName",
-    receiver_company: "receiverCompany",
-    message: "message",
-    channel: "channel",
-    references: "references",
-    tags: "tags",
-    description: "description",
-    group_by: "groupBy"
-});
 
 /// What an earlier conversation must share to be continued instead of starting a new one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

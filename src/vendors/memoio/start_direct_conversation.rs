@@ -19,7 +19,7 @@ pub const PATH: &str = "/api/start-direct-conversation";
 /// Connect a sender and a receiver.
 ///
 /// **Assumed** required: `sender`, `receiver`, `message`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -52,19 +52,6 @@ pub struct StartDirectConversation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
-
-crate::impl_read!(StartDirectConversation {
-    sender: "sender",
-    sender_name: "senderName",
-    sender_company: "senderCompany",
-    receiver: "receiver",
-    receiver_name: "receiverName",
-    receiver_company: "receiverCompany",
-    message: "message",
-    references: "references",
-    tags: "tags",
-    description: "description"
-});
 
 impl StartDirectConversation {
     /// A request with the required fields; the rest can be set on the public fields.

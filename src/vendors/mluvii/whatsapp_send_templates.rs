@@ -22,7 +22,7 @@ pub const FIELD_VALUES_MAX: usize = 50;
 pub const FIELD_VALUE_MAX_CHARS: usize = 1024;
 
 /// Send a template to recipients.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -37,15 +37,8 @@ pub struct WhatsappSendTemplates {
     pub recipients: Vec<Recipient>,
 }
 
-crate::impl_read!(WhatsappSendTemplates {
-    subscription_id: "subscriptionId",
-    form_id: "formId",
-    language: "language",
-    recipients: "recipients"
-});
-
 /// One recipient of a template.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -56,8 +49,6 @@ pub struct Recipient {
     #[serde(default)]
     pub field_values: Vec<String>,
 }
-
-crate::impl_read!(Recipient { contact_id: "contactId", field_values: "fieldValues" default });
 
 #[derive(Serialize)]
 struct Wire<'a> {

@@ -15,7 +15,7 @@ use crate::validate::{Violations, ID_MAX};
 pub const LIMIT_MAX: u64 = 1000;
 
 /// List templates sent through a subscription.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -32,13 +32,6 @@ pub struct WhatsappSentTemplates {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u64>,
 }
-
-crate::impl_read!(WhatsappSentTemplates {
-    subscription_id: "subscriptionId",
-    since: "since",
-    offset: "offset",
-    limit: "limit"
-});
 
 impl WhatsappSentTemplates {
     /// Everything sent through `subscription_id`.

@@ -12,13 +12,11 @@ use crate::operation::{
 pub const PATH: &str = "/api/v1/WhatsApp";
 
 /// List the company's WhatsApp subscriptions (numbers). No fields.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, hail_derive::Read)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WhatsappSubscriptions {}
-
-crate::impl_read!(WhatsappSubscriptions {});
 
 /// One WhatsApp subscription.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
