@@ -124,11 +124,16 @@ pub fn push_decimal(out: &mut String, mut n: u64) {
     }
 }
 
+/// What a path segment escapes: all but RFC 3986's unreserved characters, and `.` too, so no
+/// input can add a segment, a query, a fragment or a dot-segment (`..`).
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'~');
+
 /// Percent-encodes one URL path segment (ids are numbers, but a GUID or text may be too).
 pub fn path_segment(segment: &str) -> String {
-    form_urlencoded::byte_serialize(segment.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20")
+    percent_encoding::utf8_percent_encode(segment, PATH_SEGMENT).to_string()
 }
 
 #[cfg(test)]
@@ -163,5 +168,8 @@ mod tests {
     #[test]
     fn path_segments_are_escaped() {
         assert_eq!(path_segment("a b/c?d"), "a%20b%2Fc%3Fd");
+        assert_eq!(path_segment("../x#y%"), "%2E%2E%2Fx%23y%25");
+        assert_eq!(path_segment("6f9619ff-8b86-d011"), "6f9619ff-8b86-d011");
+        assert_eq!(path_segment("ž"), "%C5%BE");
     }
 }

@@ -5,9 +5,22 @@ use serde::{Deserialize, Serialize};
 // Never rename one: callers branch on these strings.
 /// A stable, snake_case error code. The same strings appear in relay problem bodies (`code`)
 /// and in `HailError.code`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ErrorCode {
     InvalidRequest,
     InvalidField,
@@ -41,62 +54,16 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 22] = [
-        Self::InvalidRequest,
-        Self::InvalidField,
-        Self::Unauthenticated,
-        Self::Forbidden,
-        Self::OriginNotAllowed,
-        Self::UnknownOperation,
-        Self::OperationDisabled,
-        Self::PayloadTooLarge,
-        Self::RateLimited,
-        Self::IdempotencyKeyMissing,
-        Self::IdempotencyKeyReused,
-        Self::IdempotencyInFlight,
-        Self::UpstreamRejected,
-        Self::UpstreamUnavailable,
-        Self::UpstreamTimeout,
-        Self::OutcomeUnknown,
-        Self::Internal,
-        Self::NetworkError,
-        Self::Timeout,
-        Self::Aborted,
-        Self::InvalidResponse,
-        Self::MethodNotAllowed,
-    ];
+    pub const ALL: &'static [ErrorCode] = <Self as strum::VariantArray>::VARIANTS;
 
     /// The wire string, e.g. `"invalid_field"`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::InvalidRequest => "invalid_request",
-            Self::InvalidField => "invalid_field",
-            Self::Unauthenticated => "unauthenticated",
-            Self::Forbidden => "forbidden",
-            Self::OriginNotAllowed => "origin_not_allowed",
-            Self::UnknownOperation => "unknown_operation",
-            Self::OperationDisabled => "operation_disabled",
-            Self::PayloadTooLarge => "payload_too_large",
-            Self::RateLimited => "rate_limited",
-            Self::IdempotencyKeyMissing => "idempotency_key_missing",
-            Self::IdempotencyKeyReused => "idempotency_key_reused",
-            Self::IdempotencyInFlight => "idempotency_in_flight",
-            Self::UpstreamRejected => "upstream_rejected",
-            Self::UpstreamUnavailable => "upstream_unavailable",
-            Self::UpstreamTimeout => "upstream_timeout",
-            Self::OutcomeUnknown => "outcome_unknown",
-            Self::Internal => "internal",
-            Self::NetworkError => "network_error",
-            Self::Timeout => "timeout",
-            Self::Aborted => "aborted",
-            Self::InvalidResponse => "invalid_response",
-            Self::MethodNotAllowed => "method_not_allowed",
-        }
+    pub fn as_str(self) -> &'static str {
+        self.into()
     }
 
     /// Parses a wire string; `None` for a code this version does not know.
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s)
+        s.parse().ok()
     }
 
     /// The relay's HTTP status for this code (DESIGN.md, "HTTP status per code").
@@ -165,15 +132,19 @@ impl ErrorCode {
 pub struct Violation {
     /// The field as a path, e.g. `receiver`, `tags[2]`, `recipients[0].contactId`.
     pub field: String,
-    /// A stable rule code, e.g. `required`, `email`, `too_long` (see [`crate::validate::rule`]).
-    pub code: &'static str,
+    /// A stable rule code, e.g. `required`, `email`, `too_long`.
+    pub code: crate::validate::Rule,
     /// A human-readable message naming the limit.
     pub message: String,
 }
 
 impl Violation {
     /// A violation of `rule` by `field`.
-    pub fn new(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(
+        field: impl Into<String>,
+        code: crate::validate::Rule,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             field: field.into(),
             code,
@@ -188,7 +159,7 @@ mod tests {
 
     #[test]
     fn codes_round_trip_through_their_wire_strings() {
-        for code in ErrorCode::ALL {
+        for &code in ErrorCode::ALL {
             assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));

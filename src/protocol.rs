@@ -137,7 +137,7 @@ mod tests {
         let p = Problem::invalid(
             vec![Violation::new(
                 "receiver",
-                "email",
+                crate::validate::rule::EMAIL,
                 "receiver is not an e-mail address",
             )],
             "req-1",

@@ -424,7 +424,7 @@ mod tests {
     }
 
     fn read(v: serde_json::Value) -> Result<Outer, (String, &'static str)> {
-        read_json::<Outer>(&v).map_err(|v| (v.field, v.code))
+        read_json::<Outer>(&v).map_err(|v| (v.field, v.code.as_str()))
     }
 
     #[test]
@@ -453,55 +453,59 @@ mod tests {
     #[test]
     fn names_the_field_and_rule_of_the_first_error() {
         let cases = [
-            (json!([]), "", rule::TYPE),
-            (json!({"items": []}), "name", rule::REQUIRED),
-            (json!({"name": 1, "items": []}), "name", rule::TYPE),
+            (json!([]), "", rule::TYPE.as_str()),
+            (json!({"items": []}), "name", rule::REQUIRED.as_str()),
+            (json!({"name": 1, "items": []}), "name", rule::TYPE.as_str()),
             (
                 json!({"name": "a", "items": [{"id": 1}, {"id": -1}]}),
                 "items[1].id",
-                rule::TYPE,
+                rule::TYPE.as_str(),
             ),
             (
                 json!({"name": "a", "items": [{"id": 1.5}]}),
                 "items[0].id",
-                rule::TYPE,
+                rule::TYPE.as_str(),
             ),
             (
                 json!({"name": "a", "items": [{}]}),
                 "items[0].id",
-                rule::REQUIRED,
+                rule::REQUIRED.as_str(),
             ),
             (
                 json!({"name": "a", "items": [{"id": 1, "tags": null}]}),
                 "items[0].tags",
-                rule::TYPE,
+                rule::TYPE.as_str(),
             ),
             (
                 json!({"name": "a", "items": [{"id": 1, "x": 2}]}),
                 "items[0].x",
-                rule::UNKNOWN_FIELD,
+                rule::UNKNOWN_FIELD.as_str(),
             ),
             (
                 json!({"name": "a", "items": [], "local": 1}),
                 "local",
-                rule::UNKNOWN_FIELD,
+                rule::UNKNOWN_FIELD.as_str(),
             ),
             // The derive spells wire names as serde does: `rename` wins over `rename_all`.
             (
                 json!({"name": "a", "items": [], "otherId": 1}),
                 "otherId",
-                rule::UNKNOWN_FIELD,
+                rule::UNKNOWN_FIELD.as_str(),
             ),
             (
                 json!({"name": "a", "items": [], "wire_name": "w"}),
                 "wire_name",
-                rule::UNKNOWN_FIELD,
+                rule::UNKNOWN_FIELD.as_str(),
             ),
-            (json!({"name": "a", "items": [[1]]}), "items[0]", rule::TYPE),
+            (
+                json!({"name": "a", "items": [[1]]}),
+                "items[0]",
+                rule::TYPE.as_str(),
+            ),
             (
                 json!({"name": "a", "flag": "yes", "items": []}),
                 "flag",
-                rule::TYPE,
+                rule::TYPE.as_str(),
             ),
         ];
         for (input, field, code) in cases {
@@ -515,7 +519,7 @@ mod tests {
             read_all::<Outer, _>(&&v)
                 .1
                 .into_iter()
-                .map(|v| (v.field, v.code))
+                .map(|v| (v.field, v.code.as_str()))
                 .collect()
         };
         assert_eq!(
@@ -523,20 +527,20 @@ mod tests {
                 json!({"z": 1, "a": 2, "flag": "yes", "items": [{"id": -1}, {"id": 2, "x": 1}, 3]})
             ),
             [
-                ("a".into(), rule::UNKNOWN_FIELD),
-                ("z".into(), rule::UNKNOWN_FIELD),
-                ("name".into(), rule::REQUIRED),
-                ("flag".into(), rule::TYPE),
-                ("items[0].id".into(), rule::TYPE),
-                ("items[1].x".into(), rule::UNKNOWN_FIELD),
-                ("items[2]".into(), rule::TYPE),
+                ("a".into(), rule::UNKNOWN_FIELD.as_str()),
+                ("z".into(), rule::UNKNOWN_FIELD.as_str()),
+                ("name".into(), rule::REQUIRED.as_str()),
+                ("flag".into(), rule::TYPE.as_str()),
+                ("items[0].id".into(), rule::TYPE.as_str()),
+                ("items[1].x".into(), rule::UNKNOWN_FIELD.as_str()),
+                ("items[2]".into(), rule::TYPE.as_str()),
             ]
         );
-        assert_eq!(all(json!("x")), [("".into(), rule::TYPE)]);
+        assert_eq!(all(json!("x")), [("".into(), rule::TYPE.as_str())]);
         // The first is what read_request reports.
         assert_eq!(
             read(json!({"z": 1, "a": 2})),
-            Err(("a".into(), rule::UNKNOWN_FIELD))
+            Err(("a".into(), rule::UNKNOWN_FIELD.as_str()))
         );
     }
 
@@ -560,20 +564,20 @@ mod tests {
                 .err()
                 .unwrap_or_default()
                 .into_iter()
-                .map(|v| (v.field, v.code))
+                .map(|v| (v.field, v.code.as_str()))
                 .collect()
         };
         // A missing name is reported once (not again by its rule); note's rule is reported.
         assert_eq!(
             codes(json!({"note": "", "flag": 1, "items": []})),
             [
-                ("name".into(), rule::REQUIRED),
-                ("flag".into(), rule::TYPE),
-                ("note".into(), rule::REQUIRED),
+                ("name".into(), rule::REQUIRED.as_str()),
+                ("flag".into(), rule::TYPE.as_str()),
+                ("note".into(), rule::REQUIRED.as_str()),
             ]
         );
         assert_eq!(codes(json!({"name": "a", "items": []})), []);
-        assert_eq!(codes(json!(null)), [("".into(), rule::TYPE)]);
+        assert_eq!(codes(json!(null)), [("".into(), rule::TYPE.as_str())]);
     }
 
     #[test]
@@ -583,7 +587,10 @@ mod tests {
         assert_eq!(one_of(&&json!("two"), &path, &variants), Ok(2));
         path.0.push_str("pick");
         let v = one_of(&&json!("three"), &path, &variants).unwrap_err();
-        assert_eq!((v.field.as_str(), v.code), ("pick", rule::NOT_ALLOWED));
+        assert_eq!(
+            (v.field.as_str(), v.code.as_str()),
+            ("pick", rule::NOT_ALLOWED.as_str())
+        );
         assert_eq!(v.message, "pick must be one of: one, two");
     }
 }

@@ -12,44 +12,102 @@ pub use formats::{
 
 use crate::error::Violation;
 
-/// Stable rule codes carried in [`Violation::code`].
-pub mod rule {
+/// A stable rule code of a [`crate::Violation`], e.g. `required`, `email`, `too_long`: the same
+/// strings in the SDK's violations and the relay's problem bodies; never rename one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, strum::IntoStaticStr)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Rule {
     /// A required field is missing or empty.
-    pub const REQUIRED: &str = "required";
+    Required,
     /// The value has the wrong JSON type, or the request is not an object.
-    pub const TYPE: &str = "type";
+    Type,
     /// Not an e-mail address.
-    pub const EMAIL: &str = "email";
+    Email,
     /// Longer than the field's limit.
-    pub const TOO_LONG: &str = "too_long";
+    TooLong,
     /// More list items than the field's limit.
-    pub const TOO_MANY: &str = "too_many";
+    TooMany,
     /// A list item is empty.
-    pub const EMPTY_ITEM: &str = "empty_item";
+    EmptyItem,
     /// A list item contains the vendor's list separator.
-    pub const SEPARATOR: &str = "separator";
+    Separator,
     /// A control character where it could break a header, a form or a display.
-    pub const CONTROL_CHAR: &str = "control_char";
+    ControlChar,
     /// A value outside the documented set.
-    pub const NOT_ALLOWED: &str = "not_allowed";
+    NotAllowed,
     /// A field the operation does not have.
-    pub const UNKNOWN_FIELD: &str = "unknown_field";
+    UnknownField,
     /// Not a phone number in international format (`+` and 7 to 15 digits).
-    pub const PHONE: &str = "phone";
+    Phone,
     /// Not a GUID (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, hex).
-    pub const GUID: &str = "guid";
+    Guid,
     /// Not an absolute `http(s)` URL.
-    pub const URL: &str = "url";
+    Url,
     /// A number outside its range (ids: 1 to 2^53−1, so JS numbers stay exact).
-    pub const RANGE: &str = "range";
+    Range,
     /// A list that must have at least one item is empty.
-    pub const EMPTY_LIST: &str = "empty_list";
+    EmptyList,
     /// Not an RFC 3339 date-time.
-    pub const DATE_TIME: &str = "date_time";
+    DateTime,
     /// Not a language code (`cs`, `en`, `en_US`, `pt-BR`).
-    pub const LANGUAGE: &str = "language";
+    Language,
     /// Fields that must (or must not) appear together.
-    pub const CONFLICT: &str = "conflict";
+    Conflict,
+}
+
+impl Rule {
+    /// The wire string, e.g. `"too_long"`.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+impl PartialEq<&str> for Rule {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// The rule codes by their old constant names, so checks read `rule::REQUIRED`.
+pub mod rule {
+    use super::Rule;
+    #[allow(missing_docs)]
+    pub const REQUIRED: Rule = Rule::Required;
+    #[allow(missing_docs)]
+    pub const TYPE: Rule = Rule::Type;
+    #[allow(missing_docs)]
+    pub const EMAIL: Rule = Rule::Email;
+    #[allow(missing_docs)]
+    pub const TOO_LONG: Rule = Rule::TooLong;
+    #[allow(missing_docs)]
+    pub const TOO_MANY: Rule = Rule::TooMany;
+    #[allow(missing_docs)]
+    pub const EMPTY_ITEM: Rule = Rule::EmptyItem;
+    #[allow(missing_docs)]
+    pub const SEPARATOR: Rule = Rule::Separator;
+    #[allow(missing_docs)]
+    pub const CONTROL_CHAR: Rule = Rule::ControlChar;
+    #[allow(missing_docs)]
+    pub const NOT_ALLOWED: Rule = Rule::NotAllowed;
+    #[allow(missing_docs)]
+    pub const UNKNOWN_FIELD: Rule = Rule::UnknownField;
+    #[allow(missing_docs)]
+    pub const PHONE: Rule = Rule::Phone;
+    #[allow(missing_docs)]
+    pub const GUID: Rule = Rule::Guid;
+    #[allow(missing_docs)]
+    pub const URL: Rule = Rule::Url;
+    #[allow(missing_docs)]
+    pub const RANGE: Rule = Rule::Range;
+    #[allow(missing_docs)]
+    pub const EMPTY_LIST: Rule = Rule::EmptyList;
+    #[allow(missing_docs)]
+    pub const DATE_TIME: Rule = Rule::DateTime;
+    #[allow(missing_docs)]
+    pub const LANGUAGE: Rule = Rule::Language;
+    #[allow(missing_docs)]
+    pub const CONFLICT: Rule = Rule::Conflict;
 }
 
 /// Largest id accepted: `Number.MAX_SAFE_INTEGER` (2^53−1), so ids stay exact in JS.
@@ -73,12 +131,7 @@ impl Violations {
     }
 
     /// Records a violation.
-    pub fn push(
-        &mut self,
-        field: impl Into<String>,
-        code: &'static str,
-        message: impl Into<String>,
-    ) {
+    pub fn push(&mut self, field: impl Into<String>, code: Rule, message: impl Into<String>) {
         self.0.push(Violation::new(field, code, message));
     }
 
@@ -402,10 +455,16 @@ mod tests {
         let items = vec!["ok".to_string(), "a,b".to_string(), " ".to_string()];
         v.separated_list("tags", Some(&items), ',', 10, 20);
         let errs = v.finish().unwrap_err();
-        let got: Vec<_> = errs.iter().map(|e| (e.field.as_str(), e.code)).collect();
+        let got: Vec<_> = errs
+            .iter()
+            .map(|e| (e.field.as_str(), e.code.as_str()))
+            .collect();
         assert_eq!(
             got,
-            [("tags[1]", rule::SEPARATOR), ("tags[2]", rule::EMPTY_ITEM)]
+            [
+                ("tags[1]", rule::SEPARATOR.as_str()),
+                ("tags[2]", rule::EMPTY_ITEM.as_str())
+            ]
         );
     }
 
@@ -416,7 +475,7 @@ mod tests {
         assert!(v.finish().is_ok());
         let mut v = Violations::new();
         v.required_line("name", &"ü".repeat(6), 5);
-        assert_eq!(v.finish().unwrap_err()[0].code, rule::TOO_LONG);
+        assert_eq!(v.finish().unwrap_err()[0].code, rule::TOO_LONG.as_str());
     }
 
     #[test]
@@ -426,6 +485,6 @@ mod tests {
         assert!(v.finish().is_ok());
         let mut v = Violations::new();
         v.required_line("channel", "a\nb", 10);
-        assert_eq!(v.finish().unwrap_err()[0].code, rule::CONTROL_CHAR);
+        assert_eq!(v.finish().unwrap_err()[0].code, rule::CONTROL_CHAR.as_str());
     }
 }

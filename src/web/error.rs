@@ -200,7 +200,7 @@ pub(crate) fn violations_array(violations: &[Violation]) -> JsValue {
     for v in violations {
         let obj = js_sys::Object::new();
         super::js::set(&obj, "field", v.field.as_str());
-        super::js::set(&obj, "code", v.code);
+        super::js::set(&obj, "code", v.code.as_str());
         super::js::set(&obj, "message", v.message.as_str());
         out.push(&obj);
     }

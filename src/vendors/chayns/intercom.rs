@@ -282,39 +282,46 @@ mod tests {
     #[test]
     fn bad_inputs_name_their_field_and_rule() {
         let cases: [(&str, &str, &str); 6] = [
-            (r#"{"message":"m"}"#, "userIds", rule::REQUIRED),
-            (r#"{"message":"m","userIds":[]}"#, "userIds", rule::REQUIRED),
+            (r#"{"message":"m"}"#, "userIds", rule::REQUIRED.as_str()),
+            (
+                r#"{"message":"m","userIds":[]}"#,
+                "userIds",
+                rule::REQUIRED.as_str(),
+            ),
             (
                 r#"{"message":" ","userIds":[1]}"#,
                 "message",
-                rule::REQUIRED,
+                rule::REQUIRED.as_str(),
             ),
             (
                 r#"{"message":"m","uacIds":[1,0]}"#,
                 "uacIds[1]",
-                rule::RANGE,
+                rule::RANGE.as_str(),
             ),
             (
                 r#"{"message":"m","userIds":[9007199254740992]}"#,
                 "userIds[0]",
-                rule::RANGE,
+                rule::RANGE.as_str(),
             ),
             (
                 r#"{"message":"m","userIds":[1],"images":["ftp://x/a.png"]}"#,
                 "images[0]",
-                rule::URL,
+                rule::URL.as_str(),
             ),
         ];
         for (json, field, code) in cases {
             let errs = parse(json).unwrap().validate().unwrap_err();
             assert_eq!(
-                (errs[0].field.as_str(), errs[0].code),
+                (errs[0].field.as_str(), errs[0].code.as_str()),
                 (field, code),
                 "{json}"
             );
         }
         let v = parse(r#"{"message":"m","userIds":[-1]}"#).unwrap_err();
-        assert_eq!((v.field.as_str(), v.code), ("userIds[0]", rule::TYPE));
+        assert_eq!(
+            (v.field.as_str(), v.code.as_str()),
+            ("userIds[0]", rule::TYPE.as_str())
+        );
     }
 
     #[test]

@@ -85,7 +85,7 @@ mod tests {
     fn bad_inputs() {
         let errs = MessageToGroup::new(1, "\u{7}").validate().unwrap_err();
         assert_eq!(
-            (errs[0].field.as_str(), errs[0].code),
+            (errs[0].field.as_str(), errs[0].code.as_str()),
             ("text", "control_char")
         );
     }

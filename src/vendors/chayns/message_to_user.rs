@@ -84,6 +84,9 @@ mod tests {
     #[test]
     fn bad_inputs() {
         let errs = MessageToUser::new(0, "x").validate().unwrap_err();
-        assert_eq!((errs[0].field.as_str(), errs[0].code), ("userId", "range"));
+        assert_eq!(
+            (errs[0].field.as_str(), errs[0].code.as_str()),
+            ("userId", "range")
+        );
     }
 }

@@ -229,7 +229,10 @@ mod tests {
             source_id: Some("s".into()),
         };
         let e = &both.validate().unwrap_err()[0];
-        assert_eq!((e.field.as_str(), e.code), ("sourceId", rule::CONFLICT));
+        assert_eq!(
+            (e.field.as_str(), e.code.as_str()),
+            ("sourceId", rule::CONFLICT.as_str())
+        );
     }
 
     #[test]

@@ -227,7 +227,7 @@ mod tests {
             .err()
             .unwrap_or_default()
             .into_iter()
-            .map(|v| (v.field, v.code))
+            .map(|v| (v.field, v.code.as_str()))
             .collect()
     }
 
@@ -287,13 +287,13 @@ mod tests {
         assert_eq!(
             fields(&req),
             [
-                ("receiver".into(), rule::EMAIL),
-                ("receiverName".into(), rule::CONTROL_CHAR),
-                ("message".into(), rule::REQUIRED),
-                ("channel".into(), rule::REQUIRED),
-                ("references[0]".into(), rule::SEPARATOR),
-                ("tags[0]".into(), rule::EMPTY_ITEM),
-                ("description".into(), rule::TOO_LONG),
+                ("receiver".into(), rule::EMAIL.as_str()),
+                ("receiverName".into(), rule::CONTROL_CHAR.as_str()),
+                ("message".into(), rule::REQUIRED.as_str()),
+                ("channel".into(), rule::REQUIRED.as_str()),
+                ("references[0]".into(), rule::SEPARATOR.as_str()),
+                ("tags[0]".into(), rule::EMPTY_ITEM.as_str()),
+                ("description".into(), rule::TOO_LONG.as_str()),
             ]
         );
     }
@@ -304,33 +304,33 @@ mod tests {
             (
                 r#"{"message":"m","channel":"c"}"#,
                 "receiver",
-                rule::REQUIRED,
+                rule::REQUIRED.as_str(),
             ),
             (
                 r#"{"receiver":1,"message":"m","channel":"c"}"#,
                 "receiver",
-                rule::TYPE,
+                rule::TYPE.as_str(),
             ),
             (
                 r#"{"receiver":"a@b.co","message":"m","channel":"c","tags":["x",2]}"#,
                 "tags[1]",
-                rule::TYPE,
+                rule::TYPE.as_str(),
             ),
             (
                 r#"{"receiver":"a@b.co","message":"m","channel":"c","groupBy":["daily"]}"#,
                 "groupBy[0]",
-                rule::NOT_ALLOWED,
+                rule::NOT_ALLOWED.as_str(),
             ),
             (
                 r#"{"receiver":"a@b.co","message":"m","channel":"c","reciever":"x"}"#,
                 "reciever",
-                rule::UNKNOWN_FIELD,
+                rule::UNKNOWN_FIELD.as_str(),
             ),
-            (r#"[]"#, "", rule::TYPE),
+            (r#"[]"#, "", rule::TYPE.as_str()),
         ];
         for (json, field, code) in cases {
             let v = parse(json).unwrap_err();
-            assert_eq!((v.field.as_str(), v.code), (field, code), "{json}");
+            assert_eq!((v.field.as_str(), v.code.as_str()), (field, code), "{json}");
         }
     }
 

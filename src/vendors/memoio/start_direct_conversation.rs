@@ -206,16 +206,16 @@ mod tests {
             .validate()
             .unwrap_err()
             .into_iter()
-            .map(|v| (v.field, v.code))
+            .map(|v| (v.field, v.code.as_str()))
             .collect();
         assert_eq!(
             got,
             [
-                ("sender".to_owned(), rule::REQUIRED),
-                ("senderName".to_owned(), rule::TOO_LONG),
-                ("receiver".to_owned(), rule::EMAIL),
-                ("message".to_owned(), rule::REQUIRED),
-                ("tags[0]".to_owned(), rule::SEPARATOR),
+                ("sender".to_owned(), rule::REQUIRED.as_str()),
+                ("senderName".to_owned(), rule::TOO_LONG.as_str()),
+                ("receiver".to_owned(), rule::EMAIL.as_str()),
+                ("message".to_owned(), rule::REQUIRED.as_str()),
+                ("tags[0]".to_owned(), rule::SEPARATOR.as_str()),
             ]
         );
     }

@@ -188,7 +188,7 @@ mod tests {
             .validate()
             .unwrap_err()
             .into_iter()
-            .map(|v| (v.field, v.code))
+            .map(|v| (v.field, v.code.as_str()))
             .collect();
         assert_eq!(
             got,
@@ -207,7 +207,7 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(
-            (v.field.as_str(), v.code),
+            (v.field.as_str(), v.code.as_str()),
             ("recipients[1].contactId", "required")
         );
     }

@@ -155,7 +155,7 @@ mod tests {
             .validate()
             .unwrap_err()
             .into_iter()
-            .map(|v| (v.field, v.code))
+            .map(|v| (v.field, v.code.as_str()))
             .collect();
         assert_eq!(
             got,
