@@ -6,7 +6,21 @@ use http::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
-use crate::operation::EncodeError;
+/// A request could not be encoded (a credential or base URL that makes no valid HTTP request).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodeError(pub &'static str);
+
+impl std::fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl From<http::Error> for EncodeError {
+    fn from(_: http::Error) -> Self {
+        Self("the request has an invalid URL or header value")
+    }
+}
 
 /// A header value carrying a secret as it is (e.g. MEMOIO's `Authorization: <key>`).
 pub fn secret_header(

@@ -127,24 +127,77 @@ impl ErrorCode {
     }
 }
 
+/// A stable rule code of a [`crate::Violation`], e.g. `required`, `email`, `too_long`: the same
+/// strings in the SDK's violations and the relay's problem bodies; never rename one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, strum::IntoStaticStr)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Rule {
+    /// A required field is missing or empty.
+    Required,
+    /// The value has the wrong JSON type, or the request is not an object.
+    Type,
+    /// Not an e-mail address.
+    Email,
+    /// Longer than the field's limit.
+    TooLong,
+    /// More list items than the field's limit.
+    TooMany,
+    /// A list item is empty.
+    EmptyItem,
+    /// A list item contains the vendor's list separator.
+    Separator,
+    /// A control character where it could break a header, a form or a display.
+    ControlChar,
+    /// A value outside the documented set.
+    NotAllowed,
+    /// A field the operation does not have.
+    UnknownField,
+    /// Not a phone number in international format (`+` and 7 to 15 digits).
+    Phone,
+    /// Not a GUID (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, hex).
+    Guid,
+    /// Not an absolute `http(s)` URL.
+    Url,
+    /// A number outside its range (ids: 1 to 2^53−1, so JS numbers stay exact).
+    Range,
+    /// A list that must have at least one item is empty.
+    EmptyList,
+    /// Not an RFC 3339 date-time.
+    DateTime,
+    /// Not a language code (`cs`, `en`, `en_US`, `pt-BR`).
+    Language,
+    /// Fields that must (or must not) appear together.
+    Conflict,
+}
+
+impl Rule {
+    /// The wire string, e.g. `"too_long"`.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+impl PartialEq<&str> for Rule {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// One broken rule of one field: what `validate()` returns, and what the relay reports.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Violation {
     /// The field as a path, e.g. `receiver`, `tags[2]`, `recipients[0].contactId`.
     pub field: String,
     /// A stable rule code, e.g. `required`, `email`, `too_long`.
-    pub code: crate::validate::Rule,
+    pub code: Rule,
     /// A human-readable message naming the limit.
     pub message: String,
 }
 
 impl Violation {
     /// A violation of `rule` by `field`.
-    pub fn new(
-        field: impl Into<String>,
-        code: crate::validate::Rule,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn new(field: impl Into<String>, code: Rule, message: impl Into<String>) -> Self {
         Self {
             field: field.into(),
             code,

@@ -8,13 +8,16 @@
 //!
 //! Nothing in this crate outside `web` does I/O.
 
+pub mod base_url;
 pub mod catalog;
 pub mod credential;
 pub mod encode;
 pub mod error;
+pub mod id;
 pub mod operation;
 pub mod protocol;
 pub mod read;
+pub mod reply;
 pub mod validate;
 pub mod vendors;
 
@@ -22,10 +25,13 @@ pub mod vendors;
 #[cfg(all(feature = "web", target_arch = "wasm32"))]
 pub mod web;
 
-pub use error::{ErrorCode, Violation};
+pub use error::{ErrorCode, Rule, Violation};
 
 // Talc instead of the default dlmalloc: the same job in a fraction of the module size.
 #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
-pub use operation::{BaseUrl, Endpoint, Operation, SingleCall, UpstreamError, Validate, Vendor};
+pub use base_url::BaseUrl;
+pub use operation::{Endpoint, Operation, SingleCall, Vendor};
+pub use reply::UpstreamError;
+pub use validate::Validate;

@@ -13,8 +13,8 @@
 //! in declaration order.
 
 use crate::error::Violation;
-use crate::operation::Validate;
 use crate::validate::rule;
+use crate::validate::Validate;
 
 /// What a JSON-shaped value is, its children as handles of the same source.
 pub enum Shape<S> {
@@ -219,9 +219,9 @@ impl Read for u64 {
 }
 
 /// A vendor id: a whole number, or its decimal string (what an output gives for an id beyond
-/// JS's exact integers, see [`crate::operation::Id`]), so an id a result gave is always
+/// JS's exact integers, see [`crate::id::Id`]), so an id a result gave is always
 /// accepted back. The range is the validator's job.
-impl Read for crate::operation::Id {
+impl Read for crate::id::Id {
     fn read<S: Source>(value: &S, path: &mut Path) -> Result<Self, Violation> {
         let wrong =
             |path: &mut Path| path.wrong_type("an id (a whole number or its decimal string)");

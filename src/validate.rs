@@ -10,68 +10,17 @@ pub use formats::{
     is_email, is_guid, is_http_url, is_language, is_phone, is_rfc3339, rfc3339_unix_seconds,
 };
 
-use crate::error::Violation;
+use crate::error::{Rule, Violation};
 
-/// A stable rule code of a [`crate::Violation`], e.g. `required`, `email`, `too_long`: the same
-/// strings in the SDK's violations and the relay's problem bodies; never rename one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, strum::IntoStaticStr)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Rule {
-    /// A required field is missing or empty.
-    Required,
-    /// The value has the wrong JSON type, or the request is not an object.
-    Type,
-    /// Not an e-mail address.
-    Email,
-    /// Longer than the field's limit.
-    TooLong,
-    /// More list items than the field's limit.
-    TooMany,
-    /// A list item is empty.
-    EmptyItem,
-    /// A list item contains the vendor's list separator.
-    Separator,
-    /// A control character where it could break a header, a form or a display.
-    ControlChar,
-    /// A value outside the documented set.
-    NotAllowed,
-    /// A field the operation does not have.
-    UnknownField,
-    /// Not a phone number in international format (`+` and 7 to 15 digits).
-    Phone,
-    /// Not a GUID (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, hex).
-    Guid,
-    /// Not an absolute `http(s)` URL.
-    Url,
-    /// A number outside its range (ids: 1 to 2^53−1, so JS numbers stay exact).
-    Range,
-    /// A list that must have at least one item is empty.
-    EmptyList,
-    /// Not an RFC 3339 date-time.
-    DateTime,
-    /// Not a language code (`cs`, `en`, `en_US`, `pt-BR`).
-    Language,
-    /// Fields that must (or must not) appear together.
-    Conflict,
-}
-
-impl Rule {
-    /// The wire string, e.g. `"too_long"`.
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-}
-
-impl PartialEq<&str> for Rule {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
+/// A request that checks itself: the same code in the browser and in the relay.
+pub trait Validate {
+    /// Every broken rule of this request, or `Ok`.
+    fn validate(&self) -> Result<(), Vec<Violation>>;
 }
 
 /// The rule codes by their old constant names, so checks read `rule::REQUIRED`.
 pub mod rule {
-    use super::Rule;
+    use crate::error::Rule;
     #[allow(missing_docs)]
     pub const REQUIRED: Rule = Rule::Required;
     #[allow(missing_docs)]

@@ -2,9 +2,9 @@
 //! names fields exactly as the browser does.
 
 use crate::error::Violation;
-use crate::operation::Validate;
 use crate::read::{check, read_json, Read};
 use crate::validate::rule;
+use crate::validate::Validate;
 
 /// Parses an operation's request from JSON text. Broken JSON is a violation without a field;
 /// everything else is reported by the reader, naming the field as a path

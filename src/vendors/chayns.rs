@@ -14,11 +14,12 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use crate::credential::{Credential, Section};
+use crate::encode::EncodeError;
 use crate::encode::{push_decimal, push_json_string};
-use crate::operation::{
-    body_excerpt, EncodeError, Endpoint, RawReply, UpstreamError, Validate, Vendor,
-};
+use crate::operation::{Endpoint, Vendor};
 use crate::read::{Shape, Source};
+use crate::reply::{body_excerpt, RawReply, UpstreamError};
+use crate::validate::Validate;
 use crate::validate::Violations;
 
 /// The chayns Backend API (`api.chayns.net`).

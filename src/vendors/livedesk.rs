@@ -13,9 +13,12 @@ pub mod start_conversation;
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use crate::base_url::BaseUrl;
 use crate::credential::{Credential, Section};
+use crate::encode::EncodeError;
 use crate::encode::{basic, json};
-use crate::operation::{body_excerpt, lenient, BaseUrl, EncodeError, UpstreamError, Vendor};
+use crate::operation::Vendor;
+use crate::reply::{body_excerpt, lenient, UpstreamError};
 
 /// The LiveDesk API.
 pub struct LiveDesk;

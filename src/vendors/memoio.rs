@@ -12,9 +12,10 @@ use secrecy::SecretString;
 use crate::credential::{Credential, Section};
 use crate::encode::secret_header;
 
-use crate::operation::{
-    body_excerpt, decode_raw, BaseUrl, EncodeError, RawReply, UpstreamError, Vendor,
-};
+use crate::base_url::BaseUrl;
+use crate::encode::EncodeError;
+use crate::operation::Vendor;
+use crate::reply::{body_excerpt, decode_raw, RawReply, UpstreamError};
 
 /// The MEMOIO vendor.
 pub struct Memoio;

@@ -11,12 +11,13 @@ pub mod whatsapp_subscriptions;
 
 use secrecy::SecretString;
 
+use crate::base_url::BaseUrl;
 use crate::credential::{Credential, Issued, Section};
+use crate::encode::EncodeError;
 use crate::encode::{bearer, json};
 use crate::error::ErrorCode;
-use crate::operation::{
-    body_excerpt, decode_raw, BaseUrl, EncodeError, RawReply, UpstreamError, Vendor,
-};
+use crate::operation::Vendor;
+use crate::reply::{body_excerpt, decode_raw, RawReply, UpstreamError};
 
 /// The mluvii API. On-premise installations have their own host (configurable).
 pub struct Mluvii;

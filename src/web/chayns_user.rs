@@ -19,8 +19,11 @@ use super::js::{get, known_options, new_idempotency_key, report, result_object, 
 use super::relay_client::DEFAULT_TIMEOUT_MS;
 use super::transport::{self, Outgoing};
 use super::validate::{parse_input, Plain};
+use crate::base_url::BaseUrl;
 use crate::error::ErrorCode;
-use crate::operation::{body_excerpt, BaseUrl, Validate, Vendor};
+use crate::operation::Vendor;
+use crate::reply::body_excerpt;
+use crate::validate::Validate;
 use crate::vendors::chayns::message_to_group::MessageToGroup;
 use crate::vendors::chayns::message_to_page::MessageToPage;
 use crate::vendors::chayns::message_to_user::MessageToUser;

@@ -5,9 +5,10 @@ use wasm_bindgen::prelude::*;
 use super::error::HailError;
 use crate::catalog::{visit_all, Visitor};
 use crate::error::{ErrorCode, Violation};
-use crate::operation::{Operation, Validate};
+use crate::operation::Operation;
 use crate::read::{check as read_and_check, Read, Shape, Source};
 use crate::validate::rule;
+use crate::validate::Validate;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_VALIDATE: &'static str = r#"

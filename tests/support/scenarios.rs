@@ -538,7 +538,7 @@ pub fn js_values_are_read_as_the_relay_reads_json() {
 
     fn pairs(list: &[hail::Violation]) -> Vec<(String, String)> {
         list.iter()
-            .map(|v| (v.field.clone(), v.code.to_owned()))
+            .map(|v| (v.field.clone(), v.code.as_str().to_owned()))
             .collect()
     }
 

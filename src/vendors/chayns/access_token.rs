@@ -6,9 +6,13 @@
 use serde::{Deserialize, Serialize};
 
 use super::{error_message, Chayns, UserToken};
+use crate::base_url::BaseUrl;
+use crate::encode::EncodeError;
 use crate::encode::{bearer, json};
 use crate::error::{ErrorCode, Violation};
-use crate::operation::{lenient, BaseUrl, EncodeError, Endpoint, UpstreamError, Validate};
+use crate::operation::Endpoint;
+use crate::reply::{lenient, UpstreamError};
+use crate::validate::Validate;
 use crate::validate::Violations;
 
 /// Check a user token against a site.

@@ -8,11 +8,13 @@ use serde::{Deserialize, Serialize};
 use secrecy::SecretString;
 
 use super::{error, images, Chayns, ImageUrl, TappCredential, TEXT_MAX_CHARS};
+use crate::base_url::BaseUrl;
+use crate::encode::EncodeError;
 use crate::encode::{basic, json};
 use crate::error::Violation;
-use crate::operation::{
-    lenient, BaseUrl, EncodeError, Endpoint, SingleCall, UpstreamError, Validate,
-};
+use crate::operation::{Endpoint, SingleCall};
+use crate::reply::{lenient, UpstreamError};
+use crate::validate::Validate;
 use crate::validate::{rule, Violations};
 
 /// Most ids per receiver list. **Assumed** (Hail's limit).

@@ -7,8 +7,10 @@ use serde::Serialize;
 use super::{
     check_message, user_message, UserApiMessage, UserRequest, UserSession, TYPE_ID_BROADCAST,
 };
+use crate::base_url::BaseUrl;
+use crate::encode::EncodeError;
 use crate::error::Violation;
-use crate::operation::{BaseUrl, EncodeError, Validate};
+use crate::validate::Validate;
 use crate::validate::Violations;
 
 /// A broadcast to one UAC group.

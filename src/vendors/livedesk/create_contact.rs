@@ -3,10 +3,13 @@
 use serde::{Deserialize, Serialize};
 
 use super::{decode, look_back, post, ApiKey, LiveDesk, NAME_MAX_CHARS};
+use crate::base_url::BaseUrl;
+use crate::encode::EncodeError;
 use crate::error::Violation;
-use crate::operation::{
-    lenient, BaseUrl, EncodeError, Endpoint, Id, SingleCall, UpstreamError, Validate,
-};
+use crate::id::Id;
+use crate::operation::{Endpoint, SingleCall};
+use crate::reply::{lenient, UpstreamError};
+use crate::validate::Validate;
 use crate::validate::Violations;
 
 /// The vendor path.

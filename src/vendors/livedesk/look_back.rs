@@ -27,8 +27,12 @@ use super::create_contact::Contact;
 use super::create_conversation::{decode_conversation, Conversation};
 use super::send_message::{decode_message, Message};
 use super::{decode, ApiKey};
+use crate::base_url::BaseUrl;
+use crate::encode::EncodeError;
 use crate::encode::{basic, json_bytes};
-use crate::operation::{lenient, BaseUrl, EncodeError, Id, UpstreamError, LOOK_BACK_SKEW_MS};
+use crate::id::Id;
+use crate::operation::LOOK_BACK_SKEW_MS;
+use crate::reply::{lenient, UpstreamError};
 
 /// `GET {base}{path}` with Basic key:secret.
 fn get(base: &BaseUrl, path: &str, key: &ApiKey) -> Result<http::Request<Vec<u8>>, EncodeError> {

@@ -4,10 +4,13 @@
 use serde::{Deserialize, Serialize};
 
 use super::{decode, look_back, post, ApiKey, LiveDesk, CONTENT_MAX_CHARS};
+use crate::base_url::BaseUrl;
+use crate::encode::EncodeError;
 use crate::error::Violation;
-use crate::operation::{
-    lenient, BaseUrl, EncodeError, Endpoint, Id, SingleCall, UpstreamError, Validate,
-};
+use crate::id::Id;
+use crate::operation::{Endpoint, SingleCall};
+use crate::reply::{lenient, UpstreamError};
+use crate::validate::Validate;
 use crate::validate::Violations;
 
 /// Send a message into a conversation.
@@ -68,7 +71,7 @@ pub struct Message {
     /// Chatwoot's message type (`1`/`"outgoing"`, …), as the vendor writes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "web", tsify(type = "number | string"))]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::operation::number_or_string))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::reply::number_or_string))]
     pub message_type: Option<serde_json::Value>,
 }
 

@@ -11,8 +11,13 @@ use super::create_contact::{
 use super::create_conversation::{decode_conversation, Conversation, CreateConversation};
 use super::send_message::{check_content, decode_message, Message, SendMessage};
 use super::{look_back, post, ApiKey, LiveDesk};
+use crate::base_url::BaseUrl;
+use crate::encode::EncodeError;
 use crate::error::Violation;
-use crate::operation::{BaseUrl, EncodeError, Endpoint, Id, Operation, UpstreamError, Validate};
+use crate::id::Id;
+use crate::operation::{Endpoint, Operation};
+use crate::reply::UpstreamError;
+use crate::validate::Validate;
 use crate::validate::Violations;
 
 /// Start a conversation with a new contact and a first message.
@@ -236,7 +241,7 @@ impl Operation for StartConversation {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::operation::Id;
+    use crate::id::Id;
     use crate::vendors::livedesk::tests::{base, key};
     use http::StatusCode;
 

@@ -9,8 +9,12 @@ use super::{
     decode, Form, Memoio, Reply, SecretKey, DESCRIPTION_MAX_CHARS, LIST_ITEM_MAX_CHARS,
     LIST_MAX_ITEMS, LIST_SEPARATOR, MESSAGE_MAX_CHARS, NAME_MAX_CHARS,
 };
+use crate::base_url::BaseUrl;
+use crate::encode::EncodeError;
 use crate::error::Violation;
-use crate::operation::{BaseUrl, EncodeError, Endpoint, SingleCall, UpstreamError, Validate};
+use crate::operation::{Endpoint, SingleCall};
+use crate::reply::UpstreamError;
+use crate::validate::Validate;
 use crate::validate::Violations;
 
 /// The vendor path.

@@ -9,11 +9,13 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use super::{AccessToken, ClientCredentials, Mluvii};
+use crate::base_url::BaseUrl;
 use crate::credential::Issue;
+use crate::encode::EncodeError;
 use crate::error::{ErrorCode, Violation};
-use crate::operation::{
-    body_excerpt, lenient, BaseUrl, EncodeError, Endpoint, UpstreamError, Validate,
-};
+use crate::operation::Endpoint;
+use crate::reply::{body_excerpt, lenient, UpstreamError};
+use crate::validate::Validate;
 
 /// The vendor path.
 pub const PATH: &str = "/login/connect/token";

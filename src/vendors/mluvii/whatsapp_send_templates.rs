@@ -7,11 +7,13 @@
 use serde::Serialize;
 
 use super::{decode, request, AccessToken, Mluvii};
+use crate::base_url::BaseUrl;
 use crate::encode::path_segment;
+use crate::encode::EncodeError;
 use crate::error::Violation;
-use crate::operation::{
-    BaseUrl, EncodeError, Endpoint, RawReply, SingleCall, UpstreamError, Validate,
-};
+use crate::operation::{Endpoint, SingleCall};
+use crate::reply::{RawReply, UpstreamError};
+use crate::validate::Validate;
 use crate::validate::Violations;
 
 /// Most recipients per call. **Assumed** (Hail's limit).

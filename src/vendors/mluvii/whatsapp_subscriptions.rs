@@ -3,10 +3,13 @@
 use serde::{Deserialize, Serialize};
 
 use super::{decode, request, AccessToken, Mluvii};
+use crate::base_url::BaseUrl;
+use crate::encode::EncodeError;
 use crate::error::Violation;
-use crate::operation::{
-    lenient, BaseUrl, EncodeError, Endpoint, Id, SingleCall, UpstreamError, Validate,
-};
+use crate::id::Id;
+use crate::operation::{Endpoint, SingleCall};
+use crate::reply::{lenient, UpstreamError};
+use crate::validate::Validate;
 
 /// The vendor path.
 pub const PATH: &str = "/api/v1/WhatsApp";
