@@ -59,6 +59,19 @@ pub mod rule {
     pub const CONFLICT: Rule = Rule::Conflict;
 }
 
+/// Every broken rule of `request` as `(field, rule)` pairs (none when it is valid): what the
+/// vendor tests compare with.
+#[cfg(test)]
+pub fn broken(request: &impl Validate) -> Vec<(String, &'static str)> {
+    request
+        .validate()
+        .err()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|v| (v.field, v.code.as_str()))
+        .collect()
+}
+
 /// Largest id accepted: `Number.MAX_SAFE_INTEGER` (2^53−1), so ids stay exact in JS.
 pub const ID_MAX: u64 = (1 << 53) - 1;
 /// Longest URL accepted, in bytes.

@@ -264,12 +264,7 @@ mod tests {
             avatar_url: Some("file:///etc/passwd".into()),
             identifier: None,
         };
-        let got: Vec<_> = bad
-            .validate()
-            .unwrap_err()
-            .into_iter()
-            .map(|v| (v.field, v.code.as_str()))
-            .collect();
+        let got = crate::validate::broken(&bad);
         assert_eq!(
             got,
             [

@@ -153,12 +153,7 @@ mod tests {
             offset: None,
             limit: Some(0),
         };
-        let got: Vec<_> = bad
-            .validate()
-            .unwrap_err()
-            .into_iter()
-            .map(|v| (v.field, v.code.as_str()))
-            .collect();
+        let got = crate::validate::broken(&bad);
         assert_eq!(
             got,
             [
