@@ -27,9 +27,10 @@ macro_rules! catalog {
             "export interface Operations {\n",
             $(
                 "    /** `POST {relayUrl}/v1/", <$op as Operation>::ID, "` */\n",
-                "    \"", <$op as Operation>::ID, "\": { input: ",
-                <$op as Operation>::TS_INPUT, "; output: ", <$op as Operation>::TS_OUTPUT,
-                " };\n",
+                "    \"", <$op as Operation>::ID, "\": {\n",
+                "        /** The request. */\n        input: ", <$op as Operation>::TS_INPUT, ";\n",
+                "        /** The result's `data`. */\n        output: ", <$op as Operation>::TS_OUTPUT,
+                ";\n    };\n",
             )*
             "}\n",
         );
@@ -106,7 +107,7 @@ mod tests {
             .collect();
         assert_eq!(ids, super::ids());
         assert!(ts.contains(
-            "\"livedesk/start-conversation\": { input: LiveDeskStartConversation; output: StartedConversation };"
+            "input: LiveDeskStartConversation;\n        /** The result's `data`. */\n        output: StartedConversation;"
         ));
         assert!(!ts.contains("unknown"), "{ts}");
     }

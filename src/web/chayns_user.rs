@@ -74,8 +74,23 @@ export interface ChaynsApiLike {
 }
 /** The part of the legacy global `window.chayns` that `fromChaynsEnv` reads. */
 export interface ChaynsEnvironment {
-    /** `user.tobitAccessToken` (the token), `user.id` (the sender), `site.locationId` (the site). */
-    env: { user?: { id?: number; tobitAccessToken?: string; isAuthenticated?: boolean }; site?: { locationId?: number } };
+    /** What the legacy chayns host tells the tapp. */
+    env: {
+        /** The logged-in user, if any. */
+        user?: {
+            /** The user's id: the sender of the messages. */
+            id?: number;
+            /** The user's chayns token, sent as `Authorization: Bearer`. */
+            tobitAccessToken?: string;
+            /** Whether someone is logged in. */
+            isAuthenticated?: boolean;
+        };
+        /** The site the tapp runs on. */
+        site?: {
+            /** The site's location id: where page messages go. */
+            locationId?: number;
+        };
+    };
 }
 /**
  * What chayns answered to a user-client send, passed on as it came. chayns documents no answer

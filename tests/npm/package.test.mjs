@@ -127,6 +127,37 @@ test("the types: usage compiles, wrong usage does not, no `any` in the public AP
   assert.ok(files.includes("index.js") && files.includes("README.md") && files.includes("LICENSE"), files.join());
 });
 
+test("every exported declaration, member, option and field has JSDoc", async () => {
+  const { default: ts } = await import(join(root, "node_modules/typescript/lib/typescript.js"));
+  for (const file of ["index.d.ts", "index.d.cts"]) {
+    const path = join(app, "node_modules/hail-sdk", file);
+    const src = ts.createSourceFile(path, readFileSync(path, "utf8"), ts.ScriptTarget.Latest, true);
+    const text = (d) => (typeof d.comment === "string" ? d.comment : (d.comment ?? []).map((c) => c.text).join(""));
+    const documented = (node) => (node.jsDoc ?? []).some((d) => text(d).trim().length > 0);
+    const nameOf = (n) => (n.name ? n.name.getText(src) : ts.SyntaxKind[n.kind]);
+    const missing = [];
+    const members = (owner, list) => {
+      for (const m of list) {
+        if (!(ts.isPropertySignature(m) || ts.isMethodSignature(m) || ts.isMethodDeclaration(m) ||
+          ts.isPropertyDeclaration(m) || ts.isGetAccessor(m) || ts.isConstructorDeclaration(m))) continue;
+        if (!documented(m)) missing.push(`${owner}.${nameOf(m)}`);
+        if (m.type && ts.isTypeLiteralNode(m.type)) members(`${owner}.${nameOf(m)}`, m.type.members);
+      }
+    };
+    let declarations = 0;
+    for (const s of src.statements) {
+      if (!s.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) continue;
+      if (!(ts.isInterfaceDeclaration(s) || ts.isClassDeclaration(s) || ts.isFunctionDeclaration(s) || ts.isTypeAliasDeclaration(s))) continue;
+      declarations++;
+      if (!documented(s)) missing.push(nameOf(s));
+      if (ts.isInterfaceDeclaration(s) || ts.isClassDeclaration(s)) members(nameOf(s), s.members);
+      if (ts.isTypeAliasDeclaration(s) && ts.isTypeLiteralNode(s.type)) members(nameOf(s), s.type.members);
+    }
+    assert.ok(declarations > 40, `${file}: ${declarations} declarations`);
+    assert.deepEqual(missing, [], `${file}: without JSDoc`);
+  }
+});
+
 test("a node16 project: a .cts and a .mts consumer type-check under strict settings, and run", async () => {
   const dir = join(app, "node16");
   mkdirSync(dir, { recursive: true });

@@ -68,10 +68,20 @@ fn public_api(text: &str) -> Result<String, String> {
     let mut api = String::with_capacity(end);
     let mut disposers = 0;
     for line in text[..end].split_inclusive('\n') {
-        if line.trim() == "[Symbol.dispose](): void;" {
-            disposers += 1;
-        } else {
-            api.push_str(line);
+        let indent = &line[..line.len() - line.trim_start().len()];
+        match line.trim() {
+            "[Symbol.dispose](): void;" => disposers += 1,
+            // wasm-bindgen's own members of every class, documented here once.
+            "private constructor();" => {
+                api.push_str(&format!("{indent}/** Not constructed with `new`: made by this package's functions. */\n{line}"));
+            }
+            "free(): void;" => {
+                api.push_str(&format!(
+                    "{indent}/** Releases its memory in the WebAssembly module at once (the garbage collector does it \
+                     otherwise); calling it afterwards throws a `HailError`. */\n{line}"
+                ));
+            }
+            _ => api.push_str(line),
         }
     }
     if disposers == 0 {
@@ -94,10 +104,14 @@ fn public_api(text: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn the_loader_and_disposers_go() {
+    fn the_loader_and_disposers_go_and_free_is_documented() {
         let text = "/* tslint:disable */\n/* eslint-disable */\nexport class A {\n    free(): void;\n    [Symbol.dispose](): void;\n}\nexport type InitInput = RequestInfo;\nexport interface InitOutput { readonly a: any; }\n";
         let api = super::public_api(text).unwrap_or_default();
-        assert_eq!(api, "export class A {\n    free(): void;\n}\n");
+        assert!(
+            api.starts_with("export class A {\n    /** Releases its memory"),
+            "{api}"
+        );
+        assert!(api.ends_with("*/\n    free(): void;\n}\n"), "{api}");
         assert!(super::public_api("export class A {}\n").is_err());
     }
 }
