@@ -2,7 +2,7 @@
 //! the SDK dispatches `call(id, …)` and `validate(id, …)` — without either naming a vendor.
 
 use crate::credential::{Credential, Issued};
-use crate::operation::{Endpoint, Operation, Vendor};
+use crate::operation::{Endpoint, Metadata, Operation, Vendor};
 use crate::vendors::{chayns, livedesk, memoio, mluvii};
 
 /// Something that does one thing per operation type.
@@ -26,10 +26,10 @@ macro_rules! catalog {
             "\n/** Every relay operation: its input and its result data, by operation id. */\n",
             "export interface Operations {\n",
             $(
-                "    /** `POST {relayUrl}/v1/", <$op as Operation>::ID, "` */\n",
-                "    \"", <$op as Operation>::ID, "\": {\n",
-                "        /** The request. */\n        input: ", <$op as Operation>::TS_INPUT, ";\n",
-                "        /** The result's `data`. */\n        output: ", <$op as Operation>::TS_OUTPUT,
+                "    /** `POST {relayUrl}/v1/", <$op as Metadata>::ID, "` */\n",
+                "    \"", <$op as Metadata>::ID, "\": {\n",
+                "        /** The request. */\n        input: ", <$op as Metadata>::TS_INPUT, ";\n",
+                "        /** The result's `data`. */\n        output: ", <$op as Metadata>::TS_OUTPUT,
                 ";\n    };\n",
             )*
             "}\n",

@@ -58,19 +58,30 @@ pub trait Endpoint: Validate + Serialize + Send + Sync + 'static {
     fn decode(status: http::StatusCode, body: &[u8]) -> Result<Self::Output, UpstreamError>;
 }
 
-/// An endpoint the relay exposes as one operation, `POST /v1/{ID}` (one vendor call).
-pub trait SingleCall: Endpoint {
-    /// `vendor/operation`, e.g. `memoio/start-conversation`.
+/// What the relay and the SDK know of an operation without running it. Declared once, on the
+/// request type: `#[derive(hail_derive::Metadata)]` with `#[operation(id = …, sends = …,
+/// ts_output = …, email_fields = […])]`.
+pub trait Metadata {
+    /// `vendor/operation`, e.g. `livedesk/start-conversation`; the relay serves it at
+    /// `POST /v1/{ID}`.
     const ID: &'static str;
-    /// Whether the call sends something (and so needs an `Idempotency-Key`).
+    /// Whether the operation sends something (and so needs an `Idempotency-Key`).
     const SENDS: bool;
-    /// See [`Operation::EMAIL_FIELDS`].
-    const EMAIL_FIELDS: &'static [&'static str] = &[];
-    /// See [`Operation::TS_INPUT`].
+    /// Top-level fields holding one e-mail address, whose domain the vendor treats
+    /// case-insensitively (as DNS does): a relay `pin` or `bind` on one accepts the domain in
+    /// any case, and the pinned spelling is what is sent. Every other pinned or bound field
+    /// must be given exactly as pinned.
+    const EMAIL_FIELDS: &'static [&'static str];
+    /// The TypeScript type of the request (the name its tsify derive gives it), for the
+    /// package's `Operations` map.
     const TS_INPUT: &'static str;
-    /// See [`Operation::TS_OUTPUT`].
+    /// The TypeScript type of the result as JS receives it (a declared type's name, or an
+    /// expression such as `Subscription[]`), for the package's `Operations` map.
     const TS_OUTPUT: &'static str;
+}
 
+/// An endpoint the relay exposes as one operation, `POST /v1/{ID}` (one vendor call).
+pub trait SingleCall: Endpoint + Metadata {
     /// See [`Operation::wants_caller_token`].
     fn wants_caller_token(&self) -> bool {
         false
@@ -117,22 +128,9 @@ pub const LOOK_BACK_SKEW_MS: u64 = 60_000;
 /// relay without knowing the vendor. `Progress` is what the calls so far produced; the relay
 /// stores it, so a retry with the same idempotency key resumes after the last call that
 /// succeeded instead of repeating it.
-pub trait Operation: Validate + Read + Schema + Serialize + Send + Sync + 'static {
-    /// `vendor/operation`, e.g. `livedesk/start-conversation`.
-    const ID: &'static str;
-    /// Whether the operation sends something (and so needs an `Idempotency-Key`).
-    const SENDS: bool;
-    /// Top-level fields holding one e-mail address, whose domain the vendor treats
-    /// case-insensitively (as DNS does): a relay `pin` or `bind` on one accepts the domain in
-    /// any case, and the pinned spelling is what is sent. Every other pinned or bound field
-    /// must be given exactly as pinned.
-    const EMAIL_FIELDS: &'static [&'static str] = &[];
-    /// The TypeScript type of the request (the name its tsify derive gives it), for the
-    /// package's `Operations` map.
-    const TS_INPUT: &'static str;
-    /// The TypeScript type of [`Self::Output`] as JS receives it (a declared type's name, or
-    /// an expression such as `Subscription[]`), for the package's `Operations` map.
-    const TS_OUTPUT: &'static str;
+pub trait Operation:
+    Metadata + Validate + Read + Schema + Serialize + Send + Sync + 'static
+{
     /// Whose API this is.
     type Vendor: Vendor;
     /// What every call of this operation authenticates with.
@@ -207,11 +205,6 @@ where
     E: SingleCall + Read + Schema,
     E::Output: Serialize + DeserializeOwned + Clone + Send + Sync + Schema,
 {
-    const ID: &'static str = <E as SingleCall>::ID;
-    const SENDS: bool = <E as SingleCall>::SENDS;
-    const EMAIL_FIELDS: &'static [&'static str] = <E as SingleCall>::EMAIL_FIELDS;
-    const TS_INPUT: &'static str = <E as SingleCall>::TS_INPUT;
-    const TS_OUTPUT: &'static str = <E as SingleCall>::TS_OUTPUT;
     type Vendor = <E as Endpoint>::Vendor;
     type Credential = <E as Endpoint>::Credential;
     type Output = <E as Endpoint>::Output;

@@ -1,6 +1,12 @@
-//! `#[derive(Read)]`: the `hail::read::Read` impl of a struct, from the serde attributes it
-//! already has, so that each wire name is spelled once.
+//! The derives of the `hail` crate's request types, so that each endpoint is declared once, in
+//! its own file:
 //!
+//! - `#[derive(Read)]`: the `hail::read::Read` impl of a struct, from the serde attributes it
+//!   already has, so that each wire name is spelled once;
+//! - `#[derive(Metadata)]` with `#[operation(…)]`: what the relay and the SDK know of an
+//!   operation without running it (below).
+//!
+//! `Read`:
 //! Understood: `#[serde(rename_all = "camelCase" | "PascalCase")]` on the struct;
 //! `#[serde(rename = "…")]`, `#[serde(default)]` (absent is fine, the field keeps its
 //! `Default`) and `#[serde(skip)]` (not read; `Default`) on fields. Every other serde option is
@@ -11,6 +17,20 @@
 use proc_macro::TokenStream;
 use quote::quote;
 use syn::{parse_macro_input, Data, DeriveInput, Fields, LitStr};
+
+mod metadata;
+
+/// Derives `crate::operation::Metadata` from `#[operation(id = "vendor/name", sends = bool,
+/// ts_output = "Type", email_fields = ["field", …])]`; the TypeScript input name is the one
+/// tsify gives the type (`tsify(rename = …)`, else the type's name).
+#[proc_macro_derive(Metadata, attributes(operation))]
+pub fn derive_metadata(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    match metadata::metadata_impl(&input) {
+        Ok(tokens) => tokens.into(),
+        Err(e) => e.to_compile_error().into(),
+    }
+}
 
 /// Derives `crate::read::Read` (usable inside the `hail` crate only).
 #[proc_macro_derive(Read)]

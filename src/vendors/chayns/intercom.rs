@@ -23,10 +23,11 @@ pub const RECEIVERS_MAX: usize = 1000;
 pub const THREAD_NAME_MAX_CHARS: usize = 200;
 
 /// An Intercom message.
-#[derive(Debug, Clone, Default, Serialize, hail_derive::Read)]
+#[derive(Debug, Clone, Default, Serialize, hail_derive::Read, hail_derive::Metadata)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[operation(id = "chayns/intercom", sends = true, ts_output = "IntercomResult")]
 pub struct Intercom {
     /// The message.
     pub message: String,
@@ -114,11 +115,6 @@ struct AnswerItem {
 }
 
 impl SingleCall for Intercom {
-    const ID: &'static str = "chayns/intercom";
-    const TS_INPUT: &'static str = "Intercom";
-    const TS_OUTPUT: &'static str = "IntercomResult";
-    const SENDS: bool = true;
-
     fn wants_caller_token(&self) -> bool {
         self.as_caller()
     }

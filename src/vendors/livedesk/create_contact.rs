@@ -16,10 +16,13 @@ use crate::validate::Violations;
 pub const PATH: &str = "/api/v2/accounts/contacts";
 
 /// Create a contact in an inbox.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, hail_derive::Read)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Serialize, hail_derive::Read, hail_derive::Metadata,
+)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[operation(id = "livedesk/create-contact", sends = true, ts_output = "Contact", email_fields = ["email"])]
 pub struct CreateContact {
     /// The inbox (channel) id.
     pub inbox_id: Id,
@@ -142,12 +145,6 @@ pub(crate) fn decode_contact(
 }
 
 impl SingleCall for CreateContact {
-    const ID: &'static str = "livedesk/create-contact";
-    const TS_INPUT: &'static str = "CreateContact";
-    const TS_OUTPUT: &'static str = "Contact";
-    const SENDS: bool = true;
-    const EMAIL_FIELDS: &'static [&'static str] = &["email"];
-
     fn look_back(
         &self,
         _since_ms: u64,

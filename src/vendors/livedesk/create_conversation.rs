@@ -16,10 +16,15 @@ use crate::validate::{rule, Violations};
 pub const PATH: &str = "/api/v2/accounts/conversations";
 
 /// Create a conversation with a contact, named by exactly one of `contactId` and `sourceId`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read, hail_derive::Metadata)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[operation(
+    id = "livedesk/create-conversation",
+    sends = true,
+    ts_output = "Conversation"
+)]
 pub struct CreateConversation {
     /// The inbox (channel) id.
     pub inbox_id: Id,
@@ -121,11 +126,6 @@ pub(crate) fn decode_conversation(
 }
 
 impl SingleCall for CreateConversation {
-    const ID: &'static str = "livedesk/create-conversation";
-    const TS_INPUT: &'static str = "CreateConversation";
-    const TS_OUTPUT: &'static str = "Conversation";
-    const SENDS: bool = true;
-
     /// Only with `contactId`: a conversation by `sourceId` cannot be looked up.
     fn look_back(
         &self,

@@ -14,10 +14,11 @@ use crate::validate::Validate;
 use crate::validate::Violations;
 
 /// Send a message into a conversation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read, hail_derive::Metadata)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[operation(id = "livedesk/send-message", sends = true, ts_output = "Message")]
 pub struct SendMessage {
     /// The conversation: the `id` create-conversation gave (`Conversation.id`).
     pub conversation_id: Id,
@@ -103,11 +104,6 @@ pub(crate) fn check_content(v: &mut Violations, content: &str) {
 }
 
 impl SingleCall for SendMessage {
-    const ID: &'static str = "livedesk/send-message";
-    const TS_INPUT: &'static str = "SendMessage";
-    const TS_OUTPUT: &'static str = "Message";
-    const SENDS: bool = true;
-
     fn look_back(
         &self,
         _since_ms: u64,

@@ -21,7 +21,7 @@ use crate::validate::Validate;
 use crate::validate::Violations;
 
 /// Start a conversation with a new contact and a first message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read, hail_derive::Metadata)]
 #[cfg_attr(
     feature = "web",
     derive(tsify::Tsify),
@@ -29,6 +29,11 @@ use crate::validate::Violations;
 )]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = LiveDeskStartConversation))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[operation(
+    id = "livedesk/start-conversation",
+    sends = true,
+    ts_output = "StartedConversation"
+)]
 pub struct StartConversation {
     /// The inbox (channel) id.
     pub inbox_id: Id,
@@ -118,10 +123,6 @@ impl Validate for StartConversation {
 }
 
 impl Operation for StartConversation {
-    const ID: &'static str = "livedesk/start-conversation";
-    const TS_INPUT: &'static str = "LiveDeskStartConversation";
-    const TS_OUTPUT: &'static str = "StartedConversation";
-    const SENDS: bool = true;
     type Vendor = LiveDesk;
     type Credential = ApiKey;
     type Output = StartedConversation;

@@ -25,7 +25,7 @@ pub const PATH: &str = "/api/start-conversation";
 /// Start a conversation with one person (MEMOIO `start-conversation`).
 ///
 /// **Assumed** required: `receiver`, `message`, `channel`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read, hail_derive::Metadata)]
 #[cfg_attr(
     feature = "web",
     derive(tsify::Tsify),
@@ -33,6 +33,7 @@ pub const PATH: &str = "/api/start-conversation";
 )]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = MemoioStartConversation))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[operation(id = "memoio/start-conversation", sends = true, ts_output = "MemoioReply", email_fields = ["receiver"])]
 pub struct StartConversation {
     /// The receiver's e-mail address.
     pub receiver: String,
@@ -137,13 +138,7 @@ impl StartConversation {
     }
 }
 
-impl SingleCall for StartConversation {
-    const ID: &'static str = "memoio/start-conversation";
-    const TS_INPUT: &'static str = "MemoioStartConversation";
-    const TS_OUTPUT: &'static str = "MemoioReply";
-    const SENDS: bool = true;
-    const EMAIL_FIELDS: &'static [&'static str] = &["receiver"];
-}
+impl SingleCall for StartConversation {}
 
 impl Validate for StartConversation {
     fn validate(&self) -> Result<(), Vec<Violation>> {

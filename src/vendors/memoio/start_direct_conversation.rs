@@ -23,10 +23,11 @@ pub const PATH: &str = "/api/start-direct-conversation";
 /// Connect a sender and a receiver.
 ///
 /// **Assumed** required: `sender`, `receiver`, `message`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read, hail_derive::Metadata)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[operation(id = "memoio/start-direct-conversation", sends = true, ts_output = "MemoioReply", email_fields = ["sender", "receiver"])]
 pub struct StartDirectConversation {
     /// The sender's e-mail address.
     pub sender: String,
@@ -79,13 +80,7 @@ impl StartDirectConversation {
     }
 }
 
-impl SingleCall for StartDirectConversation {
-    const ID: &'static str = "memoio/start-direct-conversation";
-    const TS_INPUT: &'static str = "StartDirectConversation";
-    const TS_OUTPUT: &'static str = "MemoioReply";
-    const SENDS: bool = true;
-    const EMAIL_FIELDS: &'static [&'static str] = &["sender", "receiver"];
-}
+impl SingleCall for StartDirectConversation {}
 
 impl Validate for StartDirectConversation {
     fn validate(&self) -> Result<(), Vec<Violation>> {

@@ -24,10 +24,15 @@ pub const FIELD_VALUES_MAX: usize = 50;
 pub const FIELD_VALUE_MAX_CHARS: usize = 1024;
 
 /// Send a template to recipients.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read, hail_derive::Metadata)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[operation(
+    id = "mluvii/whatsapp-send-templates",
+    sends = true,
+    ts_output = "WhatsappSendTemplatesReply"
+)]
 pub struct WhatsappSendTemplates {
     /// The WhatsApp subscription (GUID, from whatsapp-subscriptions).
     pub subscription_id: String,
@@ -71,12 +76,7 @@ const TS_REPLY: &'static str = r#"
 export type WhatsappSendTemplatesReply = JsonValue;
 "#;
 
-impl SingleCall for WhatsappSendTemplates {
-    const ID: &'static str = "mluvii/whatsapp-send-templates";
-    const TS_INPUT: &'static str = "WhatsappSendTemplates";
-    const TS_OUTPUT: &'static str = "WhatsappSendTemplatesReply";
-    const SENDS: bool = true;
-}
+impl SingleCall for WhatsappSendTemplates {}
 
 impl Validate for WhatsappSendTemplates {
     fn validate(&self) -> Result<(), Vec<Violation>> {

@@ -17,10 +17,15 @@ use crate::validate::{Violations, ID_MAX};
 pub const LIMIT_MAX: u64 = 1000;
 
 /// List templates sent through a subscription.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read, hail_derive::Metadata)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[operation(
+    id = "mluvii/whatsapp-sent-templates",
+    sends = false,
+    ts_output = "WhatsappSentTemplatesReply"
+)]
 pub struct WhatsappSentTemplates {
     /// The WhatsApp subscription (GUID).
     pub subscription_id: String,
@@ -58,12 +63,7 @@ const TS_REPLY: &'static str = r#"
 export type WhatsappSentTemplatesReply = JsonValue;
 "#;
 
-impl SingleCall for WhatsappSentTemplates {
-    const ID: &'static str = "mluvii/whatsapp-sent-templates";
-    const TS_INPUT: &'static str = "WhatsappSentTemplates";
-    const TS_OUTPUT: &'static str = "WhatsappSentTemplatesReply";
-    const SENDS: bool = false;
-}
+impl SingleCall for WhatsappSentTemplates {}
 
 impl Validate for WhatsappSentTemplates {
     fn validate(&self) -> Result<(), Vec<Violation>> {

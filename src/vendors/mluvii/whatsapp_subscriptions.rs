@@ -15,10 +15,17 @@ use crate::validate::Validate;
 pub const PATH: &str = "/api/v1/WhatsApp";
 
 /// List the company's WhatsApp subscriptions (numbers). No fields.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, hail_derive::Read)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Serialize, hail_derive::Read, hail_derive::Metadata,
+)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[operation(
+    id = "mluvii/whatsapp-subscriptions",
+    sends = false,
+    ts_output = "Subscription[]"
+)]
 pub struct WhatsappSubscriptions {}
 
 /// One WhatsApp subscription.
@@ -53,12 +60,7 @@ struct RawSubscription {
     phone_number: Option<String>,
 }
 
-impl SingleCall for WhatsappSubscriptions {
-    const ID: &'static str = "mluvii/whatsapp-subscriptions";
-    const TS_INPUT: &'static str = "WhatsappSubscriptions";
-    const TS_OUTPUT: &'static str = "Subscription[]";
-    const SENDS: bool = false;
-}
+impl SingleCall for WhatsappSubscriptions {}
 
 impl Validate for WhatsappSubscriptions {
     fn validate(&self) -> Result<(), Vec<Violation>> {

@@ -1,0 +1,106 @@
+//! `#[derive(Metadata)]`: an operation's id, whether it sends, its e-mail fields and its
+//! TypeScript names, declared once on the request type.
+
+use quote::quote;
+use syn::punctuated::Punctuated;
+use syn::{DeriveInput, LitBool, LitStr, Meta, Token};
+
+pub fn metadata_impl(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
+    let mut id = None;
+    let mut sends = None;
+    let mut ts_output = None;
+    let mut email_fields: Vec<LitStr> = Vec::new();
+    for attr in input
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("operation"))
+    {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("id") {
+                let value: LitStr = meta.value()?.parse()?;
+                let text = value.value();
+                let well_formed = text.split_once('/').is_some_and(|(vendor, name)| {
+                    !vendor.is_empty()
+                        && !name.is_empty()
+                        && text
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c == '-' || c == '/')
+                });
+                if !well_formed {
+                    return Err(
+                        meta.error("an operation id is `vendor/name`, lowercase and dashes")
+                    );
+                }
+                id = Some(value);
+            } else if meta.path.is_ident("sends") {
+                sends = Some(meta.value()?.parse::<LitBool>()?);
+            } else if meta.path.is_ident("ts_output") {
+                ts_output = Some(meta.value()?.parse::<LitStr>()?);
+            } else if meta.path.is_ident("email_fields") {
+                let list: syn::ExprArray = meta.value()?.parse()?;
+                for item in list.elems {
+                    match item {
+                        syn::Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Str(s),
+                            ..
+                        }) => email_fields.push(s),
+                        other => {
+                            return Err(syn::Error::new_spanned(other, "a field name as a string"))
+                        }
+                    }
+                }
+            } else {
+                return Err(meta.error("operation(…) takes id, sends, ts_output, email_fields"));
+            }
+            Ok(())
+        })?;
+    }
+    let missing = |what: &str| {
+        syn::Error::new_spanned(&input.ident, format!("#[operation({what} = …)] is missing"))
+    };
+    let id = id.ok_or_else(|| missing("id"))?;
+    let sends = sends.ok_or_else(|| missing("sends"))?;
+    let ts_output = ts_output.ok_or_else(|| missing("ts_output"))?;
+    let ts_input = tsify_name(input)?
+        .unwrap_or_else(|| LitStr::new(&input.ident.to_string(), input.ident.span()));
+    let name = &input.ident;
+    Ok(quote! {
+        impl crate::operation::Metadata for #name {
+            const ID: &'static str = #id;
+            const SENDS: bool = #sends;
+            const EMAIL_FIELDS: &'static [&'static str] = &[#(#email_fields),*];
+            const TS_INPUT: &'static str = #ts_input;
+            const TS_OUTPUT: &'static str = #ts_output;
+        }
+    })
+}
+
+/// The `rename` of a `tsify(…)` attribute, also inside `cfg_attr(…)`.
+fn tsify_name(input: &DeriveInput) -> syn::Result<Option<LitStr>> {
+    let mut found = None;
+    for attr in &input.attrs {
+        let metas: Vec<Meta> = if attr.path().is_ident("tsify") {
+            vec![attr.meta.clone()]
+        } else if attr.path().is_ident("cfg_attr") {
+            attr.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)?
+                .into_iter()
+                .skip(1)
+                .collect()
+        } else {
+            continue;
+        };
+        for meta in metas.iter().filter(|m| m.path().is_ident("tsify")) {
+            if let Meta::List(list) = meta {
+                list.parse_nested_meta(|inner| {
+                    if inner.path.is_ident("rename") {
+                        found = Some(inner.value()?.parse::<LitStr>()?);
+                    } else if inner.input.peek(Token![=]) {
+                        let _: syn::Expr = inner.value()?.parse()?;
+                    }
+                    Ok(())
+                })?;
+            }
+        }
+    }
+    Ok(found)
+}
