@@ -422,7 +422,7 @@ async fn calls<Op: Operation>(
         if let (true, Some((key, hold))) = (std::mem::take(&mut unsaved), hold) {
             let stored = match serde_json::to_vec(progress) {
                 Ok(p) => state.store.progress(key, hold, Bytes::from(p)).await,
-                Err(e) => Err(crate::idempotency::StoreError(e.to_string())),
+                Err(e) => Err(crate::store::StoreError(e.to_string())),
             };
             match stored {
                 Ok(true) => {}

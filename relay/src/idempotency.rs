@@ -9,21 +9,14 @@
 //! (its relay died, or could not store the outcome) is answered as `outcome_unknown`, like a
 //! call that timed out after sending, until a vendor read-back resolves it.
 //!
-//! Every store shares the state machine in [`decide`]; the stores differ only in where the
-//! record lives and how they make one `begin` atomic.
-
-pub mod embedded;
-mod memory;
+//! Every store ([`crate::store`]) shares the state machine in [`decide`]; the stores differ only
+//! in where the record lives and how they make one `begin` atomic.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use async_trait::async_trait;
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
-
-pub use embedded::EmbeddedStore;
-pub use memory::MemoryStore;
 
 /// A stored answer, replayed byte for byte.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,41 +126,15 @@ pub enum Settle {
     },
 }
 
-/// The store failed (e.g. Redis unreachable): sending must fail closed.
-#[derive(Debug, Clone)]
-pub struct StoreError(pub String);
-
-/// Where idempotency records live.
-#[async_trait]
-pub trait Store: Send + Sync {
-    /// Decides what a request with `key` may do (see [`Begin`]) and, where it may go on, marks
-    /// the key in flight for `hold` (the request's own deadline plus a margin).
-    async fn begin(
-        &self,
-        key: &str,
-        fingerprint: Fingerprint,
-        hold: Duration,
-    ) -> Result<Begin, StoreError>;
-    /// Saves the progress of a multi-call operation, while `hold` lasts. `Ok(false)`: the hold
-    /// is gone (expired and taken over): the caller must not go on.
-    async fn progress(&self, key: &str, hold: Hold, progress: Bytes) -> Result<bool, StoreError>;
-    /// Ends the flight of `key`, if `hold` is still the record's. `Ok(false)`: it was not
-    /// (expired and taken over), and nothing was written.
-    async fn settle(
-        &self,
-        key: &str,
-        fingerprint: Fingerprint,
-        hold: Hold,
-        settle: Settle,
-    ) -> Result<bool, StoreError>;
-    /// A health description for `/healthz`.
-    async fn health(&self) -> Result<(), StoreError> {
-        Ok(())
+impl Settle {
+    /// The phase the record is left in.
+    pub fn phase(&self) -> Phase {
+        match self {
+            Self::Final(_) => Phase::Final,
+            Self::Retry(_) => Phase::Retryable,
+            Self::Unknown { .. } => Phase::Unknown,
+        }
     }
-    /// Whether records survive a restart of this process.
-    fn durable(&self) -> bool;
-    /// What and where the store is, for `--check-config` (no credentials).
-    fn describe(&self) -> String;
 }
 
 /// The store key of (caller, operation, idempotency key): unambiguous since the parts are
@@ -178,6 +145,33 @@ pub fn scope(caller: &str, operation: &str, key: &str) -> String {
         caller.len(),
         operation.len()
     )
+}
+
+/// Where a record stands, without its answer: the one name every store uses for it. Stores
+/// that keep it as text or a number use these: the letter is the Redis record's `s` (its Lua
+/// scripts compare letters), the number the embedded store's `state` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::FromRepr)]
+#[repr(u8)]
+pub enum Phase {
+    /// See [`State::InFlight`].
+    #[strum(serialize = "i")]
+    InFlight = 0,
+    /// See [`State::Retryable`].
+    #[strum(serialize = "r")]
+    Retryable = 1,
+    /// See [`State::Unknown`].
+    #[strum(serialize = "u")]
+    Unknown = 2,
+    /// See [`State::Final`].
+    #[strum(serialize = "f")]
+    Final = 3,
+}
+
+impl Phase {
+    /// The letter the Redis record keeps.
+    pub fn letter(self) -> &'static str {
+        self.into()
+    }
 }
 
 /// A record's state.
@@ -191,6 +185,18 @@ pub enum State {
     Unknown,
     /// Replayed as is.
     Final(Arc<StoredResponse>),
+}
+
+impl State {
+    /// Its phase, without the answer.
+    pub fn phase(&self) -> Phase {
+        match self {
+            Self::InFlight => Phase::InFlight,
+            Self::Retryable => Phase::Retryable,
+            Self::Unknown => Phase::Unknown,
+            Self::Final(_) => Phase::Final,
+        }
+    }
 }
 
 /// One idempotency record.

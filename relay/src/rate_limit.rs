@@ -10,7 +10,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::config::RateLimitConfig;
-use crate::redis_store::RedisStore;
+use crate::store::RedisStore;
 
 /// The limiter.
 pub enum Limiter {

@@ -16,14 +16,13 @@ use hail::{BaseUrl, Endpoint, Operation, Vendor};
 use crate::accounts::{Account, Accounts, Source, TokenCache};
 use crate::caller::{ChaynsVerifier, JwtVerifier};
 use crate::config::{Access, Config, StoreConfig, StoreName};
-use crate::idempotency::embedded::Limits;
-use crate::idempotency::{EmbeddedStore, MemoryStore, Store};
 use crate::limits::AuthFailures;
 use crate::policy::Policy;
 use crate::rate_limit::Limiter;
-use crate::redis_store::RedisStore;
 use crate::sandbox::Sandbox;
 use crate::server::ServerLimits;
+use crate::store::embedded::Limits;
+use crate::store::{EmbeddedStore, MemoryStore, RedisStore, Store};
 use crate::upstream::VendorApi;
 use tokio_util::task::TaskTracker;
 

@@ -26,9 +26,9 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{
-    decide, now_ms, settled, Begin, Fingerprint, Hold, Record, Settle, State, Store, StoreError,
-    StoredResponse,
+use super::{Store, StoreError};
+use crate::idempotency::{
+    decide, now_ms, settled, Begin, Fingerprint, Hold, Phase, Record, Settle, State, StoredResponse,
 };
 
 /// The database file's name inside `data_dir`.
@@ -206,16 +206,16 @@ fn read(db: &Connection, key: &str) -> rusqlite::Result<Option<Record>> {
         let state: i64 = r.get(1)?;
         let progress: Option<Vec<u8>> = r.get(4)?;
         let fingerprint = Fingerprint(fp.try_into().unwrap_or([0; 32]));
-        let state = match state {
-            0 => State::InFlight,
-            1 => State::Retryable,
-            3 => State::Final(Arc::new(StoredResponse::restored(
+        let state = match u8::try_from(state).ok().and_then(Phase::from_repr) {
+            Some(Phase::InFlight) => State::InFlight,
+            Some(Phase::Retryable) => State::Retryable,
+            Some(Phase::Final) => State::Final(Arc::new(StoredResponse::restored(
                 r.get::<_, Option<i64>>(5)?.unwrap_or(500) as u16,
                 r.get::<_, Option<bool>>(6)?.unwrap_or(true),
                 Bytes::from(r.get::<_, Option<Vec<u8>>>(7)?.unwrap_or_default()),
             ))),
-            // 2, and anything a newer version may write: never treat as unused.
-            _ => State::Unknown,
+            // And anything a newer version may write: never treat as unused.
+            Some(Phase::Unknown) | None => State::Unknown,
         };
         Ok(Record {
             fingerprint,
@@ -230,11 +230,10 @@ fn read(db: &Connection, key: &str) -> rusqlite::Result<Option<Record>> {
 }
 
 fn write(db: &Connection, key: &str, record: &Record, retention: Duration) -> rusqlite::Result<()> {
-    let (state, response) = match &record.state {
-        State::InFlight => (0, None),
-        State::Retryable => (1, None),
-        State::Unknown => (2, None),
-        State::Final(r) => (3, Some(r)),
+    let state = record.state.phase() as u8;
+    let response = match &record.state {
+        State::Final(r) => Some(r),
+        _ => None,
     };
     let until = record.until_ms;
     let expires = now_ms().saturating_add(retention.as_millis() as u64);

@@ -14,13 +14,14 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
-use crate::idempotency::{Begin, Fingerprint, Hold, Settle, Store, StoreError, StoredResponse};
+use super::{Store, StoreError};
+use crate::idempotency::{Begin, Fingerprint, Hold, Settle, StoredResponse};
 
 /// Key prefix of everything Hail keeps in Redis.
 const PREFIX: &str = "hail:";
 
 /// `KEYS[1]` record; `ARGV`: fingerprint, hold ms, retention ms. The state machine of
-/// `idempotency::decide`, atomic across instances, on Redis's own clock: an in-flight record
+/// `crate::idempotency::decide`, atomic across instances, on Redis's own clock: an in-flight record
 /// past its hold answers `unknown` (never unused), and the key is held again. Returns the
 /// verdict, the progress, `"{first try began} {last send}"` and the new hold (its end, ms).
 /// An in-flight record without `u` was written by an earlier relay version, which held it by
@@ -106,7 +107,8 @@ redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil((new_tat - now) / 1000) + 10
 return 0
 "#;
 
-/// A final record as stored (`s = "f"`); the other states need no decoding here.
+/// A final record as stored (`s` is [`crate::idempotency::Phase::Final`]'s letter); the other
+/// states need no decoding here.
 #[derive(Deserialize)]
 struct FinalRecord {
     r: Answer,
@@ -314,7 +316,8 @@ impl Store for RedisStore {
         hold: Hold,
         settle: Settle,
     ) -> Result<bool, StoreError> {
-        let (state, progress, answer, sent) = match settle {
+        let state = settle.phase().letter();
+        let (progress, answer, sent) = match settle {
             Settle::Final(response) => {
                 let answer = serde_json::to_string(&Answer {
                     status: response.status,
@@ -322,16 +325,10 @@ impl Store for RedisStore {
                     body: b64(&response.body),
                 })
                 .map_err(|e| unavailable(&e.to_string()))?;
-                ("f", String::new(), answer, false)
+                (String::new(), answer, false)
             }
-            Settle::Retry(p) => (
-                "r",
-                p.map(|p| b64(&p)).unwrap_or_default(),
-                String::new(),
-                false,
-            ),
+            Settle::Retry(p) => (p.map(|p| b64(&p)).unwrap_or_default(), String::new(), false),
             Settle::Unknown { progress, sent } => (
-                "u",
                 progress.map(|p| b64(&p)).unwrap_or_default(),
                 String::new(),
                 sent,

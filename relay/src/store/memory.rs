@@ -11,7 +11,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 
-use super::{decide, now_ms, settled, Begin, Fingerprint, Hold, Record, Settle, Store, StoreError};
+use super::{Store, StoreError};
+use crate::idempotency::{decide, now_ms, settled, Begin, Fingerprint, Hold, Record, Settle};
 
 /// In-memory idempotency records.
 pub struct MemoryStore {
