@@ -115,8 +115,8 @@ async fn admit<Op: Operation>(
     let caller = crate::limits::authenticate(state, policy.access, headers, ip, deadline)
         .await
         .map_err(|r| {
-            let mut stored = fail(r.code, &r.detail);
-            stored.retry_after = r.wait.map(crate::limits::whole_seconds);
+            let mut stored = fail(r.code(), &r.to_string());
+            stored.retry_after = r.retry_after();
             stored
         })?;
     if let Err(wait) = state.limiter.check(&caller.key).await {
@@ -265,9 +265,9 @@ fn parse<Op: Operation>(
     if policy.rewrites() {
         policy
             .apply(map, &caller.claims, Op::EMAIL_FIELDS)
-            .map_err(|(code, detail, field)| Problem {
-                field: Some(field),
-                ..Problem::new(code, detail, "")
+            .map_err(|e| Problem {
+                field: Some(e.field().to_owned()),
+                ..Problem::new(e.code(), e.to_string(), "")
             })?;
     }
     read_json::<Op>(&value).map_err(invalid)
