@@ -11,14 +11,14 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use hail::protocol::{self, Problem, Success, Upstream};
+use hail::protocol::{self, Success, Upstream};
 use hail::read::read_json;
 use hail::{ErrorCode, Operation, Vendor};
 
 use crate::caller::{client_ip, Caller};
 use crate::config::Access;
 use crate::idempotency::{now_ms, scope, Begin, Fingerprint, Hold, Settle, StoredResponse};
-use crate::problem::{request_id, respond, stored_problem};
+use crate::problem::{respond, ProblemCode, ProblemResponse};
 use crate::state::AppState;
 
 mod look_back;
@@ -33,7 +33,7 @@ pub async fn handle<Op: Operation>(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let request_id = request_id(&headers);
+    let request_id = crate::request_id::of(&headers).to_owned();
     let deadline = Instant::now() + state.request_timeout;
     // Admission and the vendor calls run in their own task: a caller who hangs up cuts neither
     // a store write that holds the key nor a call the vendor may be acting on, and the outcome
@@ -46,20 +46,13 @@ pub async fn handle<Op: Operation>(
             Err(answer) => answer,
         }
     });
-    let response = task.await.unwrap_or_else(|_| {
-        stored_problem(Problem::new(
-            ErrorCode::Internal,
-            "the request failed",
-            &request_id,
-        ))
+    let stored = task.await.unwrap_or_else(|_| {
+        ProblemResponse::new(ErrorCode::Internal, "the request failed").stored(&request_id)
     });
-    let code = if response.status == 200 {
-        "ok"
-    } else {
-        code_of(&response.body)
-    };
-    crate::metrics::request(Op::ID, code);
-    respond(response, &request_id)
+    let response = respond(stored, &request_id);
+    let code = response.extensions().get::<ProblemCode>();
+    crate::metrics::request(Op::ID, code.map_or("ok", |c| c.0.as_str()));
+    response
 }
 
 /// A request that passed every check, ready for its vendor calls.
@@ -90,7 +83,7 @@ async fn admit<Op: Operation>(
     deadline: Instant,
 ) -> Result<Admitted<Op>, StoredResponse> {
     let fail =
-        |code: ErrorCode, detail: &str| stored_problem(Problem::new(code, detail, request_id));
+        |code: ErrorCode, detail: &str| ProblemResponse::new(code, detail).stored(request_id);
     let policy = state
         .policy(Op::ID)
         .ok_or_else(|| fail(ErrorCode::UnknownOperation, "no such operation"))?;
@@ -114,22 +107,14 @@ async fn admit<Op: Operation>(
     let ip = client_ip(peer, headers, &state.trusted_proxies, state.ipv6_prefix_len);
     let caller = crate::limits::authenticate(state, policy.access, headers, ip, deadline)
         .await
-        .map_err(|r| {
-            let mut stored = fail(r.code(), &r.to_string());
-            stored.retry_after = r.retry_after();
-            stored
-        })?;
+        .map_err(|r| ProblemResponse::from(r).stored(request_id))?;
     if let Err(wait) = state.limiter.check(&caller.key).await {
-        let mut p = Problem::new(
-            ErrorCode::RateLimited,
-            "too many requests: slow down",
-            request_id,
-        );
         let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        p.detail = format!("too many requests: retry in {secs} s");
-        let mut stored = stored_problem(p);
-        stored.retry_after = Some(secs.max(1));
-        return Err(stored);
+        let limited = ProblemResponse::new(
+            ErrorCode::RateLimited,
+            format!("too many requests: retry in {secs} s"),
+        );
+        return Err(limited.retry_after(Some(secs.max(1))).stored(request_id));
     }
 
     let key = if Op::SENDS {
@@ -141,13 +126,11 @@ async fn admit<Op: Operation>(
                 ))
             }
             Some(k) if !protocol::is_valid_idempotency_key(k.as_bytes()) => {
-                let mut p = Problem::new(
+                let invalid = ProblemResponse::new(
                     ErrorCode::InvalidRequest,
                     "Idempotency-Key must be 1 to 255 visible ASCII characters",
-                    request_id,
                 );
-                p.field = Some("Idempotency-Key".to_owned());
-                return Err(stored_problem(p));
+                return Err(invalid.field("Idempotency-Key").stored(request_id));
             }
             Some(k) => Some(String::from_utf8_lossy(k.as_bytes()).into_owned()),
         }
@@ -155,14 +138,9 @@ async fn admit<Op: Operation>(
         None
     };
 
-    let mut op = parse::<Op>(&body, policy, &caller).map_err(|p| {
-        stored_problem(Problem {
-            request_id: request_id.to_owned(),
-            ..p
-        })
-    })?;
+    let mut op = parse::<Op>(&body, policy, &caller).map_err(|p| p.stored(request_id))?;
     op.validate()
-        .map_err(|v| stored_problem(Problem::invalid(v, request_id)))?;
+        .map_err(|v| ProblemResponse::invalid(v).stored(request_id))?;
     if op.wants_caller_token() {
         match &caller.chayns_token {
             Some(token) => op.set_caller_token(token.clone()),
@@ -245,30 +223,25 @@ fn parse<Op: Operation>(
     body: &[u8],
     policy: &crate::policy::Policy,
     caller: &Caller,
-) -> Result<Op, Problem> {
+) -> Result<Op, ProblemResponse> {
     let invalid = |v: hail::Violation| {
         if v.field.is_empty() {
-            Problem::new(ErrorCode::InvalidRequest, v.message, "")
+            ProblemResponse::new(ErrorCode::InvalidRequest, v.message)
         } else {
-            Problem::invalid(vec![v], "")
+            ProblemResponse::invalid(vec![v])
         }
     };
-    let mut value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|_| Problem::new(ErrorCode::InvalidRequest, "the body is not valid JSON", ""))?;
+    let mut value: serde_json::Value = serde_json::from_slice(body).map_err(|_| {
+        ProblemResponse::new(ErrorCode::InvalidRequest, "the body is not valid JSON")
+    })?;
     let Some(map) = value.as_object_mut() else {
-        return Err(Problem::new(
+        return Err(ProblemResponse::new(
             ErrorCode::InvalidRequest,
             "the body must be a JSON object",
-            "",
         ));
     };
     if policy.rewrites() {
-        policy
-            .apply(map, &caller.claims, Op::EMAIL_FIELDS)
-            .map_err(|e| Problem {
-                field: Some(e.field().to_owned()),
-                ..Problem::new(e.code(), e.to_string(), "")
-            })?;
+        policy.apply(map, &caller.claims, Op::EMAIL_FIELDS)?;
     }
     read_json::<Op>(&value).map_err(invalid)
 }
@@ -389,7 +362,7 @@ async fn calls<Op: Operation>(
     reconciled: bool,
 ) -> Result<StoredResponse, (StoredResponse, Acted)> {
     let problem = |code: ErrorCode, detail: String, step: Option<&str>| {
-        stored_problem(Problem::new(code, named(step, detail), request_id))
+        ProblemResponse::new(code, named(step, detail)).stored(request_id)
     };
     let Some(account) = state.accounts.get::<Op::Credential>() else {
         return Err((
@@ -447,10 +420,10 @@ async fn calls<Op: Operation>(
                         // read): the caller must not take it for "not sent".
                         f.code = ErrorCode::OutcomeUnknown;
                     }
-                    let mut p = Problem::new(f.code, named(step, f.detail.to_owned()), request_id);
+                    let p = ProblemResponse::new(f.code, named(step, f.detail.to_owned()));
                     // Replayed as is for the same key: retrying cannot tell whether it was sent.
-                    p.retryable &= f.acted == Acted::No;
-                    (stored_problem(p), f.acted)
+                    let retryable = f.code.retryable() && f.acted == Acted::No;
+                    (p.retryable(retryable).stored(request_id), f.acted)
                 })?;
         match Op::record(progress, status, &body) {
             Ok(()) => {
@@ -489,14 +462,13 @@ async fn calls<Op: Operation>(
                 } else {
                     e.message
                 };
-                let mut p = Problem::new(code, named(step, message), request_id);
-                p.upstream = Some(Upstream { status: e.status });
-                p.retryable = acted == Acted::No && code.retryable();
-                let mut stored = stored_problem(p);
-                if acted == Acted::No {
-                    stored.retry_after = Some(retry_after.map_or(1, crate::limits::whole_seconds));
-                }
-                return Err((stored, acted));
+                let retry_after = (acted == Acted::No)
+                    .then(|| retry_after.map_or(1, crate::limits::whole_seconds));
+                let p = ProblemResponse::new(code, named(step, message))
+                    .upstream(e.status)
+                    .retryable(acted == Acted::No && code.retryable())
+                    .retry_after(retry_after);
+                return Err((p.stored(request_id), acted));
             }
         }
     }
@@ -532,6 +504,7 @@ async fn calls<Op: Operation>(
         content_type: "application/json",
         // Vendor data reaches the caller: redacted like any vendor text.
         body: crate::scrub::json_body(Bytes::from(body)),
+        code: None,
         retry_after: None,
         // A reconciled result is the original's, found again: marked as replayed.
         replayed: reconciled,
@@ -543,11 +516,4 @@ fn named(step: Option<&str>, message: String) -> String {
         Some(step) => format!("{step}: {message}"),
         None => message,
     }
-}
-
-fn code_of(body: &[u8]) -> &'static str {
-    serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| v["code"].as_str().and_then(ErrorCode::parse))
-        .map_or("internal", ErrorCode::as_str)
 }

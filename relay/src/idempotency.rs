@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
+use hail::ErrorCode;
 use sha2::{Digest, Sha256};
 
 /// A stored answer, replayed byte for byte.
@@ -27,6 +28,8 @@ pub struct StoredResponse {
     pub content_type: &'static str,
     /// The body.
     pub body: Bytes,
+    /// A problem's code (`None` on success): for the metrics, without reading the body again.
+    pub code: Option<ErrorCode>,
     /// `Retry-After` seconds (never stored: refusals before the store).
     pub retry_after: Option<u64>,
     /// Whether this answer is a replay (set when replaying).
@@ -39,8 +42,15 @@ impl StoredResponse {
         self.content_type == hail::protocol::PROBLEM_CONTENT_TYPE
     }
 
-    /// A stored answer read back from a store: `problem` picks the content type.
+    /// A stored answer read back from a store: `problem` picks the content type. The stores
+    /// keep a problem's body only, so its code is read from there (once, here).
     pub fn restored(status: u16, problem: bool, body: Bytes) -> Self {
+        #[derive(serde::Deserialize)]
+        struct Code {
+            code: ErrorCode,
+        }
+        let code = problem
+            .then(|| serde_json::from_slice::<Code>(&body).map_or(ErrorCode::Internal, |c| c.code));
         Self {
             status,
             content_type: if problem {
@@ -49,6 +59,7 @@ impl StoredResponse {
                 "application/json"
             },
             body,
+            code,
             retry_after: None,
             replayed: false,
         }

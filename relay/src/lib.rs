@@ -17,6 +17,7 @@ pub mod openapi;
 pub mod policy;
 pub mod problem;
 pub mod rate_limit;
+pub mod request_id;
 pub mod sandbox;
 pub mod scrub;
 pub mod server;

@@ -33,7 +33,7 @@ pub use faults::{Fault, Faults};
 pub use outbox::{Outbox, OutboxEntry};
 use sim::Sim;
 
-use crate::problem::{new_request_id, ProblemResponse};
+use crate::problem::ProblemResponse;
 
 /// `POST` queues faults, `DELETE` clears them.
 pub const SANDBOX_FAULTS_PATH: &str = "/v1/sandbox/faults";
@@ -168,9 +168,8 @@ async fn add_faults(
     State(state): State<Arc<crate::state::AppState>>,
     body: axum::body::Bytes,
 ) -> Response {
-    let refuse = |detail: String| {
-        ProblemResponse::new(ErrorCode::InvalidRequest, detail, &new_request_id()).into_response()
-    };
+    let refuse =
+        |detail: String| ProblemResponse::new(ErrorCode::InvalidRequest, detail).into_response();
     // One fault object, or an array of them.
     let parsed = match serde_json::from_slice::<serde_json::Value>(&body) {
         Ok(one @ serde_json::Value::Object(_)) => {
@@ -190,12 +189,7 @@ async fn add_faults(
         )
             .into_response(),
         Some(Err(e)) => refuse(e),
-        None => ProblemResponse::new(
-            ErrorCode::UnknownOperation,
-            "not a sandbox",
-            &new_request_id(),
-        )
-        .into_response(),
+        None => ProblemResponse::new(ErrorCode::UnknownOperation, "not a sandbox").into_response(),
     }
 }
 
