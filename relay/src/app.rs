@@ -56,8 +56,8 @@ pub fn router(state: Arc<AppState>, www: Option<PathBuf>) -> Router {
             "/v1/openapi.json",
             get(|| async { Json(crate::openapi::document()) }),
         );
-    if state.sandbox.is_some() {
-        app = app.merge(crate::sandbox::routes());
+    if let Some(sandbox) = &state.sandbox {
+        app = app.merge(crate::sandbox::routes().with_state(sandbox.clone()));
     }
     let app = app
         .route("/v1/{*rest}", axum::routing::any(unknown_operation))

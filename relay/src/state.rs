@@ -51,7 +51,7 @@ pub struct AppState {
     /// See `IdempotencyConfig::look_back_quiet_seconds`.
     pub look_back_quiet: Duration,
     /// Sandbox only: the simulated vendors.
-    pub sandbox: Option<Sandbox>,
+    pub sandbox: Option<Arc<Sandbox>>,
     /// Failed authentications per client address.
     pub auth_failures: AuthFailures,
     /// IPv6 clients are grouped by networks of this many bits.
@@ -202,7 +202,7 @@ pub fn build(config: &Config, sandbox: Option<Sandbox>) -> Result<AppState, Stri
                 .look_back_quiet_seconds
                 .unwrap_or(if sandbox.is_some() { 0 } else { 60 }),
         ),
-        sandbox,
+        sandbox: sandbox.map(Arc::new),
         auth_failures: AuthFailures::new(config.rate_limit),
         ipv6_prefix_len: config.http.ipv6_prefix_len.min(128),
         body_read_timeout: Duration::from_millis(config.http.body_read_timeout_ms.max(1)),
