@@ -137,6 +137,17 @@ pub enum Settle {
     },
 }
 
+#[cfg(test)]
+impl Begin {
+    /// The hold this answer gives; a test that expects one fails without.
+    pub(crate) fn expect_hold(&self) -> Hold {
+        match self {
+            Begin::Proceed { hold, .. } | Begin::Unknown { hold, .. } => *hold,
+            other => panic!("no hold: {other:?}"),
+        }
+    }
+}
+
 impl Settle {
     /// The phase the record is left in.
     pub fn phase(&self) -> Phase {
@@ -341,17 +352,10 @@ mod tests {
         Fingerprint::of("op", s.as_bytes())
     }
 
-    fn hold_of(begin: &Begin) -> Hold {
-        match begin {
-            Begin::Proceed { hold, .. } | Begin::Unknown { hold, .. } => *hold,
-            other => panic!("no hold: {other:?}"),
-        }
-    }
-
     #[test]
     fn an_expired_flight_is_unknown_never_unused() {
         let (begin, held) = decide(None, fp("a"), 1_000, HOLD);
-        assert_eq!(hold_of(&begin), Hold(11_000));
+        assert_eq!(begin.expect_hold(), Hold(11_000));
         let held = held.unwrap();
         assert_eq!(decide(Some(&held), fp("a"), 5_000, HOLD).0, Begin::InFlight);
         assert_eq!(decide(Some(&held), fp("b"), 5_000, HOLD).0, Begin::InFlight);
@@ -394,7 +398,7 @@ mod tests {
         let unknown = settled(
             held.as_ref(),
             fp("a"),
-            hold_of(&begin),
+            begin.expect_hold(),
             Settle::Unknown {
                 progress: Some(Bytes::from_static(b"p")),
                 sent: true,
@@ -416,7 +420,7 @@ mod tests {
         let still = settled(
             looking.as_ref(),
             fp("a"),
-            hold_of(&begin),
+            begin.expect_hold(),
             Settle::Unknown {
                 progress: None,
                 sent: false,
@@ -437,7 +441,7 @@ mod tests {
     #[test]
     fn settled_records_answer_by_their_state() {
         let (begin, held) = decide(None, fp("a"), 0, HOLD);
-        let h = hold_of(&begin);
+        let h = begin.expect_hold();
         let retry = settled(held.as_ref(), fp("a"), h, Settle::Retry(None), 1).unwrap();
         assert!(matches!(
             decide(Some(&retry), fp("a"), 2, HOLD).0,

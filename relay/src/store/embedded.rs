@@ -342,6 +342,7 @@ impl Store for EmbeddedStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::held;
 
     const HOLD: Duration = Duration::from_secs(30);
 
@@ -359,26 +360,17 @@ mod tests {
         }
     }
 
-    async fn hold(s: &EmbeddedStore, key: &str, fp: Fingerprint, hold: Duration) -> (Begin, Hold) {
-        let begin = s.begin(key, fp, hold).await.unwrap();
-        let h = match &begin {
-            Begin::Proceed { hold, .. } | Begin::Unknown { hold, .. } => *hold,
-            other => panic!("{key}: {other:?}"),
-        };
-        (begin, h)
-    }
-
     #[tokio::test]
     async fn records_survive_reopening_and_a_flight_becomes_unknown() {
         let d = dir("reopen");
         let a = Fingerprint::of("op", b"a");
         {
             let s = EmbeddedStore::open(&d, limits()).unwrap();
-            let (begin, h) = hold(&s, "done", a, HOLD).await;
+            let (begin, h) = held(&s, "done", a, HOLD).await;
             assert!(matches!(begin, Begin::Proceed { progress: None, .. }));
             let ok = StoredResponse::restored(200, false, Bytes::from_static(b"{\"data\":1}"));
             assert!(s.settle("done", a, h, Settle::Final(ok)).await.unwrap());
-            let (_, h) = hold(&s, "flying", a, Duration::ZERO).await;
+            let (_, h) = held(&s, "flying", a, Duration::ZERO).await;
             assert!(s
                 .progress("flying", h, Bytes::from_static(b"step"))
                 .await
@@ -410,8 +402,8 @@ mod tests {
         )
         .unwrap();
         let a = Fingerprint::of("op", b"a");
-        hold(&s, "flight", a, HOLD).await;
-        let (_, h) = hold(&s, "unknown", a, HOLD).await;
+        held(&s, "flight", a, HOLD).await;
+        let (_, h) = held(&s, "unknown", a, HOLD).await;
         let unknown = Settle::Unknown {
             progress: Some(Bytes::from(vec![b'p'; 5000])),
             sent: true,
@@ -420,7 +412,7 @@ mod tests {
         let big = Bytes::from(vec![b'x'; 1000]);
         for i in 0..200 {
             let key = format!("k{i}");
-            let (_, h) = hold(&s, &key, a, HOLD).await;
+            let (_, h) = held(&s, &key, a, HOLD).await;
             let done = Settle::Final(StoredResponse::restored(200, false, big.clone()));
             assert!(s.settle(&key, a, h, done).await.unwrap());
         }
