@@ -23,7 +23,7 @@ use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Access;
-use crate::problem::{render, ProblemResponse};
+use crate::problem::ProblemResponse;
 use crate::request_id::{self, NewRequestId};
 use crate::state::AppState;
 
@@ -94,7 +94,7 @@ pub fn router(state: Arc<AppState>, www: Option<PathBuf>) -> Router {
         .layer(SetSensitiveRequestHeadersLayer::new([
             header::AUTHORIZATION,
         ]))
-        .layer(axum::middleware::from_fn(problem_bodies))
+        .layer(axum::middleware::from_fn(crate::problem::problem_bodies))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             tracing::info_span!(
                 "request",
@@ -107,60 +107,6 @@ pub fn router(state: Arc<AppState>, www: Option<PathBuf>) -> Router {
         .layer(SetRequestIdLayer::new(request_id::HEADER, NewRequestId))
         // Outermost: the layer keeps an id it finds, and ids in logs and answers are the relay's.
         .layer(axum::middleware::map_request(request_id::drop_clients))
-}
-
-/// Every error the relay answers is a problem document (protocol): routing (404), method
-/// (405), and the bare answers of the framework's layers are turned into one here, keeping
-/// their headers (`Allow`, CORS). JSON answers are left as they are (problems, and the
-/// `/healthz` status document).
-async fn problem_bodies(req: Request, next: Next) -> Response {
-    // Cheap clones (shared bytes): this runs on every request, the text is made only on error.
-    let id = req.headers().get(protocol::REQUEST_ID).cloned();
-    let id = id
-        .as_ref()
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let method = req.method().clone();
-    let uri = req.uri().clone();
-    let mut response = next.run(req).await;
-    if let Some(problem) = response.extensions_mut().remove::<ProblemResponse>() {
-        return render(response, problem, id);
-    }
-    let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) {
-        return response;
-    }
-    let json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| {
-            t.starts_with(protocol::PROBLEM_CONTENT_TYPE) || t.starts_with("application/json")
-        });
-    if json {
-        return response;
-    }
-    let path = uri.path();
-    let (code, detail) = match status {
-        StatusCode::NOT_FOUND => (ErrorCode::UnknownOperation, format!("nothing at {path}")),
-        StatusCode::METHOD_NOT_ALLOWED => (
-            ErrorCode::MethodNotAllowed,
-            format!("{method} is not allowed on {path} (operations are POST)"),
-        ),
-        StatusCode::PAYLOAD_TOO_LARGE => (
-            ErrorCode::PayloadTooLarge,
-            "the body is too large".to_owned(),
-        ),
-        s if s.is_client_error() => (
-            ErrorCode::InvalidRequest,
-            format!("the request was refused (HTTP {})", s.as_u16()),
-        ),
-        s => (
-            ErrorCode::Internal,
-            format!("the request failed (HTTP {})", s.as_u16()),
-        ),
-    };
-    render(response, ProblemResponse::new(code, detail), id)
 }
 
 /// Bounds a request before any handler sees it: its head (request line and headers) must be

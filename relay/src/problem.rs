@@ -4,10 +4,13 @@
 //! says, but no request id. It gets the request's id (made once, by the request-id layer) in
 //! [`ProblemResponse::stored`], the only place a problem is finished: the operation handler
 //! calls it to store an answer before sending it; for every other handler and middleware the
-//! `problems` middleware in `app.rs` does, through [`render`]. Either way the answer carries
-//! its [`ProblemCode`] in the response's extensions, where the metrics read it.
+//! [`problem_bodies`] middleware does, which also makes one of the framework's bare error
+//! answers. Either way the answer carries its [`ProblemCode`] in the response's extensions,
+//! where the metrics read it.
 
+use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use hail::protocol::{Problem, Upstream, IDEMPOTENT_REPLAYED, PROBLEM_CONTENT_TYPE, REQUEST_ID};
@@ -105,7 +108,7 @@ impl From<PolicyError> for ProblemResponse {
     }
 }
 
-/// The answer is only started here: [`render`] (in the `problems` middleware) writes its body
+/// The answer is only started here: [`problem_bodies`] writes its body
 /// with the request's id. Until then it has its status and the problem in its extensions.
 impl IntoResponse for ProblemResponse {
     fn into_response(self) -> Response {
@@ -117,9 +120,58 @@ impl IntoResponse for ProblemResponse {
     }
 }
 
+/// Every error the relay answers is a problem document (protocol): routing (404), method
+/// (405), and the bare answers of the framework's layers are turned into one here, keeping
+/// their headers (`Allow`, CORS). JSON answers are left as they are (problems, and the
+/// `/healthz` status document).
+pub async fn problem_bodies(req: Request, next: Next) -> Response {
+    // Cheap clones (shared bytes): this runs on every request, the text is made only on error.
+    let id = req.headers().get(crate::request_id::HEADER).cloned();
+    let id = crate::request_id::text(id.as_ref());
+    let method = req.method().clone();
+    let uri = req.uri().clone();
+    let mut response = next.run(req).await;
+    if let Some(problem) = response.extensions_mut().remove::<ProblemResponse>() {
+        return render(response, problem, id);
+    }
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with(PROBLEM_CONTENT_TYPE) || t.starts_with("application/json"));
+    if json {
+        return response;
+    }
+    let path = uri.path();
+    let (code, detail) = match status {
+        StatusCode::NOT_FOUND => (ErrorCode::UnknownOperation, format!("nothing at {path}")),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            ErrorCode::MethodNotAllowed,
+            format!("{method} is not allowed on {path} (operations are POST)"),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            ErrorCode::PayloadTooLarge,
+            "the body is too large".to_owned(),
+        ),
+        s if s.is_client_error() => (
+            ErrorCode::InvalidRequest,
+            format!("the request was refused (HTTP {})", s.as_u16()),
+        ),
+        s => (
+            ErrorCode::Internal,
+            format!("the request failed (HTTP {})", s.as_u16()),
+        ),
+    };
+    render(response, ProblemResponse::new(code, detail), id)
+}
+
 /// Finishes `response` as `problem` for request `request_id`: its status, body and problem
 /// headers replace the response's, the others (`Allow`, CORS, `Connection`) stay.
-pub fn render(response: Response, problem: ProblemResponse, request_id: &str) -> Response {
+fn render(response: Response, problem: ProblemResponse, request_id: &str) -> Response {
     let (mut parts, _) = response.into_parts();
     let (answer, body) = respond(problem.stored(request_id), request_id).into_parts();
     parts.status = answer.status;

@@ -30,8 +30,10 @@ pub async fn drop_clients(mut req: Request) -> Request {
 
 /// The id the layer gave this request (empty only for a request that did not pass it).
 pub fn of(headers: &HeaderMap) -> &str {
-    headers
-        .get(HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
+    text(headers.get(HEADER))
+}
+
+/// The id in the header's `value` (the layer's ids are text).
+pub fn text(value: Option<&HeaderValue>) -> &str {
+    value.and_then(|v| v.to_str().ok()).unwrap_or_default()
 }
