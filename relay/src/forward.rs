@@ -22,9 +22,11 @@ use crate::problem::{respond, ProblemCode, ProblemResponse};
 use crate::state::AppState;
 
 mod look_back;
+mod refusal;
 
 use crate::upstream::{exchange_with_retry_after, is_not_now, Acted};
 use look_back::{is_unknown, look_back, unknown_problem};
+pub use refusal::Refusal;
 
 /// `POST /v1/{vendor}/{operation}` for operation `Op`.
 pub async fn handle<Op: Operation>(
@@ -41,9 +43,10 @@ pub async fn handle<Op: Operation>(
     let (task_state, id) = (state.clone(), request_id.clone());
     // Tracked: a shutdown waits for it.
     let task = state.vendor_calls.spawn(async move {
-        match admit::<Op>(&task_state, peer, &headers, body, &id, deadline).await {
+        match admit::<Op>(&task_state, peer, &headers, body, deadline).await {
             Ok(admitted) => run::<Op>(&task_state, admitted, &id, deadline).await,
-            Err(answer) => answer,
+            Err(Answer::Refused(refusal)) => ProblemResponse::from(refusal).stored(&id),
+            Err(Answer::Replay(stored)) => stored,
         }
     });
     let stored = task.await.unwrap_or_else(|_| {
@@ -72,65 +75,51 @@ const HOLD_MARGIN: Duration = Duration::from_secs(5);
 /// later reads as `outcome_unknown`).
 const SETTLE_ATTEMPTS: u32 = 3;
 
-/// Every check before the vendor calls. `Err` is the answer to give right away (a refusal, or
-/// a replayed outcome).
+/// What `admit` answers right away: a refusal, or the replayed outcome of an earlier try.
+enum Answer {
+    Refused(Refusal),
+    Replay(StoredResponse),
+}
+
+impl<E: Into<Refusal>> From<E> for Answer {
+    fn from(refusal: E) -> Self {
+        Self::Refused(refusal.into())
+    }
+}
+
+/// Every check before the vendor calls.
 async fn admit<Op: Operation>(
     state: &AppState,
     peer: SocketAddr,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
-    request_id: &str,
     deadline: Instant,
-) -> Result<Admitted<Op>, StoredResponse> {
-    let fail =
-        |code: ErrorCode, detail: &str| ProblemResponse::new(code, detail).stored(request_id);
-    let policy = state
-        .policy(Op::ID)
-        .ok_or_else(|| fail(ErrorCode::UnknownOperation, "no such operation"))?;
+) -> Result<Admitted<Op>, Answer> {
+    let policy = state.policy(Op::ID).ok_or(Refusal::UnknownOperation)?;
     if policy.access == Access::Disabled {
-        return Err(fail(
-            ErrorCode::OperationDisabled,
-            "this operation is disabled on this relay",
-        ));
+        return Err(Refusal::Disabled.into());
     }
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            fail(
-                ErrorCode::PayloadTooLarge,
-                &format!("the body is larger than {} bytes", state.body_limit),
-            )
+            Refusal::TooLarge {
+                limit: state.body_limit,
+            }
         } else {
-            fail(ErrorCode::InvalidRequest, "the body could not be read")
+            Refusal::Unreadable
         }
     })?;
 
     let ip = client_ip(peer, headers, &state.trusted_proxies, state.ipv6_prefix_len);
-    let caller = crate::limits::authenticate(state, policy.access, headers, ip, deadline)
-        .await
-        .map_err(|r| ProblemResponse::from(r).stored(request_id))?;
+    let caller = crate::limits::authenticate(state, policy.access, headers, ip, deadline).await?;
     if let Err(wait) = state.limiter.check(&caller.key).await {
-        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        let limited = ProblemResponse::new(
-            ErrorCode::RateLimited,
-            format!("too many requests: retry in {secs} s"),
-        );
-        return Err(limited.retry_after(Some(secs.max(1))).stored(request_id));
+        return Err(Refusal::RateLimited { wait }.into());
     }
 
     let key = if Op::SENDS {
         match headers.get(protocol::IDEMPOTENCY_KEY) {
-            None => {
-                return Err(fail(
-                    ErrorCode::IdempotencyKeyMissing,
-                    "this operation sends a message: send an Idempotency-Key header",
-                ))
-            }
+            None => return Err(Refusal::KeyMissing.into()),
             Some(k) if !protocol::is_valid_idempotency_key(k.as_bytes()) => {
-                let invalid = ProblemResponse::new(
-                    ErrorCode::InvalidRequest,
-                    "Idempotency-Key must be 1 to 255 visible ASCII characters",
-                );
-                return Err(invalid.field("Idempotency-Key").stored(request_id));
+                return Err(Refusal::KeyInvalid.into())
             }
             Some(k) => Some(String::from_utf8_lossy(k.as_bytes()).into_owned()),
         }
@@ -138,28 +127,20 @@ async fn admit<Op: Operation>(
         None
     };
 
-    let mut op = parse::<Op>(&body, policy, &caller).map_err(|p| p.stored(request_id))?;
-    op.validate()
-        .map_err(|v| ProblemResponse::invalid(v).stored(request_id))?;
+    let mut op = parse::<Op>(&body, policy, &caller)?;
+    op.validate().map_err(Refusal::Invalid)?;
     if op.wants_caller_token() {
-        match &caller.chayns_token {
-            Some(token) => op.set_caller_token(token.clone()),
-            None => {
-                return Err(fail(
-                    ErrorCode::Forbidden,
-                    "sending as the caller needs access = \"chayns\" for this operation",
-                ))
-            }
-        }
+        let token = caller
+            .chayns_token
+            .as_ref()
+            .ok_or(Refusal::CallerTokenMissing)?;
+        op.set_caller_token(token.clone());
     }
     if state.accounts.get::<Op::Credential>().is_none() {
-        return Err(fail(
-            ErrorCode::OperationDisabled,
-            &format!(
-                "{} is not configured on this relay",
-                <Op::Vendor as Vendor>::NAME
-            ),
-        ));
+        return Err(Refusal::VendorMissing {
+            vendor: <Op::Vendor as Vendor>::NAME,
+        }
+        .into());
     }
 
     let Some(key) = key else {
@@ -170,8 +151,7 @@ async fn admit<Op: Operation>(
             unknown_since: None,
         });
     };
-    let canonical = serde_json::to_vec(&op)
-        .map_err(|_| fail(ErrorCode::Internal, "the request could not be encoded"))?;
+    let canonical = serde_json::to_vec(&op).map_err(|_| Refusal::Unencodable)?;
     let fingerprint = Fingerprint::of(Op::ID, &canonical);
     let store_key = scope(&caller.key, Op::ID, &key);
     // The key is held while this request may still be calling the vendor, plus a margin: past
@@ -179,24 +159,15 @@ async fn admit<Op: Operation>(
     let hold = state.request_timeout + HOLD_MARGIN;
     match state.store.begin(&store_key, fingerprint, hold).await {
         Err(e) => {
-            tracing::error!(error = %e.0, "idempotency store unavailable");
-            Err(fail(
-                ErrorCode::UpstreamUnavailable,
-                "the idempotency store is unavailable; nothing was sent, try again",
-            ))
+            tracing::error!(error = %e, "idempotency store unavailable");
+            Err(Refusal::StoreUnavailable(e).into())
         }
-        Ok(Begin::InFlight) => Err(fail(
-            ErrorCode::IdempotencyInFlight,
-            "a request with this Idempotency-Key is still in progress",
-        )),
-        Ok(Begin::Mismatch) => Err(fail(
-            ErrorCode::IdempotencyKeyReused,
-            "this Idempotency-Key was used with another request body",
-        )),
+        Ok(Begin::InFlight) => Err(Refusal::InFlight.into()),
+        Ok(Begin::Mismatch) => Err(Refusal::KeyReused.into()),
         Ok(Begin::Replay(stored)) => {
             let mut replay = (*stored).clone();
             replay.replayed = true;
-            Err(replay)
+            Err(Answer::Replay(replay))
         }
         Ok(Begin::Proceed { progress, hold }) => Ok(Admitted {
             op,
@@ -223,22 +194,18 @@ fn parse<Op: Operation>(
     body: &[u8],
     policy: &crate::policy::Policy,
     caller: &Caller,
-) -> Result<Op, ProblemResponse> {
+) -> Result<Op, Refusal> {
     let invalid = |v: hail::Violation| {
         if v.field.is_empty() {
-            ProblemResponse::new(ErrorCode::InvalidRequest, v.message)
+            Refusal::Malformed(v.message)
         } else {
-            ProblemResponse::invalid(vec![v])
+            Refusal::Invalid(vec![v])
         }
     };
-    let mut value: serde_json::Value = serde_json::from_slice(body).map_err(|_| {
-        ProblemResponse::new(ErrorCode::InvalidRequest, "the body is not valid JSON")
-    })?;
+    let mut value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|_| Refusal::NotJson)?;
     let Some(map) = value.as_object_mut() else {
-        return Err(ProblemResponse::new(
-            ErrorCode::InvalidRequest,
-            "the body must be a JSON object",
-        ));
+        return Err(Refusal::NotAnObject);
     };
     if policy.rewrites() {
         policy.apply(map, &caller.claims, Op::EMAIL_FIELDS)?;
