@@ -301,13 +301,13 @@ async fn run<Op: Operation>(
             }
             // Retried only while the hold lasts: past it, another request may hold the key.
             Err(e) if attempt < SETTLE_ATTEMPTS && now_ms() + 500 < hold.0 => {
-                tracing::warn!(error = %e.0, attempt, "storing the outcome failed; trying again");
+                tracing::warn!(error = %e, attempt, "storing the outcome failed; trying again");
                 tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
             }
             Err(e) => {
                 // The record stays in flight: past its hold it answers `outcome_unknown`, so
                 // this key can never send twice.
-                tracing::error!(error = %e.0, "the outcome could not be stored; the key will read as outcome_unknown");
+                tracing::error!(error = %e, "the outcome could not be stored; the key will read as outcome_unknown");
                 break;
             }
         }
@@ -368,7 +368,7 @@ async fn calls<Op: Operation>(
                 Ok(true) => {}
                 Ok(false) => return Err((problem(ErrorCode::IdempotencyInFlight, "this request outlived its hold on the Idempotency-Key; nothing more was sent".into(), step), Acted::No)),
                 Err(e) => {
-                    tracing::error!(error = %e.0, "storing the progress failed; not going on");
+                    tracing::error!(error = %e, "storing the progress failed; not going on");
                     return Err((problem(ErrorCode::UpstreamUnavailable, "the idempotency store is unavailable; nothing more was sent, try again".into(), step), Acted::No));
                 }
             }

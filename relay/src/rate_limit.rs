@@ -69,7 +69,7 @@ impl Limiter {
             } => match store.rate_limit(caller, *interval, *burst).await {
                 Ok(verdict) => verdict,
                 Err(e) => {
-                    tracing::warn!(error = %e.0, "rate limit store unavailable; request let through");
+                    tracing::warn!(error = %e, "rate limit store unavailable; request let through");
                     Ok(())
                 }
             },

@@ -82,7 +82,8 @@ pub enum Refusal {
     Unencodable,
 }
 
-/// `wait` in whole seconds, rounded up (the detail's; `Retry-After` is at least 1).
+/// `wait` in whole seconds, rounded up, for the detail (`Retry-After` is
+/// [`crate::limits::whole_seconds`], at least 1).
 fn seconds(wait: Duration) -> u64 {
     wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }
@@ -124,7 +125,7 @@ impl From<Refusal> for ProblemResponse {
             }
             Refusal::RateLimited { wait } => {
                 ProblemResponse::new(refusal.code(), refusal.to_string())
-                    .retry_after(Some(seconds(wait).max(1)))
+                    .retry_after(Some(crate::limits::whole_seconds(wait)))
             }
             other => ProblemResponse::new(other.code(), other.to_string()),
         }

@@ -190,7 +190,7 @@ impl EmbeddedStore {
     fn wrote(&self) {
         if self.writes.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
             if let Err(e) = self.sweep() {
-                tracing::warn!(error = %e.0, "sweeping the embedded store failed");
+                tracing::warn!(error = %e, "sweeping the embedded store failed");
             }
         }
     }
