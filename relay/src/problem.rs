@@ -16,10 +16,7 @@ use bytes::Bytes;
 use hail::protocol::{Problem, Upstream, IDEMPOTENT_REPLAYED, PROBLEM_CONTENT_TYPE, REQUEST_ID};
 use hail::ErrorCode;
 
-use crate::caller::AuthError;
 use crate::idempotency::StoredResponse;
-use crate::limits::Refused;
-use crate::policy::PolicyError;
 
 /// A problem to answer, not yet for a particular request.
 #[derive(Debug, Clone)]
@@ -90,26 +87,8 @@ impl ProblemResponse {
     }
 }
 
-impl From<AuthError> for ProblemResponse {
-    fn from(e: AuthError) -> Self {
-        Self::new(e.code(), e.to_string())
-    }
-}
-
-impl From<Refused> for ProblemResponse {
-    fn from(e: Refused) -> Self {
-        Self::new(e.code(), e.to_string()).retry_after(e.retry_after())
-    }
-}
-
-impl From<PolicyError> for ProblemResponse {
-    fn from(e: PolicyError) -> Self {
-        Self::new(e.code(), e.to_string()).field(e.field())
-    }
-}
-
-/// The answer is only started here: [`problem_bodies`] writes its body
-/// with the request's id. Until then it has its status and the problem in its extensions.
+/// The answer is only started here: [`problem_bodies`] writes its body with the request's id.
+/// Until then it has its status, and the problem in its extensions.
 impl IntoResponse for ProblemResponse {
     fn into_response(self) -> Response {
         let status =

@@ -117,8 +117,10 @@ impl Refusal {
 impl From<Refusal> for ProblemResponse {
     fn from(refusal: Refusal) -> Self {
         match refusal {
-            Refusal::Caller(e) => e.into(),
-            Refusal::Policy(e) => e.into(),
+            Refusal::Caller(e) => {
+                ProblemResponse::new(e.code(), e.to_string()).retry_after(e.retry_after())
+            }
+            Refusal::Policy(e) => ProblemResponse::new(e.code(), e.to_string()).field(e.field()),
             Refusal::Invalid(violations) => ProblemResponse::invalid(violations),
             Refusal::KeyInvalid => {
                 ProblemResponse::new(refusal.code(), refusal.to_string()).field("Idempotency-Key")
