@@ -81,8 +81,8 @@ impl Fingerprint {
     }
 }
 
-/// What [`Store::begin`] found. Every variant but `InFlight`, `Replay` and `Mismatch` leaves the
-/// key in flight, held by the caller of `begin` until it settles it.
+/// What [`crate::store::Store::begin`] found. Every variant but `InFlight`, `Replay` and
+/// `Mismatch` leaves the key in flight, held by the caller of `begin` until it settles it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Begin {
     /// Go ahead, resuming from `progress` if a try before left some.
