@@ -133,3 +133,33 @@ impl From<Refusal> for ProblemResponse {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(refusal: Refusal) -> (u16, Option<u64>, serde_json::Value) {
+        let stored = ProblemResponse::from(refusal).stored("req-1");
+        let body = serde_json::from_slice(&stored.body).unwrap();
+        (stored.status, stored.retry_after, body)
+    }
+
+    #[test]
+    fn a_refusal_keeps_its_code_detail_field_and_wait() {
+        let (status, retry_after, body) = answer(Refusal::KeyInvalid);
+        assert_eq!((status, retry_after), (400, None));
+        assert_eq!(body["code"], "invalid_request");
+        assert_eq!(body["field"], "Idempotency-Key");
+        assert_eq!(body["requestId"], "req-1");
+
+        let wait = Duration::from_millis(1_500);
+        let (status, retry_after, body) = answer(Refusal::RateLimited { wait });
+        assert_eq!((status, retry_after), (429, Some(2)));
+        assert_eq!(body["detail"], "too many requests: retry in 2 s");
+
+        let (status, _, body) = answer(Refusal::VendorMissing { vendor: "mluvii" });
+        assert_eq!(status, 403);
+        assert_eq!(body["code"], "operation_disabled");
+        assert_eq!(body["detail"], "mluvii is not configured on this relay");
+    }
+}
