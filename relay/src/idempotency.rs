@@ -353,6 +353,21 @@ mod tests {
     }
 
     #[test]
+    fn phases_keep_the_names_stores_wrote() {
+        // Records outlive a relay version: these are on disk and in Redis.
+        for (phase, letter, number) in [
+            (Phase::InFlight, "i", 0),
+            (Phase::Retryable, "r", 1),
+            (Phase::Unknown, "u", 2),
+            (Phase::Final, "f", 3),
+        ] {
+            assert_eq!(phase.letter(), letter);
+            assert_eq!(phase as u8, number);
+            assert_eq!(Phase::from_repr(number), Some(phase));
+        }
+    }
+
+    #[test]
     fn an_expired_flight_is_unknown_never_unused() {
         let (begin, held) = decide(None, fp("a"), 1_000, HOLD);
         assert_eq!(begin.expect_hold(), Hold(11_000));

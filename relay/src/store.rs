@@ -22,19 +22,6 @@ pub use redis::RedisStore;
 #[error("{0}")]
 pub struct StoreError(pub String);
 
-/// Begins `key` on `store`, for tests that expect to get a hold.
-#[cfg(test)]
-pub(crate) async fn held(
-    store: &impl Store,
-    key: &str,
-    fingerprint: Fingerprint,
-    hold: Duration,
-) -> (Begin, Hold) {
-    let begin = store.begin(key, fingerprint, hold).await.unwrap();
-    let hold = begin.expect_hold();
-    (begin, hold)
-}
-
 /// Where idempotency records live.
 #[async_trait]
 pub trait Store: Send + Sync {
@@ -66,4 +53,17 @@ pub trait Store: Send + Sync {
     fn durable(&self) -> bool;
     /// What and where the store is, for `--check-config` (no credentials).
     fn describe(&self) -> String;
+}
+
+/// Begins `key` on `store`, for tests that expect to get a hold.
+#[cfg(test)]
+pub(crate) async fn held(
+    store: &impl Store,
+    key: &str,
+    fingerprint: Fingerprint,
+    hold: Duration,
+) -> (Begin, Hold) {
+    let begin = store.begin(key, fingerprint, hold).await.unwrap();
+    let hold = begin.expect_hold();
+    (begin, hold)
 }
