@@ -107,6 +107,17 @@ redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil((new_tat - now) / 1000) + 10
 return 0
 "#;
 
+/// What [`BEGIN`] answers first; another word fails closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumString)]
+#[strum(serialize_all = "lowercase")]
+enum Verdict {
+    Proceed,
+    InFlight,
+    Mismatch,
+    Replay,
+    Unknown,
+}
+
 /// A final record as stored (`s` is [`crate::idempotency::Phase::Final`]'s letter); the other
 /// states need no decoding here.
 #[derive(Deserialize)]
@@ -262,10 +273,14 @@ impl Store for RedisStore {
                 .map(Hold)
                 .map_err(|_| unavailable("a hold without an end"))
         };
-        Ok(match verdict.as_str() {
-            "inflight" => Begin::InFlight,
-            "mismatch" => Begin::Mismatch,
-            "replay" => {
+        // Fail closed: nothing this version does not understand may send.
+        let Ok(verdict) = verdict.parse::<Verdict>() else {
+            return Err(unavailable(&format!("unexpected verdict {verdict:?}")));
+        };
+        Ok(match verdict {
+            Verdict::InFlight => Begin::InFlight,
+            Verdict::Mismatch => Begin::Mismatch,
+            Verdict::Replay => {
                 let record: FinalRecord =
                     serde_json::from_str(&payload).map_err(|e| unavailable(&e.to_string()))?;
                 let answer = record.r;
@@ -275,7 +290,7 @@ impl Store for RedisStore {
                     unb64(&answer.body).unwrap_or_default(),
                 )))
             }
-            "unknown" => {
+            Verdict::Unknown => {
                 let mut times = times.split(' ').map(|t| t.parse().unwrap_or(0));
                 Begin::Unknown {
                     progress: progress(),
@@ -284,12 +299,10 @@ impl Store for RedisStore {
                     hold: hold()?,
                 }
             }
-            "proceed" => Begin::Proceed {
+            Verdict::Proceed => Begin::Proceed {
                 progress: progress(),
                 hold: hold()?,
             },
-            // Fail closed: nothing this version does not understand may send.
-            other => return Err(unavailable(&format!("unexpected verdict {other:?}"))),
         })
     }
 
@@ -371,5 +384,25 @@ impl Store for RedisStore {
             "redis, {} (durable across Redis restarts only with appendonly yes)",
             info.addr()
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_every_verdict_of_the_begin_script() {
+        for (word, verdict) in [
+            ("proceed", Verdict::Proceed),
+            ("inflight", Verdict::InFlight),
+            ("mismatch", Verdict::Mismatch),
+            ("replay", Verdict::Replay),
+            ("unknown", Verdict::Unknown),
+        ] {
+            assert!(BEGIN.contains(&format!("'{word}'")), "{word}");
+            assert_eq!(word.parse::<Verdict>(), Ok(verdict));
+        }
+        assert!("later".parse::<Verdict>().is_err());
     }
 }
