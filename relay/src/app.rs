@@ -1,7 +1,8 @@
 //! The relay's HTTP app: one route per operation (from `hail::catalog`), capabilities, health,
 //! metrics, the sandbox routes, static files for the demo, and the middleware stack:
 //! request id → tracing → problem bodies for every error → sensitive headers → origin check →
-//! CORS → head size and body read time limits → body limit → handler.
+//! CORS → head size and body read time limits → body limit → handler. The request id is made
+//! once, by the request-id layer; everything inside reads it.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,14 +17,14 @@ use hail::catalog::{visit_all, Visitor};
 use hail::protocol::{self, operation_path};
 use hail::{ErrorCode, Operation};
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::request_id::PropagateRequestIdLayer;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::services::ServeDir;
-use tower_http::set_header::SetRequestHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Access;
-use crate::problem::{new_request_id, request_id, ProblemResponse};
+use crate::problem::ProblemResponse;
+use crate::request_id::{self, NewRequestId};
 use crate::state::AppState;
 
 /// The relay's router; `www` is served at `/` when given.
@@ -55,8 +56,8 @@ pub fn router(state: Arc<AppState>, www: Option<PathBuf>) -> Router {
             "/v1/openapi.json",
             get(|| async { Json(crate::openapi::document()) }),
         );
-    if state.sandbox.is_some() {
-        app = app.merge(crate::sandbox::routes());
+    if let Some(sandbox) = &state.sandbox {
+        app = app.merge(crate::sandbox::routes().with_state(sandbox.clone()));
     }
     let app = app
         .route("/v1/{*rest}", axum::routing::any(unknown_operation))
@@ -93,83 +94,19 @@ pub fn router(state: Arc<AppState>, www: Option<PathBuf>) -> Router {
         .layer(SetSensitiveRequestHeadersLayer::new([
             header::AUTHORIZATION,
         ]))
-        .layer(axum::middleware::from_fn(problem_bodies))
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &Request| {
-                tracing::info_span!(
-                    "request",
-                    method = %req.method(),
-                    path = %req.uri().path(),
-                    request_id = %req.headers().get(protocol::REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or(""),
-                )
-            }),
-        )
-        .layer(PropagateRequestIdLayer::new(HeaderName::from_static(
-            protocol::REQUEST_ID,
-        )))
-        // The relay's own id for every request, replacing any the client sent (ids in logs
-        // and answers are the relay's).
-        .layer(SetRequestHeaderLayer::overriding(
-            HeaderName::from_static(protocol::REQUEST_ID),
-            |_: &Request| HeaderValue::from_str(&new_request_id()).ok(),
-        ))
-}
-
-/// Every error the relay answers is a problem document (protocol): routing (404), method
-/// (405), and the bare answers of the framework's layers are turned into one here, keeping
-/// their headers (`Allow`, CORS). JSON answers are left as they are (problems, and the
-/// `/healthz` status document).
-async fn problem_bodies(req: Request, next: Next) -> Response {
-    // Cheap clones (shared bytes): this runs on every request, the text is made only on error.
-    let id = req.headers().get(protocol::REQUEST_ID).cloned();
-    let method = req.method().clone();
-    let uri = req.uri().clone();
-    let response = next.run(req).await;
-    let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) {
-        return response;
-    }
-    let json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| {
-            t.starts_with(protocol::PROBLEM_CONTENT_TYPE) || t.starts_with("application/json")
-        });
-    if json {
-        return response;
-    }
-    let path = uri.path();
-    let (code, detail) = match status {
-        StatusCode::NOT_FOUND => (ErrorCode::UnknownOperation, format!("nothing at {path}")),
-        StatusCode::METHOD_NOT_ALLOWED => (
-            ErrorCode::MethodNotAllowed,
-            format!("{method} is not allowed on {path} (operations are POST)"),
-        ),
-        StatusCode::PAYLOAD_TOO_LARGE => (
-            ErrorCode::PayloadTooLarge,
-            "the body is too large".to_owned(),
-        ),
-        s if s.is_client_error() => (
-            ErrorCode::InvalidRequest,
-            format!("the request was refused (HTTP {})", s.as_u16()),
-        ),
-        s => (
-            ErrorCode::Internal,
-            format!("the request failed (HTTP {})", s.as_u16()),
-        ),
-    };
-    let (mut parts, _) = response.into_parts();
-    let id = id
-        .as_ref()
-        .and_then(|v| v.to_str().ok())
-        .map_or_else(new_request_id, str::to_owned);
-    let problem = ProblemResponse::new(code, detail, &id).into_response();
-    let (problem_parts, body) = problem.into_parts();
-    parts.status = problem_parts.status;
-    parts.headers.remove(header::CONTENT_LENGTH);
-    parts.headers.extend(problem_parts.headers);
-    Response::from_parts(parts, body)
+        .layer(axum::middleware::from_fn(crate::problem::problem_bodies))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            tracing::info_span!(
+                "request",
+                method = %req.method(),
+                path = %req.uri().path(),
+                request_id = %request_id::of(req.headers()),
+            )
+        }))
+        .layer(PropagateRequestIdLayer::new(request_id::HEADER))
+        .layer(SetRequestIdLayer::new(request_id::HEADER, NewRequestId))
+        // Outermost: the layer keeps an id it finds, and ids in logs and answers are the relay's.
+        .layer(axum::middleware::map_request(request_id::drop_clients))
 }
 
 /// Bounds a request before any handler sees it: its head (request line and headers) must be
@@ -179,8 +116,8 @@ async fn problem_bodies(req: Request, next: Next) -> Response {
 /// most `body_limit` bytes. One middleware for both: this runs on every request.
 async fn bound_request(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     use http_body_util::{BodyExt as _, LengthLimitError, Limited};
-    let refused = |headers: &http::HeaderMap, code, detail: String| {
-        let mut response = ProblemResponse::new(code, detail, &request_id(headers)).into_response();
+    let refused = |code, detail: String| {
+        let mut response = ProblemResponse::new(code, detail).into_response();
         // The client is misbehaving or hostile: no keep-alive.
         response
             .headers_mut()
@@ -197,7 +134,6 @@ async fn bound_request(State(state): State<Arc<AppState>>, req: Request, next: N
             .sum::<usize>();
     if head > state.max_header_bytes {
         return refused(
-            req.headers(),
             ErrorCode::InvalidRequest,
             format!(
                 "the request headers are larger than {} bytes",
@@ -216,17 +152,14 @@ async fn bound_request(State(state): State<Arc<AppState>>, req: Request, next: N
             .await
         }
         Ok(Err(e)) if e.is::<LengthLimitError>() => refused(
-            &parts.headers,
             ErrorCode::PayloadTooLarge,
             format!("the body is larger than {} bytes", state.body_limit),
         ),
         Ok(Err(_)) => refused(
-            &parts.headers,
             ErrorCode::InvalidRequest,
             "the body could not be read".to_owned(),
         ),
         Err(_) => refused(
-            &parts.headers,
             ErrorCode::InvalidRequest,
             format!(
                 "the body did not arrive within {} ms",
@@ -246,7 +179,6 @@ async fn check_origin(State(state): State<Arc<AppState>>, req: Request, next: Ne
         return ProblemResponse::new(
             ErrorCode::OriginNotAllowed,
             "this origin may not call the relay",
-            &request_id(req.headers()),
         )
         .into_response();
     }
@@ -258,7 +190,6 @@ async fn unknown_operation(request: Request) -> Response {
     ProblemResponse::new(
         ErrorCode::UnknownOperation,
         format!("no operation at {path}"),
-        &request_id(request.headers()),
     )
     .into_response()
 }

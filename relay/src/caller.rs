@@ -17,6 +17,10 @@ use sha2::{Digest, Sha256};
 use crate::config::{Access, ChaynsCallersConfig, JwtConfig};
 use crate::upstream::{exchange, VendorApi};
 
+mod error;
+
+pub use error::{AuthError, AuthErrorKind};
+
 /// A caller that passed its operation's access check.
 pub struct Caller {
     /// Rate-limit and idempotency scope: `jwt:<sub>`, `chayns:<userId>` or `ip:<addr>`.
@@ -26,9 +30,6 @@ pub struct Caller {
     /// The verified chayns token (for operations that act as the caller).
     pub chayns_token: Option<SecretString>,
 }
-
-/// A refusal: `unauthenticated` or `forbidden`, with a detail that names no secret.
-pub type Refusal = (ErrorCode, String);
 
 /// The client, as one caller for rate limits: the peer, or the first untrusted address of
 /// `X-Forwarded-For` when the peer is a trusted proxy; grouped by [`caller_address`].
@@ -94,27 +95,20 @@ pub fn caller_address(ip: IpAddr, ipv6_prefix_len: u8) -> IpAddr {
 }
 
 /// The token of `Authorization: Bearer <token>`.
-pub fn bearer(headers: &HeaderMap) -> Result<&str, Refusal> {
-    let value = headers.get(http::header::AUTHORIZATION).ok_or((
-        ErrorCode::Unauthenticated,
-        "this operation needs Authorization: Bearer <token>".to_owned(),
-    ))?;
-    let value = value.to_str().map_err(|_| {
-        (
-            ErrorCode::Unauthenticated,
-            "the Authorization header is not text".to_owned(),
-        )
-    })?;
+pub fn bearer(headers: &HeaderMap) -> Result<&str, AuthError> {
+    let value = headers
+        .get(http::header::AUTHORIZATION)
+        .ok_or(AuthErrorKind::NoBearer)?;
+    let value = value
+        .to_str()
+        .map_err(|_| AuthErrorKind::AuthorizationNotText)?;
     match value.split_once(' ') {
         Some((scheme, token))
             if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
         {
             Ok(token.trim())
         }
-        _ => Err((
-            ErrorCode::Unauthenticated,
-            "the Authorization header must be Bearer <token>".to_owned(),
-        )),
+        _ => Err(AuthErrorKind::NotBearer.into()),
     }
 }
 
@@ -180,13 +174,10 @@ impl JwtVerifier {
     }
 
     /// The token's claims, if it is valid.
-    pub fn verify(&self, token: &str) -> Result<Map<String, Value>, Refusal> {
+    pub fn verify(&self, token: &str) -> Result<Map<String, Value>, AuthError> {
         let data = jsonwebtoken::decode::<Map<String, Value>>(token, &self.key, &self.validation)
-            .map_err(|e| {
-            (
-                ErrorCode::Unauthenticated,
-                format!("the token is not valid: {}", jwt_reason(&e)),
-            )
+            .map_err(|e| AuthErrorKind::InvalidJwt {
+            reason: jwt_reason(&e),
         })?;
         Ok(data.claims)
     }
@@ -213,7 +204,7 @@ struct Verified {
 }
 
 /// chayns' answer about one token: valid until, or refused (remembered briefly).
-type Verdict = Result<Verified, Refusal>;
+type Verdict = Result<Verified, AuthError>;
 
 /// How long a verdict is cached: a valid token until it (or the cache's maximum) expires, a
 /// refused one for the negative cache time.
@@ -262,7 +253,7 @@ impl ChaynsVerifier {
     }
 
     /// The verified user of `token`.
-    async fn verify(&self, token: &str, deadline: Instant) -> Result<Arc<Verdict>, Refusal> {
+    async fn verify(&self, token: &str, deadline: Instant) -> Result<Arc<Verdict>, AuthError> {
         // Keyed by a hash: the cache holds no usable token.
         let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         // Concurrent checks of one token wait for the first; a failure to check (chayns
@@ -275,61 +266,46 @@ impl ChaynsVerifier {
         match verdict.as_ref() {
             Ok(v) if Instant::now() >= v.until => {
                 self.cache.invalidate(&key).await;
-                Err((
-                    ErrorCode::Unauthenticated,
-                    "the token has expired".to_owned(),
-                ))
+                Err(AuthErrorKind::Expired.into())
             }
             _ => Ok(verdict),
         }
     }
 
     /// Asks chayns about `token`: `Ok` with a verdict to cache, `Err` if chayns could not say.
-    async fn check(&self, token: &str, deadline: Instant) -> Result<Arc<Verdict>, Refusal> {
-        let refused = |detail: &str| {
-            Ok(Arc::new(Err((
-                ErrorCode::Unauthenticated,
-                detail.to_owned(),
-            ))))
-        };
+    async fn check(&self, token: &str, deadline: Instant) -> Result<Arc<Verdict>, AuthError> {
+        let refused = |kind: AuthErrorKind| Ok(Arc::new(Err(kind.into())));
         let check = VerifyAccessToken {
             location_id: self.location_id,
         };
         let token = UserToken(SecretString::from(token.to_owned()));
-        let request = check.encode(&self.api.base, &token).map_err(|_| {
-            (
-                ErrorCode::Unauthenticated,
-                "the token is not a valid header value".to_owned(),
-            )
-        })?;
+        let request = check
+            .encode(&self.api.base, &token)
+            .map_err(|_| AuthErrorKind::NotAHeaderValue)?;
         let (status, body) = exchange(&self.api, request, deadline, "chayns token check")
             .await
-            .map_err(|f| {
-                (
-                    f.code,
-                    format!("chayns could not verify the token: {}", f.detail),
-                )
+            .map_err(|f| AuthErrorKind::ChaynsUnreachable {
+                code: f.code,
+                detail: f.detail,
             })?;
         let info: AccessTokenInfo = match VerifyAccessToken::decode(status, &body) {
             Ok(info) => info,
             Err(e) if e.code == ErrorCode::Unauthenticated => {
-                return refused("chayns does not accept the token")
+                return refused(AuthErrorKind::ChaynsRefused)
             }
             Err(e) => {
-                return Err((
-                    e.code,
-                    format!("chayns could not verify the token (HTTP {})", e.status),
-                ))
+                return Err(AuthErrorKind::ChaynsFailed {
+                    code: e.code,
+                    status: e.status,
+                }
+                .into())
             }
         };
         if info.location_id.is_some_and(|l| l != self.location_id) {
-            return Ok(Arc::new(Err((
-                ErrorCode::Forbidden,
-                "the token belongs to another chayns site".to_owned(),
-            ))));
+            return refused(AuthErrorKind::OtherSite);
         }
         let Some(user_id) = info.user_id else {
-            return refused("chayns names no user for the token");
+            return refused(AuthErrorKind::NoUser);
         };
         let expires = info
             .expires
@@ -343,7 +319,7 @@ impl ChaynsVerifier {
                 Duration::from_secs(t.saturating_sub(now))
             });
         if expires.is_some_and(|d| d.is_zero()) {
-            return refused("the token has expired");
+            return refused(AuthErrorKind::Expired);
         }
         let until = Instant::now() + expires.map_or(self.max_age, |d| d.min(self.max_age));
         let claims = match serde_json::to_value(&info) {
@@ -366,22 +342,16 @@ pub async fn authenticate(
     jwt: Option<&JwtVerifier>,
     chayns: Option<&ChaynsVerifier>,
     deadline: Instant,
-) -> Result<Caller, Refusal> {
+) -> Result<Caller, AuthError> {
     match access {
-        Access::Disabled => Err((
-            ErrorCode::OperationDisabled,
-            "this operation is disabled".to_owned(),
-        )),
+        Access::Disabled => Err(AuthErrorKind::Disabled.into()),
         Access::Public => Ok(Caller {
             key: format!("ip:{ip}"),
             claims: Map::new(),
             chayns_token: None,
         }),
         Access::Jwt => {
-            let verifier = jwt.ok_or((
-                ErrorCode::Internal,
-                "no [jwt] section is configured".to_owned(),
-            ))?;
+            let verifier = jwt.ok_or(AuthErrorKind::JwtNotConfigured)?;
             let claims = verifier.verify(bearer(headers)?)?;
             let sub = claims
                 .get("sub")
@@ -395,10 +365,7 @@ pub async fn authenticate(
             })
         }
         Access::Chayns => {
-            let verifier = chayns.ok_or((
-                ErrorCode::Internal,
-                "chayns callers are not configured".to_owned(),
-            ))?;
+            let verifier = chayns.ok_or(AuthErrorKind::ChaynsNotConfigured)?;
             let token = bearer(headers)?;
             let verdict = verifier.verify(token, deadline).await?;
             let verified = verdict.as_ref().as_ref().map_err(Clone::clone)?;

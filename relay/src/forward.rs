@@ -11,20 +11,22 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use hail::protocol::{self, Problem, Success, Upstream};
+use hail::protocol::{self, Success, Upstream};
 use hail::read::read_json;
 use hail::{ErrorCode, Operation, Vendor};
 
 use crate::caller::{client_ip, Caller};
 use crate::config::Access;
 use crate::idempotency::{now_ms, scope, Begin, Fingerprint, Hold, Settle, StoredResponse};
-use crate::problem::{request_id, respond, stored_problem};
+use crate::problem::{respond, ProblemCode, ProblemResponse};
 use crate::state::AppState;
 
 mod look_back;
+mod refusal;
 
 use crate::upstream::{exchange_with_retry_after, is_not_now, Acted};
 use look_back::{is_unknown, look_back, unknown_problem};
+pub use refusal::Refusal;
 
 /// `POST /v1/{vendor}/{operation}` for operation `Op`.
 pub async fn handle<Op: Operation>(
@@ -33,7 +35,7 @@ pub async fn handle<Op: Operation>(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let request_id = request_id(&headers);
+    let request_id = crate::request_id::of(&headers).to_owned();
     let deadline = Instant::now() + state.request_timeout;
     // Admission and the vendor calls run in their own task: a caller who hangs up cuts neither
     // a store write that holds the key nor a call the vendor may be acting on, and the outcome
@@ -41,25 +43,19 @@ pub async fn handle<Op: Operation>(
     let (task_state, id) = (state.clone(), request_id.clone());
     // Tracked: a shutdown waits for it.
     let task = state.vendor_calls.spawn(async move {
-        match admit::<Op>(&task_state, peer, &headers, body, &id, deadline).await {
+        match admit::<Op>(&task_state, peer, &headers, body, deadline).await {
             Ok(admitted) => run::<Op>(&task_state, admitted, &id, deadline).await,
-            Err(answer) => answer,
+            Err(Answer::Refused(refusal)) => ProblemResponse::from(refusal).stored(&id),
+            Err(Answer::Replay(stored)) => stored,
         }
     });
-    let response = task.await.unwrap_or_else(|_| {
-        stored_problem(Problem::new(
-            ErrorCode::Internal,
-            "the request failed",
-            &request_id,
-        ))
+    let stored = task.await.unwrap_or_else(|_| {
+        ProblemResponse::new(ErrorCode::Internal, "the request failed").stored(&request_id)
     });
-    let code = if response.status == 200 {
-        "ok"
-    } else {
-        code_of(&response.body)
-    };
-    crate::metrics::request(Op::ID, code);
-    respond(response, &request_id)
+    let response = respond(stored, &request_id);
+    let code = response.extensions().get::<ProblemCode>();
+    crate::metrics::request(Op::ID, code.map_or("ok", |c| c.0.as_str()));
+    response
 }
 
 /// A request that passed every check, ready for its vendor calls.
@@ -79,75 +75,51 @@ const HOLD_MARGIN: Duration = Duration::from_secs(5);
 /// later reads as `outcome_unknown`).
 const SETTLE_ATTEMPTS: u32 = 3;
 
-/// Every check before the vendor calls. `Err` is the answer to give right away (a refusal, or
-/// a replayed outcome).
+/// What `admit` answers right away: a refusal, or the replayed outcome of an earlier try.
+enum Answer {
+    Refused(Refusal),
+    Replay(StoredResponse),
+}
+
+impl<E: Into<Refusal>> From<E> for Answer {
+    fn from(refusal: E) -> Self {
+        Self::Refused(refusal.into())
+    }
+}
+
+/// Every check before the vendor calls.
 async fn admit<Op: Operation>(
     state: &AppState,
     peer: SocketAddr,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
-    request_id: &str,
     deadline: Instant,
-) -> Result<Admitted<Op>, StoredResponse> {
-    let fail =
-        |code: ErrorCode, detail: &str| stored_problem(Problem::new(code, detail, request_id));
-    let policy = state
-        .policy(Op::ID)
-        .ok_or_else(|| fail(ErrorCode::UnknownOperation, "no such operation"))?;
+) -> Result<Admitted<Op>, Answer> {
+    let policy = state.policy(Op::ID).ok_or(Refusal::UnknownOperation)?;
     if policy.access == Access::Disabled {
-        return Err(fail(
-            ErrorCode::OperationDisabled,
-            "this operation is disabled on this relay",
-        ));
+        return Err(Refusal::Disabled.into());
     }
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            fail(
-                ErrorCode::PayloadTooLarge,
-                &format!("the body is larger than {} bytes", state.body_limit),
-            )
+            Refusal::TooLarge {
+                limit: state.body_limit,
+            }
         } else {
-            fail(ErrorCode::InvalidRequest, "the body could not be read")
+            Refusal::Unreadable
         }
     })?;
 
     let ip = client_ip(peer, headers, &state.trusted_proxies, state.ipv6_prefix_len);
-    let caller = crate::limits::authenticate(state, policy.access, headers, ip, deadline)
-        .await
-        .map_err(|r| {
-            let mut stored = fail(r.code, &r.detail);
-            stored.retry_after = r.wait.map(crate::limits::whole_seconds);
-            stored
-        })?;
+    let caller = crate::limits::authenticate(state, policy.access, headers, ip, deadline).await?;
     if let Err(wait) = state.limiter.check(&caller.key).await {
-        let mut p = Problem::new(
-            ErrorCode::RateLimited,
-            "too many requests: slow down",
-            request_id,
-        );
-        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        p.detail = format!("too many requests: retry in {secs} s");
-        let mut stored = stored_problem(p);
-        stored.retry_after = Some(secs.max(1));
-        return Err(stored);
+        return Err(Refusal::RateLimited { wait }.into());
     }
 
     let key = if Op::SENDS {
         match headers.get(protocol::IDEMPOTENCY_KEY) {
-            None => {
-                return Err(fail(
-                    ErrorCode::IdempotencyKeyMissing,
-                    "this operation sends a message: send an Idempotency-Key header",
-                ))
-            }
+            None => return Err(Refusal::KeyMissing.into()),
             Some(k) if !protocol::is_valid_idempotency_key(k.as_bytes()) => {
-                let mut p = Problem::new(
-                    ErrorCode::InvalidRequest,
-                    "Idempotency-Key must be 1 to 255 visible ASCII characters",
-                    request_id,
-                );
-                p.field = Some("Idempotency-Key".to_owned());
-                return Err(stored_problem(p));
+                return Err(Refusal::KeyInvalid.into())
             }
             Some(k) => Some(String::from_utf8_lossy(k.as_bytes()).into_owned()),
         }
@@ -155,33 +127,20 @@ async fn admit<Op: Operation>(
         None
     };
 
-    let mut op = parse::<Op>(&body, policy, &caller).map_err(|p| {
-        stored_problem(Problem {
-            request_id: request_id.to_owned(),
-            ..p
-        })
-    })?;
-    op.validate()
-        .map_err(|v| stored_problem(Problem::invalid(v, request_id)))?;
+    let mut op = parse::<Op>(&body, policy, &caller)?;
+    op.validate().map_err(Refusal::Invalid)?;
     if op.wants_caller_token() {
-        match &caller.chayns_token {
-            Some(token) => op.set_caller_token(token.clone()),
-            None => {
-                return Err(fail(
-                    ErrorCode::Forbidden,
-                    "sending as the caller needs access = \"chayns\" for this operation",
-                ))
-            }
-        }
+        let token = caller
+            .chayns_token
+            .as_ref()
+            .ok_or(Refusal::CallerTokenMissing)?;
+        op.set_caller_token(token.clone());
     }
     if state.accounts.get::<Op::Credential>().is_none() {
-        return Err(fail(
-            ErrorCode::OperationDisabled,
-            &format!(
-                "{} is not configured on this relay",
-                <Op::Vendor as Vendor>::NAME
-            ),
-        ));
+        return Err(Refusal::VendorMissing {
+            vendor: <Op::Vendor as Vendor>::NAME,
+        }
+        .into());
     }
 
     let Some(key) = key else {
@@ -192,8 +151,7 @@ async fn admit<Op: Operation>(
             unknown_since: None,
         });
     };
-    let canonical = serde_json::to_vec(&op)
-        .map_err(|_| fail(ErrorCode::Internal, "the request could not be encoded"))?;
+    let canonical = serde_json::to_vec(&op).map_err(|_| Refusal::Unencodable)?;
     let fingerprint = Fingerprint::of(Op::ID, &canonical);
     let store_key = scope(&caller.key, Op::ID, &key);
     // The key is held while this request may still be calling the vendor, plus a margin: past
@@ -201,24 +159,15 @@ async fn admit<Op: Operation>(
     let hold = state.request_timeout + HOLD_MARGIN;
     match state.store.begin(&store_key, fingerprint, hold).await {
         Err(e) => {
-            tracing::error!(error = %e.0, "idempotency store unavailable");
-            Err(fail(
-                ErrorCode::UpstreamUnavailable,
-                "the idempotency store is unavailable; nothing was sent, try again",
-            ))
+            tracing::error!(error = %e, "idempotency store unavailable");
+            Err(Refusal::StoreUnavailable(e).into())
         }
-        Ok(Begin::InFlight) => Err(fail(
-            ErrorCode::IdempotencyInFlight,
-            "a request with this Idempotency-Key is still in progress",
-        )),
-        Ok(Begin::Mismatch) => Err(fail(
-            ErrorCode::IdempotencyKeyReused,
-            "this Idempotency-Key was used with another request body",
-        )),
+        Ok(Begin::InFlight) => Err(Refusal::InFlight.into()),
+        Ok(Begin::Mismatch) => Err(Refusal::KeyReused.into()),
         Ok(Begin::Replay(stored)) => {
             let mut replay = (*stored).clone();
             replay.replayed = true;
-            Err(replay)
+            Err(Answer::Replay(replay))
         }
         Ok(Begin::Proceed { progress, hold }) => Ok(Admitted {
             op,
@@ -245,30 +194,21 @@ fn parse<Op: Operation>(
     body: &[u8],
     policy: &crate::policy::Policy,
     caller: &Caller,
-) -> Result<Op, Problem> {
+) -> Result<Op, Refusal> {
     let invalid = |v: hail::Violation| {
         if v.field.is_empty() {
-            Problem::new(ErrorCode::InvalidRequest, v.message, "")
+            Refusal::Malformed(v.message)
         } else {
-            Problem::invalid(vec![v], "")
+            Refusal::Invalid(vec![v])
         }
     };
-    let mut value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|_| Problem::new(ErrorCode::InvalidRequest, "the body is not valid JSON", ""))?;
+    let mut value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|_| Refusal::NotJson)?;
     let Some(map) = value.as_object_mut() else {
-        return Err(Problem::new(
-            ErrorCode::InvalidRequest,
-            "the body must be a JSON object",
-            "",
-        ));
+        return Err(Refusal::NotAnObject);
     };
     if policy.rewrites() {
-        policy
-            .apply(map, &caller.claims, Op::EMAIL_FIELDS)
-            .map_err(|(code, detail, field)| Problem {
-                field: Some(field),
-                ..Problem::new(code, detail, "")
-            })?;
+        policy.apply(map, &caller.claims, Op::EMAIL_FIELDS)?;
     }
     read_json::<Op>(&value).map_err(invalid)
 }
@@ -361,13 +301,13 @@ async fn run<Op: Operation>(
             }
             // Retried only while the hold lasts: past it, another request may hold the key.
             Err(e) if attempt < SETTLE_ATTEMPTS && now_ms() + 500 < hold.0 => {
-                tracing::warn!(error = %e.0, attempt, "storing the outcome failed; trying again");
+                tracing::warn!(error = %e, attempt, "storing the outcome failed; trying again");
                 tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
             }
             Err(e) => {
                 // The record stays in flight: past its hold it answers `outcome_unknown`, so
                 // this key can never send twice.
-                tracing::error!(error = %e.0, "the outcome could not be stored; the key will read as outcome_unknown");
+                tracing::error!(error = %e, "the outcome could not be stored; the key will read as outcome_unknown");
                 break;
             }
         }
@@ -389,7 +329,7 @@ async fn calls<Op: Operation>(
     reconciled: bool,
 ) -> Result<StoredResponse, (StoredResponse, Acted)> {
     let problem = |code: ErrorCode, detail: String, step: Option<&str>| {
-        stored_problem(Problem::new(code, named(step, detail), request_id))
+        ProblemResponse::new(code, named(step, detail)).stored(request_id)
     };
     let Some(account) = state.accounts.get::<Op::Credential>() else {
         return Err((
@@ -422,13 +362,13 @@ async fn calls<Op: Operation>(
         if let (true, Some((key, hold))) = (std::mem::take(&mut unsaved), hold) {
             let stored = match serde_json::to_vec(progress) {
                 Ok(p) => state.store.progress(key, hold, Bytes::from(p)).await,
-                Err(e) => Err(crate::idempotency::StoreError(e.to_string())),
+                Err(e) => Err(crate::store::StoreError(e.to_string())),
             };
             match stored {
                 Ok(true) => {}
                 Ok(false) => return Err((problem(ErrorCode::IdempotencyInFlight, "this request outlived its hold on the Idempotency-Key; nothing more was sent".into(), step), Acted::No)),
                 Err(e) => {
-                    tracing::error!(error = %e.0, "storing the progress failed; not going on");
+                    tracing::error!(error = %e, "storing the progress failed; not going on");
                     return Err((problem(ErrorCode::UpstreamUnavailable, "the idempotency store is unavailable; nothing more was sent, try again".into(), step), Acted::No));
                 }
             }
@@ -447,10 +387,10 @@ async fn calls<Op: Operation>(
                         // read): the caller must not take it for "not sent".
                         f.code = ErrorCode::OutcomeUnknown;
                     }
-                    let mut p = Problem::new(f.code, named(step, f.detail.to_owned()), request_id);
+                    let p = ProblemResponse::new(f.code, named(step, f.detail.to_owned()));
                     // Replayed as is for the same key: retrying cannot tell whether it was sent.
-                    p.retryable &= f.acted == Acted::No;
-                    (stored_problem(p), f.acted)
+                    let retryable = f.code.retryable() && f.acted == Acted::No;
+                    (p.retryable(retryable).stored(request_id), f.acted)
                 })?;
         match Op::record(progress, status, &body) {
             Ok(()) => {
@@ -489,14 +429,13 @@ async fn calls<Op: Operation>(
                 } else {
                     e.message
                 };
-                let mut p = Problem::new(code, named(step, message), request_id);
-                p.upstream = Some(Upstream { status: e.status });
-                p.retryable = acted == Acted::No && code.retryable();
-                let mut stored = stored_problem(p);
-                if acted == Acted::No {
-                    stored.retry_after = Some(retry_after.map_or(1, crate::limits::whole_seconds));
-                }
-                return Err((stored, acted));
+                let retry_after = (acted == Acted::No)
+                    .then(|| retry_after.map_or(1, crate::limits::whole_seconds));
+                let p = ProblemResponse::new(code, named(step, message))
+                    .upstream(e.status)
+                    .retryable(acted == Acted::No && code.retryable())
+                    .retry_after(retry_after);
+                return Err((p.stored(request_id), acted));
             }
         }
     }
@@ -532,6 +471,7 @@ async fn calls<Op: Operation>(
         content_type: "application/json",
         // Vendor data reaches the caller: redacted like any vendor text.
         body: crate::scrub::json_body(Bytes::from(body)),
+        code: None,
         retry_after: None,
         // A reconciled result is the original's, found again: marked as replayed.
         replayed: reconciled,
@@ -543,11 +483,4 @@ fn named(step: Option<&str>, message: String) -> String {
         Some(step) => format!("{step}: {message}"),
         None => message,
     }
-}
-
-fn code_of(body: &[u8]) -> &'static str {
-    serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| v["code"].as_str().and_then(ErrorCode::parse))
-        .map_or("internal", ErrorCode::as_str)
 }

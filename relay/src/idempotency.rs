@@ -9,21 +9,15 @@
 //! (its relay died, or could not store the outcome) is answered as `outcome_unknown`, like a
 //! call that timed out after sending, until a vendor read-back resolves it.
 //!
-//! Every store shares the state machine in [`decide`]; the stores differ only in where the
-//! record lives and how they make one `begin` atomic.
-
-pub mod embedded;
-mod memory;
+//! Every store ([`crate::store`]) shares the state machine in [`decide`]; the stores differ only
+//! in where the record lives and how they make one `begin` atomic.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use async_trait::async_trait;
 use bytes::Bytes;
+use hail::ErrorCode;
 use sha2::{Digest, Sha256};
-
-pub use embedded::EmbeddedStore;
-pub use memory::MemoryStore;
 
 /// A stored answer, replayed byte for byte.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +28,8 @@ pub struct StoredResponse {
     pub content_type: &'static str,
     /// The body.
     pub body: Bytes,
+    /// A problem's code (`None` on success): for the metrics, without reading the body again.
+    pub code: Option<ErrorCode>,
     /// `Retry-After` seconds (never stored: refusals before the store).
     pub retry_after: Option<u64>,
     /// Whether this answer is a replay (set when replaying).
@@ -46,8 +42,15 @@ impl StoredResponse {
         self.content_type == hail::protocol::PROBLEM_CONTENT_TYPE
     }
 
-    /// A stored answer read back from a store: `problem` picks the content type.
+    /// A stored answer read back from a store: `problem` picks the content type. The stores
+    /// keep a problem's body only, so its code is read from there (once, here).
     pub fn restored(status: u16, problem: bool, body: Bytes) -> Self {
+        #[derive(serde::Deserialize)]
+        struct Code {
+            code: ErrorCode,
+        }
+        let code = problem
+            .then(|| serde_json::from_slice::<Code>(&body).map_or(ErrorCode::Internal, |c| c.code));
         Self {
             status,
             content_type: if problem {
@@ -56,6 +59,7 @@ impl StoredResponse {
                 "application/json"
             },
             body,
+            code,
             retry_after: None,
             replayed: false,
         }
@@ -77,8 +81,8 @@ impl Fingerprint {
     }
 }
 
-/// What [`Store::begin`] found. Every variant but `InFlight`, `Replay` and `Mismatch` leaves the
-/// key in flight, held by the caller of `begin` until it settles it.
+/// What [`crate::store::Store::begin`] found. Every variant but `InFlight`, `Replay` and
+/// `Mismatch` leaves the key in flight, held by the caller of `begin` until it settles it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Begin {
     /// Go ahead, resuming from `progress` if a try before left some.
@@ -133,41 +137,26 @@ pub enum Settle {
     },
 }
 
-/// The store failed (e.g. Redis unreachable): sending must fail closed.
-#[derive(Debug, Clone)]
-pub struct StoreError(pub String);
-
-/// Where idempotency records live.
-#[async_trait]
-pub trait Store: Send + Sync {
-    /// Decides what a request with `key` may do (see [`Begin`]) and, where it may go on, marks
-    /// the key in flight for `hold` (the request's own deadline plus a margin).
-    async fn begin(
-        &self,
-        key: &str,
-        fingerprint: Fingerprint,
-        hold: Duration,
-    ) -> Result<Begin, StoreError>;
-    /// Saves the progress of a multi-call operation, while `hold` lasts. `Ok(false)`: the hold
-    /// is gone (expired and taken over): the caller must not go on.
-    async fn progress(&self, key: &str, hold: Hold, progress: Bytes) -> Result<bool, StoreError>;
-    /// Ends the flight of `key`, if `hold` is still the record's. `Ok(false)`: it was not
-    /// (expired and taken over), and nothing was written.
-    async fn settle(
-        &self,
-        key: &str,
-        fingerprint: Fingerprint,
-        hold: Hold,
-        settle: Settle,
-    ) -> Result<bool, StoreError>;
-    /// A health description for `/healthz`.
-    async fn health(&self) -> Result<(), StoreError> {
-        Ok(())
+#[cfg(test)]
+impl Begin {
+    /// The hold this answer gives; a test that expects one fails without.
+    pub(crate) fn expect_hold(&self) -> Hold {
+        match self {
+            Begin::Proceed { hold, .. } | Begin::Unknown { hold, .. } => *hold,
+            other => panic!("no hold: {other:?}"),
+        }
     }
-    /// Whether records survive a restart of this process.
-    fn durable(&self) -> bool;
-    /// What and where the store is, for `--check-config` (no credentials).
-    fn describe(&self) -> String;
+}
+
+impl Settle {
+    /// The phase the record is left in.
+    pub fn phase(&self) -> Phase {
+        match self {
+            Self::Final(_) => Phase::Final,
+            Self::Retry(_) => Phase::Retryable,
+            Self::Unknown { .. } => Phase::Unknown,
+        }
+    }
 }
 
 /// The store key of (caller, operation, idempotency key): unambiguous since the parts are
@@ -178,6 +167,33 @@ pub fn scope(caller: &str, operation: &str, key: &str) -> String {
         caller.len(),
         operation.len()
     )
+}
+
+/// Where a record stands, without its answer: the one name every store uses for it. Stores
+/// that keep it as text or a number use these: the letter is the Redis record's `s` (its Lua
+/// scripts compare letters), the number the embedded store's `state` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::FromRepr)]
+#[repr(u8)]
+pub enum Phase {
+    /// See [`State::InFlight`].
+    #[strum(serialize = "i")]
+    InFlight = 0,
+    /// See [`State::Retryable`].
+    #[strum(serialize = "r")]
+    Retryable = 1,
+    /// See [`State::Unknown`].
+    #[strum(serialize = "u")]
+    Unknown = 2,
+    /// See [`State::Final`].
+    #[strum(serialize = "f")]
+    Final = 3,
+}
+
+impl Phase {
+    /// The letter the Redis record keeps.
+    pub fn letter(self) -> &'static str {
+        self.into()
+    }
 }
 
 /// A record's state.
@@ -191,6 +207,18 @@ pub enum State {
     Unknown,
     /// Replayed as is.
     Final(Arc<StoredResponse>),
+}
+
+impl State {
+    /// Its phase, without the answer.
+    pub fn phase(&self) -> Phase {
+        match self {
+            Self::InFlight => Phase::InFlight,
+            Self::Retryable => Phase::Retryable,
+            Self::Unknown => Phase::Unknown,
+            Self::Final(_) => Phase::Final,
+        }
+    }
 }
 
 /// One idempotency record.
@@ -324,17 +352,25 @@ mod tests {
         Fingerprint::of("op", s.as_bytes())
     }
 
-    fn hold_of(begin: &Begin) -> Hold {
-        match begin {
-            Begin::Proceed { hold, .. } | Begin::Unknown { hold, .. } => *hold,
-            other => panic!("no hold: {other:?}"),
+    #[test]
+    fn phases_keep_the_names_stores_wrote() {
+        // Records outlive a relay version: these are on disk and in Redis.
+        for (phase, letter, number) in [
+            (Phase::InFlight, "i", 0),
+            (Phase::Retryable, "r", 1),
+            (Phase::Unknown, "u", 2),
+            (Phase::Final, "f", 3),
+        ] {
+            assert_eq!(phase.letter(), letter);
+            assert_eq!(phase as u8, number);
+            assert_eq!(Phase::from_repr(number), Some(phase));
         }
     }
 
     #[test]
     fn an_expired_flight_is_unknown_never_unused() {
         let (begin, held) = decide(None, fp("a"), 1_000, HOLD);
-        assert_eq!(hold_of(&begin), Hold(11_000));
+        assert_eq!(begin.expect_hold(), Hold(11_000));
         let held = held.unwrap();
         assert_eq!(decide(Some(&held), fp("a"), 5_000, HOLD).0, Begin::InFlight);
         assert_eq!(decide(Some(&held), fp("b"), 5_000, HOLD).0, Begin::InFlight);
@@ -377,7 +413,7 @@ mod tests {
         let unknown = settled(
             held.as_ref(),
             fp("a"),
-            hold_of(&begin),
+            begin.expect_hold(),
             Settle::Unknown {
                 progress: Some(Bytes::from_static(b"p")),
                 sent: true,
@@ -399,7 +435,7 @@ mod tests {
         let still = settled(
             looking.as_ref(),
             fp("a"),
-            hold_of(&begin),
+            begin.expect_hold(),
             Settle::Unknown {
                 progress: None,
                 sent: false,
@@ -420,7 +456,7 @@ mod tests {
     #[test]
     fn settled_records_answer_by_their_state() {
         let (begin, held) = decide(None, fp("a"), 0, HOLD);
-        let h = hold_of(&begin);
+        let h = begin.expect_hold();
         let retry = settled(held.as_ref(), fp("a"), h, Settle::Retry(None), 1).unwrap();
         assert!(matches!(
             decide(Some(&retry), fp("a"), 2, HOLD).0,

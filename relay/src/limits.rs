@@ -15,7 +15,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use hail::ErrorCode;
 use http::HeaderMap;
 
-use crate::caller::{authenticate as check, Caller};
+use crate::caller::{authenticate as check, AuthError, Caller};
 use crate::config::{Access, RateLimitConfig};
 use crate::state::AppState;
 
@@ -72,23 +72,34 @@ impl AuthFailures {
     }
 }
 
-/// Why a caller was not admitted: the refusal, and a wait when it is `rate_limited`.
-pub struct Refused {
-    /// The code.
-    pub code: ErrorCode,
-    /// For the problem's `detail`.
-    pub detail: String,
-    /// For `Retry-After`.
-    pub wait: Option<Duration>,
+/// Why a caller was not admitted: its authentication failed, or its address failed too often.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Refused {
+    /// The check said no.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// Too many failures from this address: `rate_limited`, for `wait`.
+    #[error("too many failed authentications: retry in {} s", whole_seconds(*wait))]
+    Throttled {
+        /// Until the next check.
+        wait: Duration,
+    },
 }
 
 impl Refused {
-    fn limited(wait: Duration) -> Self {
-        let secs = whole_seconds(wait);
-        Self {
-            code: ErrorCode::RateLimited,
-            detail: format!("too many failed authentications: retry in {secs} s"),
-            wait: Some(wait),
+    /// The problem code.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Auth(e) => e.code(),
+            Self::Throttled { .. } => ErrorCode::RateLimited,
+        }
+    }
+
+    /// For `Retry-After`, in whole seconds.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::Auth(_) => None,
+            Self::Throttled { wait } => Some(whole_seconds(*wait)),
         }
     }
 }
@@ -109,7 +120,7 @@ pub async fn authenticate(
     let checks_token = matches!(access, Access::Jwt | Access::Chayns);
     if checks_token {
         if let Some(wait) = state.auth_failures.blocked(ip) {
-            return Err(Refused::limited(wait));
+            return Err(Refused::Throttled { wait });
         }
     }
     match check(
@@ -123,9 +134,9 @@ pub async fn authenticate(
     .await
     {
         Ok(caller) => Ok(caller),
-        Err((code, detail))
+        Err(e)
             if checks_token
-                && matches!(code, ErrorCode::Unauthenticated | ErrorCode::Forbidden) =>
+                && matches!(e.code(), ErrorCode::Unauthenticated | ErrorCode::Forbidden) =>
         {
             // Both limits are charged; the longer wait is the one to tell.
             let general = state.limiter.check(&format!("ip:{ip}")).await.err();
@@ -134,19 +145,11 @@ pub async fn authenticate(
                 .chain(state.auth_failures.failed(ip))
                 .max()
             {
-                Some(wait) => Err(Refused::limited(wait)),
-                None => Err(Refused {
-                    code,
-                    detail,
-                    wait: None,
-                }),
+                Some(wait) => Err(Refused::Throttled { wait }),
+                None => Err(e.into()),
             }
         }
-        Err((code, detail)) => Err(Refused {
-            code,
-            detail,
-            wait: None,
-        }),
+        Err(e) => Err(e.into()),
     }
 }
 

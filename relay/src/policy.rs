@@ -30,8 +30,49 @@ impl From<&OperationConfig> for Policy {
     }
 }
 
-/// A policy violation: code, detail, field.
-pub type Violation = (ErrorCode, String, String);
+/// A request against its operation's policy: always `forbidden`, naming the field. (Not a
+/// [`hail::Violation`], which breaks a field's own rules and is `invalid_field`.)
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{field} {kind}")]
+pub struct PolicyError {
+    field: String,
+    kind: PolicyErrorKind,
+}
+
+impl PolicyError {
+    /// The field.
+    pub fn field(&self) -> &str {
+        &self.field
+    }
+
+    /// What is wrong with it.
+    pub fn kind(&self) -> &PolicyErrorKind {
+        &self.kind
+    }
+
+    /// The problem code.
+    pub fn code(&self) -> ErrorCode {
+        ErrorCode::Forbidden
+    }
+}
+
+/// The kinds of [`PolicyError`]; each reads after the field's name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyErrorKind {
+    /// Pinned to another value.
+    #[error("is fixed by the company")]
+    Pinned,
+    /// Bound to a claim of another value.
+    #[error("must be the caller's own")]
+    Bound,
+    /// Bound to a claim the caller does not have.
+    #[error("must be the caller's {claim}, and the caller has none")]
+    NoClaim {
+        /// The claim.
+        claim: String,
+    },
+}
 
 impl Policy {
     /// Whether the body must be rewritten before parsing.
@@ -47,22 +88,24 @@ impl Policy {
         body: &mut Map<String, Value>,
         claims: &Map<String, Value>,
         email_fields: &[&str],
-    ) -> Result<(), Violation> {
-        let require = |body: &mut Map<String, Value>, field: &str, value: &Value, why: &str| {
-            require(body, field, value, email_fields.contains(&field), why)
-        };
+    ) -> Result<(), PolicyError> {
+        let require =
+            |body: &mut Map<String, Value>, field: &str, value: &Value, kind: PolicyErrorKind| {
+                require(body, field, value, email_fields.contains(&field), kind)
+            };
         for (field, value) in &self.pin {
-            require(body, field, value, "is fixed by the company")?;
+            require(body, field, value, PolicyErrorKind::Pinned)?;
         }
         for (field, claim) in &self.bind {
             let Some(value) = claims.get(claim).filter(|v| !v.is_null()) else {
-                return Err((
-                    ErrorCode::Forbidden,
-                    format!("{field} must be the caller's {claim}, and the caller has none"),
-                    field.clone(),
-                ));
+                return Err(PolicyError {
+                    field: field.clone(),
+                    kind: PolicyErrorKind::NoClaim {
+                        claim: claim.clone(),
+                    },
+                });
             };
-            require(body, field, value, "must be the caller's own")?;
+            require(body, field, value, PolicyErrorKind::Bound)?;
         }
         Ok(())
     }
@@ -73,17 +116,16 @@ fn require(
     field: &str,
     value: &Value,
     email: bool,
-    why: &str,
-) -> Result<(), Violation> {
+    kind: PolicyErrorKind,
+) -> Result<(), PolicyError> {
     match body.get(field) {
         None | Some(Value::Null) => {}
         Some(given) if equal(given, value, email) => {}
         Some(_) => {
-            return Err((
-                ErrorCode::Forbidden,
-                format!("{field} {why}"),
-                field.to_owned(),
-            ))
+            return Err(PolicyError {
+                field: field.to_owned(),
+                kind,
+            })
         }
     }
     // The company's spelling is sent, whatever spelling the caller's matched.
@@ -131,11 +173,12 @@ mod tests {
         assert_eq!(b["channel"], "sales");
         let mut b = obj(json!({"channel": "support"}));
         let e = p.apply(&mut b, &Map::new(), &[]).unwrap_err();
-        assert_eq!((e.0, e.2.as_str()), (ErrorCode::Forbidden, "channel"));
+        assert_eq!((e.code(), e.field()), (ErrorCode::Forbidden, "channel"));
+        assert_eq!(e.to_string(), "channel is fixed by the company");
         // Pins are exact: another spelling is another value to the vendor.
         let mut b = obj(json!({"channel": "SALES"}));
         let e = p.apply(&mut b, &Map::new(), &[]).unwrap_err();
-        assert_eq!((e.0, e.2.as_str()), (ErrorCode::Forbidden, "channel"));
+        assert_eq!(e.kind(), &PolicyErrorKind::Pinned);
     }
 
     #[test]
@@ -156,22 +199,23 @@ mod tests {
         for other in ["mallory@example.com", "anna@example.com"] {
             let mut b = obj(json!({"receiver": other}));
             assert_eq!(
-                p.apply(&mut b, &claims, email).unwrap_err().0,
-                ErrorCode::Forbidden,
+                p.apply(&mut b, &claims, email).unwrap_err().kind(),
+                &PolicyErrorKind::Bound,
                 "{other}"
             );
         }
         // Not declared an e-mail field: exact.
         let mut b = obj(json!({"receiver": "Anna@EXAMPLE.com"}));
         assert_eq!(
-            p.apply(&mut b, &claims, &[]).unwrap_err().0,
-            ErrorCode::Forbidden
+            p.apply(&mut b, &claims, &[]).unwrap_err().kind(),
+            &PolicyErrorKind::Bound
         );
+        let none = p
+            .apply(&mut obj(json!({})), &Map::new(), email)
+            .unwrap_err();
         assert_eq!(
-            p.apply(&mut obj(json!({})), &Map::new(), email)
-                .unwrap_err()
-                .0,
-            ErrorCode::Forbidden
+            none.to_string(),
+            "receiver must be the caller's email, and the caller has none"
         );
     }
 }

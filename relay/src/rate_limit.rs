@@ -10,7 +10,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::config::RateLimitConfig;
-use crate::redis_store::RedisStore;
+use crate::store::RedisStore;
 
 /// The limiter.
 pub enum Limiter {
@@ -69,7 +69,7 @@ impl Limiter {
             } => match store.rate_limit(caller, *interval, *burst).await {
                 Ok(verdict) => verdict,
                 Err(e) => {
-                    tracing::warn!(error = %e.0, "rate limit store unavailable; request let through");
+                    tracing::warn!(error = %e, "rate limit store unavailable; request let through");
                     Ok(())
                 }
             },

@@ -33,7 +33,7 @@ pub use faults::{Fault, Faults};
 pub use outbox::{Outbox, OutboxEntry};
 use sim::Sim;
 
-use crate::problem::{new_request_id, ProblemResponse};
+use crate::problem::ProblemResponse;
 
 /// `POST` queues faults, `DELETE` clears them.
 pub const SANDBOX_FAULTS_PATH: &str = "/v1/sandbox/faults";
@@ -138,8 +138,9 @@ impl Sandbox {
     }
 }
 
-/// The relay's sandbox routes: the outbox and the faults.
-pub fn routes() -> Router<Arc<crate::state::AppState>> {
+/// The relay's sandbox routes: the outbox and the faults. Their state is the sandbox alone: the
+/// relay merges them only when it runs one.
+pub fn routes() -> Router<Arc<Sandbox>> {
     Router::new()
         .route(SANDBOX_OUTBOX_PATH, get(list_outbox).delete(clear_outbox))
         .route(
@@ -148,29 +149,18 @@ pub fn routes() -> Router<Arc<crate::state::AppState>> {
         )
 }
 
-fn sandbox(state: &crate::state::AppState) -> Option<&Sandbox> {
-    state.sandbox.as_ref()
+async fn list_outbox(State(sandbox): State<Arc<Sandbox>>) -> Response {
+    Json(serde_json::json!({ "entries": sandbox.outbox.list() })).into_response()
 }
 
-async fn list_outbox(State(state): State<Arc<crate::state::AppState>>) -> Response {
-    let entries = sandbox(&state).map(|s| s.outbox.list()).unwrap_or_default();
-    Json(serde_json::json!({ "entries": entries })).into_response()
-}
-
-async fn clear_outbox(State(state): State<Arc<crate::state::AppState>>) -> StatusCode {
-    if let Some(s) = sandbox(&state) {
-        s.outbox.clear();
-    }
+async fn clear_outbox(State(sandbox): State<Arc<Sandbox>>) -> StatusCode {
+    sandbox.outbox.clear();
     StatusCode::NO_CONTENT
 }
 
-async fn add_faults(
-    State(state): State<Arc<crate::state::AppState>>,
-    body: axum::body::Bytes,
-) -> Response {
-    let refuse = |detail: String| {
-        ProblemResponse::new(ErrorCode::InvalidRequest, detail, &new_request_id()).into_response()
-    };
+async fn add_faults(State(sandbox): State<Arc<Sandbox>>, body: axum::body::Bytes) -> Response {
+    let refuse =
+        |detail: String| ProblemResponse::new(ErrorCode::InvalidRequest, detail).into_response();
     // One fault object, or an array of them.
     let parsed = match serde_json::from_slice::<serde_json::Value>(&body) {
         Ok(one @ serde_json::Value::Object(_)) => {
@@ -183,25 +173,17 @@ async fn add_faults(
         Ok(f) => f,
         Err(e) => return refuse(e.to_string()),
     };
-    match sandbox(&state).map(|s| s.faults.push(&faults)) {
-        Some(Ok(())) => (
+    match sandbox.faults.push(&faults) {
+        Ok(()) => (
             StatusCode::ACCEPTED,
             Json(serde_json::json!({ "queued": faults.len() })),
         )
             .into_response(),
-        Some(Err(e)) => refuse(e),
-        None => ProblemResponse::new(
-            ErrorCode::UnknownOperation,
-            "not a sandbox",
-            &new_request_id(),
-        )
-        .into_response(),
+        Err(e) => refuse(e),
     }
 }
 
-async fn clear_faults(State(state): State<Arc<crate::state::AppState>>) -> StatusCode {
-    if let Some(s) = sandbox(&state) {
-        s.faults.clear();
-    }
+async fn clear_faults(State(sandbox): State<Arc<Sandbox>>) -> StatusCode {
+    sandbox.faults.clear();
     StatusCode::NO_CONTENT
 }

@@ -62,7 +62,8 @@ pub enum Acted {
 }
 
 /// A call that produced no usable answer.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{detail}")]
 pub struct CallFailure {
     /// `upstream_unavailable`, `upstream_timeout` (nothing sent), `outcome_unknown` (sent, no
     /// answer) or `internal`.

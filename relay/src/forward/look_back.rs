@@ -2,26 +2,25 @@
 
 use std::time::Instant;
 
-use hail::protocol::Problem;
 use hail::{ErrorCode, Operation, Vendor};
 
 use crate::idempotency::StoredResponse;
-use crate::problem::stored_problem;
+use crate::problem::ProblemResponse;
 use crate::state::AppState;
 use crate::upstream::exchange;
 
 /// An `outcome_unknown` problem: `step` (or empty), then why the outcome is not known.
 pub(super) fn unknown_problem(step: &str, why: &str, request_id: &str) -> StoredResponse {
-    stored_problem(Problem::new(
+    ProblemResponse::new(
         ErrorCode::OutcomeUnknown,
         format!("an earlier try with this Idempotency-Key may have reached the vendor{step} and its outcome is not known; {why}. It is not sent again with this key"),
-        request_id,
-    ))
+    )
+    .stored(request_id)
 }
 
 /// Whether `response` is an `outcome_unknown` problem.
 pub(super) fn is_unknown(response: &StoredResponse) -> bool {
-    response.status != 200 && super::code_of(&response.body) == ErrorCode::OutcomeUnknown.as_str()
+    response.code == Some(ErrorCode::OutcomeUnknown)
 }
 
 /// After an unknown outcome: asks the vendor whether the call at `progress` was acted on.

@@ -11,7 +11,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 
-use super::{decide, now_ms, settled, Begin, Fingerprint, Hold, Record, Settle, Store, StoreError};
+use super::{Store, StoreError};
+use crate::idempotency::{decide, now_ms, settled, Begin, Fingerprint, Hold, Record, Settle};
 
 /// In-memory idempotency records.
 pub struct MemoryStore {
@@ -104,6 +105,7 @@ impl Store for MemoryStore {
 mod tests {
     use super::*;
     use crate::idempotency::StoredResponse;
+    use crate::store::held;
     use std::sync::Arc;
 
     const HOLD: Duration = Duration::from_secs(30);
@@ -112,22 +114,12 @@ mod tests {
         StoredResponse::restored(200, false, Bytes::from_static(body.as_bytes()))
     }
 
-    /// Begins and returns the hold, which the test expects to get.
-    async fn hold(s: &MemoryStore, key: &str, fp: Fingerprint, hold: Duration) -> (Begin, Hold) {
-        let begin = s.begin(key, fp, hold).await.unwrap();
-        let h = match &begin {
-            Begin::Proceed { hold, .. } | Begin::Unknown { hold, .. } => *hold,
-            other => panic!("{key}: {other:?}"),
-        };
-        (begin, h)
-    }
-
     #[tokio::test]
     async fn replay_mismatch_in_flight_and_retry() {
         let s = MemoryStore::new(100, Duration::from_secs(60));
         let a = Fingerprint::of("op", b"a");
         let b = Fingerprint::of("op", b"b");
-        let (begin, h) = hold(&s, "k", a, HOLD).await;
+        let (begin, h) = held(&s, "k", a, HOLD).await;
         assert!(matches!(begin, Begin::Proceed { progress: None, .. }));
         assert_eq!(s.begin("k", a, HOLD).await.unwrap(), Begin::InFlight);
         assert!(s
@@ -140,14 +132,14 @@ mod tests {
         );
         assert_eq!(s.begin("k", b, HOLD).await.unwrap(), Begin::Mismatch);
 
-        let (_, h) = hold(&s, "r", a, HOLD).await;
+        let (_, h) = held(&s, "r", a, HOLD).await;
         assert!(s
             .progress("r", h, Bytes::from_static(b"step1"))
             .await
             .unwrap());
         s.settle("r", a, h, Settle::Retry(None)).await.unwrap();
         assert_eq!(s.begin("r", b, HOLD).await.unwrap(), Begin::Mismatch);
-        let (begin, _) = hold(&s, "r", a, HOLD).await;
+        let (begin, _) = held(&s, "r", a, HOLD).await;
         assert!(matches!(begin, Begin::Proceed { progress: Some(p), .. } if &p[..] == b"step1"));
     }
 
@@ -155,13 +147,13 @@ mod tests {
     async fn unknown_stays_unknown_and_an_expired_flight_becomes_unknown() {
         let s = MemoryStore::new(100, Duration::from_secs(60));
         let a = Fingerprint::of("op", b"a");
-        let (_, h) = hold(&s, "u", a, HOLD).await;
+        let (_, h) = held(&s, "u", a, HOLD).await;
         let unknown = Settle::Unknown {
             progress: None,
             sent: true,
         };
         s.settle("u", a, h, unknown.clone()).await.unwrap();
-        let (begin, h) = hold(&s, "u", a, HOLD).await;
+        let (begin, h) = held(&s, "u", a, HOLD).await;
         assert!(matches!(begin, Begin::Unknown { .. }));
         s.settle("u", a, h, unknown).await.unwrap();
         assert!(matches!(
@@ -169,8 +161,8 @@ mod tests {
             Begin::Unknown { .. }
         ));
 
-        let (_, expired) = hold(&s, "x", a, Duration::ZERO).await;
-        let (begin, _) = hold(&s, "x", a, HOLD).await;
+        let (_, expired) = held(&s, "x", a, Duration::ZERO).await;
+        let (begin, _) = held(&s, "x", a, HOLD).await;
         assert!(matches!(begin, Begin::Unknown { .. }));
         // The expired hold can neither store progress nor settle over the new one.
         assert!(!s
@@ -190,7 +182,7 @@ mod tests {
         let fp = Fingerprint::of("op", b"x");
         for i in 0..20_000 {
             let key = format!("key-{i}");
-            let (_, h) = hold(&s, &key, fp, HOLD).await;
+            let (_, h) = held(&s, &key, fp, HOLD).await;
             s.settle(&key, fp, h, Settle::Final(response("{}")))
                 .await
                 .unwrap();

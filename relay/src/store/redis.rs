@@ -14,13 +14,14 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
-use crate::idempotency::{Begin, Fingerprint, Hold, Settle, Store, StoreError, StoredResponse};
+use super::{Store, StoreError};
+use crate::idempotency::{Begin, Fingerprint, Hold, Settle, StoredResponse};
 
 /// Key prefix of everything Hail keeps in Redis.
 const PREFIX: &str = "hail:";
 
 /// `KEYS[1]` record; `ARGV`: fingerprint, hold ms, retention ms. The state machine of
-/// `idempotency::decide`, atomic across instances, on Redis's own clock: an in-flight record
+/// `crate::idempotency::decide`, atomic across instances, on Redis's own clock: an in-flight record
 /// past its hold answers `unknown` (never unused), and the key is held again. Returns the
 /// verdict, the progress, `"{first try began} {last send}"` and the new hold (its end, ms).
 /// An in-flight record without `u` was written by an earlier relay version, which held it by
@@ -106,7 +107,19 @@ redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil((new_tat - now) / 1000) + 10
 return 0
 "#;
 
-/// A final record as stored (`s = "f"`); the other states need no decoding here.
+/// What [`BEGIN`] answers first; another word fails closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumString)]
+#[strum(serialize_all = "lowercase")]
+enum Verdict {
+    Proceed,
+    InFlight,
+    Mismatch,
+    Replay,
+    Unknown,
+}
+
+/// A final record as stored (`s` is [`crate::idempotency::Phase::Final`]'s letter); the other
+/// states need no decoding here.
 #[derive(Deserialize)]
 struct FinalRecord {
     r: Answer,
@@ -260,10 +273,14 @@ impl Store for RedisStore {
                 .map(Hold)
                 .map_err(|_| unavailable("a hold without an end"))
         };
-        Ok(match verdict.as_str() {
-            "inflight" => Begin::InFlight,
-            "mismatch" => Begin::Mismatch,
-            "replay" => {
+        // Fail closed: nothing this version does not understand may send.
+        let Ok(verdict) = verdict.parse::<Verdict>() else {
+            return Err(unavailable(&format!("unexpected verdict {verdict:?}")));
+        };
+        Ok(match verdict {
+            Verdict::InFlight => Begin::InFlight,
+            Verdict::Mismatch => Begin::Mismatch,
+            Verdict::Replay => {
                 let record: FinalRecord =
                     serde_json::from_str(&payload).map_err(|e| unavailable(&e.to_string()))?;
                 let answer = record.r;
@@ -273,7 +290,7 @@ impl Store for RedisStore {
                     unb64(&answer.body).unwrap_or_default(),
                 )))
             }
-            "unknown" => {
+            Verdict::Unknown => {
                 let mut times = times.split(' ').map(|t| t.parse().unwrap_or(0));
                 Begin::Unknown {
                     progress: progress(),
@@ -282,12 +299,10 @@ impl Store for RedisStore {
                     hold: hold()?,
                 }
             }
-            "proceed" => Begin::Proceed {
+            Verdict::Proceed => Begin::Proceed {
                 progress: progress(),
                 hold: hold()?,
             },
-            // Fail closed: nothing this version does not understand may send.
-            other => return Err(unavailable(&format!("unexpected verdict {other:?}"))),
         })
     }
 
@@ -314,7 +329,8 @@ impl Store for RedisStore {
         hold: Hold,
         settle: Settle,
     ) -> Result<bool, StoreError> {
-        let (state, progress, answer, sent) = match settle {
+        let state = settle.phase().letter();
+        let (progress, answer, sent) = match settle {
             Settle::Final(response) => {
                 let answer = serde_json::to_string(&Answer {
                     status: response.status,
@@ -322,16 +338,10 @@ impl Store for RedisStore {
                     body: b64(&response.body),
                 })
                 .map_err(|e| unavailable(&e.to_string()))?;
-                ("f", String::new(), answer, false)
+                (String::new(), answer, false)
             }
-            Settle::Retry(p) => (
-                "r",
-                p.map(|p| b64(&p)).unwrap_or_default(),
-                String::new(),
-                false,
-            ),
+            Settle::Retry(p) => (p.map(|p| b64(&p)).unwrap_or_default(), String::new(), false),
             Settle::Unknown { progress, sent } => (
-                "u",
                 progress.map(|p| b64(&p)).unwrap_or_default(),
                 String::new(),
                 sent,
@@ -374,5 +384,25 @@ impl Store for RedisStore {
             "redis, {} (durable across Redis restarts only with appendonly yes)",
             info.addr()
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_every_verdict_of_the_begin_script() {
+        for (word, verdict) in [
+            ("proceed", Verdict::Proceed),
+            ("inflight", Verdict::InFlight),
+            ("mismatch", Verdict::Mismatch),
+            ("replay", Verdict::Replay),
+            ("unknown", Verdict::Unknown),
+        ] {
+            assert!(BEGIN.contains(&format!("'{word}'")), "{word}");
+            assert_eq!(word.parse::<Verdict>(), Ok(verdict));
+        }
+        assert!("later".parse::<Verdict>().is_err());
     }
 }

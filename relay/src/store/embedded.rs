@@ -26,9 +26,9 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{
-    decide, now_ms, settled, Begin, Fingerprint, Hold, Record, Settle, State, Store, StoreError,
-    StoredResponse,
+use super::{Store, StoreError};
+use crate::idempotency::{
+    decide, now_ms, settled, Begin, Fingerprint, Hold, Phase, Record, Settle, State, StoredResponse,
 };
 
 /// The database file's name inside `data_dir`.
@@ -190,7 +190,7 @@ impl EmbeddedStore {
     fn wrote(&self) {
         if self.writes.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
             if let Err(e) = self.sweep() {
-                tracing::warn!(error = %e.0, "sweeping the embedded store failed");
+                tracing::warn!(error = %e, "sweeping the embedded store failed");
             }
         }
     }
@@ -206,16 +206,16 @@ fn read(db: &Connection, key: &str) -> rusqlite::Result<Option<Record>> {
         let state: i64 = r.get(1)?;
         let progress: Option<Vec<u8>> = r.get(4)?;
         let fingerprint = Fingerprint(fp.try_into().unwrap_or([0; 32]));
-        let state = match state {
-            0 => State::InFlight,
-            1 => State::Retryable,
-            3 => State::Final(Arc::new(StoredResponse::restored(
+        let state = match u8::try_from(state).ok().and_then(Phase::from_repr) {
+            Some(Phase::InFlight) => State::InFlight,
+            Some(Phase::Retryable) => State::Retryable,
+            Some(Phase::Final) => State::Final(Arc::new(StoredResponse::restored(
                 r.get::<_, Option<i64>>(5)?.unwrap_or(500) as u16,
                 r.get::<_, Option<bool>>(6)?.unwrap_or(true),
                 Bytes::from(r.get::<_, Option<Vec<u8>>>(7)?.unwrap_or_default()),
             ))),
-            // 2, and anything a newer version may write: never treat as unused.
-            _ => State::Unknown,
+            // And anything a newer version may write: never treat as unused.
+            Some(Phase::Unknown) | None => State::Unknown,
         };
         Ok(Record {
             fingerprint,
@@ -230,11 +230,10 @@ fn read(db: &Connection, key: &str) -> rusqlite::Result<Option<Record>> {
 }
 
 fn write(db: &Connection, key: &str, record: &Record, retention: Duration) -> rusqlite::Result<()> {
-    let (state, response) = match &record.state {
-        State::InFlight => (0, None),
-        State::Retryable => (1, None),
-        State::Unknown => (2, None),
-        State::Final(r) => (3, Some(r)),
+    let state = record.state.phase() as u8;
+    let response = match &record.state {
+        State::Final(r) => Some(r),
+        _ => None,
     };
     let until = record.until_ms;
     let expires = now_ms().saturating_add(retention.as_millis() as u64);
@@ -343,6 +342,7 @@ impl Store for EmbeddedStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::held;
 
     const HOLD: Duration = Duration::from_secs(30);
 
@@ -360,26 +360,17 @@ mod tests {
         }
     }
 
-    async fn hold(s: &EmbeddedStore, key: &str, fp: Fingerprint, hold: Duration) -> (Begin, Hold) {
-        let begin = s.begin(key, fp, hold).await.unwrap();
-        let h = match &begin {
-            Begin::Proceed { hold, .. } | Begin::Unknown { hold, .. } => *hold,
-            other => panic!("{key}: {other:?}"),
-        };
-        (begin, h)
-    }
-
     #[tokio::test]
     async fn records_survive_reopening_and_a_flight_becomes_unknown() {
         let d = dir("reopen");
         let a = Fingerprint::of("op", b"a");
         {
             let s = EmbeddedStore::open(&d, limits()).unwrap();
-            let (begin, h) = hold(&s, "done", a, HOLD).await;
+            let (begin, h) = held(&s, "done", a, HOLD).await;
             assert!(matches!(begin, Begin::Proceed { progress: None, .. }));
             let ok = StoredResponse::restored(200, false, Bytes::from_static(b"{\"data\":1}"));
             assert!(s.settle("done", a, h, Settle::Final(ok)).await.unwrap());
-            let (_, h) = hold(&s, "flying", a, Duration::ZERO).await;
+            let (_, h) = held(&s, "flying", a, Duration::ZERO).await;
             assert!(s
                 .progress("flying", h, Bytes::from_static(b"step"))
                 .await
@@ -411,8 +402,8 @@ mod tests {
         )
         .unwrap();
         let a = Fingerprint::of("op", b"a");
-        hold(&s, "flight", a, HOLD).await;
-        let (_, h) = hold(&s, "unknown", a, HOLD).await;
+        held(&s, "flight", a, HOLD).await;
+        let (_, h) = held(&s, "unknown", a, HOLD).await;
         let unknown = Settle::Unknown {
             progress: Some(Bytes::from(vec![b'p'; 5000])),
             sent: true,
@@ -421,7 +412,7 @@ mod tests {
         let big = Bytes::from(vec![b'x'; 1000]);
         for i in 0..200 {
             let key = format!("k{i}");
-            let (_, h) = hold(&s, &key, a, HOLD).await;
+            let (_, h) = held(&s, &key, a, HOLD).await;
             let done = Settle::Final(StoredResponse::restored(200, false, big.clone()));
             assert!(s.settle(&key, a, h, done).await.unwrap());
         }
