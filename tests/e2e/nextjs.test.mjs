@@ -20,27 +20,29 @@ before(async () => {
 });
 after(() => browser?.close());
 
-/** `next start` on a free port; resolves to its origin and a stop function. */
-async function start() {
+/** `next <mode>` (start or dev) on a free port; resolves to its origin and a stop function. */
+async function start(mode = "start") {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const server = spawn(join(dir, "node_modules/.bin/next"), ["start", "-p", String(port), "-H", "127.0.0.1"], {
+  const server = spawn(join(dir, "node_modules/.bin/next"), [mode, "-p", String(port), "-H", "127.0.0.1"], {
     cwd: dir, env: { ...process.env, HAIL_RELAY_URL: relay, NEXT_TELEMETRY_DISABLED: "1" }, stdio: ["ignore", "pipe", "pipe"],
+    detached: true, // its own process group: stopping it stops the server processes it starts
   });
+  const stop = (signal) => { try { process.kill(-server.pid, signal); } catch { /* already gone */ } };
   let log = "";
   server.stdout.on("data", (d) => (log += d));
   server.stderr.on("data", (d) => (log += d));
   const origin = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    if (server.exitCode !== null) throw new Error(`next start exited: ${log}`);
+  for (let i = 0; i < 300; i++) {
+    if (server.exitCode !== null) throw new Error(`next ${mode} exited: ${log}`);
     try {
       await fetch(origin);
-      return { origin, log: () => log, stop: () => server.kill("SIGTERM") };
+      return { origin, log: () => log, stop: () => stop("SIGTERM") };
     } catch {
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  server.kill("SIGKILL");
-  throw new Error(`next start did not answer: ${log}`);
+  stop("SIGKILL");
+  throw new Error(`next ${mode} did not answer: ${log}`);
 }
 
 for (const bundler of ["turbopack", "webpack"]) {
@@ -53,29 +55,37 @@ for (const bundler of ["turbopack", "webpack"]) {
     assert.match(output, new RegExp(`\\(${bundler}\\)`, "i"), output);
     assert.doesNotMatch(output, /warn|⚠|hail-sdk/i, output);
 
-    const next = await start();
-    try {
-      const mark = `${bundler}-${Date.now()}`;
-      // The server component ran validate() in Node.
-      const html = await (await fetch(`${next.origin}/?mark=${mark}`)).text();
-      assert.match(html, /id="server">server receiver</);
-      // The route handler sent from Node.
-      const routed = await fetch(`${next.origin}/api/send`, { method: "POST", body: JSON.stringify({ mark }) });
-      assert.deepEqual(await routed.json(), { status: 200 });
-      assert.equal((await outboxWith(`next+route+${mark}`)).length, 1);
-      // The client component sends from the browser.
-      const { page, problems } = await watched(browser);
-      await page.goto(`${next.origin}/?mark=${mark}`);
-      await page.waitForSelector("#client[data-hydrated=true]");
-      await page.click("#send");
-      await page.waitForFunction(() => !["ready", "sending"].includes(document.querySelector("#client").textContent), null, { timeout: 20000 });
-      assert.equal(await page.textContent("#client"), "sent 200");
-      assert.equal((await outboxWith(`next+client+${mark}`)).length, 1);
-      assert.deepEqual(problems, []);
-      await page.close();
-    } finally {
-      next.stop();
-    }
-    assert.doesNotMatch(next.log(), /error/i, next.log());
+    await exercise(await start(), bundler);
   });
+}
+
+test("next dev (Turbopack) serves the same pages", async () => {
+  await exercise(await start("dev"), "dev");
+});
+
+/** The server component, the route handler and the client component of a running app. */
+async function exercise(next, label) {
+  try {
+    const mark = `${label}-${Date.now()}`;
+    // The server component ran validate() in Node.
+    const html = await (await fetch(`${next.origin}/?mark=${mark}`)).text();
+    assert.match(html, /id="server">server receiver</);
+    // The route handler sent from Node.
+    const routed = await fetch(`${next.origin}/api/send`, { method: "POST", body: JSON.stringify({ mark }) });
+    assert.deepEqual(await routed.json(), { status: 200 });
+    assert.equal((await outboxWith(`next+route+${mark}`)).length, 1);
+    // The client component sends from the browser.
+    const { page, problems } = await watched(browser);
+    await page.goto(`${next.origin}/?mark=${mark}`);
+    await page.waitForSelector("#client[data-hydrated=true]");
+    await page.click("#send");
+    await page.waitForFunction(() => !["ready", "sending"].includes(document.querySelector("#client").textContent), null, { timeout: 20000 });
+    assert.equal(await page.textContent("#client"), "sent 200");
+    assert.equal((await outboxWith(`next+client+${mark}`)).length, 1);
+    assert.deepEqual(problems, []);
+    await page.close();
+  } finally {
+    next.stop();
+  }
+  assert.doesNotMatch(next.log(), /error/i, next.log());
 }

@@ -127,6 +127,19 @@ test("the types: usage compiles, wrong usage does not, no `any` in the public AP
   assert.ok(files.includes("index.js") && files.includes("README.md") && files.includes("LICENSE"), files.join());
 });
 
+test("the types hold with the oldest supported TypeScript (5.0) too", async () => {
+  const { app: prepared } = await import("../e2e/support.mjs");
+  const dir = prepared("types-oldest", "types/oldest");
+  for (const f of ["usage.ts", "wrong.ts", "tsconfig.json"]) copyFileSync(join(root, "tests/types", f), join(dir, f));
+  const tsc = join(dir, "node_modules/.bin/tsc");
+  assert.match(execFileSync(tsc, ["--version"], { encoding: "utf8" }), /^Version 5\.0\./);
+  execFileSync(tsc, ["-p", join(dir, "tsconfig.json")], { cwd: dir, stdio: "inherit" });
+  const node16 = join(dir, "node16");
+  mkdirSync(node16, { recursive: true });
+  for (const f of ["tsconfig.json", "consumer.cts", "consumer.mts"]) copyFileSync(join(root, "tests/types/node16", f), join(node16, f));
+  execFileSync(tsc, ["-p", join(node16, "tsconfig.json"), "--noEmit"], { cwd: node16, stdio: "inherit" });
+});
+
 test("every exported declaration, member, option and field has JSDoc", async () => {
   const { default: ts } = await import(join(root, "node_modules/typescript/lib/typescript.js"));
   for (const file of ["index.d.ts", "index.d.cts"]) {
