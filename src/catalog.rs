@@ -98,6 +98,21 @@ pub fn ids() -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn every_example_reads_and_validates() {
+        struct Examples(usize);
+        impl super::Visitor for Examples {
+            fn visit<Op: super::Operation>(&mut self) {
+                let checked = crate::operation::check_request::<Op>(Op::EXAMPLE.as_bytes());
+                assert!(checked.is_ok(), "{}: {:?}", Op::ID, checked.err());
+                self.0 += 1;
+            }
+        }
+        let mut examples = Examples(0);
+        super::visit_all(&mut examples);
+        assert_eq!(examples.0, super::ids().len());
+    }
+
+    #[test]
     fn the_typescript_map_has_every_operation_once_in_order() {
         let ts = super::TS_OPERATIONS;
         let ids: Vec<&str> = ts

@@ -78,6 +78,9 @@ pub trait Metadata {
     /// The TypeScript type of the result as JS receives it (a declared type's name, or an
     /// expression such as `Subscription[]`), for the package's `Operations` map.
     const TS_OUTPUT: &'static str;
+    /// A valid input as JSON: documentation, and the seed of the property tests (a catalog
+    /// test checks that it reads and validates).
+    const EXAMPLE: &'static str;
 }
 
 /// An endpoint the relay exposes as one operation, `POST /v1/{ID}` (one vendor call).

@@ -13,47 +13,6 @@ use proptest::prelude::*;
 use secrecy::SecretString;
 use serde_json::{json, Map, Value};
 
-/// A valid input per operation, the seed of the mutations.
-fn sample(id: &str) -> Value {
-    const GUID: &str = "3f2504e0-4f89-11d3-9a0c-0305e82c3301";
-    match id {
-        "memoio/start-conversation" => {
-            json!({"receiver": "anna@example.com", "message": "Hi", "channel": "sales",
-            "tags": ["a"], "references": ["r"], "groupBy": ["sameDay"], "receiverName": "Anna", "description": "d"})
-        }
-        "memoio/start-direct-conversation" => {
-            json!({"sender": "bob@company.com", "receiver": "anna@example.com",
-            "message": "Hi", "tags": ["a"], "senderName": "Bob"})
-        }
-        "chayns/intercom" => {
-            json!({"message": "Hi", "userIds": [1], "uacIds": [2], "threadName": "t",
-            "useGroupChat": true, "images": ["https://x.io/a.png"], "asCaller": false})
-        }
-        "livedesk/create-contact" => {
-            json!({"inboxId": 407, "name": "Anna", "email": "anna@example.com",
-            "phoneNumber": "+420123456789", "avatarUrl": "https://x.io/a.png", "identifier": "i"})
-        }
-        "livedesk/create-conversation" => json!({"inboxId": 407, "contactId": 9}),
-        "livedesk/send-message" => {
-            json!({"conversationId": 40, "content": "Hi", "private": false, "inReplyTo": 3})
-        }
-        "livedesk/start-conversation" => {
-            json!({"inboxId": 407, "contact": {"name": "Anna", "email": "anna@example.com"},
-            "content": "Hi"})
-        }
-        "mluvii/whatsapp-subscriptions" => json!({}),
-        "mluvii/whatsapp-send-templates" => {
-            json!({"subscriptionId": GUID, "formId": 1, "language": "cs",
-            "recipients": [{"contactId": "+420123456789", "fieldValues": ["a", "b"]}]})
-        }
-        "mluvii/whatsapp-sent-templates" => {
-            json!({"subscriptionId": GUID, "since": "2026-01-31T12:00:00Z",
-            "offset": 0, "limit": 10})
-        }
-        other => panic!("no sample for {other}: add one"),
-    }
-}
-
 fn leaf() -> impl Strategy<Value = Value> {
     prop_oneof![
         Just(Value::Null),
@@ -174,7 +133,8 @@ impl Visitor for Check {
             .and_then(|c| c.downcast_ref::<Op::Credential>())
             .unwrap_or_else(|| panic!("{}: no sample credential", Op::ID));
         let base = BaseUrl::parse("https://vendor.example").unwrap();
-        let seed = sample(Op::ID);
+        let seed: Value = serde_json::from_str(Op::EXAMPLE)
+            .unwrap_or_else(|e| panic!("{}: the example is not JSON: {e}", Op::ID));
         let as_op = |v: &Value| read_json::<Op>(v).ok();
         let seed_op =
             as_op(&seed).unwrap_or_else(|| panic!("{}: the sample does not parse", Op::ID));

@@ -21,8 +21,8 @@ use syn::{parse_macro_input, Data, DeriveInput, Fields, LitStr};
 mod metadata;
 
 /// Derives `crate::operation::Metadata` from `#[operation(id = "vendor/name", sends = bool,
-/// ts_output = "Type", email_fields = ["field", …])]`; the TypeScript input name is the one
-/// tsify gives the type (`tsify(rename = …)`, else the type's name).
+/// ts_output = "Type", email_fields = ["field", …], example = r#"{…}"#)]`; the TypeScript
+/// input name is the one tsify gives the type (`tsify(rename = …)`, else the type's name).
 #[proc_macro_derive(Metadata, attributes(operation))]
 pub fn derive_metadata(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);

@@ -1,5 +1,5 @@
-//! `#[derive(Metadata)]`: an operation's id, whether it sends, its e-mail fields and its
-//! TypeScript names, declared once on the request type.
+//! `#[derive(Metadata)]`: an operation's id, whether it sends, its e-mail fields, its
+//! TypeScript names and a valid example input, declared once on the request type.
 
 use quote::quote;
 use syn::punctuated::Punctuated;
@@ -9,6 +9,7 @@ pub fn metadata_impl(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStrea
     let mut id = None;
     let mut sends = None;
     let mut ts_output = None;
+    let mut example = None;
     let mut email_fields: Vec<LitStr> = Vec::new();
     for attr in input
         .attrs
@@ -34,6 +35,8 @@ pub fn metadata_impl(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStrea
                 id = Some(value);
             } else if meta.path.is_ident("sends") {
                 sends = Some(meta.value()?.parse::<LitBool>()?);
+            } else if meta.path.is_ident("example") {
+                example = Some(meta.value()?.parse::<LitStr>()?);
             } else if meta.path.is_ident("ts_output") {
                 ts_output = Some(meta.value()?.parse::<LitStr>()?);
             } else if meta.path.is_ident("email_fields") {
@@ -50,7 +53,9 @@ pub fn metadata_impl(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStrea
                     }
                 }
             } else {
-                return Err(meta.error("operation(…) takes id, sends, ts_output, email_fields"));
+                return Err(
+                    meta.error("operation(…) takes id, sends, ts_output, email_fields, example")
+                );
             }
             Ok(())
         })?;
@@ -61,6 +66,7 @@ pub fn metadata_impl(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStrea
     let id = id.ok_or_else(|| missing("id"))?;
     let sends = sends.ok_or_else(|| missing("sends"))?;
     let ts_output = ts_output.ok_or_else(|| missing("ts_output"))?;
+    let example = example.ok_or_else(|| missing("example"))?;
     let ts_input = tsify_name(input)?
         .unwrap_or_else(|| LitStr::new(&input.ident.to_string(), input.ident.span()));
     let name = &input.ident;
@@ -71,6 +77,7 @@ pub fn metadata_impl(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStrea
             const EMAIL_FIELDS: &'static [&'static str] = &[#(#email_fields),*];
             const TS_INPUT: &'static str = #ts_input;
             const TS_OUTPUT: &'static str = #ts_output;
+            const EXAMPLE: &'static str = #example;
         }
     })
 }

@@ -27,7 +27,12 @@ pub const THREAD_NAME_MAX_CHARS: usize = 200;
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[operation(id = "chayns/intercom", sends = true, ts_output = "IntercomResult")]
+#[operation(
+    id = "chayns/intercom",
+    sends = true,
+    ts_output = "IntercomResult",
+    example = r#"{"message":"Hi","userIds":[1],"uacIds":[2],"threadName":"t","useGroupChat":true,"images":["https://x.io/a.png"],"asCaller":false}"#
+)]
 pub struct Intercom {
     /// The message.
     pub message: String,

@@ -22,7 +22,13 @@ pub const PATH: &str = "/api/v2/accounts/contacts";
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[operation(id = "livedesk/create-contact", sends = true, ts_output = "Contact", email_fields = ["email"])]
+#[operation(
+    id = "livedesk/create-contact",
+    sends = true,
+    ts_output = "Contact",
+    email_fields = ["email"],
+    example = r#"{"inboxId":407,"name":"Anna","email":"anna@example.com","phoneNumber":"+420123456789","avatarUrl":"https://x.io/a.png","identifier":"i"}"#
+)]
 pub struct CreateContact {
     /// The inbox (channel) id.
     pub inbox_id: Id,

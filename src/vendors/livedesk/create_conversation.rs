@@ -23,7 +23,8 @@ pub const PATH: &str = "/api/v2/accounts/conversations";
 #[operation(
     id = "livedesk/create-conversation",
     sends = true,
-    ts_output = "Conversation"
+    ts_output = "Conversation",
+    example = r#"{"inboxId":407,"contactId":9}"#
 )]
 pub struct CreateConversation {
     /// The inbox (channel) id.

@@ -18,7 +18,12 @@ use crate::validate::Violations;
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[operation(id = "livedesk/send-message", sends = true, ts_output = "Message")]
+#[operation(
+    id = "livedesk/send-message",
+    sends = true,
+    ts_output = "Message",
+    example = r#"{"conversationId":40,"content":"Hi","private":false,"inReplyTo":3}"#
+)]
 pub struct SendMessage {
     /// The conversation: the `id` create-conversation gave (`Conversation.id`).
     pub conversation_id: Id,

@@ -32,7 +32,8 @@ use crate::validate::Violations;
 #[operation(
     id = "livedesk/start-conversation",
     sends = true,
-    ts_output = "StartedConversation"
+    ts_output = "StartedConversation",
+    example = r#"{"inboxId":407,"contact":{"name":"Anna","email":"anna@example.com"},"content":"Hi"}"#
 )]
 pub struct StartConversation {
     /// The inbox (channel) id.

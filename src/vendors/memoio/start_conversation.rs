@@ -33,7 +33,13 @@ pub const PATH: &str = "/api/start-conversation";
 )]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = MemoioStartConversation))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[operation(id = "memoio/start-conversation", sends = true, ts_output = "MemoioReply", email_fields = ["receiver"])]
+#[operation(
+    id = "memoio/start-conversation",
+    sends = true,
+    ts_output = "MemoioReply",
+    email_fields = ["receiver"],
+    example = r#"{"receiver":"anna@example.com","message":"Hi","channel":"sales","tags":["a"],"references":["r"],"groupBy":["sameDay"],"receiverName":"Anna","description":"d"}"#
+)]
 pub struct StartConversation {
     /// The receiver's e-mail address.
     pub receiver: String,

@@ -27,7 +27,13 @@ pub const PATH: &str = "/api/start-direct-conversation";
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[operation(id = "memoio/start-direct-conversation", sends = true, ts_output = "MemoioReply", email_fields = ["sender", "receiver"])]
+#[operation(
+    id = "memoio/start-direct-conversation",
+    sends = true,
+    ts_output = "MemoioReply",
+    email_fields = ["sender", "receiver"],
+    example = r#"{"sender":"bob@company.com","receiver":"anna@example.com","message":"Hi","tags":["a"],"senderName":"Bob"}"#
+)]
 pub struct StartDirectConversation {
     /// The sender's e-mail address.
     pub sender: String,

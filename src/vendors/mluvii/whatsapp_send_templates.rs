@@ -31,7 +31,8 @@ pub const FIELD_VALUE_MAX_CHARS: usize = 1024;
 #[operation(
     id = "mluvii/whatsapp-send-templates",
     sends = true,
-    ts_output = "WhatsappSendTemplatesReply"
+    ts_output = "WhatsappSendTemplatesReply",
+    example = r#"{"subscriptionId":"3f2504e0-4f89-11d3-9a0c-0305e82c3301","formId":1,"language":"cs","recipients":[{"contactId":"+420123456789","fieldValues":["a","b"]}]}"#
 )]
 pub struct WhatsappSendTemplates {
     /// The WhatsApp subscription (GUID, from whatsapp-subscriptions).

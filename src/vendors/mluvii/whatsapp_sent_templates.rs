@@ -24,7 +24,8 @@ pub const LIMIT_MAX: u64 = 1000;
 #[operation(
     id = "mluvii/whatsapp-sent-templates",
     sends = false,
-    ts_output = "WhatsappSentTemplatesReply"
+    ts_output = "WhatsappSentTemplatesReply",
+    example = r#"{"subscriptionId":"3f2504e0-4f89-11d3-9a0c-0305e82c3301","since":"2026-01-31T12:00:00Z","offset":0,"limit":10}"#
 )]
 pub struct WhatsappSentTemplates {
     /// The WhatsApp subscription (GUID).

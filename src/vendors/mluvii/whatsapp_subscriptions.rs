@@ -24,7 +24,8 @@ pub const PATH: &str = "/api/v1/WhatsApp";
 #[operation(
     id = "mluvii/whatsapp-subscriptions",
     sends = false,
-    ts_output = "Subscription[]"
+    ts_output = "Subscription[]",
+    example = r#"{}"#
 )]
 pub struct WhatsappSubscriptions {}
 
