@@ -323,7 +323,9 @@ fn call_promise(
 
 // One JS class per vendor namespace, one method per operation: `call` with a fixed id. The
 // JSDoc lines are string literals, not `///`: wasm-bindgen copies a doc literal's source text,
-// and `///` passed through `macro_rules!` arrives as a raw string (`r" …`).
+// and `///` passed through `macro_rules!` arrives as a raw string (`r" …`). wasm-bindgen wants
+// literals for the id and the return type too; each is checked at compile time against the
+// operation's declaration (`#[operation(…)]`), so it cannot drift from it.
 macro_rules! namespace {
     ([$($doc:literal),* $(,)?] $api:ident {
         $( [$($mdoc:literal),* $(,)?] $js:literal => $method:ident ($input:ty, $id:literal, $ts:literal); )*
@@ -352,6 +354,18 @@ macro_rules! namespace {
                 }
             )*
         }
+
+        $(
+            const_format::assertcp_eq!(<$input as crate::operation::Metadata>::ID, $id);
+            const_format::assertcp_eq!(
+                const_format::concatcp!(
+                    "Promise<CallResult<",
+                    <$input as crate::operation::Metadata>::TS_OUTPUT,
+                    ">>"
+                ),
+                $ts
+            );
+        )*
     };
 }
 
