@@ -5,7 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { launch, npm, outboxWith, relay, required, root, serve, tarball, watched } from "./support.mjs";
@@ -37,7 +37,12 @@ before(async () => {
   writeFileSync(join(dir, "main.js"), MAIN);
   writeFileSync(join(dir, "index.html"), page(`<script type="importmap">${IMPORT_MAP}</script>`, "/main.js"));
   writeFileSync(join(dir, "bundled.html"), page("", "/dist/app.js"));
-  execFileSync(join(root, "node_modules/.bin/esbuild"), ["main.js", "--bundle", "--format=esm", "--outfile=dist/app.js", "--log-level=warning"], { cwd: dir, stdio: "inherit" });
+  const esbuild = (args) => execFileSync(join(root, "node_modules/.bin/esbuild"), ["main.js", "--bundle", "--format=esm", "--log-level=warning", ...args], { cwd: dir, stdio: "inherit" });
+  esbuild(["--outfile=dist/app.js"]);
+  // With code splitting and the .wasm copied next to the bundle, as the README says.
+  esbuild(["--splitting", "--outdir=split", "--entry-names=app"]);
+  copyFileSync(join(dir, "node_modules/hail-sdk/web/hail_bg.wasm"), join(dir, "split/hail_bg.wasm"));
+  writeFileSync(join(dir, "split.html"), page("", "/split/app.js"));
   browser = await launch();
 });
 after(async () => {
@@ -50,6 +55,8 @@ async function open(csp, path) {
   const { origin, server } = await serve(dir, { "content-security-policy": csp });
   servers.push(server);
   const { page, problems } = await watched(browser);
+  const fetched = [];
+  page.on("request", (r) => fetched.push(new URL(r.url()).pathname));
   const mark = `plain-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
   await page.goto(`${origin}${path}?relay=${encodeURIComponent(relay)}&mark=${mark}`);
   // Until the page shows a result or an error stops its script.
@@ -59,7 +66,7 @@ async function open(csp, path) {
     result = await page.textContent("#result");
   }
   await page.close();
-  return { result, problems, mark };
+  return { result, problems, mark, fetched };
 }
 
 const hash = `'sha256-${createHash("sha256").update(IMPORT_MAP).digest("base64")}'`;
@@ -85,5 +92,16 @@ test("an esbuild bundle (no .wasm asset copied) loads the embedded module", asyn
   // the embedded bytes (inlined by esbuild) are used.
   assert.ok(problems.some((p) => p.startsWith("404 ") && p.endsWith("/dist/hail_bg.wasm")), problems.join("\n"));
   assert.deepEqual(problems.filter((p) => !p.includes("/dist/hail_bg.wasm") && !p.includes("404 (Not Found)")), []);
+  assert.equal((await outboxWith(`plain+${mark}`)).length, 1);
+});
+
+test("an esbuild bundle with --splitting and the .wasm copied beside it never fetches the embedded bytes", async () => {
+  const { result, problems, mark, fetched } = await open(policy("'wasm-unsafe-eval'"), "/split.html");
+  assert.equal(result, "sent 200", problems.join("\n"));
+  assert.deepEqual(problems, []);
+  const chunks = readdirSync(join(dir, "split")).filter((f) => f.endsWith(".js") && f !== "app.js");
+  assert.ok(chunks.length >= 1, "esbuild split the embedded bytes into a chunk");
+  assert.ok(fetched.includes("/split/hail_bg.wasm"), fetched.join());
+  assert.deepEqual(fetched.filter((p) => chunks.some((c) => p.endsWith(`/${c}`))), [], "no embedded-bytes chunk fetched");
   assert.equal((await outboxWith(`plain+${mark}`)).length, 1);
 });

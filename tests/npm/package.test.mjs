@@ -75,6 +75,27 @@ test("misuse is a HailError: a call before init() (web entry), a method after fr
   assert.equal(out.afterFree.isError, true);
 });
 
+test("the browser entries load without Uint8Array.fromBase64 and without the .wasm file's fetch", () => {
+  // As in browsers before 2025 (and Node before 25): the embedded bytes must decode anyway.
+  // In Node the entry's fetch of its file: URL fails, so index.js takes the embedded bytes too.
+  const out = run("no-frombase64.mjs", `
+    delete Uint8Array.fromBase64;
+    const embedded = await import("./node_modules/hail-sdk/web/embedded.js");
+    const index = await import("./node_modules/hail-sdk/index.js");
+    console.log(JSON.stringify({ embedded: embedded.validate("memoio/start-conversation", {}).length,
+      index: index.validate("memoio/start-conversation", {}).length, same: embedded.validate === index.validate }));`);
+  assert.deepEqual(out, { embedded: 3, index: 3, same: true });
+});
+
+test("the Node build needs no TextDecoder/TextEncoder globals (Jest's jsdom environment has none)", () => {
+  const out = run("no-globals.cjs", `
+    delete globalThis.TextDecoder;
+    delete globalThis.TextEncoder;
+    const { validate } = require("hail-sdk");
+    console.log(JSON.stringify({ violations: validate("memoio/start-conversation", { receiver: "é@x" }).length }));`);
+  assert.deepEqual(out, { violations: 3 });
+});
+
 test("import and require share one module instance; init and initSync have nothing left to do", () => {
   const out = run("shared.mjs", `
     import { createRequire } from "node:module";

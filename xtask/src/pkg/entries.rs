@@ -5,7 +5,8 @@
 //!   await) from the `.wasm` file beside the glue, found through `new URL(…, import.meta.url)`,
 //!   which Vite, webpack, Turbopack, Rollup and Parcel copy as an asset. Where that file cannot
 //!   be fetched (esbuild copies no such asset) it falls back to the same bytes as a JS module,
-//!   which bundlers split into a chunk loaded only then, and esbuild inlines.
+//!   which bundlers split into a chunk loaded only then (esbuild only with `--splitting`; else
+//!   it inlines them).
 //! - `web/index.js`: the same API, loaded when the page calls `init()` (its own URL or bytes).
 //! - `web/embedded.js` (the `webpack` condition): the bytes as a JS module, instantiated
 //!   synchronously on import. webpack warns about top-level await for most targets (Next.js's
@@ -25,7 +26,7 @@ use crate::run::{cmd, output, root, status};
 const INDEX_JS: &str = r#"/* @ts-self-types="./index.d.ts" */
 // Loads the WebAssembly module on import. The .wasm file beside the glue first (streamed, and
 // copied by bundlers that understand `new URL(…, import.meta.url)`); when it cannot be fetched,
-// the same bytes as a JS module (a chunk of its own, fetched only then).
+// the same bytes as a JS module (where the bundler splits chunks, one fetched only then).
 import { init } from "./web/index.js";
 export * from "./web/index.js";
 export { default } from "./web/index.js";
@@ -35,9 +36,13 @@ try {
   try {
     await init({ module_or_path: (await import("./web/hail_bg.wasm.js")).default });
   } catch (second) {
+    // Browsers name the policy when a Content-Security-Policy refused to compile the module.
+    const csp = /unsafe-eval|CSP|Content.Security.Policy/i.test(String(second))
+      ? " The page's Content-Security-Policy must allow it with script-src 'wasm-unsafe-eval'."
+      : "";
     throw new Error(
       "hail-sdk: the WebAssembly module could not be loaded (" + first + "; from the embedded bytes: " +
-        second + "). A Content-Security-Policy must allow it with script-src 'wasm-unsafe-eval'.",
+        second + ")." + csp,
       { cause: second },
     );
   }
@@ -83,6 +88,10 @@ export async function init() {}
 export function initSync() {}
 "#;
 
+/// What the glue takes from the global scope, taken from Node itself in the Node build: test
+/// environments such as Jest's jsdom replace the globals and leave these out.
+const NODE_GLOBALS: &str = "export { TextDecoder, TextEncoder } from \"node:util\";\n";
+
 /// Module bytes as an ES module (`export default Uint8Array`).
 const BYTES_ENTRY: &str = "export { default } from \"./hail_bg.wasm\";\n";
 
@@ -100,7 +109,13 @@ pub fn write(pkg: &Path) -> Result<(), String> {
         cmd(&esbuild)
             .arg(&bytes_entry)
             .args(["--bundle", "--format=esm", "--platform=neutral", "--minify"])
-            .args(["--loader:.wasm=binary", "--log-level=warning"])
+            // A target, so that esbuild decodes with its own code where the platform lacks
+            // `Uint8Array.fromBase64` (Node before 25, Chromium before 140, Safari before 18.2).
+            .args([
+                "--target=es2020",
+                "--loader:.wasm=binary",
+                "--log-level=warning",
+            ])
             .arg(format!(
                 "--outfile={}",
                 web.join("hail_bg.wasm.js").display()
@@ -113,6 +128,8 @@ pub fn write(pkg: &Path) -> Result<(), String> {
     std::fs::create_dir_all(&node).map_err(|e| format!("{}: {e}", node.display()))?;
     let node_entry = node.join("entry.mjs");
     super::write(&node_entry, NODE_ENTRY)?;
+    let globals = node.join("globals.mjs");
+    super::write(&globals, NODE_GLOBALS)?;
     let built = status(
         cmd(&esbuild)
             .arg(&node_entry)
@@ -126,9 +143,11 @@ pub fn write(pkg: &Path) -> Result<(), String> {
             // The glue's default URL (`import.meta.url`) is used only when `init()` gets no
             // module; this build always passes the bytes.
             .arg("--log-override:empty-import-meta=silent")
+            .arg(format!("--inject:{}", globals.display()))
             .arg(format!("--outfile={}", node.join("hail.cjs").display())),
     );
     remove(&node_entry)?;
+    remove(&globals)?;
     built?;
     super::write(&node.join("hail.mjs"), &node_esm(&node.join("hail.cjs"))?)?;
     Ok(())
