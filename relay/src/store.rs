@@ -63,7 +63,7 @@ pub(crate) async fn held(
     fingerprint: Fingerprint,
     hold: Duration,
 ) -> (Begin, Hold) {
-    let begin = store.begin(key, fingerprint, hold).await.unwrap();
+    let begin = store.begin(key, fingerprint, hold).await.unwrap(); // ok: test helper; an error fails the test
     let hold = begin.expect_hold();
     (begin, hold)
 }
