@@ -11,43 +11,89 @@ pub trait Visitor {
     fn visit<Op: Operation>(&mut self);
 }
 
-/// Lists every operation once, in DESIGN.md's order, and makes of the list both
-/// [`visit_all`] and [`TS_OPERATIONS`]: the TypeScript map cannot miss an operation.
+/// Lists every operation once, by vendor, in DESIGN.md's order, and makes of the list
+/// [`visit_all`], [`OPERATIONS`], [`TS_OPERATIONS`] and [`TS_NAMESPACES`]: neither the
+/// TypeScript types nor the relay client's namespaces can miss an operation.
 macro_rules! catalog {
-    ($($op:ty),* $(,)?) => {
+    ($($ts_api:literal $doc:literal { $($op:ty),* $(,)? })*) => {
         /// Calls `visitor.visit::<Op>()` for every operation, in DESIGN.md's order.
         pub fn visit_all<V: Visitor>(visitor: &mut V) {
-            $(visitor.visit::<$op>();)*
+            $($(visitor.visit::<$op>();)*)*
         }
+
+        /// Every operation's id, namespace and method there, in DESIGN.md's order.
+        pub const OPERATIONS: &[Listed] = &[$($(Listed {
+            id: <$op as Metadata>::ID,
+            vendor: <$op as Metadata>::VENDOR,
+            js_method: <$op as Metadata>::JS_METHOD,
+        },)*)*];
 
         /// The TypeScript `Operations` map of the npm package: every operation id with the
         /// TypeScript types of its input and its result data.
         pub const TS_OPERATIONS: &str = const_format::concatcp!(
             "\n/** Every relay operation: its input and its result data, by operation id. */\n",
             "export interface Operations {\n",
-            $(
+            $($(
                 "    /** `POST {relayUrl}/v1/", <$op as Metadata>::ID, "` */\n",
                 "    \"", <$op as Metadata>::ID, "\": {\n",
                 "        /** The request. */\n        input: ", <$op as Metadata>::TS_INPUT, ";\n",
                 "        /** The result's `data`. */\n        output: ", <$op as Metadata>::TS_OUTPUT,
                 ";\n    };\n",
-            )*
+            )*)*
             "}\n",
         );
+
+        /// The TypeScript interface of each vendor namespace of the relay client
+        /// (`hail.memoio`, …): one method per operation, `call` with the operation's id.
+        pub const TS_NAMESPACES: &str = const_format::concatcp!($(
+            "\n/**\n * ", $doc, "\n *\n", NAMESPACE_DOC, " */\n",
+            "export interface ", $ts_api, " {\n",
+            $(<$op as Metadata>::TS_METHOD,)*
+            "}\n",
+        )*);
     };
 }
 
+/// What every namespace's JSDoc says of its methods.
+const NAMESPACE_DOC: &str = "\
+ * The same object at every access; its methods need no `this`. Each method rejects with a
+ * `HailError`: `invalid_field` before the network (`violations` lists every broken rule),
+ * `network_error`, `timeout`, `aborted`, `invalid_response`, or what the relay answered:
+ * `unauthenticated`, `forbidden`, `origin_not_allowed`, `operation_disabled`, `rate_limited`,
+ * `upstream_rejected` (the vendor refused), `upstream_unavailable`, `upstream_timeout`,
+ * `outcome_unknown`, …
+";
+
+/// One operation as the relay client's namespaces list it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listed {
+    /// The operation id, e.g. `memoio/start-conversation`.
+    pub id: &'static str,
+    /// Its namespace, e.g. `memoio`.
+    pub vendor: &'static str,
+    /// Its method there, e.g. `startConversation`.
+    pub js_method: &'static str,
+}
+
 catalog!(
-    memoio::start_conversation::StartConversation,
-    memoio::start_direct_conversation::StartDirectConversation,
-    chayns::intercom::Intercom,
-    livedesk::create_contact::CreateContact,
-    livedesk::create_conversation::CreateConversation,
-    livedesk::send_message::SendMessage,
-    livedesk::start_conversation::StartConversation,
-    mluvii::whatsapp_subscriptions::WhatsappSubscriptions,
-    mluvii::whatsapp_send_templates::WhatsappSendTemplates,
-    mluvii::whatsapp_sent_templates::WhatsappSentTemplates,
+    "MemoioApi" "MEMOIO operations of a relay client (`hail.memoio`)." {
+        memoio::start_conversation::StartConversation,
+        memoio::start_direct_conversation::StartDirectConversation,
+    }
+    "ChaynsApi" "chayns Backend API operations of a relay client (`hail.chayns`)." {
+        chayns::intercom::Intercom,
+    }
+    "LiveDeskApi" "EngageLab LiveDesk operations of a relay client (`hail.livedesk`)." {
+        livedesk::create_contact::CreateContact,
+        livedesk::create_conversation::CreateConversation,
+        livedesk::send_message::SendMessage,
+        livedesk::start_conversation::StartConversation,
+    }
+    "MluviiApi" "mluvii operations of a relay client (`hail.mluvii`)." {
+        mluvii::whatsapp_subscriptions::WhatsappSubscriptions,
+        mluvii::whatsapp_send_templates::WhatsappSendTemplates,
+        mluvii::whatsapp_sent_templates::WhatsappSentTemplates,
+    }
 );
 
 /// Something that does one thing per credential kind the relay can hold.

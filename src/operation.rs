@@ -65,6 +65,16 @@ pub trait Metadata {
     /// `vendor/operation`, e.g. `livedesk/start-conversation`; the relay serves it at
     /// `POST /v1/{ID}`.
     const ID: &'static str;
+    /// The vendor segment of [`Self::ID`]: the relay client's namespace (`hail.memoio`).
+    const VENDOR: &'static str;
+    /// The method of the operation in its namespace, e.g. `startConversation`: the id's name in
+    /// camelCase unless `#[operation(js = …)]` says otherwise.
+    const JS_METHOD: &'static str;
+    /// That method's TypeScript declaration with its JSDoc (the summary), e.g.
+    /// `startConversation(input: MemoioStartConversation, options?: CallOptions): Promise<…>;`.
+    const TS_METHOD: &'static str;
+    /// What the operation does, and the vendor call(s) it makes: the method's JSDoc.
+    const SUMMARY: &'static str;
     /// Whether the operation sends something (and so needs an `Idempotency-Key`).
     const SENDS: bool;
     /// Top-level fields holding one e-mail address, whose domain the vendor treats

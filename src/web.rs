@@ -16,7 +16,5 @@ pub use chayns_user::{
     create_chayns_user_client, from_chayns_api, from_chayns_env, ChaynsUserClient,
 };
 pub use error::is_hail_error;
-pub use relay_client::{
-    create_relay_client, ChaynsApi, LiveDeskApi, MemoioApi, MluviiApi, RelayClient,
-};
+pub use relay_client::{create_relay_client, RelayClient};
 pub use validate::validate;

@@ -1,5 +1,6 @@
 //! `#[derive(Metadata)]`: an operation's id, whether it sends, its e-mail fields, its
-//! TypeScript names and a valid example input, declared once on the request type.
+//! TypeScript names, its JS method and summary, and a valid example input, declared once on the
+//! request type.
 
 use quote::quote;
 use syn::punctuated::Punctuated;
@@ -10,6 +11,8 @@ pub fn metadata_impl(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStrea
     let mut sends = None;
     let mut ts_output = None;
     let mut example = None;
+    let mut js = None;
+    let mut summary = None;
     let mut email_fields: Vec<LitStr> = Vec::new();
     for attr in input
         .attrs
@@ -37,6 +40,21 @@ pub fn metadata_impl(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStrea
                 sends = Some(meta.value()?.parse::<LitBool>()?);
             } else if meta.path.is_ident("example") {
                 example = Some(meta.value()?.parse::<LitStr>()?);
+            } else if meta.path.is_ident("js") {
+                let value: LitStr = meta.value()?.parse()?;
+                if !is_js_identifier(&value.value()) {
+                    return Err(meta.error("js = … is a JS method name, e.g. `startConversation`"));
+                }
+                js = Some(value);
+            } else if meta.path.is_ident("summary") {
+                let value: LitStr = meta.value()?.parse()?;
+                // It becomes JSDoc: a `*/` would end the comment early.
+                if value.value().contains("*/") || value.value().trim().is_empty() {
+                    return Err(
+                        meta.error("summary = … is one non-empty sentence or more, without `*/`")
+                    );
+                }
+                summary = Some(value);
             } else if meta.path.is_ident("ts_output") {
                 ts_output = Some(meta.value()?.parse::<LitStr>()?);
             } else if meta.path.is_ident("email_fields") {
@@ -53,9 +71,9 @@ pub fn metadata_impl(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStrea
                     }
                 }
             } else {
-                return Err(
-                    meta.error("operation(…) takes id, sends, ts_output, email_fields, example")
-                );
+                return Err(meta.error(
+                    "operation(…) takes id, sends, ts_output, email_fields, example, summary, js",
+                ));
             }
             Ok(())
         })?;
@@ -67,12 +85,45 @@ pub fn metadata_impl(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStrea
     let sends = sends.ok_or_else(|| missing("sends"))?;
     let ts_output = ts_output.ok_or_else(|| missing("ts_output"))?;
     let example = example.ok_or_else(|| missing("example"))?;
+    let summary = summary.ok_or_else(|| missing("summary"))?;
+    // The namespace method: `start-conversation` is `startConversation` unless `js` says other.
+    let js = js.unwrap_or_else(|| {
+        let name = id
+            .value()
+            .split_once('/')
+            .map(|(_, n)| n.to_owned())
+            .unwrap_or_default();
+        LitStr::new(&camel_case(&name), id.span())
+    });
+    let vendor = LitStr::new(
+        id.value()
+            .split_once('/')
+            .map(|(v, _)| v)
+            .unwrap_or_default(),
+        id.span(),
+    );
     let ts_input = tsify_name(input)?
         .unwrap_or_else(|| LitStr::new(&input.ident.to_string(), input.ident.span()));
+    let ts_method = LitStr::new(
+        &format!(
+            "    /**\n{}     *\n     * `call(\"{}\", input, options)`.\n     */\n    \
+             {}(input: {}, options?: CallOptions): Promise<CallResult<{}>>;\n",
+            jsdoc_lines(&summary.value(), "     * "),
+            id.value(),
+            js.value(),
+            ts_input.value(),
+            ts_output.value()
+        ),
+        id.span(),
+    );
     let name = &input.ident;
     Ok(quote! {
         impl crate::operation::Metadata for #name {
             const ID: &'static str = #id;
+            const VENDOR: &'static str = #vendor;
+            const JS_METHOD: &'static str = #js;
+            const TS_METHOD: &'static str = #ts_method;
+            const SUMMARY: &'static str = #summary;
             const SENDS: bool = #sends;
             const EMAIL_FIELDS: &'static [&'static str] = &[#(#email_fields),*];
             const TS_INPUT: &'static str = #ts_input;
@@ -80,6 +131,56 @@ pub fn metadata_impl(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStrea
             const EXAMPLE: &'static str = #example;
         }
     })
+}
+
+/// `text` as JSDoc lines of at most 100 columns, each starting with `prefix`.
+fn jsdoc_lines(text: &str, prefix: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && prefix.len() + line.len() + 1 + word.len() > 100 {
+            out.push_str(prefix);
+            out.push_str(&line);
+            out.push('\n');
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        out.push_str(prefix);
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// `start-conversation` → `startConversation`.
+fn camel_case(dashed: &str) -> String {
+    let mut out = String::with_capacity(dashed.len());
+    let mut upper = false;
+    for c in dashed.chars() {
+        if c == '-' {
+            upper = true;
+        } else if upper {
+            out.push(c.to_ascii_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Whether `name` can be a JS method name written without quotes (ASCII only, as ours are).
+fn is_js_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
 }
 
 /// The `rename` of a `tsify(…)` attribute, also inside `cfg_attr(…)`.

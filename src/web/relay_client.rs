@@ -2,7 +2,6 @@
 
 use std::rc::Rc;
 
-use tsify::Ts;
 use wasm_bindgen::prelude::*;
 
 use super::call::{call, get_json, positive_ms, Relay};
@@ -10,14 +9,15 @@ use super::error::HailError;
 use super::js::get;
 use crate::error::ErrorCode;
 use crate::protocol;
-use crate::vendors::{chayns, livedesk, memoio, mluvii};
 
 /// Per-call timeout when none is configured, in milliseconds.
 pub const DEFAULT_TIMEOUT_MS: u32 = 15_000;
 
-// Generated from the catalog, so it lists exactly the operations `call` dispatches.
+// Generated from the catalog, so they list exactly the operations `call` dispatches.
 #[wasm_bindgen(typescript_custom_section)]
 const TS_OPERATIONS: &'static str = crate::catalog::TS_OPERATIONS;
+#[wasm_bindgen(typescript_custom_section)]
+const TS_NAMESPACES: &'static str = crate::catalog::TS_NAMESPACES;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_CLIENT: &'static str = r#"
@@ -210,10 +210,10 @@ pub fn create_relay_client(
         on_attempt,
     });
     Ok(RelayClient {
-        memoio: MemoioApi(inner.clone()).into(),
-        chayns: ChaynsApi(inner.clone()).into(),
-        livedesk: LiveDeskApi(inner.clone()).into(),
-        mluvii: MluviiApi(inner.clone()).into(),
+        memoio: namespace(&inner, "memoio"),
+        chayns: namespace(&inner, "chayns"),
+        livedesk: namespace(&inner, "livedesk"),
+        mluvii: namespace(&inner, "mluvii"),
         inner,
     })
 }
@@ -274,28 +274,27 @@ impl RelayClient {
     }
 }
 
-// For Rust callers (the wasm tests): a handle on the same client. JS gets one object per
-// namespace from the getters above.
-impl RelayClient {
-    /// The MEMOIO operations.
-    pub fn memoio(&self) -> MemoioApi {
-        MemoioApi(self.inner.clone())
+/// The namespace of `vendor` (`hail.memoio`, …): a plain object with one method per operation of
+/// the catalog, each `call` with the operation's id. Plain functions rather than a class: they
+/// work detached (`const { startConversation } = hail.memoio`), and a new operation needs no
+/// code here.
+fn namespace(inner: &Rc<Inner>, vendor: &str) -> JsValue {
+    let object = js_sys::Object::new();
+    for op in crate::catalog::OPERATIONS
+        .iter()
+        .filter(|op| op.vendor == vendor)
+    {
+        let inner = inner.clone();
+        let id = op.id;
+        let method = Closure::<dyn Fn(JsValue, JsValue) -> js_sys::Promise>::new(
+            move |input: JsValue, options: JsValue| {
+                call_promise(inner.clone(), JsValue::from_str(id), input, Some(options))
+            },
+        );
+        // Setting a property on an object just made cannot fail.
+        let _ = js_sys::Reflect::set(&object, &op.js_method.into(), &method.into_js_value());
     }
-
-    /// The chayns Backend API operations.
-    pub fn chayns(&self) -> ChaynsApi {
-        ChaynsApi(self.inner.clone())
-    }
-
-    /// The LiveDesk operations.
-    pub fn livedesk(&self) -> LiveDeskApi {
-        LiveDeskApi(self.inner.clone())
-    }
-
-    /// The mluvii operations.
-    pub fn mluvii(&self) -> MluviiApi {
-        MluviiApi(self.inner.clone())
-    }
+    object.into()
 }
 
 /// The promise of one call: one instance of the call's state machine for every method.
@@ -320,146 +319,3 @@ fn call_promise(
             .map_err(|e| e.into_js_from(&site))
     })
 }
-
-// One JS class per vendor namespace, one method per operation: `call` with a fixed id. The
-// JSDoc lines are string literals, not `///`: wasm-bindgen copies a doc literal's source text,
-// and `///` passed through `macro_rules!` arrives as a raw string (`r" …`). wasm-bindgen wants
-// literals for the id and the return type too; each is checked at compile time against the
-// operation's declaration (`#[operation(…)]`), so it cannot drift from it.
-macro_rules! namespace {
-    ([$($doc:literal),* $(,)?] $api:ident {
-        $( [$($mdoc:literal),* $(,)?] $js:literal => $method:ident ($input:ty, $id:literal, $ts:literal); )*
-    }) => {
-        $(#[doc = $doc])*
-        #[wasm_bindgen]
-        pub struct $api(Rc<Inner>);
-
-        #[wasm_bindgen]
-        impl $api {
-            $(
-                $(#[doc = $mdoc])*
-                #[doc = ""]
-                #[doc = "Rejects with a `HailError`: `invalid_field` before the network (`violations`"]
-                #[doc = "lists every broken rule), `network_error`, `timeout`, `aborted`,"]
-                #[doc = "`invalid_response`, or what the relay answered: `unauthenticated`, `forbidden`,"]
-                #[doc = "`origin_not_allowed`, `operation_disabled`, `rate_limited`, `upstream_rejected`"]
-                #[doc = "(the vendor refused), `upstream_unavailable`, `upstream_timeout`, `outcome_unknown`, …"]
-                #[wasm_bindgen(js_name = $js, unchecked_return_type = $ts)]
-                pub fn $method(
-                    &self,
-                    input: Ts<$input>,
-                    #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: Option<JsValue>,
-                ) -> js_sys::Promise {
-                    call_promise(self.0.clone(), JsValue::from_str($id), input.js_value(), options)
-                }
-            )*
-        }
-
-        $(
-            const_format::assertcp_eq!(<$input as crate::operation::Metadata>::ID, $id);
-            const_format::assertcp_eq!(
-                const_format::concatcp!(
-                    "Promise<CallResult<",
-                    <$input as crate::operation::Metadata>::TS_OUTPUT,
-                    ">>"
-                ),
-                $ts
-            );
-        )*
-    };
-}
-
-namespace!(
-    [
-        "MEMOIO operations of a relay client (`hail.memoio`).",
-    ]
-    MemoioApi {
-        [
-            "Sends a message in the company's name to one person (by e-mail address); when they",
-            "reply, they are connected to `channel`. Vendor call:",
-            "`POST https://memoio.com/api/start-conversation`.",
-        ]
-        "startConversation" => start_conversation(memoio::start_conversation::StartConversation,
-            "memoio/start-conversation", "Promise<CallResult<MemoioReply>>");
-        [
-            "Connects two people (one of them belongs to the company) in one conversation, in",
-            "the company's name. Vendor call: `POST https://memoio.com/api/start-direct-conversation`.",
-        ]
-        "startDirectConversation" => start_direct_conversation(memoio::start_direct_conversation::StartDirectConversation,
-            "memoio/start-direct-conversation", "Promise<CallResult<MemoioReply>>");
-    }
-);
-
-namespace!(
-    [
-        "chayns Backend API operations of a relay client (`hail.chayns`).",
-    ]
-    ChaynsApi {
-        [
-            "Sends an Intercom message to chayns users, UAC groups or sites, or with `asCaller`",
-            "as the verified caller to the site. Vendor call:",
-            "`POST https://api.chayns.net/v2.0/{LocationID}/Intercom` (the site is the relay's).",
-        ]
-        "intercom" => intercom(chayns::intercom::Intercom, "chayns/intercom", "Promise<CallResult<IntercomResult>>");
-    }
-);
-
-namespace!(
-    [
-        "EngageLab LiveDesk operations of a relay client (`hail.livedesk`).",
-    ]
-    LiveDeskApi {
-        [
-            "Creates a contact in an inbox. Vendor call:",
-            "`POST https://livedesk-api.engagelab.com/api/v2/accounts/contacts`.",
-        ]
-        "createContact" => create_contact(livedesk::create_contact::CreateContact,
-            "livedesk/create-contact", "Promise<CallResult<Contact>>");
-        [
-            "Creates a conversation with a contact. Vendor call:",
-            "`POST https://livedesk-api.engagelab.com/api/v2/accounts/conversations`.",
-        ]
-        "createConversation" => create_conversation(livedesk::create_conversation::CreateConversation,
-            "livedesk/create-conversation", "Promise<CallResult<Conversation>>");
-        [
-            "Sends a message into a conversation. Vendor call:",
-            "`POST https://livedesk-api.engagelab.com/api/v2/accounts/conversations/{conversationId}/messages`.",
-        ]
-        "sendMessage" => send_message(livedesk::send_message::SendMessage,
-            "livedesk/send-message", "Promise<CallResult<Message>>");
-        [
-            "Creates a contact, a conversation with it and its first message, as one call with",
-            "one idempotency key: a retry resumes after the last vendor call that succeeded.",
-            "Vendor calls: `POST …/contacts`, `POST …/conversations`,",
-            "`POST …/conversations/{id}/messages` of `https://livedesk-api.engagelab.com/api/v2/accounts`.",
-        ]
-        "startConversation" => start_conversation(livedesk::start_conversation::StartConversation,
-            "livedesk/start-conversation", "Promise<CallResult<StartedConversation>>");
-    }
-);
-
-namespace!(
-    [
-        "mluvii operations of a relay client (`hail.mluvii`).",
-    ]
-    MluviiApi {
-        [
-            "Lists the company's WhatsApp subscriptions (numbers). Vendor call:",
-            "`GET https://app.mluvii.com/api/v1/WhatsApp`.",
-        ]
-        "whatsappSubscriptions" => whatsapp_subscriptions(mluvii::whatsapp_subscriptions::WhatsappSubscriptions,
-            "mluvii/whatsapp-subscriptions", "Promise<CallResult<Subscription[]>>");
-        [
-            "Sends a WhatsApp template to many recipients at once. Vendor call:",
-            "`POST https://app.mluvii.com/api/v1/WhatsApp/{subscriptionId}/sendTemplates`.",
-        ]
-        "sendWhatsAppTemplates" => send_whatsapp_templates(mluvii::whatsapp_send_templates::WhatsappSendTemplates,
-            "mluvii/whatsapp-send-templates", "Promise<CallResult<WhatsappSendTemplatesReply>>");
-        [
-            "Lists the templates sent through a subscription. Vendor call:",
-            "`GET https://app.mluvii.com/api/v1/WhatsApp/{subscriptionId}/sentTemplates?since&offset&limit`.",
-        ]
-        "sentWhatsAppTemplates" => sent_whatsapp_templates(mluvii::whatsapp_sent_templates::WhatsappSentTemplates,
-            "mluvii/whatsapp-sent-templates", "Promise<CallResult<WhatsappSentTemplatesReply>>");
-    }
-);

@@ -212,8 +212,39 @@ test("@arethetypeswrong/cli finds no problem in any resolution mode", () => {
   execFileSync(join(root, "node_modules/.bin/attw"), [tarball, "--format", "table-flipped"], { stdio: "inherit" });
 });
 
+test("the namespaces have one method per relay operation, typed, that works detached", async () => {
+  const { operations } = await (await fetch(`${relay}/v1/capabilities`)).json();
+  const mark = `ns-${Date.now()}`;
+  const out = run("namespaces.mjs", `
+    import { createRelayClient } from "hail-sdk";
+    const hail = createRelayClient({ relayUrl: process.env.HAIL_RELAY_URL });
+    const methods = {};
+    for (const vendor of ["memoio", "chayns", "livedesk", "mluvii"]) {
+      methods[vendor] = Object.keys(hail[vendor]).filter((k) => typeof hail[vendor][k] === "function").sort();
+    }
+    const { startConversation } = hail.memoio; // no \`this\`
+    const r = await startConversation({ receiver: "anna@example.com", message: "${mark}", channel: "sales" });
+    console.log(JSON.stringify({ methods, status: r.upstreamStatus, same: hail.memoio === hail.memoio }));`);
+  assert.equal(out.status, 200);
+  assert.equal(out.same, true);
+  assert.equal((await outboxWith(mark)).length, 1);
+  // Each relay operation is a method of its vendor's namespace, and there is nothing else.
+  const listed = Object.entries(out.methods).flatMap(([vendor, names]) => names.map((n) => `${vendor}.${n}`)).sort();
+  assert.equal(listed.length, operations.length);
+  const dts = readFileSync(join(app, "node_modules/hail-sdk/index.d.ts"), "utf8");
+  for (const name of listed) {
+    const [vendor, method] = name.split(".");
+    assert.ok(operations.some((o) => o.id.startsWith(`${vendor}/`)), name);
+    // The d.ts declares the same method on the vendor's interface.
+    const api = dts.match(new RegExp(`readonly ${vendor}: (\\w+);`))?.[1];
+    assert.ok(api, `the type of hail.${vendor}`);
+    const block = dts.match(new RegExp(`export interface ${api} \\{([\\s\\S]*?)\\n\\}`))[1];
+    assert.match(block, new RegExp(`\\n    ${method}\\(input: \\w+, options\\?: CallOptions\\): Promise<CallResult<`), name);
+  }
+});
+
 test("the TypeScript operation map lists exactly the relay's operations", async () => {
-  // `Operations` in the d.ts is written by hand beside the Rust catalog: keep them equal.
+  // `Operations` in the d.ts is generated from the Rust catalog: check it against the relay.
   const dts = readFileSync(join(app, "node_modules/hail-sdk/index.d.ts"), "utf8");
   const block = dts.match(/export interface Operations \{([\s\S]*?)\n\}/)[1];
   const typed = [...block.matchAll(/"([a-z-]+\/[a-z-]+)"/g)].map((m) => m[1]).sort();

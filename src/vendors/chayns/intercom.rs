@@ -31,6 +31,7 @@ pub const THREAD_NAME_MAX_CHARS: usize = 200;
     id = "chayns/intercom",
     sends = true,
     ts_output = "IntercomResult",
+    summary = "Sends an Intercom message to chayns users, UAC groups or sites, or with `asCaller` as the verified caller to the site. Vendor call: `POST https://api.chayns.net/v2.0/{LocationID}/Intercom` (the site is the relay's).",
     example = r#"{"message":"Hi","userIds":[1],"uacIds":[2],"threadName":"t","useGroupChat":true,"images":["https://x.io/a.png"],"asCaller":false}"#
 )]
 pub struct Intercom {

@@ -26,6 +26,7 @@ pub const PATH: &str = "/api/v2/accounts/contacts";
     id = "livedesk/create-contact",
     sends = true,
     ts_output = "Contact",
+    summary = "Creates a contact in an inbox. Vendor call: `POST https://livedesk-api.engagelab.com/api/v2/accounts/contacts`.",
     email_fields = ["email"],
     example = r#"{"inboxId":407,"name":"Anna","email":"anna@example.com","phoneNumber":"+420123456789","avatarUrl":"https://x.io/a.png","identifier":"i"}"#
 )]

@@ -24,6 +24,7 @@ pub const PATH: &str = "/api/v2/accounts/conversations";
     id = "livedesk/create-conversation",
     sends = true,
     ts_output = "Conversation",
+    summary = "Creates a conversation with a contact. Vendor call: `POST https://livedesk-api.engagelab.com/api/v2/accounts/conversations`.",
     example = r#"{"inboxId":407,"contactId":9}"#
 )]
 pub struct CreateConversation {

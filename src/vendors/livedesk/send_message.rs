@@ -22,6 +22,7 @@ use crate::validate::Violations;
     id = "livedesk/send-message",
     sends = true,
     ts_output = "Message",
+    summary = "Sends a message into a conversation. Vendor call: `POST https://livedesk-api.engagelab.com/api/v2/accounts/conversations/{conversationId}/messages`.",
     example = r#"{"conversationId":40,"content":"Hi","private":false,"inReplyTo":3}"#
 )]
 pub struct SendMessage {

@@ -33,6 +33,7 @@ use crate::validate::Violations;
     id = "livedesk/start-conversation",
     sends = true,
     ts_output = "StartedConversation",
+    summary = "Creates a contact, a conversation with it and its first message, as one call with one idempotency key: a retry resumes after the last vendor call that succeeded. Vendor calls: `POST …/contacts`, `POST …/conversations`, `POST …/conversations/{id}/messages` of `https://livedesk-api.engagelab.com/api/v2/accounts`.",
     example = r#"{"inboxId":407,"contact":{"name":"Anna","email":"anna@example.com"},"content":"Hi"}"#
 )]
 pub struct StartConversation {

@@ -37,6 +37,7 @@ pub const PATH: &str = "/api/start-conversation";
     id = "memoio/start-conversation",
     sends = true,
     ts_output = "MemoioReply",
+    summary = "Sends a message in the company's name to one person (by e-mail address); when they reply, they are connected to `channel`. Vendor call: `POST https://memoio.com/api/start-conversation`.",
     email_fields = ["receiver"],
     example = r#"{"receiver":"anna@example.com","message":"Hi","channel":"sales","tags":["a"],"references":["r"],"groupBy":["sameDay"],"receiverName":"Anna","description":"d"}"#
 )]

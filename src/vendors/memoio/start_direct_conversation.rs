@@ -31,6 +31,7 @@ pub const PATH: &str = "/api/start-direct-conversation";
     id = "memoio/start-direct-conversation",
     sends = true,
     ts_output = "MemoioReply",
+    summary = "Connects two people (one of them belongs to the company) in one conversation, in the company's name. Vendor call: `POST https://memoio.com/api/start-direct-conversation`.",
     email_fields = ["sender", "receiver"],
     example = r#"{"sender":"bob@company.com","receiver":"anna@example.com","message":"Hi","tags":["a"],"senderName":"Bob"}"#
 )]

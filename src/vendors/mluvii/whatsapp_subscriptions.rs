@@ -25,6 +25,7 @@ pub const PATH: &str = "/api/v1/WhatsApp";
     id = "mluvii/whatsapp-subscriptions",
     sends = false,
     ts_output = "Subscription[]",
+    summary = "Lists the company's WhatsApp subscriptions (numbers). Vendor call: `GET https://app.mluvii.com/api/v1/WhatsApp`.",
     example = r#"{}"#
 )]
 pub struct WhatsappSubscriptions {}
