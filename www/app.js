@@ -1,6 +1,6 @@
 // The demo page: the SDK's web build against the sandbox relay that serves this page.
 import init, { createRelayClient, createChaynsUserClient, validate, isHailError } from "./pkg/hail.js";
-import { VENDORS, readInput } from "./forms.js";
+import { VENDORS as HANDMADE, readInput, withEveryOperation } from "./forms.js";
 
 const relayUrl = location.origin;
 const outboxEl = document.querySelector("#outbox");
@@ -50,6 +50,10 @@ const me = caps.chaynsUserApi
     onAttempt: logAttempt,
   })
   : null;
+
+// Every operation the relay offers has a form: the handmade ones, and a JSON one for the rest.
+const openapi = await (await fetch(`${relayUrl}/v1/openapi.json`)).json();
+const VENDORS = withEveryOperation(HANDMADE, openapi);
 
 let lastSend = null;
 
@@ -144,9 +148,10 @@ function buildForm(vendor, op) {
     label.textContent = f.label;
     if (f.required) label.insertAdjacentHTML("beforeend", ' <span aria-hidden="true" class="req">*</span>');
     let input;
-    if (["textarea", "list", "recipients"].includes(f.kind)) {
+    if (["textarea", "list", "recipients", "json"].includes(f.kind)) {
       input = document.createElement("textarea");
-      input.rows = f.kind === "textarea" ? 3 : 2;
+      input.rows = { textarea: 3, json: 8 }[f.kind] ?? 2;
+      if (f.kind === "json") input.dataset.json = "";
     } else {
       input = document.createElement("input");
       input.type = { email: "email", number: "number", bool: "checkbox" }[f.kind] ?? "text";
@@ -191,10 +196,12 @@ function showErrors(form, violations) {
   for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
   for (const v of violations) {
     const names = [v.field, v.field.replace(/\[.*$/, ""), v.field.split(/[.[]/)[0]];
-    const name = names.find((n) => form.querySelector(`[data-error-for="${n}"]`));
-    if (!name) continue;
+    // A JSON form has one error line (`data-error-for=""`) for every field.
+    const name = names.find((n) => form.querySelector(`[data-error-for="${n}"]`))
+      ?? (form.querySelector('[data-error-for=""]') ? "" : undefined);
+    if (name === undefined) continue;
     const p = form.querySelector(`[data-error-for="${name}"]`);
-    if (!p.textContent) p.textContent = v.message;
+    if (!p.textContent) p.textContent = name === "" ? `${v.field}: ${v.message}` : v.message;
     form.querySelector(`[name="${name}"]`)?.setAttribute("aria-invalid", "true");
   }
 }

@@ -1,5 +1,7 @@
-// What each demo form shows: one entry per operation, fields named as in the operation's
-// request type (dotted names for nested objects). Values are sandbox-friendly defaults.
+// What each demo form shows: fields named as in the operation's request type (dotted names for
+// nested objects), with sandbox-friendly defaults. These are only the nicer forms: an operation
+// listed here by nobody still gets a form, a JSON editor filled with its declared example, from
+// the relay's OpenAPI document (`withEveryOperation`), so a new operation needs no entry here.
 const GUID = "6f9619ff-8b86-d011-b42d-00c04fc964ff";
 
 export const VENDORS = [
@@ -122,6 +124,29 @@ export const VENDORS = [
   },
 ];
 
+/**
+ * `vendors` with every operation of the relay's OpenAPI document that has no form above: one JSON
+ * field filled with the operation's example, in its vendor's tab (a new tab for a new vendor).
+ */
+export function withEveryOperation(vendors, openapi) {
+  const result = vendors.map((v) => ({ ...v, operations: [...v.operations] }));
+  const known = new Set(result.flatMap((v) => v.operations.map((op) => op.id)));
+  for (const item of Object.values(openapi.paths ?? {})) {
+    const op = item.post;
+    if (!op?.operationId || known.has(op.operationId)) continue;
+    const vendorId = op.operationId.split("/")[0];
+    let vendor = result.find((v) => v.id === vendorId);
+    if (!vendor) result.push((vendor = { id: vendorId, name: vendorId, operations: [] }));
+    const example = op.requestBody?.content?.["application/json"]?.example ?? {};
+    vendor.operations.push({
+      id: op.operationId,
+      title: op.operationId.split("/")[1].replaceAll("-", " "),
+      fields: [{ name: "", label: op.description ?? "Input", kind: "json", required: true, value: JSON.stringify(example, null, 2) }],
+    });
+  }
+  return result;
+}
+
 /// Reads a form's fields into the operation's input object.
 export function readInput(form, fields) {
   const input = {};
@@ -132,6 +157,11 @@ export function readInput(form, fields) {
     target[parts.at(-1)] = value;
   };
   for (const f of fields) {
+    if (f.kind === "json") {
+      // The whole input; text that is not JSON goes on as it is, for validate() to refuse.
+      const text = form.querySelector("textarea[data-json]").value;
+      try { return JSON.parse(text); } catch { return text; }
+    }
     const el = form.elements[f.name];
     if (f.kind === "choices") {
       const picked = [...form.querySelectorAll(`[name="${f.name}"]:checked`)].map((c) => c.value);

@@ -132,12 +132,17 @@ impl Visitor for Doc {
         let mut operation = OperationBuilder::new()
             .operation_id(Some(Op::ID))
             .summary(Some(Op::ID))
+            .description(Some(Op::SUMMARY))
             .request_body(Some(
                 RequestBodyBuilder::new()
                     .content(
                         "application/json",
                         ContentBuilder::new()
                             .schema(Some(Ref::from_schema_name(<Op as ToSchema>::name())))
+                            // The declaration's example (a catalog test checks that it is
+                            // valid): what the demo page fills in for an operation it has no
+                            // form of its own for.
+                            .example(serde_json::from_str(Op::EXAMPLE).ok())
                             .build(),
                     )
                     .required(Some(Required::True))
@@ -209,6 +214,12 @@ mod tests {
                 op["responses"]["200"].is_object() && op["responses"]["422"].is_object(),
                 "{id}"
             );
+            // The example and the summary the demo page shows for it.
+            assert!(
+                op["requestBody"]["content"]["application/json"]["example"].is_object(),
+                "{id}"
+            );
+            assert!(op["description"].as_str().is_some_and(|d| d.len() > 20), "{id}");
         }
         let schemas = &json["components"]["schemas"];
         for name in [

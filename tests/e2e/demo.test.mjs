@@ -71,6 +71,44 @@ test("every vendor's happy path by clicking, each delivery in the outbox", async
   assert.deepEqual(problems, []);
 });
 
+test("an operation without a handmade form gets a JSON form from its declared example", async () => {
+  // Drop LiveDesk's handmade forms, as for an operation nobody wrote one for: the page must list
+  // every LiveDesk operation of the relay's OpenAPI document anyway, filled with its example.
+  const page = await browser.newPage();
+  const problems = [];
+  page.on("pageerror", (e) => problems.push(String(e)));
+  await page.route("**/forms.js", async (route) => {
+    const body = await (await route.fetch()).text();
+    assert.match(body, /export const VENDORS =/);
+    await route.fulfill({
+      contentType: "text/javascript",
+      body: body.replace("export const VENDORS =", "const HANDMADE =")
+        + "\nexport const VENDORS = HANDMADE.filter((v) => v.id !== \"livedesk\");\n",
+    });
+  });
+  await page.goto(`${relay}/`);
+  await page.waitForSelector("body[data-ready=true]");
+  const openapi = await (await fetch(`${relay}/v1/openapi.json`)).json();
+  const ids = Object.values(openapi.paths).map((p) => p.post?.operationId).filter((id) => id?.startsWith("livedesk/"));
+  assert.equal(ids.length, 4);
+  for (const id of ids) assert.equal(await page.locator(`form[data-operation="${id}"] textarea[data-json]`).count(), 1, id);
+
+  const mark = `json-${Date.now()}`;
+  await page.click("#tab-livedesk");
+  await page.selectOption("#op-livedesk", "livedesk/send-message");
+  const form = page.locator('form[data-operation="livedesk/send-message"]');
+  const example = JSON.parse(await form.locator("textarea[data-json]").inputValue());
+  // A broken input is refused before the network, the violation shown at the form.
+  await form.locator("textarea[data-json]").fill(JSON.stringify({ ...example, conversationId: -1 }));
+  await page.waitForFunction(() => document.querySelector('form[data-operation="livedesk/send-message"] [data-error-for=""]').textContent.startsWith("conversationId"));
+  await form.locator("textarea[data-json]").fill(JSON.stringify({ ...example, content: mark }));
+  await form.locator("button[type=submit]").click();
+  await page.waitForFunction(() => /Sent ✓/.test(document.querySelector("#result .verdict")?.textContent ?? ""));
+  assert.equal((await outboxWith(mark)).length, 1);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test("an invalid e-mail shows the error at the field and sends nothing", async () => {
   const { page, problems } = await openDemo({ width: 390, height: 844 });
   const mark = `e2e-bad-${Date.now()}`;
