@@ -219,7 +219,10 @@ mod tests {
                 op["requestBody"]["content"]["application/json"]["example"].is_object(),
                 "{id}"
             );
-            assert!(op["description"].as_str().is_some_and(|d| d.len() > 20), "{id}");
+            assert!(
+                op["description"].as_str().is_some_and(|d| d.len() > 20),
+                "{id}"
+            );
         }
         let schemas = &json["components"]["schemas"];
         for name in [

@@ -225,3 +225,30 @@ async fn reads_need_no_idempotency_key() {
         .await;
     assert_eq!(a.status, 200, "{}", a.text);
 }
+
+/// Every operation's declared example, sent as it is, is answered 200 by its simulated vendor:
+/// an operation added without its sandbox endpoint fails here (and the demo's JSON form, which
+/// sends that example, would fail for a newcomer).
+#[tokio::test]
+async fn every_declared_example_reaches_its_simulated_vendor() {
+    struct Examples(Vec<(&'static str, &'static str)>);
+    impl hail::catalog::Visitor for Examples {
+        fn visit<Op: hail::Operation>(&mut self) {
+            use hail::Metadata;
+            self.0.push((Op::ID, Op::EXAMPLE));
+        }
+    }
+    let mut examples = Examples(Vec::new());
+    hail::catalog::visit_all(&mut examples);
+    assert_eq!(examples.0.len(), hail::catalog::ids().len());
+    let relay = sandbox("").await;
+    for (i, (id, example)) in examples.0.into_iter().enumerate() {
+        let a = relay.post(id, &format!("example-{i}"), example).await;
+        assert_eq!(a.status.as_u16(), 200, "{id}: {}", a.text);
+        assert!(
+            a.body["data"] != serde_json::Value::Null,
+            "{id}: {}",
+            a.text
+        );
+    }
+}

@@ -34,7 +34,7 @@ pub const FIELD_VALUE_MAX_CHARS: usize = 1024;
     ts_output = "WhatsappSendTemplatesReply",
     summary = "Sends a WhatsApp template to many recipients at once. Vendor call: `POST https://app.mluvii.com/api/v1/WhatsApp/{subscriptionId}/sendTemplates`.",
     js = "sendWhatsAppTemplates",
-    example = r#"{"subscriptionId":"3f2504e0-4f89-11d3-9a0c-0305e82c3301","formId":1,"language":"cs","recipients":[{"contactId":"+420123456789","fieldValues":["a","b"]}]}"#
+    example = r#"{"subscriptionId":"6f9619ff-8b86-d011-b42d-00c04fc964ff","formId":1,"language":"cs","recipients":[{"contactId":"+420123456789","fieldValues":["a","b"]}]}"#
 )]
 pub struct WhatsappSendTemplates {
     /// The WhatsApp subscription (GUID, from whatsapp-subscriptions).

@@ -27,7 +27,7 @@ pub const LIMIT_MAX: u64 = 1000;
     ts_output = "WhatsappSentTemplatesReply",
     summary = "Lists the templates sent through a subscription. Vendor call: `GET https://app.mluvii.com/api/v1/WhatsApp/{subscriptionId}/sentTemplates?since&offset&limit`.",
     js = "sentWhatsAppTemplates",
-    example = r#"{"subscriptionId":"3f2504e0-4f89-11d3-9a0c-0305e82c3301","since":"2026-01-31T12:00:00Z","offset":0,"limit":10}"#
+    example = r#"{"subscriptionId":"6f9619ff-8b86-d011-b42d-00c04fc964ff","since":"2026-01-31T12:00:00Z","offset":0,"limit":10}"#
 )]
 pub struct WhatsappSentTemplates {
     /// The WhatsApp subscription (GUID).
