@@ -100,8 +100,18 @@ pub trait SingleCall: Endpoint + Metadata {
         false
     }
 
-    /// See [`Operation::set_caller_token`].
-    fn set_caller_token(&mut self, _token: SecretString) {}
+    /// The vendor request made as the caller: [`Endpoint::encode`] plus the caller's verified
+    /// vendor token (relay only, after verifying it), for a request that
+    /// [`Self::wants_caller_token`]. The token is the caller's credential: it travels beside the
+    /// request, never inside it.
+    fn encode_as_caller(
+        &self,
+        base: &BaseUrl,
+        credential: &Self::Credential,
+        _caller_token: &SecretString,
+    ) -> Result<http::Request<Vec<u8>>, EncodeError> {
+        self.encode(base, credential)
+    }
 
     /// See [`Operation::look_back`]: the read-back request, where the vendor offers one.
     fn look_back(
@@ -153,12 +163,14 @@ pub trait Operation:
     /// What the calls so far produced; `Default` before the first.
     type Progress: Default + Clone + Serialize + DeserializeOwned + Send + Sync;
 
-    /// The next vendor request, or `None` when every call is done.
+    /// The next vendor request, or `None` when every call is done. `caller_token`: the caller's
+    /// verified vendor token, given when [`Self::wants_caller_token`].
     fn next_request(
         &self,
         progress: &Self::Progress,
         base: &BaseUrl,
         credential: &Self::Credential,
+        caller_token: Option<&SecretString>,
     ) -> Result<Option<http::Request<Vec<u8>>>, EncodeError>;
 
     /// Records the vendor's answer to the request [`Self::next_request`] gave.
@@ -177,13 +189,10 @@ pub trait Operation:
     }
 
     /// Whether this request acts as the caller and so needs the caller's own verified vendor
-    /// token (chayns Intercom with `asCaller`).
+    /// token (chayns Intercom with `asCaller`) passed to [`Self::next_request`].
     fn wants_caller_token(&self) -> bool {
         false
     }
-
-    /// Supplies the caller's verified token (relay only, after verifying it).
-    fn set_caller_token(&mut self, _token: SecretString) {}
 
     /// After an unknown outcome (a timeout after sending, a dropped connection, a relay that
     /// died mid-call; DESIGN.md, "Reliability rules"): the vendor request that reads back
@@ -228,10 +237,12 @@ where
         progress: &Self::Progress,
         base: &BaseUrl,
         credential: &Self::Credential,
+        caller_token: Option<&SecretString>,
     ) -> Result<Option<http::Request<Vec<u8>>>, EncodeError> {
-        match progress {
-            Some(_) => Ok(None),
-            None => self.encode(base, credential).map(Some),
+        match (progress, caller_token) {
+            (Some(_), _) => Ok(None),
+            (None, Some(token)) => self.encode_as_caller(base, credential, token).map(Some),
+            (None, None) => self.encode(base, credential).map(Some),
         }
     }
 
@@ -250,10 +261,6 @@ where
 
     fn wants_caller_token(&self) -> bool {
         SingleCall::wants_caller_token(self)
-    }
-
-    fn set_caller_token(&mut self, token: SecretString) {
-        SingleCall::set_caller_token(self, token);
     }
 
     fn look_back(

@@ -14,6 +14,7 @@ use axum::response::Response;
 use hail::protocol::{self, Success, Upstream};
 use hail::read::read_json;
 use hail::{ErrorCode, Operation, Vendor};
+use secrecy::SecretString;
 
 use crate::caller::{client_ip, Caller};
 use crate::config::Access;
@@ -58,9 +59,30 @@ pub async fn handle<Op: Operation>(
     response
 }
 
+/// A request and whom it is made as: the caller's verified vendor token when the operation acts
+/// as the caller. The token is a credential, so it travels beside the request, never inside it
+/// (nor in what the idempotency store keeps of it).
+pub(crate) struct Call<Op> {
+    pub op: Op,
+    pub caller_token: Option<SecretString>,
+}
+
+impl<Op: Operation> Call<Op> {
+    /// [`Operation::next_request`] with this call's caller token.
+    pub fn next_request(
+        &self,
+        progress: &Op::Progress,
+        base: &hail::BaseUrl,
+        credential: &Op::Credential,
+    ) -> Result<Option<http::Request<Vec<u8>>>, hail::encode::EncodeError> {
+        self.op
+            .next_request(progress, base, credential, self.caller_token.as_ref())
+    }
+}
+
 /// A request that passed every check, ready for its vendor calls.
 struct Admitted<Op> {
-    op: Op,
+    op: Call<Op>,
     /// `(store key, fingerprint, hold)` for sending operations.
     idempotency: Option<(String, Fingerprint, Hold)>,
     progress: Option<Bytes>,
@@ -127,15 +149,15 @@ async fn admit<Op: Operation>(
         None
     };
 
-    let mut op = parse::<Op>(&body, policy, &caller)?;
+    let op = parse::<Op>(&body, policy, &caller)?;
     op.validate().map_err(Refusal::Invalid)?;
-    if op.wants_caller_token() {
-        let token = caller
-            .chayns_token
-            .as_ref()
-            .ok_or(Refusal::CallerTokenMissing)?;
-        op.set_caller_token(token.clone());
-    }
+    let caller_token = if op.wants_caller_token() {
+        let token = caller.chayns_token.as_ref();
+        Some(token.ok_or(Refusal::CallerTokenMissing)?.clone())
+    } else {
+        None
+    };
+    let op = Call { op, caller_token };
     if state.accounts.get::<Op::Credential>().is_none() {
         return Err(Refusal::VendorMissing {
             vendor: <Op::Vendor as Vendor>::NAME,
@@ -151,7 +173,7 @@ async fn admit<Op: Operation>(
             unknown_since: None,
         });
     };
-    let canonical = serde_json::to_vec(&op).map_err(|_| Refusal::Unencodable)?;
+    let canonical = serde_json::to_vec(&op.op).map_err(|_| Refusal::Unencodable)?;
     let fingerprint = Fingerprint::of(Op::ID, &canonical);
     let store_key = scope(&caller.key, Op::ID, &key);
     // The key is held while this request may still be calling the vendor, plus a margin: past
@@ -321,7 +343,7 @@ async fn run<Op: Operation>(
 /// The vendor calls. `Err` carries the answer and whether the vendor may have acted.
 async fn calls<Op: Operation>(
     state: &AppState,
-    op: &Op,
+    op: &Call<Op>,
     progress: &mut Op::Progress,
     hold: Option<(&str, Hold)>,
     request_id: &str,

@@ -234,7 +234,6 @@ async fn every_declared_example_reaches_its_simulated_vendor() {
     struct Examples(Vec<(&'static str, &'static str)>);
     impl hail::catalog::Visitor for Examples {
         fn visit<Op: hail::Operation>(&mut self) {
-            use hail::Metadata;
             self.0.push((Op::ID, Op::EXAMPLE));
         }
     }

@@ -28,7 +28,7 @@ pub(super) fn is_unknown(response: &StoredResponse) -> bool {
 /// sending is safe; `Err`: the answer for this try, `outcome_unknown`.
 pub(super) async fn look_back<Op: Operation>(
     state: &AppState,
-    op: &Op,
+    op: &super::Call<Op>,
     progress: &mut Op::Progress,
     (since_ms, last_sent_ms): (u64, u64),
     request_id: &str,
@@ -43,7 +43,10 @@ pub(super) async fn look_back<Op: Operation>(
         .credential(deadline)
         .await
         .map_err(|_| unknown("the vendor could not be asked"))?;
-    let request = match op.look_back(progress, since_ms, &account.api.base, &credential) {
+    let request = match op
+        .op
+        .look_back(progress, since_ms, &account.api.base, &credential)
+    {
         Ok(Some(request)) => request,
         // Every call answered and its answer was stored as progress before the try ended: that
         // is the result, nothing to look up.
@@ -66,7 +69,7 @@ pub(super) async fn look_back<Op: Operation>(
     let (status, body) = exchange(&account.api, request, deadline, Op::ID)
         .await
         .map_err(|_| unknown("looking it up at the vendor failed; try again later"))?;
-    match op.looked(progress, since_ms, status, &body) {
+    match op.op.looked(progress, since_ms, status, &body) {
         Ok(false) => {
             // Nothing found proves nothing while the vendor may still be working on a request
             // the latest try sent just before its hold ended.

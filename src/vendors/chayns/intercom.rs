@@ -58,9 +58,6 @@ pub struct Intercom {
     /// Send as the verified chayns caller, to the site (the relay supplies the token).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub as_caller: Option<bool>,
-    /// The caller's verified token, set by the relay for `asCaller`; never from JSON.
-    #[serde(skip)]
-    caller_token: Option<SecretString>,
 }
 
 impl Intercom {
@@ -126,8 +123,13 @@ impl SingleCall for Intercom {
     }
 
     /// The caller's `tobitAccessToken`, verified by the relay, becomes `UserAccessToken`.
-    fn set_caller_token(&mut self, token: SecretString) {
-        self.caller_token = Some(token);
+    fn encode_as_caller(
+        &self,
+        base: &BaseUrl,
+        tapp: &TappCredential,
+        caller_token: &SecretString,
+    ) -> Result<http::Request<Vec<u8>>, EncodeError> {
+        self.request(base, tapp, Some(caller_token))
     }
 }
 
@@ -174,7 +176,33 @@ impl Endpoint for Intercom {
         base: &BaseUrl,
         tapp: &TappCredential,
     ) -> Result<http::Request<Vec<u8>>, EncodeError> {
-        let user_access_token = match (self.as_caller(), &self.caller_token) {
+        self.request(base, tapp, None)
+    }
+
+    fn decode(status: http::StatusCode, body: &[u8]) -> Result<IntercomResult, UpstreamError> {
+        if !status.is_success() {
+            return Err(error(status, body));
+        }
+        // Tolerant: a 2xx without the documented body still means chayns accepted it.
+        let success = serde_json::from_slice::<Answer>(body)
+            .ok()
+            .and_then(|a| a.data)
+            .and_then(|d| d.into_iter().next())
+            .and_then(|i| i.success)
+            .unwrap_or(true);
+        Ok(IntercomResult { success })
+    }
+}
+
+impl Intercom {
+    /// The vendor request, as the caller when `caller_token` is given.
+    fn request(
+        &self,
+        base: &BaseUrl,
+        tapp: &TappCredential,
+        caller_token: Option<&SecretString>,
+    ) -> Result<http::Request<Vec<u8>>, EncodeError> {
+        let user_access_token = match (self.as_caller(), caller_token) {
             (false, _) => None,
             (true, Some(token)) => Some(secrecy::ExposeSecret::expose_secret(token)),
             (true, None) => {
@@ -200,20 +228,6 @@ impl Endpoint for Intercom {
         )?;
         let url = base.join(&format!("/v2.0/{}/Intercom", tapp.location_id));
         json(http::Method::POST, url, auth, Some(&wire))
-    }
-
-    fn decode(status: http::StatusCode, body: &[u8]) -> Result<IntercomResult, UpstreamError> {
-        if !status.is_success() {
-            return Err(error(status, body));
-        }
-        // Tolerant: a 2xx without the documented body still means chayns accepted it.
-        let success = serde_json::from_slice::<Answer>(body)
-            .ok()
-            .and_then(|a| a.data)
-            .and_then(|d| d.into_iter().next())
-            .and_then(|i| i.success)
-            .unwrap_or(true);
-        Ok(IntercomResult { success })
     }
 }
 
@@ -257,7 +271,7 @@ mod tests {
 
     #[test]
     fn golden_full_request() {
-        let mut req = parse(
+        let req = parse(
             r#"{"message":"Hi","userIds":[1],"uacIds":[2,3],"receiverLocationIds":[4],"threadName":"Orders",
                 "useGroupChat":true,"images":["https://tsimg.space/v1/Images/a.jpg"],"asCaller":true}"#,
         )
@@ -267,8 +281,9 @@ mod tests {
             req.encode(&base(), &tapp()).is_err(),
             "asCaller without a verified token"
         );
-        SingleCall::set_caller_token(&mut req, SecretString::from("user-token"));
-        let http = req.encode(&base(), &tapp()).unwrap();
+        let http = req
+            .encode_as_caller(&base(), &tapp(), &SecretString::from("user-token"))
+            .unwrap();
         assert_eq!(
             std::str::from_utf8(http.body()).unwrap(),
             r#"{"Message":"Hi","UacIds":[2,3],"UserIds":[1],"ReceiverLocationIds":[4],"ThreadName":"Orders","UseGroupChat":true,"UserAccessToken":"user-token","Images":[{"url":"https://tsimg.space/v1/Images/a.jpg"}]}"#
@@ -279,7 +294,7 @@ mod tests {
     fn the_caller_token_never_comes_from_json() {
         assert!(parse(r#"{"message":"m","asCaller":true,"callerToken":"x"}"#).is_err());
         let req = parse(r#"{"message":"m","asCaller":true}"#).unwrap();
-        assert!(req.caller_token.is_none());
+        assert!(req.encode(&base(), &tapp()).is_err());
         assert!(!serde_json::to_string(&req).unwrap().contains("caller"));
     }
 

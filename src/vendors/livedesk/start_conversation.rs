@@ -135,6 +135,7 @@ impl Operation for StartConversation {
         progress: &Progress,
         base: &BaseUrl,
         key: &ApiKey,
+        _caller_token: Option<&secrecy::SecretString>,
     ) -> Result<Option<http::Request<Vec<u8>>>, EncodeError> {
         let Some(contact) = &progress.contact else {
             let c = &self.contact;
@@ -270,7 +271,7 @@ mod tests {
         assert!(op.validate().is_ok());
         let mut p = Progress::default();
         assert_eq!(StartConversation::step(&p), Some("create contact"));
-        let r = op.next_request(&p, &base(), &key()).unwrap().unwrap();
+        let r = op.next_request(&p, &base(), &key(), None).unwrap().unwrap();
         assert_eq!(r.uri().path(), "/api/v2/accounts/contacts");
         assert_eq!(
             body(&r),
@@ -283,17 +284,20 @@ mod tests {
         )
         .unwrap();
 
-        let r = op.next_request(&p, &base(), &key()).unwrap().unwrap();
+        let r = op.next_request(&p, &base(), &key(), None).unwrap().unwrap();
         assert_eq!(r.uri().path(), "/api/v2/accounts/conversations");
         assert_eq!(body(&r), r#"{"inbox_id":407,"contact_id":9}"#);
         StartConversation::record(&mut p, StatusCode::OK, br#"{"id":40,"status":"open"}"#).unwrap();
 
-        let r = op.next_request(&p, &base(), &key()).unwrap().unwrap();
+        let r = op.next_request(&p, &base(), &key(), None).unwrap().unwrap();
         assert_eq!(r.uri().path(), "/api/v2/accounts/conversations/40/messages");
         assert_eq!(body(&r), r#"{"content":"Hello"}"#);
         StartConversation::record(&mut p, StatusCode::OK, br#"{"id":91}"#).unwrap();
 
-        assert!(op.next_request(&p, &base(), &key()).unwrap().is_none());
+        assert!(op
+            .next_request(&p, &base(), &key(), None)
+            .unwrap()
+            .is_none());
         let out = StartConversation::output(p).unwrap();
         assert_eq!(
             (out.contact.id, out.conversation.id, out.message.id),
@@ -317,7 +321,10 @@ mod tests {
         assert_eq!(StartConversation::step(&p), Some("create conversation"));
         // Progress survives storage (the relay keeps it per idempotency key).
         let stored: Progress = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
-        let r = op.next_request(&stored, &base(), &key()).unwrap().unwrap();
+        let r = op
+            .next_request(&stored, &base(), &key(), None)
+            .unwrap()
+            .unwrap();
         assert_eq!(
             r.uri().path(),
             "/api/v2/accounts/conversations",
