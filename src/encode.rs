@@ -6,6 +6,9 @@ use http::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
+/// A vendor request ready to send, or why it could not be built.
+pub type Encoded = Result<http::Request<Vec<u8>>, EncodeError>;
+
 /// A request could not be encoded (a credential or base URL that makes no valid HTTP request).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EncodeError(pub &'static str);
@@ -65,7 +68,7 @@ pub fn json<B: Serialize>(
     url: String,
     auth: HeaderValue,
     body: Option<&B>,
-) -> Result<http::Request<Vec<u8>>, EncodeError> {
+) -> Encoded {
     let bytes = body
         .map(serde_json::to_vec)
         .transpose()
@@ -79,7 +82,7 @@ pub fn json_bytes(
     url: String,
     auth: HeaderValue,
     body: Option<Vec<u8>>,
-) -> Result<http::Request<Vec<u8>>, EncodeError> {
+) -> Encoded {
     let builder = http::Request::builder()
         .method(method)
         .uri(url)

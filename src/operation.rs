@@ -10,7 +10,7 @@ mod parse;
 pub use parse::{check_request, parse_request};
 
 use crate::base_url::BaseUrl;
-use crate::encode::EncodeError;
+use crate::encode::{EncodeError, Encoded};
 use crate::error::ErrorCode;
 use crate::read::Read;
 use crate::reply::UpstreamError;
@@ -48,11 +48,7 @@ pub trait Endpoint: Validate + Serialize + Send + Sync + 'static {
     type Output: Send;
 
     /// The vendor HTTP request, credential applied. Call only after [`Validate::validate`] passed.
-    fn encode(
-        &self,
-        base: &BaseUrl,
-        credential: &Self::Credential,
-    ) -> Result<http::Request<Vec<u8>>, EncodeError>;
+    fn encode(&self, base: &BaseUrl, credential: &Self::Credential) -> Encoded;
 
     /// The vendor's answer, as a typed result or a typed upstream error.
     fn decode(status: http::StatusCode, body: &[u8]) -> Result<Self::Output, UpstreamError>;
@@ -109,7 +105,7 @@ pub trait SingleCall: Endpoint + Metadata {
         base: &BaseUrl,
         credential: &Self::Credential,
         _caller_token: &SecretString,
-    ) -> Result<http::Request<Vec<u8>>, EncodeError> {
+    ) -> Encoded {
         self.encode(base, credential)
     }
 

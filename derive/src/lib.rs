@@ -9,7 +9,8 @@
 //! `Read`:
 //! Understood: `#[serde(rename_all = "camelCase" | "PascalCase")]` on the struct;
 //! `#[serde(rename = "…")]`, `#[serde(default)]` (absent is fine, the field keeps its
-//! `Default`) and `#[serde(skip)]` (not read; `Default`) on fields. Every other serde option is
+//! `Default`; implied for an `Option<…>` field, as serde implies it) and `#[serde(skip)]` (not
+//! read; `Default`) on fields. Every other serde option is
 //! ignored here (serialising only, or checked by `Read` itself, like unknown fields). A rename
 //! rule or attribute this derive does not know is a compile error, never a silently different
 //! wire name.
@@ -105,7 +106,7 @@ fn read_impl(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
         let rust = rust.strip_prefix("r#").unwrap_or(&rust);
         wire.push(attrs.rename.unwrap_or_else(|| rule.apply(rust)));
         read.push(ident);
-        defaults.push(attrs.default);
+        defaults.push(attrs.default || is_option(&field.ty));
     }
     let index = 0..read.len();
     Ok(quote! {
@@ -151,6 +152,12 @@ fn container_rule(input: &DeriveInput) -> syn::Result<Rule> {
         })?;
     }
     Ok(rule)
+}
+
+/// Whether `ty` is written `Option<…>` (serde's own test: a missing `Option` field is `None`).
+fn is_option(ty: &syn::Type) -> bool {
+    matches!(ty, syn::Type::Path(p) if p.qself.is_none()
+        && p.path.segments.last().is_some_and(|s| s.ident == "Option"))
 }
 
 /// One field's `rename`, `default` and `skip`.

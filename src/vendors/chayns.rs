@@ -14,8 +14,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use crate::credential::{Credential, Section};
-use crate::encode::EncodeError;
 use crate::encode::{push_decimal, push_json_string};
+use crate::encode::{EncodeError, Encoded};
 use crate::operation::{Endpoint, Vendor};
 use crate::read::{Shape, Source};
 use crate::reply::{body_excerpt, RawReply, UpstreamError};
@@ -119,11 +119,7 @@ impl<M: UserApiMessage> Endpoint for M {
     type Credential = UserSession;
     type Output = RawReply;
 
-    fn encode(
-        &self,
-        base: &crate::BaseUrl,
-        session: &UserSession,
-    ) -> Result<http::Request<Vec<u8>>, EncodeError> {
+    fn encode(&self, base: &crate::BaseUrl, session: &UserSession) -> Encoded {
         self.parts(base, session)?.into_http(session)
     }
 
@@ -150,7 +146,7 @@ pub fn user_authorization(token: &str) -> String {
 
 impl UserRequest {
     /// The request with the session's bearer token.
-    pub fn into_http(self, session: &UserSession) -> Result<http::Request<Vec<u8>>, EncodeError> {
+    pub fn into_http(self, session: &UserSession) -> Encoded {
         let auth = crate::encode::sensitive(
             &user_authorization(session.token.0.expose_secret()),
             "the chayns access token is not a valid header value",

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use crate::base_url::BaseUrl;
 use crate::credential::{Credential, Section};
-use crate::encode::EncodeError;
+use crate::encode::Encoded;
 use crate::encode::{basic, json};
 use crate::operation::Vendor;
 use crate::reply::{body_excerpt, lenient, UpstreamError};
@@ -58,7 +58,7 @@ pub(crate) fn post<B: serde::Serialize>(
     path: &str,
     key: &ApiKey,
     body: &B,
-) -> Result<http::Request<Vec<u8>>, EncodeError> {
+) -> Encoded {
     use secrecy::ExposeSecret;
     let auth = basic(
         key.key.expose_secret(),

@@ -13,7 +13,7 @@ use crate::credential::{Credential, Section};
 use crate::encode::secret_header;
 
 use crate::base_url::BaseUrl;
-use crate::encode::EncodeError;
+use crate::encode::Encoded;
 use crate::operation::Vendor;
 use crate::reply::{body_excerpt, decode_raw, RawReply, UpstreamError};
 
@@ -89,12 +89,7 @@ impl Form {
 
     /// `POST {base}{path}` with this form and the secret key.
     /// **Assumed**: POST with `application/x-www-form-urlencoded` (the page allows GET or POST).
-    pub(crate) fn into_request(
-        mut self,
-        base: &BaseUrl,
-        path: &str,
-        key: &SecretKey,
-    ) -> Result<http::Request<Vec<u8>>, EncodeError> {
+    pub(crate) fn into_request(mut self, base: &BaseUrl, path: &str, key: &SecretKey) -> Encoded {
         let auth = secret_header(&key.0, "the MEMOIO secret key is not a valid header value")?;
         Ok(http::Request::post(base.join(path))
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")

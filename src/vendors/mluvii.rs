@@ -13,7 +13,7 @@ use secrecy::SecretString;
 
 use crate::base_url::BaseUrl;
 use crate::credential::{Credential, Issued, Section};
-use crate::encode::EncodeError;
+use crate::encode::Encoded;
 use crate::encode::{bearer, json};
 use crate::error::ErrorCode;
 use crate::operation::Vendor;
@@ -64,7 +64,7 @@ pub(crate) fn request<B: serde::Serialize>(
     path_and_query: &str,
     token: &AccessToken,
     body: Option<&B>,
-) -> Result<http::Request<Vec<u8>>, EncodeError> {
+) -> Encoded {
     let auth = bearer(
         &token.0,
         "the mluvii access token is not a valid header value",

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{error_message, Chayns, UserToken};
 use crate::base_url::BaseUrl;
-use crate::encode::EncodeError;
+use crate::encode::Encoded;
 use crate::encode::{bearer, json};
 use crate::error::{ErrorCode, Violation};
 use crate::operation::Endpoint;
@@ -72,11 +72,7 @@ impl Endpoint for VerifyAccessToken {
     type Credential = UserToken;
     type Output = AccessTokenInfo;
 
-    fn encode(
-        &self,
-        base: &BaseUrl,
-        token: &UserToken,
-    ) -> Result<http::Request<Vec<u8>>, EncodeError> {
+    fn encode(&self, base: &BaseUrl, token: &UserToken) -> Encoded {
         let auth = bearer(
             &token.0,
             "the chayns access token is not a valid header value",

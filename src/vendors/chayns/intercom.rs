@@ -9,8 +9,8 @@ use secrecy::SecretString;
 
 use super::{error, images, Chayns, ImageUrl, TappCredential, TEXT_MAX_CHARS};
 use crate::base_url::BaseUrl;
-use crate::encode::EncodeError;
 use crate::encode::{basic, json};
+use crate::encode::{EncodeError, Encoded};
 use crate::error::Violation;
 use crate::operation::{Endpoint, SingleCall};
 use crate::reply::{lenient, UpstreamError};
@@ -23,6 +23,7 @@ pub const RECEIVERS_MAX: usize = 1000;
 pub const THREAD_NAME_MAX_CHARS: usize = 200;
 
 /// An Intercom message.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, Serialize, hail_derive::Read, hail_derive::Metadata)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -38,25 +39,18 @@ pub struct Intercom {
     /// The message.
     pub message: String,
     /// Receivers: chayns user ids.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_ids: Option<Vec<u64>>,
     /// Receivers: UAC group ids.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uac_ids: Option<Vec<u64>>,
     /// Receivers: sites (LocationIDs).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiver_location_ids: Option<Vec<u64>>,
     /// Sends into (or creates) the chat of this name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thread_name: Option<String>,
     /// One group chat with all receivers (`true`) or one chat each (`false`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub use_group_chat: Option<bool>,
     /// Image URLs; chayns shows only the first.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub images: Option<Vec<String>>,
     /// Send as the verified chayns caller, to the site (the relay supplies the token).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub as_caller: Option<bool>,
 }
 
@@ -128,7 +122,7 @@ impl SingleCall for Intercom {
         base: &BaseUrl,
         tapp: &TappCredential,
         caller_token: &SecretString,
-    ) -> Result<http::Request<Vec<u8>>, EncodeError> {
+    ) -> Encoded {
         self.request(base, tapp, Some(caller_token))
     }
 }
@@ -171,11 +165,7 @@ impl Endpoint for Intercom {
     type Credential = TappCredential;
     type Output = IntercomResult;
 
-    fn encode(
-        &self,
-        base: &BaseUrl,
-        tapp: &TappCredential,
-    ) -> Result<http::Request<Vec<u8>>, EncodeError> {
+    fn encode(&self, base: &BaseUrl, tapp: &TappCredential) -> Encoded {
         self.request(base, tapp, None)
     }
 
@@ -201,7 +191,7 @@ impl Intercom {
         base: &BaseUrl,
         tapp: &TappCredential,
         caller_token: Option<&SecretString>,
-    ) -> Result<http::Request<Vec<u8>>, EncodeError> {
+    ) -> Encoded {
         let user_access_token = match (self.as_caller(), caller_token) {
             (false, _) => None,
             (true, Some(token)) => Some(secrecy::ExposeSecret::expose_secret(token)),

@@ -14,6 +14,7 @@ use crate::validate::Validate;
 use crate::validate::Violations;
 
 /// A message to one chayns user.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -23,7 +24,6 @@ pub struct MessageToUser {
     /// The text.
     pub text: String,
     /// Image URLs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub images: Option<Vec<String>>,
 }
 

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{decode, look_back, post, ApiKey, LiveDesk, NAME_MAX_CHARS};
 use crate::base_url::BaseUrl;
-use crate::encode::EncodeError;
+use crate::encode::{EncodeError, Encoded};
 use crate::error::Violation;
 use crate::id::Id;
 use crate::operation::{Endpoint, SingleCall};
@@ -16,6 +16,7 @@ use crate::validate::Violations;
 pub const PATH: &str = "/api/v2/accounts/contacts";
 
 /// Create a contact in an inbox.
+#[serde_with::skip_serializing_none]
 #[derive(
     Debug, Clone, Default, PartialEq, Eq, Serialize, hail_derive::Read, hail_derive::Metadata,
 )]
@@ -34,19 +35,14 @@ pub struct CreateContact {
     /// The inbox (channel) id.
     pub inbox_id: Id,
     /// Display name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// E-mail address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Phone number in international format.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
     /// Avatar image URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar_url: Option<String>,
     /// The company's own id of this person.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identifier: Option<String>,
 }
 
@@ -98,6 +94,7 @@ pub(crate) struct Wire<'a> {
 }
 
 /// The created contact.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -106,10 +103,8 @@ pub struct Contact {
     /// The contact id.
     pub id: Id,
     /// The contact's source id in the inbox (Chatwoot's `contact_inbox.source_id`), if given.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_id: Option<String>,
     /// Name as stored.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
@@ -208,7 +203,7 @@ impl Endpoint for CreateContact {
     type Credential = ApiKey;
     type Output = Contact;
 
-    fn encode(&self, base: &BaseUrl, key: &ApiKey) -> Result<http::Request<Vec<u8>>, EncodeError> {
+    fn encode(&self, base: &BaseUrl, key: &ApiKey) -> Encoded {
         let wire = Wire {
             inbox_id: self.inbox_id.0,
             name: self.name.as_deref(),

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{decode, look_back, post, ApiKey, LiveDesk, NAME_MAX_CHARS};
 use crate::base_url::BaseUrl;
-use crate::encode::EncodeError;
+use crate::encode::{EncodeError, Encoded};
 use crate::error::Violation;
 use crate::id::Id;
 use crate::operation::{Endpoint, SingleCall};
@@ -16,6 +16,7 @@ use crate::validate::{rule, Violations};
 pub const PATH: &str = "/api/v2/accounts/conversations";
 
 /// Create a conversation with a contact, named by exactly one of `contactId` and `sourceId`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read, hail_derive::Metadata)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -31,10 +32,8 @@ pub struct CreateConversation {
     /// The inbox (channel) id.
     pub inbox_id: Id,
     /// The contact: the `id` create-contact gave (`Contact.id`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact_id: Option<Id>,
     /// The contact's source id in the inbox.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_id: Option<String>,
 }
 
@@ -59,6 +58,7 @@ struct Wire<'a> {
 }
 
 /// The created conversation (a typed subset of LiveDesk's answer).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -67,20 +67,15 @@ pub struct Conversation {
     /// The conversation id (per account).
     pub id: Id,
     /// Its UUID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uuid: Option<String>,
     /// `open`, `resolved`, `pending`, … (kept as the vendor writes it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// The inbox.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inbox_id: Option<Id>,
     /// The LiveDesk account (project).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_id: Option<Id>,
     // LiveDesk gives it as `meta.sender.id`.
     /// The contact the conversation is with: its `Contact.id`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact_id: Option<Id>,
 }
 
@@ -173,7 +168,7 @@ impl Endpoint for CreateConversation {
     type Credential = ApiKey;
     type Output = Conversation;
 
-    fn encode(&self, base: &BaseUrl, key: &ApiKey) -> Result<http::Request<Vec<u8>>, EncodeError> {
+    fn encode(&self, base: &BaseUrl, key: &ApiKey) -> Encoded {
         let wire = Wire {
             inbox_id: self.inbox_id.0,
             contact_id: self.contact_id.map(|id| id.0),

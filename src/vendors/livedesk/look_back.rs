@@ -28,14 +28,14 @@ use super::create_conversation::{decode_conversation, Conversation};
 use super::send_message::{decode_message, Message};
 use super::{decode, ApiKey};
 use crate::base_url::BaseUrl;
-use crate::encode::EncodeError;
+use crate::encode::Encoded;
 use crate::encode::{basic, json_bytes};
 use crate::id::Id;
 use crate::operation::LOOK_BACK_SKEW_MS;
 use crate::reply::{lenient, UpstreamError};
 
 /// `GET {base}{path}` with Basic key:secret.
-fn get(base: &BaseUrl, path: &str, key: &ApiKey) -> Result<http::Request<Vec<u8>>, EncodeError> {
+fn get(base: &BaseUrl, path: &str, key: &ApiKey) -> Encoded {
     let auth = basic(
         key.key.expose_secret(),
         &key.secret,
@@ -127,11 +127,7 @@ impl<'a> ContactKey<'a> {
 }
 
 /// The contact search for `key`.
-pub(crate) fn contact_request(
-    base: &BaseUrl,
-    api: &ApiKey,
-    key: &ContactKey<'_>,
-) -> Result<http::Request<Vec<u8>>, EncodeError> {
+pub(crate) fn contact_request(base: &BaseUrl, api: &ApiKey, key: &ContactKey<'_>) -> Encoded {
     let query = form_urlencoded::Serializer::new(String::new())
         .append_pair("q", key.value)
         .append_pair("page", "1")
@@ -169,11 +165,7 @@ pub(crate) fn found_contact(
 }
 
 /// The conversations of contact `contact_id`.
-pub(crate) fn conversations_request(
-    base: &BaseUrl,
-    api: &ApiKey,
-    contact_id: u64,
-) -> Result<http::Request<Vec<u8>>, EncodeError> {
+pub(crate) fn conversations_request(base: &BaseUrl, api: &ApiKey, contact_id: u64) -> Encoded {
     get(
         base,
         &format!("{}/{contact_id}/conversations", super::create_contact::PATH),
@@ -196,11 +188,7 @@ pub(crate) fn found_conversation(
 }
 
 /// The messages of conversation `conversation_id`.
-pub(crate) fn messages_request(
-    base: &BaseUrl,
-    api: &ApiKey,
-    conversation_id: u64,
-) -> Result<http::Request<Vec<u8>>, EncodeError> {
+pub(crate) fn messages_request(base: &BaseUrl, api: &ApiKey, conversation_id: u64) -> Encoded {
     get(
         base,
         &format!("/api/v2/accounts/conversations/{conversation_id}/messages"),

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{decode, look_back, post, ApiKey, LiveDesk, CONTENT_MAX_CHARS};
 use crate::base_url::BaseUrl;
-use crate::encode::EncodeError;
+use crate::encode::{EncodeError, Encoded};
 use crate::error::Violation;
 use crate::id::Id;
 use crate::operation::{Endpoint, SingleCall};
@@ -14,6 +14,7 @@ use crate::validate::Validate;
 use crate::validate::Violations;
 
 /// Send a message into a conversation.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read, hail_derive::Metadata)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -31,10 +32,8 @@ pub struct SendMessage {
     /// The text.
     pub content: String,
     /// A private note, visible to agents only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private: Option<bool>,
     /// The message this one answers: the `id` send-message gave (`Message.id`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_reply_to: Option<Id>,
 }
 
@@ -144,7 +143,7 @@ impl Endpoint for SendMessage {
     type Credential = ApiKey;
     type Output = Message;
 
-    fn encode(&self, base: &BaseUrl, key: &ApiKey) -> Result<http::Request<Vec<u8>>, EncodeError> {
+    fn encode(&self, base: &BaseUrl, key: &ApiKey) -> Encoded {
         let wire = Wire {
             content: &self.content,
             private: self.private,

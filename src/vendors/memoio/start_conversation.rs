@@ -10,7 +10,7 @@ use super::{
     LIST_MAX_ITEMS, LIST_SEPARATOR, MESSAGE_MAX_CHARS, NAME_MAX_CHARS,
 };
 use crate::base_url::BaseUrl;
-use crate::encode::EncodeError;
+use crate::encode::Encoded;
 use crate::error::Violation;
 use crate::operation::{Endpoint, SingleCall};
 use crate::reply::UpstreamError;
@@ -25,6 +25,7 @@ pub const PATH: &str = "/api/start-conversation";
 /// Start a conversation with one person (MEMOIO `start-conversation`).
 ///
 /// **Assumed** required: `receiver`, `message`, `channel`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read, hail_derive::Metadata)]
 #[cfg_attr(
     feature = "web",
@@ -45,26 +46,20 @@ pub struct StartConversation {
     /// The receiver's e-mail address.
     pub receiver: String,
     /// The receiver's name, used when they have no MEMOIO account yet.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiver_name: Option<String>,
     /// The receiver's company, used when they have no MEMOIO account yet.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiver_company: Option<String>,
     /// The message, or its headline when `description` carries the full text.
     pub message: String,
     /// The channel the receiver is connected to when they reply.
     pub channel: String,
     /// References visible to the participants.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub references: Option<Vec<String>>,
     /// Internal tags.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// The full text, when `message` is a headline.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Merge into an earlier conversation that matches on these criteria.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_by: Option<Vec<GroupBy>>,
 }
 
@@ -186,11 +181,7 @@ impl Endpoint for StartConversation {
     type Credential = SecretKey;
     type Output = Reply;
 
-    fn encode(
-        &self,
-        base: &BaseUrl,
-        key: &SecretKey,
-    ) -> Result<http::Request<Vec<u8>>, EncodeError> {
+    fn encode(&self, base: &BaseUrl, key: &SecretKey) -> Encoded {
         let mut form = Form::new();
         form.text("receiver", Some(&self.receiver))
             .text("receiverName", self.receiver_name.as_deref())

@@ -10,7 +10,7 @@ use super::{
     LIST_MAX_ITEMS, LIST_SEPARATOR, MESSAGE_MAX_CHARS, NAME_MAX_CHARS,
 };
 use crate::base_url::BaseUrl;
-use crate::encode::EncodeError;
+use crate::encode::Encoded;
 use crate::error::Violation;
 use crate::operation::{Endpoint, SingleCall};
 use crate::reply::UpstreamError;
@@ -23,6 +23,7 @@ pub const PATH: &str = "/api/start-direct-conversation";
 /// Connect a sender and a receiver.
 ///
 /// **Assumed** required: `sender`, `receiver`, `message`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read, hail_derive::Metadata)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -39,29 +40,22 @@ pub struct StartDirectConversation {
     /// The sender's e-mail address.
     pub sender: String,
     /// The sender's name, used when they have no MEMOIO account yet.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sender_name: Option<String>,
     /// The sender's company, used when they have no MEMOIO account yet.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sender_company: Option<String>,
     /// The receiver's e-mail address.
     pub receiver: String,
     /// The receiver's name, used when they have no MEMOIO account yet.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiver_name: Option<String>,
     /// The receiver's company, used when they have no MEMOIO account yet.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiver_company: Option<String>,
     /// The message, or its headline when `description` carries the full text.
     pub message: String,
     /// References visible to the participants.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub references: Option<Vec<String>>,
     /// Internal tags.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// The full text, when `message` is a headline.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
 
@@ -134,11 +128,7 @@ impl Endpoint for StartDirectConversation {
     type Credential = SecretKey;
     type Output = Reply;
 
-    fn encode(
-        &self,
-        base: &BaseUrl,
-        key: &SecretKey,
-    ) -> Result<http::Request<Vec<u8>>, EncodeError> {
+    fn encode(&self, base: &BaseUrl, key: &SecretKey) -> Encoded {
         let mut form = Form::new();
         form.text("sender", Some(&self.sender))
             .text("senderName", self.sender_name.as_deref())

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::{AccessToken, ClientCredentials, Mluvii};
 use crate::base_url::BaseUrl;
 use crate::credential::Issue;
-use crate::encode::EncodeError;
+use crate::encode::Encoded;
 use crate::error::{ErrorCode, Violation};
 use crate::operation::Endpoint;
 use crate::reply::{body_excerpt, lenient, UpstreamError};
@@ -55,11 +55,7 @@ impl Endpoint for RequestToken {
     type Credential = ClientCredentials;
     type Output = Token;
 
-    fn encode(
-        &self,
-        base: &BaseUrl,
-        client: &ClientCredentials,
-    ) -> Result<http::Request<Vec<u8>>, EncodeError> {
+    fn encode(&self, base: &BaseUrl, client: &ClientCredentials) -> Encoded {
         let body = form_urlencoded::Serializer::new(String::new())
             .append_pair("response_type", "token")
             .append_pair("grant_type", "client_credentials")

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::{decode, request, AccessToken, Mluvii};
 use crate::base_url::BaseUrl;
 use crate::encode::path_segment;
-use crate::encode::EncodeError;
+use crate::encode::Encoded;
 use crate::error::Violation;
 use crate::operation::{Endpoint, SingleCall};
 use crate::reply::{RawReply, UpstreamError};
@@ -110,11 +110,7 @@ impl Endpoint for WhatsappSendTemplates {
     type Credential = AccessToken;
     type Output = RawReply;
 
-    fn encode(
-        &self,
-        base: &BaseUrl,
-        token: &AccessToken,
-    ) -> Result<http::Request<Vec<u8>>, EncodeError> {
+    fn encode(&self, base: &BaseUrl, token: &AccessToken) -> Encoded {
         let path = format!(
             "/api/v1/WhatsApp/{}/sendTemplates",
             path_segment(&self.subscription_id)

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::{decode, request, AccessToken, Mluvii};
 use crate::base_url::BaseUrl;
 use crate::encode::path_segment;
-use crate::encode::EncodeError;
+use crate::encode::Encoded;
 use crate::error::Violation;
 use crate::operation::{Endpoint, SingleCall};
 use crate::reply::{RawReply, UpstreamError};
@@ -17,6 +17,7 @@ use crate::validate::{Violations, ID_MAX};
 pub const LIMIT_MAX: u64 = 1000;
 
 /// List templates sent through a subscription.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read, hail_derive::Metadata)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -33,13 +34,10 @@ pub struct WhatsappSentTemplates {
     /// The WhatsApp subscription (GUID).
     pub subscription_id: String,
     /// Only templates sent since then (RFC 3339).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<String>,
     /// Skip this many.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offset: Option<u64>,
     /// Return at most this many (1 to 1000).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u64>,
 }
 
@@ -88,11 +86,7 @@ impl Endpoint for WhatsappSentTemplates {
     type Credential = AccessToken;
     type Output = RawReply;
 
-    fn encode(
-        &self,
-        base: &BaseUrl,
-        token: &AccessToken,
-    ) -> Result<http::Request<Vec<u8>>, EncodeError> {
+    fn encode(&self, base: &BaseUrl, token: &AccessToken) -> Encoded {
         let mut query = form_urlencoded::Serializer::new(String::new());
         if let Some(since) = &self.since {
             query.append_pair("since", since);

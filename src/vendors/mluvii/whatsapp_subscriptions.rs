@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{decode, request, AccessToken, Mluvii};
 use crate::base_url::BaseUrl;
-use crate::encode::EncodeError;
+use crate::encode::Encoded;
 use crate::error::Violation;
 use crate::id::Id;
 use crate::operation::{Endpoint, SingleCall};
@@ -31,6 +31,7 @@ pub const PATH: &str = "/api/v1/WhatsApp";
 pub struct WhatsappSubscriptions {}
 
 /// One WhatsApp subscription.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "web", derive(tsify::Tsify))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -39,13 +40,10 @@ pub struct Subscription {
     /// The subscription GUID (`ID`), used by the other WhatsApp operations.
     pub id: String,
     /// The mluvii department that handles the number (`DepartmentId`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub department_id: Option<Id>,
     /// The subscription's name (`Name`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The WhatsApp number (`PhoneNumber`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
 }
 
@@ -75,11 +73,7 @@ impl Endpoint for WhatsappSubscriptions {
     type Credential = AccessToken;
     type Output = Vec<Subscription>;
 
-    fn encode(
-        &self,
-        base: &BaseUrl,
-        token: &AccessToken,
-    ) -> Result<http::Request<Vec<u8>>, EncodeError> {
+    fn encode(&self, base: &BaseUrl, token: &AccessToken) -> Encoded {
         request::<()>(http::Method::GET, base, PATH, token, None)
     }
 
