@@ -20,6 +20,19 @@ use quote::quote;
 use syn::{parse_macro_input, Data, DeriveInput, Fields, LitStr};
 
 mod metadata;
+mod request;
+
+/// On a request type: derives `Serialize`, `Read`, tsify's `Tsify` (feature `web`) and utoipa's
+/// `ToSchema` (feature `openapi`), and `Metadata` when it has `#[operation(…)]`; wire names in
+/// camelCase, unknown fields refused, `Option` fields optional. `ts_name = "…"` renames the
+/// type in TypeScript and OpenAPI.
+#[proc_macro_attribute]
+pub fn request(args: TokenStream, item: TokenStream) -> TokenStream {
+    match request::request_impl(args.into(), item.into()) {
+        Ok(tokens) => tokens.into(),
+        Err(e) => e.to_compile_error().into(),
+    }
+}
 
 /// Derives `crate::operation::Metadata` from `#[operation(id = "vendor/name", sends = bool,
 /// ts_output = "Type", email_fields = ["field", …], example = r#"{…}"#)]`; the TypeScript

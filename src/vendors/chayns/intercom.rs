@@ -23,11 +23,8 @@ pub const RECEIVERS_MAX: usize = 1000;
 pub const THREAD_NAME_MAX_CHARS: usize = 200;
 
 /// An Intercom message.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, Serialize, hail_derive::Read, hail_derive::Metadata)]
-#[cfg_attr(feature = "web", derive(tsify::Tsify))]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[hail_derive::request]
+#[derive(Debug, Clone, Default)]
 #[operation(
     id = "chayns/intercom",
     sends = true,

@@ -16,13 +16,8 @@ use crate::validate::Violations;
 pub const PATH: &str = "/api/v2/accounts/contacts";
 
 /// Create a contact in an inbox.
-#[serde_with::skip_serializing_none]
-#[derive(
-    Debug, Clone, Default, PartialEq, Eq, Serialize, hail_derive::Read, hail_derive::Metadata,
-)]
-#[cfg_attr(feature = "web", derive(tsify::Tsify))]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[hail_derive::request]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[operation(
     id = "livedesk/create-contact",
     sends = true,

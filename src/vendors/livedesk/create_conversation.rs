@@ -16,11 +16,8 @@ use crate::validate::{rule, Violations};
 pub const PATH: &str = "/api/v2/accounts/conversations";
 
 /// Create a conversation with a contact, named by exactly one of `contactId` and `sourceId`.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read, hail_derive::Metadata)]
-#[cfg_attr(feature = "web", derive(tsify::Tsify))]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[hail_derive::request]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[operation(
     id = "livedesk/create-conversation",
     sends = true,

@@ -14,11 +14,8 @@ use crate::validate::Validate;
 use crate::validate::Violations;
 
 /// Send a message into a conversation.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read, hail_derive::Metadata)]
-#[cfg_attr(feature = "web", derive(tsify::Tsify))]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[hail_derive::request]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[operation(
     id = "livedesk/send-message",
     sends = true,

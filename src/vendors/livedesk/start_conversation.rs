@@ -21,14 +21,8 @@ use crate::validate::Validate;
 use crate::validate::Violations;
 
 /// Start a conversation with a new contact and a first message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read, hail_derive::Metadata)]
-#[cfg_attr(
-    feature = "web",
-    derive(tsify::Tsify),
-    tsify(rename = "LiveDeskStartConversation")
-)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = LiveDeskStartConversation))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[hail_derive::request(ts_name = "LiveDeskStartConversation")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[operation(
     id = "livedesk/start-conversation",
     sends = true,
@@ -46,11 +40,8 @@ pub struct StartConversation {
 }
 
 /// The contact to create.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, hail_derive::Read)]
-#[cfg_attr(feature = "web", derive(tsify::Tsify))]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[hail_derive::request]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NewContact {
     /// Display name.
     pub name: Option<String>,

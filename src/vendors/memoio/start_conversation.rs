@@ -25,15 +25,8 @@ pub const PATH: &str = "/api/start-conversation";
 /// Start a conversation with one person (MEMOIO `start-conversation`).
 ///
 /// **Assumed** required: `receiver`, `message`, `channel`.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read, hail_derive::Metadata)]
-#[cfg_attr(
-    feature = "web",
-    derive(tsify::Tsify),
-    tsify(rename = "MemoioStartConversation")
-)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = MemoioStartConversation))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[hail_derive::request(ts_name = "MemoioStartConversation")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[operation(
     id = "memoio/start-conversation",
     sends = true,

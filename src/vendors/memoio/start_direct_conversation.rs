@@ -3,8 +3,6 @@
 //! Connects two people in one conversation on behalf of the company; one of them must belong to
 //! the company (MEMOIO checks that).
 
-use serde::Serialize;
-
 use super::{
     decode, Form, Memoio, Reply, SecretKey, DESCRIPTION_MAX_CHARS, LIST_ITEM_MAX_CHARS,
     LIST_MAX_ITEMS, LIST_SEPARATOR, MESSAGE_MAX_CHARS, NAME_MAX_CHARS,
@@ -23,11 +21,8 @@ pub const PATH: &str = "/api/start-direct-conversation";
 /// Connect a sender and a receiver.
 ///
 /// **Assumed** required: `sender`, `receiver`, `message`.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read, hail_derive::Metadata)]
-#[cfg_attr(feature = "web", derive(tsify::Tsify))]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[hail_derive::request]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[operation(
     id = "memoio/start-direct-conversation",
     sends = true,

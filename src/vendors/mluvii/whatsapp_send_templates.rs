@@ -24,10 +24,8 @@ pub const FIELD_VALUES_MAX: usize = 50;
 pub const FIELD_VALUE_MAX_CHARS: usize = 1024;
 
 /// Send a template to recipients.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read, hail_derive::Metadata)]
-#[cfg_attr(feature = "web", derive(tsify::Tsify))]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[hail_derive::request]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[operation(
     id = "mluvii/whatsapp-send-templates",
     sends = true,
@@ -48,10 +46,8 @@ pub struct WhatsappSendTemplates {
 }
 
 /// One recipient of a template.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read)]
-#[cfg_attr(feature = "web", derive(tsify::Tsify))]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[hail_derive::request]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recipient {
     /// Phone number in international format.
     pub contact_id: String,

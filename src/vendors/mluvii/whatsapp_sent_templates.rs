@@ -1,8 +1,6 @@
 //! `mluvii/whatsapp-sent-templates`:
 //! `GET https://app.mluvii.com/api/v1/WhatsApp/{id}/sentTemplates?since&offset&limit`.
 
-use serde::Serialize;
-
 use super::{decode, request, AccessToken, Mluvii};
 use crate::base_url::BaseUrl;
 use crate::encode::path_segment;
@@ -17,11 +15,8 @@ use crate::validate::{Violations, ID_MAX};
 pub const LIMIT_MAX: u64 = 1000;
 
 /// List templates sent through a subscription.
-#[serde_with::skip_serializing_none]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, hail_derive::Read, hail_derive::Metadata)]
-#[cfg_attr(feature = "web", derive(tsify::Tsify))]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[hail_derive::request]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[operation(
     id = "mluvii/whatsapp-sent-templates",
     sends = false,

@@ -15,12 +15,8 @@ use crate::validate::Validate;
 pub const PATH: &str = "/api/v1/WhatsApp";
 
 /// List the company's WhatsApp subscriptions (numbers). No fields.
-#[derive(
-    Debug, Clone, Default, PartialEq, Eq, Serialize, hail_derive::Read, hail_derive::Metadata,
-)]
-#[cfg_attr(feature = "web", derive(tsify::Tsify))]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
+#[hail_derive::request]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[operation(
     id = "mluvii/whatsapp-subscriptions",
     sends = false,
