@@ -16,6 +16,7 @@ use crate::base_url::BaseUrl;
 use crate::encode::Encoded;
 use crate::operation::Vendor;
 use crate::reply::{body_excerpt, decode_raw, RawReply, UpstreamError};
+use crate::validate::Violations;
 
 /// The MEMOIO vendor.
 pub struct Memoio;
@@ -87,6 +88,21 @@ impl Form {
         self
     }
 
+    /// A person's address, name and company, under `fields`' names.
+    pub(crate) fn person(&mut self, fields: PersonFields, person: Person<'_>) -> &mut Self {
+        let [email, name, company] = fields;
+        self.text(email, Some(person.email))
+            .text(name, person.name)
+            .text(company, person.company)
+    }
+
+    /// The references, the tags and the description, which both operations end with.
+    pub(crate) fn extras(&mut self, extras: Extras<'_>) -> &mut Self {
+        self.list("references", extras.references)
+            .list("tags", extras.tags)
+            .text("description", extras.description)
+    }
+
     /// `POST {base}{path}` with this form and the secret key.
     /// **Assumed**: POST with `application/x-www-form-urlencoded` (the page allows GET or POST).
     pub(crate) fn into_request(mut self, base: &BaseUrl, path: &str, key: &SecretKey) -> Encoded {
@@ -96,6 +112,56 @@ impl Form {
             .header(ACCEPT, "application/json")
             .header(AUTHORIZATION, auth)
             .body(self.0.finish().into_bytes())?)
+    }
+}
+
+/// The wire names of a person's address, name and company.
+pub(crate) type PersonFields = [&'static str; 3];
+/// The receiver's parameters.
+pub(crate) const RECEIVER: PersonFields = ["receiver", "receiverName", "receiverCompany"];
+/// The sender's parameters (start-direct-conversation).
+pub(crate) const SENDER: PersonFields = ["sender", "senderName", "senderCompany"];
+
+/// A person as MEMOIO takes one: an e-mail address, and a name and company for when they have
+/// no MEMOIO account yet.
+#[derive(Clone, Copy)]
+pub(crate) struct Person<'a> {
+    pub email: &'a str,
+    pub name: Option<&'a str>,
+    pub company: Option<&'a str>,
+}
+
+impl Person<'_> {
+    /// A required address and an optional name and company, checked under `fields`' names.
+    pub(crate) fn check(self, v: &mut Violations, fields: PersonFields) {
+        let [email, name, company] = fields;
+        v.required_email(email, self.email);
+        v.optional_line(name, self.name, NAME_MAX_CHARS);
+        v.optional_line(company, self.company, NAME_MAX_CHARS);
+    }
+}
+
+/// What both operations take after the message: references and tags (lists joined with
+/// [`LIST_SEPARATOR`]) and a description.
+#[derive(Clone, Copy)]
+pub(crate) struct Extras<'a> {
+    pub references: Option<&'a [String]>,
+    pub tags: Option<&'a [String]>,
+    pub description: Option<&'a str>,
+}
+
+impl Extras<'_> {
+    pub(crate) fn check(self, v: &mut Violations) {
+        for (field, list) in [("references", self.references), ("tags", self.tags)] {
+            v.separated_list(
+                field,
+                list,
+                LIST_SEPARATOR,
+                LIST_MAX_ITEMS,
+                LIST_ITEM_MAX_CHARS,
+            );
+        }
+        v.optional_text("description", self.description, DESCRIPTION_MAX_CHARS);
     }
 }
 

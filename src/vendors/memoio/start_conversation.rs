@@ -6,8 +6,8 @@
 use serde::Serialize;
 
 use super::{
-    decode, Form, Memoio, Reply, SecretKey, DESCRIPTION_MAX_CHARS, LIST_ITEM_MAX_CHARS,
-    LIST_MAX_ITEMS, LIST_SEPARATOR, MESSAGE_MAX_CHARS, NAME_MAX_CHARS,
+    decode, Extras, Form, Memoio, Person, Reply, SecretKey, MESSAGE_MAX_CHARS, NAME_MAX_CHARS,
+    RECEIVER,
 };
 use crate::base_url::BaseUrl;
 use crate::encode::Encoded;
@@ -138,34 +138,29 @@ impl SingleCall for StartConversation {}
 impl Validate for StartConversation {
     fn validate(&self) -> Result<(), Vec<Violation>> {
         let mut v = Violations::new();
-        v.required_email("receiver", &self.receiver);
-        v.optional_line(
-            "receiverName",
-            self.receiver_name.as_deref(),
-            NAME_MAX_CHARS,
-        );
-        v.optional_line(
-            "receiverCompany",
-            self.receiver_company.as_deref(),
-            NAME_MAX_CHARS,
-        );
+        self.receiver().check(&mut v, RECEIVER);
         v.required_text("message", &self.message, MESSAGE_MAX_CHARS);
         v.required_line("channel", &self.channel, NAME_MAX_CHARS);
-        for (field, list) in [("references", &self.references), ("tags", &self.tags)] {
-            v.separated_list(
-                field,
-                list.as_deref(),
-                LIST_SEPARATOR,
-                LIST_MAX_ITEMS,
-                LIST_ITEM_MAX_CHARS,
-            );
-        }
-        v.optional_text(
-            "description",
-            self.description.as_deref(),
-            DESCRIPTION_MAX_CHARS,
-        );
+        self.extras().check(&mut v);
         v.finish()
+    }
+}
+
+impl StartConversation {
+    fn receiver(&self) -> Person<'_> {
+        Person {
+            email: &self.receiver,
+            name: self.receiver_name.as_deref(),
+            company: self.receiver_company.as_deref(),
+        }
+    }
+
+    fn extras(&self) -> Extras<'_> {
+        Extras {
+            references: self.references.as_deref(),
+            tags: self.tags.as_deref(),
+            description: self.description.as_deref(),
+        }
     }
 }
 
@@ -176,14 +171,10 @@ impl Endpoint for StartConversation {
 
     fn encode(&self, base: &BaseUrl, key: &SecretKey) -> Encoded {
         let mut form = Form::new();
-        form.text("receiver", Some(&self.receiver))
-            .text("receiverName", self.receiver_name.as_deref())
-            .text("receiverCompany", self.receiver_company.as_deref())
+        form.person(RECEIVER, self.receiver())
             .text("message", Some(&self.message))
             .text("channel", Some(&self.channel))
-            .list("references", self.references.as_deref())
-            .list("tags", self.tags.as_deref())
-            .text("description", self.description.as_deref())
+            .extras(self.extras())
             .list("groupBy", self.group_by.as_deref());
         form.into_request(base, PATH, key)
     }
@@ -198,6 +189,7 @@ mod tests {
     use super::*;
     use crate::operation::parse_request;
     use crate::validate::rule;
+    use crate::vendors::memoio::DESCRIPTION_MAX_CHARS;
     use secrecy::SecretString;
 
     fn key() -> SecretKey {

@@ -4,8 +4,7 @@
 //! the company (MEMOIO checks that).
 
 use super::{
-    decode, Form, Memoio, Reply, SecretKey, DESCRIPTION_MAX_CHARS, LIST_ITEM_MAX_CHARS,
-    LIST_MAX_ITEMS, LIST_SEPARATOR, MESSAGE_MAX_CHARS, NAME_MAX_CHARS,
+    decode, Extras, Form, Memoio, Person, Reply, SecretKey, MESSAGE_MAX_CHARS, RECEIVER, SENDER,
 };
 use crate::base_url::BaseUrl;
 use crate::encode::Encoded;
@@ -81,40 +80,37 @@ impl SingleCall for StartDirectConversation {}
 impl Validate for StartDirectConversation {
     fn validate(&self) -> Result<(), Vec<Violation>> {
         let mut v = Violations::new();
-        v.required_email("sender", &self.sender);
-        v.optional_line("senderName", self.sender_name.as_deref(), NAME_MAX_CHARS);
-        v.optional_line(
-            "senderCompany",
-            self.sender_company.as_deref(),
-            NAME_MAX_CHARS,
-        );
-        v.required_email("receiver", &self.receiver);
-        v.optional_line(
-            "receiverName",
-            self.receiver_name.as_deref(),
-            NAME_MAX_CHARS,
-        );
-        v.optional_line(
-            "receiverCompany",
-            self.receiver_company.as_deref(),
-            NAME_MAX_CHARS,
-        );
+        self.sender().check(&mut v, SENDER);
+        self.receiver().check(&mut v, RECEIVER);
         v.required_text("message", &self.message, MESSAGE_MAX_CHARS);
-        for (field, list) in [("references", &self.references), ("tags", &self.tags)] {
-            v.separated_list(
-                field,
-                list.as_deref(),
-                LIST_SEPARATOR,
-                LIST_MAX_ITEMS,
-                LIST_ITEM_MAX_CHARS,
-            );
-        }
-        v.optional_text(
-            "description",
-            self.description.as_deref(),
-            DESCRIPTION_MAX_CHARS,
-        );
+        self.extras().check(&mut v);
         v.finish()
+    }
+}
+
+impl StartDirectConversation {
+    fn sender(&self) -> Person<'_> {
+        Person {
+            email: &self.sender,
+            name: self.sender_name.as_deref(),
+            company: self.sender_company.as_deref(),
+        }
+    }
+
+    fn receiver(&self) -> Person<'_> {
+        Person {
+            email: &self.receiver,
+            name: self.receiver_name.as_deref(),
+            company: self.receiver_company.as_deref(),
+        }
+    }
+
+    fn extras(&self) -> Extras<'_> {
+        Extras {
+            references: self.references.as_deref(),
+            tags: self.tags.as_deref(),
+            description: self.description.as_deref(),
+        }
     }
 }
 
@@ -125,16 +121,10 @@ impl Endpoint for StartDirectConversation {
 
     fn encode(&self, base: &BaseUrl, key: &SecretKey) -> Encoded {
         let mut form = Form::new();
-        form.text("sender", Some(&self.sender))
-            .text("senderName", self.sender_name.as_deref())
-            .text("senderCompany", self.sender_company.as_deref())
-            .text("receiver", Some(&self.receiver))
-            .text("receiverName", self.receiver_name.as_deref())
-            .text("receiverCompany", self.receiver_company.as_deref())
+        form.person(SENDER, self.sender())
+            .person(RECEIVER, self.receiver())
             .text("message", Some(&self.message))
-            .list("references", self.references.as_deref())
-            .list("tags", self.tags.as_deref())
-            .text("description", self.description.as_deref());
+            .extras(self.extras());
         form.into_request(base, PATH, key)
     }
 
@@ -147,6 +137,7 @@ impl Endpoint for StartDirectConversation {
 mod tests {
     use super::*;
     use crate::validate::rule;
+    use crate::vendors::memoio::NAME_MAX_CHARS;
     use secrecy::SecretString;
 
     fn key() -> SecretKey {
