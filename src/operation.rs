@@ -38,7 +38,7 @@ impl<T: ?Sized> Schema for T {}
 
 /// One vendor endpoint: a request that validates itself, encodes itself into an HTTP request
 /// with the credential the endpoint needs, and decodes the vendor's answer. No I/O.
-pub trait Endpoint: Validate + Serialize + Send + Sync + 'static {
+pub trait Endpoint: Send + Sync + 'static {
     /// Whose API this is.
     type Vendor: Vendor;
     /// What [`Self::encode`] needs to authenticate: a company secret, a user token, an OAuth
@@ -90,7 +90,7 @@ pub trait Metadata {
 }
 
 /// An endpoint the relay exposes as one operation, `POST /v1/{ID}` (one vendor call).
-pub trait SingleCall: Endpoint + Metadata {
+pub trait SingleCall: Endpoint + Metadata + Validate + Serialize {
     /// See [`Operation::wants_caller_token`].
     fn wants_caller_token(&self) -> bool {
         false

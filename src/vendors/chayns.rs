@@ -16,9 +16,9 @@ use serde::Serialize;
 use crate::credential::{Credential, Section};
 use crate::encode::{push_decimal, push_json_string};
 use crate::encode::{EncodeError, Encoded};
-use crate::operation::{Endpoint, Vendor};
+use crate::operation::Vendor;
 use crate::read::{Shape, Source};
-use crate::reply::{body_excerpt, RawReply, UpstreamError};
+use crate::reply::{body_excerpt, UpstreamError};
 use crate::validate::Validate;
 use crate::validate::Violations;
 
@@ -103,8 +103,8 @@ pub const TYPE_ID_MESSAGE: u8 = 1;
 pub const TYPE_ID_BROADCAST: u8 = 6;
 
 /// A message as the user (the user API endpoints), as plain parts: the browser sends them with
-/// `fetch`; as an [`Endpoint`] (every user message is one) the same parts become an
-/// `http::Request`.
+/// `fetch` (`UserRequest::into_http` makes the same parts an `http::Request`, for tests and
+/// any Rust caller). Not an [`Endpoint`]: no relay forwards it.
 pub trait UserApiMessage: Validate + Serialize + Send + Sync + 'static {
     /// `POST url` with `body` (JSON), authorized as the session's user.
     fn parts(
@@ -112,20 +112,6 @@ pub trait UserApiMessage: Validate + Serialize + Send + Sync + 'static {
         base: &crate::BaseUrl,
         session: &UserSession,
     ) -> Result<UserRequest, EncodeError>;
-}
-
-impl<M: UserApiMessage> Endpoint for M {
-    type Vendor = ChaynsUserApi;
-    type Credential = UserSession;
-    type Output = RawReply;
-
-    fn encode(&self, base: &crate::BaseUrl, session: &UserSession) -> Encoded {
-        self.parts(base, session)?.into_http(session)
-    }
-
-    fn decode(status: http::StatusCode, body: &[u8]) -> Result<RawReply, UpstreamError> {
-        decode_user_answer(status, body)
-    }
 }
 
 /// A user API request: `POST url`, JSON `body`, `Authorization: bearer <the user's token>`.
@@ -196,18 +182,6 @@ pub fn user_answer_error(status: u16) -> Option<crate::ErrorCode> {
         401 => Some(crate::ErrorCode::Unauthenticated),
         500..=599 => Some(crate::ErrorCode::UpstreamUnavailable),
         _ => Some(crate::ErrorCode::UpstreamRejected),
-    }
-}
-
-/// Any 2xx of the user API is success; its body is passed on (see [`user_answer_error`]).
-fn decode_user_answer(status: http::StatusCode, body: &[u8]) -> Result<RawReply, UpstreamError> {
-    match user_answer_error(status.as_u16()) {
-        None => Ok(RawReply::from_body(body)),
-        Some(code) => Err(UpstreamError {
-            code,
-            status: status.as_u16(),
-            message: error_message(body),
-        }),
     }
 }
 

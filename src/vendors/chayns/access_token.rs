@@ -9,11 +9,9 @@ use super::{error_message, Chayns, UserToken};
 use crate::base_url::BaseUrl;
 use crate::encode::Encoded;
 use crate::encode::{bearer, json};
-use crate::error::{ErrorCode, Violation};
+use crate::error::ErrorCode;
 use crate::operation::Endpoint;
 use crate::reply::{lenient, UpstreamError};
-use crate::validate::Validate;
-use crate::validate::Violations;
 
 /// Check a user token against a site.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -57,14 +55,6 @@ pub struct AccessTokenInfo {
 struct Answer {
     #[serde(default, deserialize_with = "lenient")]
     data: Option<Vec<AccessTokenInfo>>,
-}
-
-impl Validate for VerifyAccessToken {
-    fn validate(&self) -> Result<(), Vec<Violation>> {
-        let mut v = Violations::new();
-        v.id("locationId", self.location_id);
-        v.finish()
-    }
 }
 
 impl Endpoint for VerifyAccessToken {
@@ -122,7 +112,6 @@ mod tests {
         assert_eq!(http.uri(), "https://api.chayns.net/v2.0/77890/AccessToken");
         assert_eq!(http.headers()["authorization"], "Bearer tok");
         assert!(http.body().is_empty());
-        assert!(VerifyAccessToken { location_id: 0 }.validate().is_err());
     }
 
     #[test]

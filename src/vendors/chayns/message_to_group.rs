@@ -64,14 +64,14 @@ impl UserApiMessage for MessageToGroup {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::operation::Endpoint;
     use crate::vendors::chayns::tests::session;
 
     #[test]
     fn golden_request() {
         let base = BaseUrl::parse("https://sub54.tobit.com").unwrap();
         let http = MessageToGroup::new(42, "Hi all")
-            .encode(&base, &session())
+            .parts(&base, &session())
+            .and_then(|p| p.into_http(&session()))
             .unwrap();
         assert_eq!(
             http.uri(),

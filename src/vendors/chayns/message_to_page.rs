@@ -60,13 +60,15 @@ impl UserApiMessage for MessageToPage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::operation::Endpoint;
     use crate::vendors::chayns::tests::session;
 
     #[test]
     fn golden_requests() {
         let base = BaseUrl::parse("https://sub54.tobit.com").unwrap();
-        let http = MessageToPage::new("Hi").encode(&base, &session()).unwrap();
+        let http = MessageToPage::new("Hi")
+            .parts(&base, &session())
+            .and_then(|p| p.into_http(&session()))
+            .unwrap();
         assert_eq!(http.method(), "POST");
         assert_eq!(
             http.uri(),
@@ -80,7 +82,10 @@ mod tests {
         let mut full = MessageToPage::new("Hi");
         full.images = Some(vec!["https://x.io/a.png".into()]);
         assert!(full.validate().is_ok());
-        let http = full.encode(&base, &session()).unwrap();
+        let http = full
+            .parts(&base, &session())
+            .and_then(|p| p.into_http(&session()))
+            .unwrap();
         assert_eq!(
             std::str::from_utf8(http.body()).unwrap(),
             r#"{"receivers":[{"locationId":77890}],"message":{"images":[{"url":"https://x.io/a.png"}],"text":"Hi","typeId":1}}"#
@@ -102,18 +107,15 @@ mod tests {
     }
 
     #[test]
-    fn decodes_any_2xx_and_401_as_unauthenticated() {
+    fn any_2xx_is_success_401_is_unauthenticated_and_the_message_is_read() {
+        use crate::vendors::chayns::{error_text, user_answer_error};
+        assert_eq!(user_answer_error(200), None);
+        assert_eq!(user_answer_error(204), None);
         assert_eq!(
-            MessageToPage::decode(http::StatusCode::OK, br#"{"id":1}"#)
-                .unwrap()
-                .json(),
-            r#"{"id":1}"#
+            user_answer_error(401),
+            Some(crate::ErrorCode::Unauthenticated)
         );
-        let e = MessageToPage::decode(http::StatusCode::UNAUTHORIZED, br#"{"message":"expired"}"#)
-            .unwrap_err();
-        assert_eq!(
-            (e.code, e.message.as_str()),
-            (crate::ErrorCode::Unauthenticated, "expired")
-        );
+        let json: serde_json::Value = serde_json::from_str(r#"{"message":"expired"}"#).unwrap();
+        assert_eq!(error_text(Some(&json), "raw".into()), "expired");
     }
 }

@@ -12,10 +12,9 @@ use super::{AccessToken, ClientCredentials, Mluvii};
 use crate::base_url::BaseUrl;
 use crate::credential::Issue;
 use crate::encode::Encoded;
-use crate::error::{ErrorCode, Violation};
+use crate::error::ErrorCode;
 use crate::operation::Endpoint;
 use crate::reply::{body_excerpt, lenient, UpstreamError};
-use crate::validate::Validate;
 
 /// The vendor path.
 pub const PATH: &str = "/login/connect/token";
@@ -42,12 +41,6 @@ struct ErrorBody {
     error: Option<String>,
     #[serde(default, deserialize_with = "lenient")]
     error_description: Option<String>,
-}
-
-impl Validate for RequestToken {
-    fn validate(&self) -> Result<(), Vec<Violation>> {
-        Ok(())
-    }
 }
 
 impl Endpoint for RequestToken {
