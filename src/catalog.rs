@@ -26,6 +26,7 @@ macro_rules! catalog {
             id: <$op as Metadata>::ID,
             vendor: <$op as Metadata>::VENDOR,
             js_method: <$op as Metadata>::JS_METHOD,
+            sends: <$op as Metadata>::SENDS,
         },)*)*];
 
         /// The TypeScript `Operations` map of the npm package: every operation id with the
@@ -73,6 +74,8 @@ pub struct Listed {
     pub vendor: &'static str,
     /// Its method there, e.g. `startConversation`.
     pub js_method: &'static str,
+    /// Whether it sends (and so takes an idempotency key).
+    pub sends: bool,
 }
 
 catalog!(
@@ -130,15 +133,7 @@ pub fn vendors() -> [(&'static str, &'static str); 4] {
 
 /// The ids of every operation.
 pub fn ids() -> Vec<&'static str> {
-    struct Ids(Vec<&'static str>);
-    impl Visitor for Ids {
-        fn visit<Op: Operation>(&mut self) {
-            self.0.push(Op::ID);
-        }
-    }
-    let mut ids = Ids(Vec::new());
-    visit_all(&mut ids);
-    ids.0
+    OPERATIONS.iter().map(|op| op.id).collect()
 }
 
 #[cfg(test)]
@@ -148,6 +143,13 @@ mod tests {
         struct Examples(usize);
         impl super::Visitor for Examples {
             fn visit<Op: super::Operation>(&mut self) {
+                // The id's vendor segment (the namespace) is the vendor the operation calls.
+                assert_eq!(
+                    Op::VENDOR,
+                    <Op::Vendor as super::Vendor>::NAME,
+                    "{}",
+                    Op::ID
+                );
                 let checked = crate::operation::check_request::<Op>(Op::EXAMPLE.as_bytes());
                 assert!(checked.is_ok(), "{}: {:?}", Op::ID, checked.err());
                 self.0 += 1;

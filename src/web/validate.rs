@@ -62,24 +62,13 @@ pub(crate) fn prepare(
 
 /// `unknown_operation`, naming the nearest id when the given one looks like a slip.
 fn unknown_operation(id: &str) -> HailError {
-    /// Every id, separated by ", ".
-    struct Ids(String);
-    impl Visitor for Ids {
-        fn visit<Op: Operation>(&mut self) {
-            if !self.0.is_empty() {
-                self.0.push_str(", ");
-            }
-            self.0.push_str(Op::ID);
-        }
-    }
-    let mut ids = Ids(String::new());
-    visit_all(&mut ids);
+    let ids = crate::catalog::ids().join(", ");
     let mut message = format!("no operation \"{id}\"");
-    match super::js::nearest(id, &ids.0) {
+    match super::js::nearest(id, &ids) {
         Some(near) => message.push_str(&format!(": did you mean \"{near}\"?")),
         None => {
             message.push_str("; the operations are ");
-            message.push_str(&ids.0);
+            message.push_str(&ids);
         }
     }
     HailError::new(ErrorCode::UnknownOperation, message).field("operationId")
