@@ -10,6 +10,19 @@ use secrecy::SecretString;
 
 use crate::operation::{Endpoint, Vendor};
 
+/// What is wrong with a vendor's config section; each names the key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SectionError {
+    #[error("{0} is missing")]
+    Missing(String),
+    #[error(
+        "{0} is a secret: give it as {{ env = \"NAME\" }} or {{ file = \"path\" }}, not inline"
+    )]
+    InlineSecret(String),
+    #[error("{0} must be a positive integer")]
+    NotAnId(String),
+}
+
 /// A vendor's config section as the relay read it: plain settings, and secrets that came from
 /// the environment or a file (never inline, outside the sandbox).
 #[derive(Default, Clone)]
@@ -37,33 +50,31 @@ impl Section {
     }
 
     /// A required secret.
-    pub fn secret(&self, name: &str) -> Result<SecretString, String> {
+    pub fn secret(&self, name: &str) -> Result<SecretString, SectionError> {
         if let Some(s) = self.secrets.get(name) {
             return Ok(s.clone());
         }
         if self.settings.contains_key(name) {
-            return Err(format!(
-                "{name} is a secret: give it as {{ env = \"NAME\" }} or {{ file = \"path\" }}, not inline"
-            ));
+            return Err(SectionError::InlineSecret(name.to_owned()));
         }
-        Err(format!("{name} is missing"))
+        Err(SectionError::Missing(name.to_owned()))
     }
 
     /// A required plain setting.
-    pub fn setting(&self, name: &str) -> Result<&str, String> {
+    pub fn setting(&self, name: &str) -> Result<&str, SectionError> {
         self.settings
             .get(name)
             .map(String::as_str)
-            .ok_or_else(|| format!("{name} is missing"))
+            .ok_or_else(|| SectionError::Missing(name.to_owned()))
     }
 
     /// A required id setting (a positive integer).
-    pub fn id(&self, name: &str) -> Result<u64, String> {
+    pub fn id(&self, name: &str) -> Result<u64, SectionError> {
         self.setting(name)?
             .parse::<u64>()
             .ok()
             .filter(|&n| n > 0)
-            .ok_or_else(|| format!("{name} must be a positive integer"))
+            .ok_or_else(|| SectionError::NotAnId(name.to_owned()))
     }
 
     /// `other`'s entries replace these.
@@ -93,7 +104,7 @@ pub trait Credential: Sized + Send + Sync + 'static {
     /// The keys it reads (settings and secrets), for errors and `--check-config`.
     const KEYS: &'static [&'static str];
     /// Builds it; `Err` names what is missing or wrong.
-    fn from_section(section: &Section) -> Result<Self, String>;
+    fn from_section(section: &Section) -> Result<Self, SectionError>;
 }
 
 /// A credential issued by a token endpoint, to be cached and refreshed before it expires.
@@ -125,8 +136,16 @@ mod tests {
         s.set_secret("key", SecretString::from("k"));
         assert_eq!(s.id("tapp_id"), Ok(12));
         assert_eq!(s.secret("key").unwrap().expose_secret(), "k");
-        assert!(s.secret("secret").unwrap_err().contains("not inline"));
-        assert!(s.secret("nope").unwrap_err().contains("missing"));
-        assert!(s.set("zero", "0").id("zero").is_err());
+        let inline = s.secret("secret").unwrap_err();
+        assert_eq!(inline, SectionError::InlineSecret("secret".into()));
+        assert!(inline.to_string().contains("not inline"));
+        assert_eq!(
+            s.secret("nope").unwrap_err(),
+            SectionError::Missing("nope".into())
+        );
+        assert_eq!(
+            s.set("zero", "0").id("zero"),
+            Err(SectionError::NotAnId("zero".into()))
+        );
     }
 }

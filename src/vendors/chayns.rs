@@ -13,7 +13,7 @@ pub mod message_to_user;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
-use crate::credential::{Credential, Section};
+use crate::credential::{Credential, Section, SectionError};
 use crate::encode::{push_decimal, push_json_string};
 use crate::encode::{EncodeError, Encoded};
 use crate::operation::Vendor;
@@ -52,7 +52,7 @@ pub struct TappCredential {
 impl Credential for TappCredential {
     type Vendor = Chayns;
     const KEYS: &'static [&'static str] = &["tapp_id", "tapp_secret", "location_id"];
-    fn from_section(section: &Section) -> Result<Self, String> {
+    fn from_section(section: &Section) -> Result<Self, SectionError> {
         Ok(Self {
             tapp_id: section.id("tapp_id")?,
             secret: section.secret("tapp_secret")?,

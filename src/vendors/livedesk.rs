@@ -14,7 +14,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::base_url::BaseUrl;
-use crate::credential::{Credential, Section};
+use crate::credential::{Credential, Section, SectionError};
 use crate::encode::Encoded;
 use crate::encode::{basic, json};
 use crate::operation::Vendor;
@@ -39,7 +39,7 @@ pub struct ApiKey {
 impl Credential for ApiKey {
     type Vendor = LiveDesk;
     const KEYS: &'static [&'static str] = &["api_key", "api_secret"];
-    fn from_section(section: &Section) -> Result<Self, String> {
+    fn from_section(section: &Section) -> Result<Self, SectionError> {
         Ok(Self {
             key: section.secret("api_key")?,
             secret: section.secret("api_secret")?,

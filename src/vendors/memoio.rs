@@ -9,7 +9,7 @@ pub mod start_direct_conversation;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use secrecy::SecretString;
 
-use crate::credential::{Credential, Section};
+use crate::credential::{Credential, Section, SectionError};
 use crate::encode::secret_header;
 
 use crate::base_url::BaseUrl;
@@ -39,7 +39,7 @@ impl SecretKey {
 impl Credential for SecretKey {
     type Vendor = Memoio;
     const KEYS: &'static [&'static str] = &["secret_key"];
-    fn from_section(section: &Section) -> Result<Self, String> {
+    fn from_section(section: &Section) -> Result<Self, SectionError> {
         section.secret("secret_key").map(Self)
     }
 }

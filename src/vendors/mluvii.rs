@@ -12,7 +12,7 @@ pub mod whatsapp_subscriptions;
 use secrecy::SecretString;
 
 use crate::base_url::BaseUrl;
-use crate::credential::{Credential, Issued, Section};
+use crate::credential::{Credential, Issued, Section, SectionError};
 use crate::encode::Encoded;
 use crate::encode::{bearer, json};
 use crate::error::ErrorCode;
@@ -38,7 +38,7 @@ pub struct ClientCredentials {
 impl Credential for ClientCredentials {
     type Vendor = Mluvii;
     const KEYS: &'static [&'static str] = &["client_id", "client_secret"];
-    fn from_section(section: &Section) -> Result<Self, String> {
+    fn from_section(section: &Section) -> Result<Self, SectionError> {
         Ok(Self {
             client_id: section.setting("client_id")?.to_owned(),
             client_secret: section.secret("client_secret")?,
