@@ -2,7 +2,13 @@
 //! the SDK dispatches `call(id, …)` and `validate(id, …)` — without either naming a vendor.
 
 use crate::credential::{Credential, Issued};
-use crate::operation::{Endpoint, Metadata, Operation, Vendor};
+use crate::operation::{Endpoint, Operation};
+#[cfg(all(
+    feature = "memoio",
+    feature = "chayns",
+    feature = "livedesk",
+    feature = "mluvii"
+))]
 use crate::vendors::{chayns, livedesk, memoio, mluvii};
 
 /// Something that does one thing per operation type.
@@ -11,13 +17,44 @@ pub trait Visitor {
     fn visit<Op: Operation>(&mut self);
 }
 
-/// Lists every operation once, in DESIGN.md's order, and makes of the list both
-/// [`visit_all`] and [`TS_OPERATIONS`]: the TypeScript map cannot miss an operation.
+/// Lists every operation once, in DESIGN.md's order, grouped by vendor feature, and makes of the
+/// list both [`visit_all`] and [`TS_OPERATIONS`]: the TypeScript map cannot miss an operation,
+/// and a build without a vendor's feature has none of its operations in either.
 macro_rules! catalog {
-    ($($op:ty),* $(,)?) => {
+    ($($feature:literal $vendor:ident: $($op:ty),+;)*) => {
         /// Calls `visitor.visit::<Op>()` for every operation, in DESIGN.md's order.
+        // (A build without any vendor feature visits nothing.)
+        #[allow(unused_variables)]
         pub fn visit_all<V: Visitor>(visitor: &mut V) {
-            $(visitor.visit::<$op>();)*
+            $(
+                #[cfg(feature = $feature)]
+                {
+                    use crate::vendors::*;
+                    $(visitor.visit::<$op>();)+
+                }
+            )*
+        }
+
+        // Each vendor's part of the TypeScript map: its operations with its feature, else "".
+        mod ts {
+            $(
+                #[cfg(feature = $feature)]
+                pub mod $vendor {
+                    use crate::operation::Metadata;
+                    use crate::vendors::*;
+                    pub const OPERATIONS: &str = const_format::concatcp!($(
+                        "    /** `POST {relayUrl}/v1/", <$op as Metadata>::ID, "` */\n",
+                        "    \"", <$op as Metadata>::ID, "\": {\n",
+                        "        /** The request. */\n        input: ", <$op as Metadata>::TS_INPUT, ";\n",
+                        "        /** The result's `data`. */\n        output: ", <$op as Metadata>::TS_OUTPUT,
+                        ";\n    };\n",
+                    )+);
+                }
+                #[cfg(not(feature = $feature))]
+                pub mod $vendor {
+                    pub const OPERATIONS: &str = "";
+                }
+            )*
         }
 
         /// The TypeScript `Operations` map of the npm package: every operation id with the
@@ -25,32 +62,31 @@ macro_rules! catalog {
         pub const TS_OPERATIONS: &str = const_format::concatcp!(
             "\n/** Every relay operation: its input and its result data, by operation id. */\n",
             "export interface Operations {\n",
-            $(
-                "    /** `POST {relayUrl}/v1/", <$op as Metadata>::ID, "` */\n",
-                "    \"", <$op as Metadata>::ID, "\": {\n",
-                "        /** The request. */\n        input: ", <$op as Metadata>::TS_INPUT, ";\n",
-                "        /** The result's `data`. */\n        output: ", <$op as Metadata>::TS_OUTPUT,
-                ";\n    };\n",
-            )*
+            $(ts::$vendor::OPERATIONS,)*
             "}\n",
         );
     };
 }
 
 catalog!(
-    memoio::start_conversation::StartConversation,
-    memoio::start_direct_conversation::StartDirectConversation,
-    chayns::intercom::Intercom,
-    livedesk::create_contact::CreateContact,
-    livedesk::create_conversation::CreateConversation,
-    livedesk::send_message::SendMessage,
-    livedesk::start_conversation::StartConversation,
-    mluvii::whatsapp_subscriptions::WhatsappSubscriptions,
-    mluvii::whatsapp_send_templates::WhatsappSendTemplates,
-    mluvii::whatsapp_sent_templates::WhatsappSentTemplates,
+    "memoio" memoio:
+        memoio::start_conversation::StartConversation,
+        memoio::start_direct_conversation::StartDirectConversation;
+    "chayns" chayns:
+        chayns::intercom::Intercom;
+    "livedesk" livedesk:
+        livedesk::create_contact::CreateContact,
+        livedesk::create_conversation::CreateConversation,
+        livedesk::send_message::SendMessage,
+        livedesk::start_conversation::StartConversation;
+    "mluvii" mluvii:
+        mluvii::whatsapp_subscriptions::WhatsappSubscriptions,
+        mluvii::whatsapp_send_templates::WhatsappSendTemplates,
+        mluvii::whatsapp_sent_templates::WhatsappSentTemplates;
 );
 
-/// Something that does one thing per credential kind the relay can hold.
+/// Something that does one thing per credential kind the relay can hold (the relay builds with
+/// every vendor).
 pub trait CredentialVisitor {
     /// A credential built from its vendor's config section.
     fn configured<C: Credential>(&mut self);
@@ -61,6 +97,12 @@ pub trait CredentialVisitor {
 }
 
 /// Calls the visitor for every credential kind.
+#[cfg(all(
+    feature = "memoio",
+    feature = "chayns",
+    feature = "livedesk",
+    feature = "mluvii"
+))]
 pub fn visit_credentials<V: CredentialVisitor>(visitor: &mut V) {
     visitor.configured::<memoio::SecretKey>();
     visitor.configured::<chayns::TappCredential>();
@@ -70,8 +112,14 @@ pub fn visit_credentials<V: CredentialVisitor>(visitor: &mut V) {
 }
 
 /// Name and default base URL of every vendor API the relay calls.
+#[cfg(all(
+    feature = "memoio",
+    feature = "chayns",
+    feature = "livedesk",
+    feature = "mluvii"
+))]
 pub fn vendors() -> [(&'static str, &'static str); 4] {
-    fn of<V: Vendor>() -> (&'static str, &'static str) {
+    fn of<V: crate::operation::Vendor>() -> (&'static str, &'static str) {
         (V::NAME, V::DEFAULT_BASE_URL)
     }
     [
@@ -121,6 +169,7 @@ mod tests {
             .map(|(id, _)| id)
             .collect();
         assert_eq!(ids, super::ids());
+        #[cfg(feature = "livedesk")]
         assert!(ts.contains(
             "input: LiveDeskStartConversation;\n        /** The result's `data`. */\n        output: StartedConversation;"
         ));
@@ -128,6 +177,30 @@ mod tests {
     }
 
     #[test]
+    fn a_build_has_the_operations_of_its_vendor_features_only() {
+        let ids = super::ids();
+        let built = [
+            ("memoio", cfg!(feature = "memoio")),
+            ("chayns", cfg!(feature = "chayns")),
+            ("livedesk", cfg!(feature = "livedesk")),
+            ("mluvii", cfg!(feature = "mluvii")),
+        ];
+        for (vendor, on) in built {
+            let prefix = format!("{vendor}/");
+            assert_eq!(ids.iter().any(|id| id.starts_with(&prefix)), on, "{vendor}");
+        }
+        assert!(ids.iter().all(|id| built
+            .iter()
+            .any(|(v, on)| *on && id.starts_with(&format!("{v}/")))));
+    }
+
+    #[test]
+    #[cfg(all(
+        feature = "memoio",
+        feature = "chayns",
+        feature = "livedesk",
+        feature = "mluvii"
+    ))]
     fn ids_are_unique_and_vendor_prefixed() {
         let ids = super::ids();
         let mut sorted = ids.clone();

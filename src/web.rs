@@ -4,7 +4,9 @@
 //! the rest of the page's life. Failures become `HailError` objects (see `error`).
 
 mod call;
+#[cfg(feature = "chayns")]
 mod chayns_host;
+#[cfg(feature = "chayns")]
 mod chayns_user;
 mod error;
 mod js;
@@ -12,11 +14,18 @@ mod relay_client;
 mod transport;
 mod validate;
 
+#[cfg(feature = "chayns")]
 pub use chayns_user::{
     create_chayns_user_client, from_chayns_api, from_chayns_env, ChaynsUserClient,
 };
 pub use error::is_hail_error;
-pub use relay_client::{
-    create_relay_client, ChaynsApi, LiveDeskApi, MemoioApi, MluviiApi, RelayClient,
-};
+#[cfg(feature = "chayns")]
+pub use relay_client::ChaynsApi;
+#[cfg(feature = "livedesk")]
+pub use relay_client::LiveDeskApi;
+#[cfg(feature = "memoio")]
+pub use relay_client::MemoioApi;
+#[cfg(feature = "mluvii")]
+pub use relay_client::MluviiApi;
+pub use relay_client::{create_relay_client, RelayClient};
 pub use validate::validate;

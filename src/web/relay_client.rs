@@ -10,7 +10,14 @@ use super::error::HailError;
 use super::js::get;
 use crate::error::ErrorCode;
 use crate::protocol;
-use crate::vendors::{chayns, livedesk, memoio, mluvii};
+#[cfg(feature = "chayns")]
+use crate::vendors::chayns;
+#[cfg(feature = "livedesk")]
+use crate::vendors::livedesk;
+#[cfg(feature = "memoio")]
+use crate::vendors::memoio;
+#[cfg(feature = "mluvii")]
+use crate::vendors::mluvii;
 
 /// Per-call timeout when none is configured, in milliseconds.
 pub const DEFAULT_TIMEOUT_MS: u32 = 15_000;
@@ -143,9 +150,13 @@ pub struct RelayClient {
     inner: Rc<Inner>,
     // The vendor namespaces as JS objects, made once: each getter returns the same object every
     // time (`hail.memoio === hail.memoio`), not a new wrapper per access.
+    #[cfg(feature = "memoio")]
     memoio: JsValue,
+    #[cfg(feature = "chayns")]
     chayns: JsValue,
+    #[cfg(feature = "livedesk")]
     livedesk: JsValue,
+    #[cfg(feature = "mluvii")]
     mluvii: JsValue,
 }
 
@@ -210,9 +221,13 @@ pub fn create_relay_client(
         on_attempt,
     });
     Ok(RelayClient {
+        #[cfg(feature = "memoio")]
         memoio: MemoioApi(inner.clone()).into(),
+        #[cfg(feature = "chayns")]
         chayns: ChaynsApi(inner.clone()).into(),
+        #[cfg(feature = "livedesk")]
         livedesk: LiveDeskApi(inner.clone()).into(),
+        #[cfg(feature = "mluvii")]
         mluvii: MluviiApi(inner.clone()).into(),
         inner,
     })
@@ -249,24 +264,28 @@ impl RelayClient {
         })
     }
 
+    #[cfg(feature = "memoio")]
     /// MEMOIO operations. The same object at every access.
     #[wasm_bindgen(getter = memoio, unchecked_return_type = "MemoioApi")]
     pub fn memoio_js(&self) -> JsValue {
         self.memoio.clone()
     }
 
+    #[cfg(feature = "chayns")]
     /// chayns Backend API operations. The same object at every access.
     #[wasm_bindgen(getter = chayns, unchecked_return_type = "ChaynsApi")]
     pub fn chayns_js(&self) -> JsValue {
         self.chayns.clone()
     }
 
+    #[cfg(feature = "livedesk")]
     /// LiveDesk operations. The same object at every access.
     #[wasm_bindgen(getter = livedesk, unchecked_return_type = "LiveDeskApi")]
     pub fn livedesk_js(&self) -> JsValue {
         self.livedesk.clone()
     }
 
+    #[cfg(feature = "mluvii")]
     /// mluvii operations. The same object at every access.
     #[wasm_bindgen(getter = mluvii, unchecked_return_type = "MluviiApi")]
     pub fn mluvii_js(&self) -> JsValue {
@@ -277,21 +296,25 @@ impl RelayClient {
 // For Rust callers (the wasm tests): a handle on the same client. JS gets one object per
 // namespace from the getters above.
 impl RelayClient {
+    #[cfg(feature = "memoio")]
     /// The MEMOIO operations.
     pub fn memoio(&self) -> MemoioApi {
         MemoioApi(self.inner.clone())
     }
 
+    #[cfg(feature = "chayns")]
     /// The chayns Backend API operations.
     pub fn chayns(&self) -> ChaynsApi {
         ChaynsApi(self.inner.clone())
     }
 
+    #[cfg(feature = "livedesk")]
     /// The LiveDesk operations.
     pub fn livedesk(&self) -> LiveDeskApi {
         LiveDeskApi(self.inner.clone())
     }
 
+    #[cfg(feature = "mluvii")]
     /// The mluvii operations.
     pub fn mluvii(&self) -> MluviiApi {
         MluviiApi(self.inner.clone())
@@ -369,6 +392,7 @@ macro_rules! namespace {
     };
 }
 
+#[cfg(feature = "memoio")]
 namespace!(
     [
         "MEMOIO operations of a relay client (`hail.memoio`).",
@@ -390,6 +414,7 @@ namespace!(
     }
 );
 
+#[cfg(feature = "chayns")]
 namespace!(
     [
         "chayns Backend API operations of a relay client (`hail.chayns`).",
@@ -404,6 +429,7 @@ namespace!(
     }
 );
 
+#[cfg(feature = "livedesk")]
 namespace!(
     [
         "EngageLab LiveDesk operations of a relay client (`hail.livedesk`).",
@@ -438,6 +464,7 @@ namespace!(
     }
 );
 
+#[cfg(feature = "mluvii")]
 namespace!(
     [
         "mluvii operations of a relay client (`hail.mluvii`).",

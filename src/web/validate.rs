@@ -98,6 +98,8 @@ fn check<T: Read + Validate>(plain: &Plain) -> Result<(), Vec<Violation>> {
 /// The value goes through `JSON.stringify` (which throws on cycles and BigInts: reported as a
 /// violation) and back through `JSON.parse`, so the reader sees exactly the plain data that the
 /// text, sent to the relay as it is, carries: no getters, prototypes or `toJSON` surprises.
+/// (The chayns user client's reader.)
+#[cfg(feature = "chayns")]
 pub(crate) fn parse_input<T: Read + Validate>(
     input: &JsValue,
 ) -> Result<(T, String), Vec<Violation>> {

@@ -10,8 +10,19 @@ mod guards;
 mod minify;
 mod types;
 
-/// The folder under `pkg/` that holds the WebAssembly module and its glue.
+/// The folder under each entry's folder that holds the WebAssembly module and its glue.
 pub const WEB: &str = "web";
+
+/// The package's wasm builds: the folder under `pkg/` (`""`: the package root, `hail-sdk`) and
+/// the `hail` crate's features. Each vendor's entry (`hail-sdk/memoio`, …) has the same files
+/// in its own folder, from a wasm with that vendor's definitions only.
+pub const ENTRIES: [(&str, &str); 5] = [
+    ("", "web,memoio,chayns,livedesk,mluvii"),
+    ("memoio", "web,memoio"),
+    ("chayns", "web,chayns"),
+    ("livedesk", "web,livedesk"),
+    ("mluvii", "web,mluvii"),
+];
 
 /// Features the Rust wasm32 target enables by default; wasm-opt must accept them.
 const WASM_FEATURES: [&str; 6] = [
@@ -27,62 +38,41 @@ const WASM_FEATURES: [&str; 6] = [
 pub fn run() -> Result<PathBuf, String> {
     let root = root();
     crate::setup::run()?;
-    status(cargo().args([
-        "build",
-        "--quiet",
-        "--package",
-        "hail",
-        "--lib",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--profile",
-        "wasm-release",
-    ]))?;
-    let wasm = root.join("target/wasm32-unknown-unknown/wasm-release/hail.wasm");
     let pkg = root.join("pkg");
     if pkg.exists() {
         std::fs::remove_dir_all(&pkg).map_err(|e| format!("removing pkg/: {e}"))?;
     }
-    let wasm_opt = root.join("node_modules/.bin/wasm-opt");
-    // One build, wasm-bindgen's `web` glue, serves every platform (see pkg/entries.rs).
-    let web = pkg.join(WEB);
-    status(
-        cmd(crate::setup::wasm_bindgen())
-            .args(["--target", "web", "--out-name", "hail", "--out-dir"])
-            .arg(&web)
-            .arg(&wasm),
-    )?;
-    let module = web.join("hail_bg.wasm");
-    // npm's binaryen, never Debian's: Debian's 108 produces a broken module.
-    status(
-        cmd(&wasm_opt)
-            // Flattening and re-looping before the size passes lets them find more
-            // (about 1% gzip here); -Oz twice, as a second round still shrinks it.
-            .args(["--flatten", "--rereloop", "-Oz", "-Oz"])
-            .args(["--strip-debug", "--strip-producers"])
-            .args(WASM_FEATURES)
-            .arg(&module)
-            .arg("-o")
-            .arg(&module),
-    )?;
-    guards::patch(&pkg)?;
-    minify::names(&web, &wasm_opt, &WASM_FEATURES)?;
-    let esbuild = root.join("node_modules/.bin/esbuild");
-    for glue in std::iter::once(web.join("hail.js")).chain(files_under(&web.join("snippets"))?) {
+    // The builds one after the other (cargo holds one lock; they share std and the
+    // dependencies), each through wasm-bindgen before the next overwrites the module; then the
+    // rest of every entry side by side.
+    let started = std::time::Instant::now();
+    for (dir, features) in ENTRIES {
+        let wasm = build_wasm(features)?;
         status(
-            cmd(&esbuild)
-                .args([
-                    "--minify",
-                    "--format=esm",
-                    "--log-level=warning",
-                    "--allow-overwrite",
-                ])
-                .arg(&glue)
-                .arg(format!("--outfile={}", glue.display())),
+            cmd(crate::setup::wasm_bindgen())
+                .args(["--target", "web", "--out-name", "hail", "--out-dir"])
+                .arg(pkg.join(dir).join(WEB))
+                .arg(&wasm),
         )?;
     }
-    types::write(&pkg)?;
-    entries::write(&pkg)?;
+    println!("wasm builds: {} s", started.elapsed().as_secs());
+    let finished: Vec<Result<(), String>> = std::thread::scope(|scope| {
+        let jobs: Vec<_> = ENTRIES
+            .iter()
+            .map(|(dir, _)| {
+                let entry = pkg.join(dir);
+                scope.spawn(move || finish_entry(&entry))
+            })
+            .collect();
+        jobs.into_iter()
+            .map(|job| {
+                job.join()
+                    .unwrap_or_else(|_| Err("an entry's build panicked".into()))
+            })
+            .collect()
+    });
+    finished.into_iter().collect::<Result<Vec<()>, String>>()?;
+    println!("wasm builds and entries: {} s", started.elapsed().as_secs());
     let template = std::fs::read_to_string(root.join("pkg-template/package.json"))
         .map_err(|e| format!("pkg-template/package.json: {e}"))?;
     write(
@@ -103,9 +93,72 @@ pub fn run() -> Result<PathBuf, String> {
     .ok_or("`npm pack` failed")?;
     let tarball = root.join("target").join(packed.trim());
     println!("packed {}", tarball.display());
-    let (raw, gz) = sizes(&web)?;
-    println!("  wasm + glue: {raw} B raw, {gz} B gzip");
+    for (dir, _) in ENTRIES {
+        let (raw, gz) = sizes(&pkg.join(dir).join(WEB))?;
+        let name = if dir.is_empty() {
+            "hail-sdk".to_owned()
+        } else {
+            format!("hail-sdk/{dir}")
+        };
+        println!("  {name}: wasm + glue + entry {raw} B raw, {gz} B gzip");
+    }
     Ok(tarball)
+}
+
+/// The shipped wasm module with `features`:
+/// `target/wasm32-unknown-unknown/wasm-release/hail.wasm`, overwritten by the next build.
+fn build_wasm(features: &str) -> Result<PathBuf, String> {
+    status(
+        cargo()
+            .args(["build", "--quiet", "--package", "hail", "--lib"])
+            .args(["--no-default-features", "--features", features])
+            .args([
+                "--target",
+                "wasm32-unknown-unknown",
+                "--profile",
+                "wasm-release",
+            ]),
+    )?;
+    Ok(root().join("target/wasm32-unknown-unknown/wasm-release/hail.wasm"))
+}
+
+/// Everything of one entry after wasm-bindgen: the module optimised and its names shortened,
+/// the glue guarded and minified, the types and the entry points.
+fn finish_entry(entry: &Path) -> Result<(), String> {
+    let root = root();
+    let wasm_opt = root.join("node_modules/.bin/wasm-opt");
+    let web = entry.join(WEB);
+    let module = web.join("hail_bg.wasm");
+    // npm's binaryen, never Debian's: Debian's 108 produces a broken module.
+    status(
+        cmd(&wasm_opt)
+            // Flattening and re-looping before the size passes lets them find more
+            // (about 1% gzip here); -Oz twice, as a second round still shrinks it.
+            .args(["--flatten", "--rereloop", "-Oz", "-Oz"])
+            .args(["--strip-debug", "--strip-producers"])
+            .args(WASM_FEATURES)
+            .arg(&module)
+            .arg("-o")
+            .arg(&module),
+    )?;
+    guards::patch(entry)?;
+    minify::names(&web, &wasm_opt, &WASM_FEATURES)?;
+    let esbuild = root.join("node_modules/.bin/esbuild");
+    for glue in std::iter::once(web.join("hail.js")).chain(files_under(&web.join("snippets"))?) {
+        status(
+            cmd(&esbuild)
+                .args([
+                    "--minify",
+                    "--format=esm",
+                    "--log-level=warning",
+                    "--allow-overwrite",
+                ])
+                .arg(&glue)
+                .arg(format!("--outfile={}", glue.display())),
+        )?;
+    }
+    types::write(entry)?;
+    entries::write(entry)
 }
 
 /// Every `.js` file below `dir`.
