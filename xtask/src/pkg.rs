@@ -43,27 +43,28 @@ pub fn run() -> Result<PathBuf, String> {
         std::fs::remove_dir_all(&pkg).map_err(|e| format!("removing pkg/: {e}"))?;
     }
     // The builds one after the other (cargo holds one lock; they share std and the
-    // dependencies), each through wasm-bindgen before the next overwrites the module; then the
-    // rest of every entry side by side.
+    // dependencies), each through wasm-bindgen before the next overwrites the module; the rest
+    // of an entry (mostly wasm-opt) runs beside the next build, which is mostly one-threaded
+    // (fat LTO, one codegen unit).
     let started = std::time::Instant::now();
-    for (dir, features) in ENTRIES {
-        let wasm = build_wasm(features)?;
-        status(
-            cmd(crate::setup::wasm_bindgen())
-                .args(["--target", "web", "--out-name", "hail", "--out-dir"])
-                .arg(pkg.join(dir).join(WEB))
-                .arg(&wasm),
-        )?;
-    }
-    println!("wasm builds: {} s", started.elapsed().as_secs());
     let finished: Vec<Result<(), String>> = std::thread::scope(|scope| {
-        let jobs: Vec<_> = ENTRIES
-            .iter()
-            .map(|(dir, _)| {
-                let entry = pkg.join(dir);
-                scope.spawn(move || finish_entry(&entry))
-            })
-            .collect();
+        let mut jobs = Vec::new();
+        for (dir, features) in ENTRIES {
+            let entry = pkg.join(dir);
+            let built = build_wasm(features).and_then(|wasm| {
+                status(
+                    cmd(crate::setup::wasm_bindgen())
+                        .args(["--target", "web", "--out-name", "hail", "--out-dir"])
+                        .arg(entry.join(WEB))
+                        .arg(&wasm),
+                )
+            });
+            if let Err(e) = built {
+                jobs.push(scope.spawn(move || Err(e)));
+                break;
+            }
+            jobs.push(scope.spawn(move || finish_entry(&entry)));
+        }
         jobs.into_iter()
             .map(|job| {
                 job.join()
@@ -107,6 +108,15 @@ pub fn run() -> Result<PathBuf, String> {
 
 /// The shipped wasm module with `features`:
 /// `target/wasm32-unknown-unknown/wasm-release/hail.wasm`, overwritten by the next build.
+///
+/// On the stable toolchain with `RUSTC_BOOTSTRAP=1`: the standard library rebuilt for size
+/// (`-Zbuild-std`, its `optimize_for_size` feature) with `panic=immediate-abort` (a panic is a
+/// trap, with no message or formatting code; Hail never panics on anything a page or vendor
+/// sends, see DESIGN.md). Rust 1.95 takes it as a panic strategy, `-Zunstable-options
+/// -Cpanic=immediate-abort`; the old `panic_immediate_abort` std feature is now a compile error.
+/// Every build shares the rebuilt std and the dependencies; only `hail` differs. This is the
+/// module `cargo xtask test` tests (the packed package in Node and browsers); a plain `cargo
+/// build` of the same profile needs none of it and still works.
 fn build_wasm(features: &str) -> Result<PathBuf, String> {
     status(
         cargo()
@@ -117,7 +127,19 @@ fn build_wasm(features: &str) -> Result<PathBuf, String> {
                 "wasm32-unknown-unknown",
                 "--profile",
                 "wasm-release",
-            ]),
+            ])
+            .args([
+                "-Zbuild-std=std,panic_abort",
+                "-Zbuild-std-features=optimize_for_size",
+            ])
+            .env("RUSTC_BOOTSTRAP", "1")
+            // Only for the wasm32 crates (a `--target` build leaves build scripts and proc macros
+            // alone); the encoded form wins over a RUSTFLAGS of the caller's.
+            .env(
+                "CARGO_ENCODED_RUSTFLAGS",
+                "-Zunstable-options\x1f-Cpanic=immediate-abort",
+            )
+            .env_remove("RUSTFLAGS"),
     )?;
     Ok(root().join("target/wasm32-unknown-unknown/wasm-release/hail.wasm"))
 }
@@ -133,7 +155,8 @@ fn finish_entry(entry: &Path) -> Result<(), String> {
     status(
         cmd(&wasm_opt)
             // Flattening and re-looping before the size passes lets them find more
-            // (about 1% gzip here); -Oz twice, as a second round still shrinks it.
+            // (about 1% gzip here); -Oz twice, as a second round still shrinks it. (--converge
+            // saves 0.1–0.2 KB more per module at twice the time: not worth it, BENCHMARKS.md.)
             .args(["--flatten", "--rereloop", "-Oz", "-Oz"])
             .args(["--strip-debug", "--strip-producers"])
             .args(WASM_FEATURES)
