@@ -2,7 +2,13 @@
 //! the SDK dispatches `call(id, …)` and `validate(id, …)` — without either naming a vendor.
 
 use crate::credential::{Credential, Issued};
-use crate::operation::{Endpoint, Metadata, Operation, Vendor};
+use crate::operation::{Endpoint, Operation};
+#[cfg(all(
+    feature = "memoio",
+    feature = "chayns",
+    feature = "livedesk",
+    feature = "mluvii"
+))]
 use crate::vendors::{chayns, livedesk, memoio, mluvii};
 
 /// Something that does one thing per operation type.
@@ -11,47 +17,80 @@ pub trait Visitor {
     fn visit<Op: Operation>(&mut self);
 }
 
-/// Lists every operation once, by vendor, in DESIGN.md's order, and makes of the list
-/// [`visit_all`], [`OPERATIONS`], [`TS_OPERATIONS`] and [`TS_NAMESPACES`]: neither the
-/// TypeScript types nor the relay client's namespaces can miss an operation.
+/// Lists every operation once, in DESIGN.md's order, grouped by vendor (each group behind its
+/// cargo feature), and makes of the list [`visit_all`], [`operations`], [`TS_OPERATIONS`] and
+/// [`TS_NAMESPACES`]: neither the TypeScript types nor the relay client's namespaces can miss an
+/// operation, and a build without a vendor's feature has none of its operations in any.
 macro_rules! catalog {
-    ($($ts_api:literal $doc:literal { $($op:ty),* $(,)? })*) => {
+    ($($feature:literal $vendor:ident $ts_api:literal $doc:literal { $($op:ty),+ $(,)? })*) => {
         /// Calls `visitor.visit::<Op>()` for every operation, in DESIGN.md's order.
+        // (A build without any vendor feature visits nothing.)
+        #[allow(unused_variables)]
         pub fn visit_all<V: Visitor>(visitor: &mut V) {
-            $($(visitor.visit::<$op>();)*)*
+            $(
+                #[cfg(feature = $feature)]
+                {
+                    use crate::vendors::*;
+                    $(visitor.visit::<$op>();)+
+                }
+            )*
         }
 
-        /// Every operation's id, namespace and method there, in DESIGN.md's order.
-        pub const OPERATIONS: &[Listed] = &[$($(Listed {
-            id: <$op as Metadata>::ID,
-            vendor: <$op as Metadata>::VENDOR,
-            js_method: <$op as Metadata>::JS_METHOD,
-            sends: <$op as Metadata>::SENDS,
-        },)*)*];
+        // Each vendor's part of the tables: its operations with its feature, else nothing.
+        mod parts {
+            $(
+                #[cfg(feature = $feature)]
+                pub mod $vendor {
+                    use super::super::{Listed, NAMESPACE_DOC};
+                    use crate::operation::Metadata;
+                    use crate::vendors::*;
+                    pub const LISTED: &[Listed] = &[$(Listed {
+                        id: <$op as Metadata>::ID,
+                        vendor: <$op as Metadata>::VENDOR,
+                        js_method: <$op as Metadata>::JS_METHOD,
+                        sends: <$op as Metadata>::SENDS,
+                    },)+];
+                    pub const TS_OPERATIONS: &str = const_format::concatcp!($(
+                        "    /** `POST {relayUrl}/v1/", <$op as Metadata>::ID, "` */\n",
+                        "    \"", <$op as Metadata>::ID, "\": {\n",
+                        "        /** The request. */\n        input: ", <$op as Metadata>::TS_INPUT, ";\n",
+                        "        /** The result's `data`. */\n        output: ", <$op as Metadata>::TS_OUTPUT,
+                        ";\n    };\n",
+                    )+);
+                    pub const TS_NAMESPACE: &str = const_format::concatcp!(
+                        "\n/**\n * ", $doc, "\n *\n", NAMESPACE_DOC, " */\n",
+                        "export interface ", $ts_api, " {\n",
+                        $(<$op as Metadata>::TS_METHOD,)+
+                        "}\n",
+                    );
+                }
+                #[cfg(not(feature = $feature))]
+                pub mod $vendor {
+                    pub const LISTED: &[super::super::Listed] = &[];
+                    pub const TS_OPERATIONS: &str = "";
+                    pub const TS_NAMESPACE: &str = "";
+                }
+            )*
+        }
+
+        /// Every operation's id, namespace, method there and whether it sends, in DESIGN.md's
+        /// order.
+        pub fn operations() -> impl Iterator<Item = &'static Listed> {
+            std::iter::empty()$(.chain(parts::$vendor::LISTED.iter()))*
+        }
 
         /// The TypeScript `Operations` map of the npm package: every operation id with the
         /// TypeScript types of its input and its result data.
         pub const TS_OPERATIONS: &str = const_format::concatcp!(
             "\n/** Every relay operation: its input and its result data, by operation id. */\n",
             "export interface Operations {\n",
-            $($(
-                "    /** `POST {relayUrl}/v1/", <$op as Metadata>::ID, "` */\n",
-                "    \"", <$op as Metadata>::ID, "\": {\n",
-                "        /** The request. */\n        input: ", <$op as Metadata>::TS_INPUT, ";\n",
-                "        /** The result's `data`. */\n        output: ", <$op as Metadata>::TS_OUTPUT,
-                ";\n    };\n",
-            )*)*
+            $(parts::$vendor::TS_OPERATIONS,)*
             "}\n",
         );
 
         /// The TypeScript interface of each vendor namespace of the relay client
         /// (`hail.memoio`, …): one method per operation, `call` with the operation's id.
-        pub const TS_NAMESPACES: &str = const_format::concatcp!($(
-            "\n/**\n * ", $doc, "\n *\n", NAMESPACE_DOC, " */\n",
-            "export interface ", $ts_api, " {\n",
-            $(<$op as Metadata>::TS_METHOD,)*
-            "}\n",
-        )*);
+        pub const TS_NAMESPACES: &str = const_format::concatcp!($(parts::$vendor::TS_NAMESPACE,)*);
     };
 }
 
@@ -79,27 +118,28 @@ pub struct Listed {
 }
 
 catalog!(
-    "MemoioApi" "MEMOIO operations of a relay client (`hail.memoio`)." {
+    "memoio" memoio "MemoioApi" "MEMOIO operations of a relay client (`hail.memoio`)." {
         memoio::start_conversation::StartConversation,
         memoio::start_direct_conversation::StartDirectConversation,
     }
-    "ChaynsApi" "chayns Backend API operations of a relay client (`hail.chayns`)." {
+    "chayns" chayns "ChaynsApi" "chayns Backend API operations of a relay client (`hail.chayns`)." {
         chayns::intercom::Intercom,
     }
-    "LiveDeskApi" "EngageLab LiveDesk operations of a relay client (`hail.livedesk`)." {
+    "livedesk" livedesk "LiveDeskApi" "EngageLab LiveDesk operations of a relay client (`hail.livedesk`)." {
         livedesk::create_contact::CreateContact,
         livedesk::create_conversation::CreateConversation,
         livedesk::send_message::SendMessage,
         livedesk::start_conversation::StartConversation,
     }
-    "MluviiApi" "mluvii operations of a relay client (`hail.mluvii`)." {
+    "mluvii" mluvii "MluviiApi" "mluvii operations of a relay client (`hail.mluvii`)." {
         mluvii::whatsapp_subscriptions::WhatsappSubscriptions,
         mluvii::whatsapp_send_templates::WhatsappSendTemplates,
         mluvii::whatsapp_sent_templates::WhatsappSentTemplates,
     }
 );
 
-/// Something that does one thing per credential kind the relay can hold.
+/// Something that does one thing per credential kind the relay can hold (the relay builds with
+/// every vendor).
 pub trait CredentialVisitor {
     /// A credential built from its vendor's config section.
     fn configured<C: Credential>(&mut self);
@@ -110,6 +150,12 @@ pub trait CredentialVisitor {
 }
 
 /// Calls the visitor for every credential kind.
+#[cfg(all(
+    feature = "memoio",
+    feature = "chayns",
+    feature = "livedesk",
+    feature = "mluvii"
+))]
 pub fn visit_credentials<V: CredentialVisitor>(visitor: &mut V) {
     visitor.configured::<memoio::SecretKey>();
     visitor.configured::<chayns::TappCredential>();
@@ -119,8 +165,14 @@ pub fn visit_credentials<V: CredentialVisitor>(visitor: &mut V) {
 }
 
 /// Name and default base URL of every vendor API the relay calls.
+#[cfg(all(
+    feature = "memoio",
+    feature = "chayns",
+    feature = "livedesk",
+    feature = "mluvii"
+))]
 pub fn vendors() -> [(&'static str, &'static str); 4] {
-    fn of<V: Vendor>() -> (&'static str, &'static str) {
+    fn of<V: crate::operation::Vendor>() -> (&'static str, &'static str) {
         (V::NAME, V::DEFAULT_BASE_URL)
     }
     [
@@ -133,7 +185,7 @@ pub fn vendors() -> [(&'static str, &'static str); 4] {
 
 /// The ids of every operation.
 pub fn ids() -> Vec<&'static str> {
-    OPERATIONS.iter().map(|op| op.id).collect()
+    operations().map(|op| op.id).collect()
 }
 
 #[cfg(test)]
@@ -143,13 +195,9 @@ mod tests {
         struct Examples(usize);
         impl super::Visitor for Examples {
             fn visit<Op: super::Operation>(&mut self) {
+                use crate::operation::Vendor;
                 // The id's vendor segment (the namespace) is the vendor the operation calls.
-                assert_eq!(
-                    Op::VENDOR,
-                    <Op::Vendor as super::Vendor>::NAME,
-                    "{}",
-                    Op::ID
-                );
+                assert_eq!(Op::VENDOR, <Op::Vendor as Vendor>::NAME, "{}", Op::ID);
                 let checked = crate::operation::check_request::<Op>(Op::EXAMPLE.as_bytes());
                 assert!(checked.is_ok(), "{}: {:?}", Op::ID, checked.err());
                 self.0 += 1;
@@ -169,6 +217,7 @@ mod tests {
             .map(|(id, _)| id)
             .collect();
         assert_eq!(ids, super::ids());
+        #[cfg(feature = "livedesk")]
         assert!(ts.contains(
             "input: LiveDeskStartConversation;\n        /** The result's `data`. */\n        output: StartedConversation;"
         ));
@@ -176,6 +225,30 @@ mod tests {
     }
 
     #[test]
+    fn a_build_has_the_operations_of_its_vendor_features_only() {
+        let ids = super::ids();
+        let built = [
+            ("memoio", cfg!(feature = "memoio")),
+            ("chayns", cfg!(feature = "chayns")),
+            ("livedesk", cfg!(feature = "livedesk")),
+            ("mluvii", cfg!(feature = "mluvii")),
+        ];
+        for (vendor, on) in built {
+            let prefix = format!("{vendor}/");
+            assert_eq!(ids.iter().any(|id| id.starts_with(&prefix)), on, "{vendor}");
+        }
+        assert!(ids.iter().all(|id| built
+            .iter()
+            .any(|(v, on)| *on && id.starts_with(&format!("{v}/")))));
+    }
+
+    #[test]
+    #[cfg(all(
+        feature = "memoio",
+        feature = "chayns",
+        feature = "livedesk",
+        feature = "mluvii"
+    ))]
     fn ids_are_unique_and_vendor_prefixed() {
         let ids = super::ids();
         let mut sorted = ids.clone();

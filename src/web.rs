@@ -4,7 +4,9 @@
 //! the rest of the page's life. Failures become `HailError` objects (see `error`).
 
 mod call;
+#[cfg(feature = "chayns")]
 mod chayns_host;
+#[cfg(feature = "chayns")]
 mod chayns_user;
 mod error;
 mod js;
@@ -12,6 +14,7 @@ mod relay_client;
 mod transport;
 mod validate;
 
+#[cfg(feature = "chayns")]
 pub use chayns_user::{
     create_chayns_user_client, from_chayns_api, from_chayns_env, ChaynsUserClient,
 };

@@ -143,9 +143,13 @@ pub struct RelayClient {
     inner: Rc<Inner>,
     // The vendor namespaces as JS objects, made once: each getter returns the same object every
     // time (`hail.memoio === hail.memoio`), not a new wrapper per access.
+    #[cfg(feature = "memoio")]
     memoio: JsValue,
+    #[cfg(feature = "chayns")]
     chayns: JsValue,
+    #[cfg(feature = "livedesk")]
     livedesk: JsValue,
+    #[cfg(feature = "mluvii")]
     mluvii: JsValue,
 }
 
@@ -210,9 +214,13 @@ pub fn create_relay_client(
         on_attempt,
     });
     Ok(RelayClient {
+        #[cfg(feature = "memoio")]
         memoio: namespace(&inner, "memoio"),
+        #[cfg(feature = "chayns")]
         chayns: namespace(&inner, "chayns"),
+        #[cfg(feature = "livedesk")]
         livedesk: namespace(&inner, "livedesk"),
+        #[cfg(feature = "mluvii")]
         mluvii: namespace(&inner, "mluvii"),
         inner,
     })
@@ -249,24 +257,28 @@ impl RelayClient {
         })
     }
 
+    #[cfg(feature = "memoio")]
     /// MEMOIO operations. The same object at every access.
     #[wasm_bindgen(getter = memoio, unchecked_return_type = "MemoioApi")]
     pub fn memoio_js(&self) -> JsValue {
         self.memoio.clone()
     }
 
+    #[cfg(feature = "chayns")]
     /// chayns Backend API operations. The same object at every access.
     #[wasm_bindgen(getter = chayns, unchecked_return_type = "ChaynsApi")]
     pub fn chayns_js(&self) -> JsValue {
         self.chayns.clone()
     }
 
+    #[cfg(feature = "livedesk")]
     /// LiveDesk operations. The same object at every access.
     #[wasm_bindgen(getter = livedesk, unchecked_return_type = "LiveDeskApi")]
     pub fn livedesk_js(&self) -> JsValue {
         self.livedesk.clone()
     }
 
+    #[cfg(feature = "mluvii")]
     /// mluvii operations. The same object at every access.
     #[wasm_bindgen(getter = mluvii, unchecked_return_type = "MluviiApi")]
     pub fn mluvii_js(&self) -> JsValue {
@@ -280,10 +292,7 @@ impl RelayClient {
 /// code here.
 fn namespace(inner: &Rc<Inner>, vendor: &str) -> JsValue {
     let object = js_sys::Object::new();
-    for op in crate::catalog::OPERATIONS
-        .iter()
-        .filter(|op| op.vendor == vendor)
-    {
+    for op in crate::catalog::operations().filter(|op| op.vendor == vendor) {
         let inner = inner.clone();
         let id = op.id;
         let method = Closure::<dyn Fn(JsValue, JsValue) -> js_sys::Promise>::new(

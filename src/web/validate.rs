@@ -64,7 +64,7 @@ pub(crate) fn prepare(
 fn unknown_operation(id: &str) -> HailError {
     // A loop rather than `join`: `join`'s generic code costs the wasm ~0.5 KB.
     let mut ids = String::new();
-    for op in crate::catalog::OPERATIONS {
+    for op in crate::catalog::operations() {
         if !ids.is_empty() {
             ids.push_str(", ");
         }
@@ -94,6 +94,8 @@ fn check<T: Read + Validate>(plain: &Plain) -> Result<(), Vec<Violation>> {
 /// The value goes through `JSON.stringify` (which throws on cycles and BigInts: reported as a
 /// violation) and back through `JSON.parse`, so the reader sees exactly the plain data that the
 /// text, sent to the relay as it is, carries: no getters, prototypes or `toJSON` surprises.
+/// (The chayns user client's reader.)
+#[cfg(feature = "chayns")]
 pub(crate) fn parse_input<T: Read + Validate>(
     input: &JsValue,
 ) -> Result<(T, String), Vec<Violation>> {

@@ -22,6 +22,21 @@ try {
   out.textContent = isHailError(e) ? "failed " + e.code : "failed " + e;
 }
 `;
+// A chayns tapp's page: the chayns entry alone, its own (smaller) module.
+const CHAYNS_IMPORT_MAP = `{ "imports": { "hail-sdk/chayns": "/node_modules/hail-sdk/chayns/index.js" } }`;
+const CHAYNS_MAIN = `import { createRelayClient, validate, isHailError } from "hail-sdk/chayns";
+const params = new URLSearchParams(location.search);
+const out = document.querySelector("#result");
+try {
+  const hail = createRelayClient({ relayUrl: params.get("relay") });
+  let other;
+  try { validate("memoio/start-conversation", {}); other = "accepted"; } catch (e) { other = e.code; }
+  const r = await hail.chayns.intercom({ message: "plain " + params.get("mark"), userIds: [1234] });
+  out.textContent = "sent " + r.upstreamStatus + ", memoio " + typeof hail.memoio + ", " + other;
+} catch (e) {
+  out.textContent = isHailError(e) ? "failed " + e.code : "failed " + e;
+}
+`;
 const page = (head, script) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>hail-sdk</title>
 <link rel="icon" href="data:,">${head}</head><body><p id="result">pending</p><script type="module" src="${script}"></script></body></html>`;
 
@@ -37,6 +52,8 @@ before(async () => {
   writeFileSync(join(dir, "main.js"), MAIN);
   writeFileSync(join(dir, "index.html"), page(`<script type="importmap">${IMPORT_MAP}</script>`, "/main.js"));
   writeFileSync(join(dir, "bundled.html"), page("", "/dist/app.js"));
+  writeFileSync(join(dir, "chayns.js"), CHAYNS_MAIN);
+  writeFileSync(join(dir, "chayns.html"), page(`<script type="importmap">${CHAYNS_IMPORT_MAP}</script>`, "/chayns.js"));
   const esbuild = (args) => execFileSync(join(root, "node_modules/.bin/esbuild"), ["main.js", "--bundle", "--format=esm", "--log-level=warning", ...args], { cwd: dir, stdio: "inherit" });
   esbuild(["--outfile=dist/app.js"]);
   // With code splitting and the .wasm copied next to the bundle, as the README says.
@@ -69,7 +86,8 @@ async function open(csp, path) {
   return { result, problems, mark, fetched };
 }
 
-const hash = `'sha256-${createHash("sha256").update(IMPORT_MAP).digest("base64")}'`;
+const sha = (text) => `'sha256-${createHash("sha256").update(text).digest("base64")}'`;
+const hash = `${sha(IMPORT_MAP)} ${sha(CHAYNS_IMPORT_MAP)}`;
 const policy = (wasm) => `default-src 'none'; script-src 'self' ${wasm} ${hash}; connect-src 'self' ${relay}; img-src data:`;
 
 test("an import map and no bundler, under script-src 'self' 'wasm-unsafe-eval'", async () => {
@@ -77,6 +95,16 @@ test("an import map and no bundler, under script-src 'self' 'wasm-unsafe-eval'",
   assert.equal(result, "sent 200", problems.join("\n"));
   assert.deepEqual(problems, []);
   assert.equal((await outboxWith(`plain+${mark}`)).length, 1);
+});
+
+test("a vendor entry (hail-sdk/chayns) without a bundler sends through the relay, with its own module only", async () => {
+  const { result, problems, mark, fetched } = await open(policy("'wasm-unsafe-eval'"), "/chayns.html");
+  // The simulated chayns answers 201 Created, as chayns does.
+  assert.equal(result, "sent 201, memoio undefined, unknown_operation", problems.join("\n"));
+  assert.deepEqual(problems, []);
+  assert.ok(fetched.includes("/node_modules/hail-sdk/chayns/web/hail_bg.wasm"), fetched.join());
+  assert.deepEqual(fetched.filter((p) => p.startsWith("/node_modules/hail-sdk/web/")), [], "the all-vendors module is not loaded");
+  assert.equal((await outboxWith(`plain ${mark}`)).length, 1, "chayns gets JSON");
 });
 
 test("without 'wasm-unsafe-eval' the import fails with an error that names it", async () => {

@@ -13,6 +13,7 @@ pub const SCHEMATHESIS: &str = "schemathesis==4.32.5";
 
 pub fn run() -> Result<(), String> {
     wasm_target()?;
+    rust_src()?;
     debian_packages()?;
     schemathesis()?;
     npm_tools()?;
@@ -27,6 +28,21 @@ fn wasm_target() -> Result<(), String> {
         None => Err("rustup is not available: install the wasm32 target with \
                      `rustup target add wasm32-unknown-unknown` (https://rustup.rs)"
             .into()),
+    }
+}
+
+/// The standard library's source, which the shipped wasm is built from (`-Zbuild-std`, see
+/// `pkg::build_wasm`).
+fn rust_src() -> Result<(), String> {
+    let installed = output(cmd("rustup").args(["component", "list", "--installed"]));
+    match installed {
+        Some(list) if list.lines().any(|l| l.trim() == "rust-src") => Ok(()),
+        Some(_) => status(cmd("rustup").args(["component", "add", "rust-src"])),
+        None => Err(
+            "rustup is not available: install the standard library's source with \
+                     `rustup component add rust-src` (https://rustup.rs)"
+                .into(),
+        ),
     }
 }
 

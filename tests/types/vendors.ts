@@ -1,0 +1,54 @@
+// Must compile with `tsc --strict --noEmit`: each vendor entry has the API shape of `hail-sdk`
+// with that vendor's operations only. Every `@ts-expect-error` line must fail to compile.
+import initMemoio, * as memoio from "hail-sdk/memoio";
+import * as chayns from "hail-sdk/chayns";
+import * as livedesk from "hail-sdk/livedesk";
+import * as mluvii from "hail-sdk/mluvii";
+import * as memoioWeb from "hail-sdk/memoio/web";
+
+/** `true` only when `A` and `B` are the same type. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+
+export const idsAreTheVendors: [
+  Same<memoio.OperationId, "memoio/start-conversation" | "memoio/start-direct-conversation">,
+  Same<chayns.OperationId, "chayns/intercom">,
+  Same<livedesk.OperationId, "livedesk/create-contact" | "livedesk/create-conversation" | "livedesk/send-message" | "livedesk/start-conversation">,
+  Same<mluvii.OperationId, "mluvii/whatsapp-subscriptions" | "mluvii/whatsapp-send-templates" | "mluvii/whatsapp-sent-templates">,
+] = [true, true, true, true];
+
+export async function vendors(): Promise<void> {
+  await initMemoio();
+  await memoioWeb.init();
+  const m = memoio.createRelayClient({ relayUrl: "https://relay.example.com", token: () => "t" });
+  const sent: memoio.CallResult<memoio.MemoioReply> = await m.memoio.startConversation({ receiver: "a@b.co", message: "m", channel: "c" });
+  await m.call("memoio/start-direct-conversation", { sender: "b@c.co", receiver: "a@b.co", message: "m" }, { timeoutMs: 5000 });
+  const violations: memoio.Violation[] = memoio.validate("memoio/start-conversation", {});
+  if (memoio.isHailError(sent) || violations.length > 0) return;
+  // @ts-expect-error hail-sdk/memoio has no LiveDesk namespace
+  m.livedesk.createContact({ inboxId: 1 });
+  // @ts-expect-error nor LiveDesk operations
+  await m.call("livedesk/create-contact", { inboxId: 1 });
+  // @ts-expect-error nor the chayns user client
+  memoio.createChaynsUserClient({ accessToken: "t", userId: 1, locationId: 2 });
+
+  const c = chayns.createRelayClient({ relayUrl: "https://relay.example.com" });
+  await c.chayns.intercom({ message: "m", userIds: [1] });
+  const me = chayns.createChaynsUserClient({ accessToken: "t", userId: 1, locationId: 2 });
+  await me.sendMessageToPage({ text: "Hi" });
+  // @ts-expect-error hail-sdk/chayns has no MEMOIO namespace
+  c.memoio.startConversation({ receiver: "a@b.co", message: "m", channel: "c" });
+
+  const l = livedesk.createRelayClient({ relayUrl: "https://relay.example.com" });
+  const contact: livedesk.Contact = (await l.livedesk.createContact({ inboxId: 407, name: "Anna" })).data;
+  // @ts-expect-error hail-sdk/livedesk has no mluvii namespace
+  l.mluvii.whatsappSubscriptions({});
+  void contact;
+
+  const w = mluvii.createRelayClient({ relayUrl: "https://relay.example.com" });
+  const subscriptions: mluvii.Subscription[] = (await w.mluvii.whatsappSubscriptions({})).data;
+  // @ts-expect-error hail-sdk/mluvii has no chayns namespace
+  w.chayns.intercom({ message: "m", userIds: [1] });
+  // @ts-expect-error nor chayns operations in validate
+  mluvii.validate("chayns/intercom", {});
+  void subscriptions;
+}
