@@ -37,7 +37,7 @@ pub struct Args {
 }
 
 /// The relay app and its listen address, from the arguments.
-pub async fn app(args: &Args) -> Result<(axum::Router, Arc<AppState>, SocketAddr), String> {
+pub async fn app(args: &Args) -> Result<(crate::app::Front, Arc<AppState>, SocketAddr), String> {
     let config = match (&args.config, args.sandbox) {
         (Some(path), _) => Config::load(path)?,
         (None, true) => Config::sandbox_defaults()?,

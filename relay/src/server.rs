@@ -15,7 +15,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
-use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -26,6 +25,7 @@ use tokio::task::JoinSet;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt as _;
 
+use crate::app::Front;
 use crate::caller::caller_address;
 use crate::config::HttpConfig;
 
@@ -133,7 +133,7 @@ impl Refusals {
 /// Serves `app` on `listener` until `shutdown` completes, then shuts down as described above.
 pub async fn serve(
     listener: TcpListener,
-    app: Router,
+    app: Front,
     limits: ServerLimits,
     vendor_calls: TaskTracker,
     shutdown: impl Future<Output = ()>,
@@ -175,7 +175,8 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let service = app
             .clone()
-            .map_request(move |mut request: http::Request<Incoming>| {
+            .map_request(move |request: http::Request<Incoming>| {
+                let mut request = request.map(axum::body::Body::new);
                 request.extensions_mut().insert(ConnectInfo(peer));
                 request
             });
