@@ -19,8 +19,10 @@ pub struct VendorApi {
     pub name: &'static str,
     /// Base URL, from config only: parsed once, at start-up.
     pub base: BaseUrl,
-    /// The pooled client. It follows no redirect: a 3xx is the vendor's answer.
-    pub client: HttpClient,
+    /// Connection pools, one per serving thread (see `server::worker`) and one for any other
+    /// thread: a thread's vendor connections are driven by that thread's runtime, so a request
+    /// stays on its thread. A client follows no redirect: a 3xx is the vendor's answer.
+    clients: Vec<HttpClient>,
     /// Timeout of one call.
     pub timeout: Duration,
     /// Extra attempts where the vendor provably did not act.
@@ -30,7 +32,7 @@ pub struct VendorApi {
 }
 
 impl VendorApi {
-    /// A vendor API with a fresh client.
+    /// A vendor API with fresh clients, for `workers` serving threads.
     pub fn new(
         name: &'static str,
         base: BaseUrl,
@@ -38,17 +40,29 @@ impl VendorApi {
         timeout: Duration,
         retries: u32,
         max_response_bytes: usize,
+        workers: usize,
     ) -> Result<Self, String> {
-        let client = client::new_client(connect_timeout)
+        let clients = (0..=workers)
+            .map(|_| client::new_client(connect_timeout))
+            .collect::<Result<_, _>>()
             .map_err(|e| format!("HTTP client for {name}: {e}"))?;
         Ok(Self {
             name,
             base,
-            client,
+            clients,
             timeout,
             retries,
             max_response_bytes,
         })
+    }
+}
+
+impl VendorApi {
+    /// This thread's pool.
+    fn client(&self) -> &HttpClient {
+        // ok: `new` made workers + 1 clients (never empty), and the index is taken modulo their
+        // count: it cannot panic.
+        &self.clients[crate::server::worker() % self.clients.len()]
     }
 }
 
@@ -133,7 +147,7 @@ pub async fn exchange_with_retry_after(
         let started = Instant::now();
         // One bound for the whole call, the answer's body included.
         let call = async {
-            let response = send(&api.client, req).await?;
+            let response = send(api.client(), req).await?;
             let status = response.status();
             let retry_after = retry_after(response.headers());
             let declared = hyper::body::Body::size_hint(response.body()).exact();
