@@ -8,7 +8,6 @@ use std::sync::Arc;
 use clap::Parser;
 use hail::catalog::{visit_all, Visitor};
 use hail::Operation;
-use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::state::{build, AppState};
@@ -37,7 +36,7 @@ pub struct Args {
 }
 
 /// The relay app and its listen address, from the arguments.
-pub async fn app(args: &Args) -> Result<(axum::Router, Arc<AppState>, SocketAddr), String> {
+pub async fn app(args: &Args) -> Result<(crate::app::Front, Arc<AppState>, SocketAddr), String> {
     let config = match (&args.config, args.sandbox) {
         (Some(path), _) => Config::load(path)?,
         (None, true) => Config::sandbox_defaults()?,
@@ -110,10 +109,12 @@ pub async fn run(args: Args) -> Result<(), String> {
         print!("{}", policy_table(&state));
         return Ok(());
     }
-    let listener = TcpListener::bind(listen)
-        .await
-        .map_err(|e| format!("listening on {listen}: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    // One listener per serving thread, all on one address (`SO_REUSEPORT`).
+    let listeners = crate::server::listeners(listen, state.server.workers)?;
+    let addr = listeners
+        .first()
+        .and_then(|l| l.local_addr().ok())
+        .ok_or_else(|| format!("listening on {listen}: no address"))?;
     let mode = if state.sandbox.is_some() {
         " (sandbox)"
     } else {
@@ -122,7 +123,7 @@ pub async fn run(args: Args) -> Result<(), String> {
     // The first stdout line is read by `cargo xtask` to learn the port.
     println!("hail-relay{mode} listening on http://{addr}");
     let _ = std::io::stdout().flush();
-    tracing::info!(%addr, sandbox = state.sandbox.is_some(), "relay started");
+    tracing::info!(%addr, sandbox = state.sandbox.is_some(), workers = listeners.len(), "relay started");
     let sweeper = state.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
@@ -132,15 +133,20 @@ pub async fn run(args: Args) -> Result<(), String> {
             sweeper.auth_failures.sweep();
         }
     });
-    crate::server::serve(
-        listener,
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let signalled = shutdown.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        signalled.cancel();
+    });
+    crate::server::serve_threads(
+        listeners,
         app,
         state.server,
         state.vendor_calls.clone(),
-        shutdown_signal(),
+        shutdown,
     )
-    .await;
-    Ok(())
+    .await
 }
 
 async fn shutdown_signal() {

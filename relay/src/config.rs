@@ -104,6 +104,9 @@ pub struct HttpConfig {
     /// On SIGTERM, how long open requests may still take before their connections are closed,
     /// in milliseconds. Vendor calls already under way still complete and are stored.
     pub shutdown_grace_ms: u64,
+    /// Serving threads, each with its own listener (`SO_REUSEPORT`) and vendor connections;
+    /// 0: one per core.
+    pub workers: usize,
 }
 
 impl Default for HttpConfig {
@@ -120,6 +123,7 @@ impl Default for HttpConfig {
             max_connections: 768,
             max_connections_per_address: 64,
             shutdown_grace_ms: 10_000,
+            workers: 0,
         }
     }
 }

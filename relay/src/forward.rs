@@ -7,8 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use hail::protocol::{self, Success, Upstream};
@@ -29,21 +28,39 @@ use crate::upstream::{exchange_with_retry_after, is_not_now, Acted};
 use look_back::{is_unknown, look_back, unknown_problem};
 pub use refusal::Refusal;
 
-/// `POST /v1/{vendor}/{operation}` for operation `Op`.
+/// `POST /v1/{vendor}/{operation}` for operation `Op`. The request is taken whole, not through
+/// header and body extractors: they would copy the headers.
 pub async fn handle<Op: Operation>(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    request: Request,
 ) -> Response {
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers;
     let request_id = crate::request_id::of(&headers).to_owned();
+    // The server puts it on every request.
+    let Some(&ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() else {
+        return respond(
+            ProblemResponse::new(ErrorCode::Internal, "the request failed").stored(&request_id),
+            &request_id,
+        );
+    };
     let deadline = Instant::now() + state.request_timeout;
     // Admission and the vendor calls run in their own task: a caller who hangs up cuts neither
     // a store write that holds the key nor a call the vendor may be acting on, and the outcome
     // is still stored.
     let (task_state, id) = (state.clone(), request_id.clone());
     // Tracked: a shutdown waits for it.
+    let limit = state.body_limit;
     let task = state.vendor_calls.spawn(async move {
+        // Already read whole and bounded by the app's front service: this only takes the bytes.
+        let body = {
+            use http_body_util::{BodyExt as _, LengthLimitError, Limited};
+            match Limited::new(body, limit).collect().await {
+                Ok(collected) => Ok(collected.to_bytes()),
+                Err(e) if e.is::<LengthLimitError>() => Err(Refusal::TooLarge { limit }),
+                Err(_) => Err(Refusal::Unreadable),
+            }
+        };
         match admit::<Op>(&task_state, peer, &headers, body, deadline).await {
             Ok(admitted) => run::<Op>(&task_state, admitted, &id, deadline).await,
             Err(Answer::Refused(refusal)) => ProblemResponse::from(refusal).stored(&id),
@@ -114,22 +131,14 @@ async fn admit<Op: Operation>(
     state: &AppState,
     peer: SocketAddr,
     headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Result<Bytes, Refusal>,
     deadline: Instant,
 ) -> Result<Admitted<Op>, Answer> {
     let policy = state.policy(Op::ID).ok_or(Refusal::UnknownOperation)?;
     if policy.access == Access::Disabled {
         return Err(Refusal::Disabled.into());
     }
-    let body = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            Refusal::TooLarge {
-                limit: state.body_limit,
-            }
-        } else {
-            Refusal::Unreadable
-        }
-    })?;
+    let body = body?;
 
     let ip = client_ip(peer, headers, &state.trusted_proxies, state.ipv6_prefix_len);
     let caller = crate::limits::authenticate(state, policy.access, headers, ip, deadline).await?;

@@ -3,14 +3,12 @@
 //! An error is answered as a [`ProblemResponse`]: code, detail and whatever else the problem
 //! says, but no request id. It gets the request's id (made once, by the request-id layer) in
 //! [`ProblemResponse::stored`], the only place a problem is finished: the operation handler
-//! calls it to store an answer before sending it; for every other handler and middleware the
-//! [`problem_bodies`] middleware does, which also makes one of the framework's bare error
-//! answers. Either way the answer carries its [`ProblemCode`] in the response's extensions,
+//! calls it to store an answer before sending it; for every other handler and middleware
+//! [`finish`] does (called by the app's front service on every answer), which also makes one of
+//! the framework's bare error answers. Either way the answer carries its [`ProblemCode`] in the response's extensions,
 //! where the metrics read it.
 
-use axum::extract::Request;
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware::Next;
+use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use hail::protocol::{Problem, Upstream, IDEMPOTENT_REPLAYED, PROBLEM_CONTENT_TYPE, REQUEST_ID};
@@ -87,7 +85,7 @@ impl ProblemResponse {
     }
 }
 
-/// The answer is only started here: [`problem_bodies`] writes its body with the request's id.
+/// The answer is only started here: [`finish`] writes its body with the request's id.
 /// Until then it has its status, and the problem in its extensions.
 impl IntoResponse for ProblemResponse {
     fn into_response(self) -> Response {
@@ -102,14 +100,8 @@ impl IntoResponse for ProblemResponse {
 /// Every error the relay answers is a problem document (protocol): routing (404), method
 /// (405), and the bare answers of the framework's layers are turned into one here, keeping
 /// their headers (`Allow`, CORS). JSON answers are left as they are (problems, and the
-/// `/healthz` status document).
-pub async fn problem_bodies(req: Request, next: Next) -> Response {
-    // Cheap clones (shared bytes): this runs on every request, the text is made only on error.
-    let id = req.headers().get(crate::request_id::HEADER).cloned();
-    let id = crate::request_id::text(id.as_ref());
-    let method = req.method().clone();
-    let uri = req.uri().clone();
-    let mut response = next.run(req).await;
+/// `/healthz` status document). `method` and `uri` are the request's, `id` its request id.
+pub fn finish(mut response: Response, method: &Method, uri: &Uri, id: &str) -> Response {
     if let Some(problem) = response.extensions_mut().remove::<ProblemResponse>() {
         return render(response, problem, id);
     }

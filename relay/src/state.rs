@@ -119,6 +119,7 @@ pub fn build(config: &Config, sandbox: Option<Sandbox>) -> Result<AppState, Stri
             Duration::from_millis(up.timeout_ms.max(1)),
             up.retries,
             up.max_response_bytes.max(1024),
+            crate::server::workers(config.http.workers),
         )?;
         accounts.add_api(Arc::new(api));
     }

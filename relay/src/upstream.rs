@@ -7,15 +7,22 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use hail::{BaseUrl, ErrorCode};
 use http::StatusCode;
+use http_body_util::Full;
+
+mod client;
+
+use client::{read_capped, send, HttpClient, SendError, USER_AGENT};
 
 /// A vendor API as configured: where, and one pooled client (no redirects, bounded time).
 pub struct VendorApi {
     /// The vendor's name.
     pub name: &'static str,
-    /// Base URL, from config only.
+    /// Base URL, from config only: parsed once, at start-up.
     pub base: BaseUrl,
-    /// The pooled client.
-    pub client: reqwest::Client,
+    /// Connection pools, one per serving thread (see `server::worker`) and one for any other
+    /// thread: a thread's vendor connections are driven by that thread's runtime, so a request
+    /// stays on its thread. A client follows no redirect: a 3xx is the vendor's answer.
+    clients: Vec<HttpClient>,
     /// Timeout of one call.
     pub timeout: Duration,
     /// Extra attempts where the vendor provably did not act.
@@ -25,7 +32,7 @@ pub struct VendorApi {
 }
 
 impl VendorApi {
-    /// A vendor API with a fresh client.
+    /// A vendor API with fresh clients, for `workers` serving threads.
     pub fn new(
         name: &'static str,
         base: BaseUrl,
@@ -33,22 +40,29 @@ impl VendorApi {
         timeout: Duration,
         retries: u32,
         max_response_bytes: usize,
+        workers: usize,
     ) -> Result<Self, String> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(connect_timeout)
-            .pool_idle_timeout(Duration::from_secs(60))
-            .user_agent(concat!("hail-relay/", env!("CARGO_PKG_VERSION")))
-            .build()
+        let clients = (0..=workers)
+            .map(|_| client::new_client(connect_timeout))
+            .collect::<Result<_, _>>()
             .map_err(|e| format!("HTTP client for {name}: {e}"))?;
         Ok(Self {
             name,
             base,
-            client,
+            clients,
             timeout,
             retries,
             max_response_bytes,
         })
+    }
+}
+
+impl VendorApi {
+    /// This thread's pool.
+    fn client(&self) -> &HttpClient {
+        // ok: `new` made workers + 1 clients (never empty), and the index is taken modulo their
+        // count: it cannot panic.
+        &self.clients[crate::server::worker() % self.clients.len()]
     }
 }
 
@@ -102,12 +116,20 @@ pub async fn exchange_with_retry_after(
     deadline: Instant,
     operation: &'static str,
 ) -> Result<(StatusCode, Bytes, Option<Duration>), CallFailure> {
-    let (parts, body) = request.into_parts();
-    let url = reqwest::Url::parse(&parts.uri.to_string()).map_err(|_| CallFailure {
-        code: ErrorCode::Internal,
-        detail: "the vendor request has an invalid URL",
-        acted: Acted::No,
-    })?;
+    let (mut parts, body) = request.into_parts();
+    if parts.uri.scheme().is_none() || parts.uri.authority().is_none() {
+        return Err(CallFailure {
+            code: ErrorCode::Internal,
+            detail: "the vendor request has an invalid URL",
+            acted: Acted::No,
+        });
+    }
+    parts
+        .headers
+        .entry(http::header::USER_AGENT)
+        .or_insert(USER_AGENT);
+    // Shared by every attempt, not copied.
+    let body = Bytes::from(body);
     let mut attempt = 0;
     loop {
         let remaining = deadline.saturating_duration_since(Instant::now());
@@ -118,35 +140,41 @@ pub async fn exchange_with_retry_after(
                 acted: Acted::No,
             });
         }
-        let mut req = reqwest::Request::new(parts.method.clone(), url.clone());
+        let mut req = http::Request::new(Full::new(body.clone()));
+        *req.method_mut() = parts.method.clone();
+        *req.uri_mut() = parts.uri.clone();
         *req.headers_mut() = parts.headers.clone();
-        *req.body_mut() = Some(body.clone().into());
-        *req.timeout_mut() = Some(api.timeout.min(remaining));
         let started = Instant::now();
-        let result = match api.client.execute(req).await {
-            Ok(response) => {
-                let status = response.status();
-                let retry_after = retry_after(response.headers());
-                match read_capped(response, api.max_response_bytes).await {
-                    Ok(Some(body)) => Ok((status, body, retry_after)),
-                    Ok(None) => {
-                        tracing::warn!(
-                            operation,
-                            vendor = api.name,
-                            upstream_status = status.as_u16(),
-                            limit = api.max_response_bytes,
-                            "vendor answer too large"
-                        );
-                        return Err(CallFailure {
-                            code: ErrorCode::UpstreamUnavailable,
-                            detail: "the vendor's answer was larger than the relay reads (upstream.max_response_bytes); it may have acted, so it is not sent again",
-                            acted: if is_not_now(status) { Acted::No } else { Acted::Maybe },
-                        });
-                    }
-                    Err(e) => Err(e),
-                }
+        // One bound for the whole call, the answer's body included.
+        let call = async {
+            let response = send(api.client(), req).await?;
+            let status = response.status();
+            let retry_after = retry_after(response.headers());
+            let declared = hyper::body::Body::size_hint(response.body()).exact();
+            match read_capped(response.into_body(), declared, api.max_response_bytes).await {
+                Ok(body) => Ok((status, body, retry_after)),
+                Err(()) => Err(SendError::AfterSending),
             }
-            Err(e) => Err(e),
+        };
+        let result = match tokio::time::timeout(api.timeout.min(remaining), call).await {
+            Ok(Ok((status, Some(body), retry_after))) => Ok((status, body, retry_after)),
+            Ok(Ok((status, None, _))) => {
+                tracing::warn!(
+                    operation,
+                    vendor = api.name,
+                    upstream_status = status.as_u16(),
+                    limit = api.max_response_bytes,
+                    "vendor answer too large"
+                );
+                return Err(CallFailure {
+                    code: ErrorCode::UpstreamUnavailable,
+                    detail: "the vendor's answer was larger than the relay reads (upstream.max_response_bytes); it may have acted, so it is not sent again",
+                    acted: if is_not_now(status) { Acted::No } else { Acted::Maybe },
+                });
+            }
+            Ok(Err(e)) => Err(Some(e)),
+            // Timed out: perhaps after sending.
+            Err(_) => Err(None),
         };
         let elapsed_ms = started.elapsed().as_millis() as u64;
         match result {
@@ -169,7 +197,7 @@ pub async fn exchange_with_retry_after(
                 }
                 return Ok((status, body, retry_after));
             }
-            Err(e) if e.is_connect() => {
+            Err(Some(SendError::Connect)) => {
                 tracing::warn!(operation, vendor = api.name, attempt, "vendor unreachable");
                 let backoff = Duration::from_millis(100 << attempt.min(5));
                 if attempt < api.retries && Instant::now() + backoff < deadline {
@@ -184,7 +212,7 @@ pub async fn exchange_with_retry_after(
                 });
             }
             Err(e) => {
-                let timeout = e.is_timeout();
+                let timeout = e.is_none();
                 tracing::warn!(
                     operation,
                     vendor = api.name,
@@ -206,29 +234,10 @@ pub async fn exchange_with_retry_after(
     }
 }
 
-/// The body, or `None` when it is longer than `cap` (read no further: a vendor, or anything in
-/// front of it, must not make the relay hold 100 MB).
-async fn read_capped(
-    mut response: reqwest::Response,
-    cap: usize,
-) -> Result<Option<Bytes>, reqwest::Error> {
-    if response.content_length().is_some_and(|n| n > cap as u64) {
-        return Ok(None);
-    }
-    let mut body = bytes::BytesMut::new();
-    while let Some(chunk) = response.chunk().await? {
-        if body.len() + chunk.len() > cap {
-            return Ok(None);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Some(body.freeze()))
-}
-
 /// `Retry-After` in seconds (an HTTP date is not honoured: treated as absent).
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
     let secs: u64 = headers
-        .get(reqwest::header::RETRY_AFTER)?
+        .get(http::header::RETRY_AFTER)?
         .to_str()
         .ok()?
         .trim()

@@ -2,7 +2,6 @@
 //! simulated vendors; and a small HTTP client for it.
 #![allow(dead_code)]
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use hail_relay::config::Config;
@@ -50,13 +49,14 @@ pub async fn serve(state: AppState) -> Relay {
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await;
-    });
+    // The relay's own server, as the binary runs it.
+    tokio::spawn(hail_relay::server::serve(
+        listener,
+        app,
+        state.server,
+        state.vendor_calls.clone(),
+        std::future::pending(),
+    ));
     Relay {
         url: format!("http://{addr}"),
         state,

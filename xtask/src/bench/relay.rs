@@ -126,8 +126,6 @@ const JSON_BODY: &str = r#"{"receiver":"anna@example.com","message":"bench","cha
 /// The sandbox's MEMOIO key (`hail_relay::sandbox::MEMOIO_SECRET_KEY`), which the simulated
 /// vendor checks.
 const SANDBOX_MEMOIO_KEY: &str = "sandbox-memoio-secret";
-/// Rounds of every target, interleaved, so that a noisy moment hits all of them alike.
-const ROUNDS: usize = 3;
 
 /// One wrk script for every target: a fresh `Idempotency-Key` per request (a per-run nonce,
 /// the thread, a counter and a seeded random number), so that no run replays another's keys and
@@ -180,6 +178,7 @@ fn with_children(pid: u32) -> Vec<u32> {
 /// The relay in production mode (`--config`) with `store`, calling the simulated vendor at `sim`
 /// in another process, as a company runs it.
 fn production_relay(
+    binary: &Path,
     dir: &Path,
     name: &str,
     store: &str,
@@ -198,7 +197,7 @@ fn production_relay(
         ),
     )
     .map_err(|e| e.to_string())?;
-    let mut c = Command::new(root().join("target/release/hail-relay"));
+    let mut c = Command::new(binary);
     c.args(["--listen", "127.0.0.1:0", "--config"])
         .arg(&config)
         .env("RUST_LOG", "error")
@@ -222,9 +221,10 @@ fn median(mut v: Vec<f64>) -> f64 {
     v.get(v.len() / 2).copied().unwrap_or(0.0)
 }
 
-/// relay (memory and embedded store) vs nginx vs the simulated vendor, in interleaved rounds,
-/// medians reported; cold start.
-pub fn compare(seconds: u64) -> Result<Value, String> {
+/// relay (memory and embedded store) vs nginx vs the simulated vendor, in `rounds` interleaved
+/// rounds (so that a noisy moment hits all of them alike), medians reported; cold start. With
+/// `before`, that build of the relay too, as `relay_before` and `relay_embedded_before`.
+pub fn compare(seconds: u64, rounds: usize, before: Option<&Path>) -> Result<Value, String> {
     let dir = root().join("target/bench");
     std::fs::create_dir_all(dir.join("nginx/logs")).map_err(|e| e.to_string())?;
     // The simulated vendor, in a process of its own for every target.
@@ -262,8 +262,17 @@ pub fn compare(seconds: u64) -> Result<Value, String> {
             .spawn()
             .map_err(|e| format!("nginx: {e}"))?,
     );
-    let (memory, memory_url) = production_relay(&dir, "relay-memory", "memory", &sim)?;
-    let (embedded, embedded_url) = production_relay(&dir, "relay-embedded", "embedded", &sim)?;
+    let this = root().join("target/release/hail-relay");
+    let (memory, memory_url) = production_relay(&this, &dir, "relay-memory", "memory", &sim)?;
+    let (embedded, embedded_url) =
+        production_relay(&this, &dir, "relay-embedded", "embedded", &sim)?;
+    let before = match before {
+        Some(binary) => Some((
+            production_relay(binary, &dir, "before-memory", "memory", &sim)?,
+            production_relay(binary, &dir, "before-embedded", "embedded", &sim)?,
+        )),
+        None => None,
+    };
     std::thread::sleep(Duration::from_millis(500));
 
     let nonce = std::time::SystemTime::now()
@@ -271,7 +280,7 @@ pub fn compare(seconds: u64) -> Result<Value, String> {
         .map_or(0, |d| d.as_millis() as u64 % 1_000_000_000);
     let form = "application/x-www-form-urlencoded";
     // (name, URL, script, processes measured)
-    let targets: [(&str, String, String, Vec<u32>); 4] = [
+    let mut targets: Vec<(&str, String, String, Vec<u32>)> = vec![
         (
             "direct",
             format!("{sim}/memoio/api/start-conversation"),
@@ -297,11 +306,26 @@ pub fn compare(seconds: u64) -> Result<Value, String> {
             vec![embedded.pid()],
         ),
     ];
+    if let Some(((memory, memory_url), (embedded, embedded_url))) = &before {
+        targets.push((
+            "relay_before",
+            format!("{memory_url}/v1/memoio/start-conversation"),
+            lua(JSON_BODY, "application/json", None, nonce + 4),
+            vec![memory.pid()],
+        ));
+        targets.push((
+            "relay_embedded_before",
+            format!("{embedded_url}/v1/memoio/start-conversation"),
+            lua(JSON_BODY, "application/json", None, nonce + 5),
+            vec![embedded.pid()],
+        ));
+    }
     println!(
-        "wrk, {seconds} s each, {ROUNDS} interleaved rounds: the simulated vendor directly, nginx proxy_pass, the relay (memory, embedded store)"
+        "wrk, {seconds} s each, {rounds} interleaved rounds: the simulated vendor directly, nginx proxy_pass, the relay (memory, embedded store){}",
+        if before.is_some() { ", the --before relay (memory, embedded store)" } else { "" }
     );
     let mut runs: Vec<Vec<Value>> = vec![Vec::new(); targets.len()];
-    for round in 0..ROUNDS {
+    for round in 0..rounds {
         for (i, (name, url, script, pids)) in targets.iter().enumerate() {
             let path = dir.join(format!("{name}-{round}.lua"));
             std::fs::write(
@@ -328,7 +352,7 @@ pub fn compare(seconds: u64) -> Result<Value, String> {
             runs[i].push(run);
         }
     }
-    let mut out = json!({ "cold_start": { "ms": cold.as_secs_f64() * 1000.0 }, "rounds": ROUNDS });
+    let mut out = json!({ "cold_start": { "ms": cold.as_secs_f64() * 1000.0 }, "rounds": rounds });
     for ((name, _, _, pids), rounds) in targets.iter().zip(runs) {
         let field = |f: &str| {
             median(
@@ -353,7 +377,7 @@ pub fn compare(seconds: u64) -> Result<Value, String> {
             "peak_rss_mb": rss, "rounds": rounds,
         });
     }
-    drop((memory, embedded, nginx, vendor));
+    drop((memory, embedded, before, nginx, vendor));
     Ok(out)
 }
 
