@@ -13,7 +13,6 @@ use axum::response::Response;
 use hail::protocol::{self, Success, Upstream};
 use hail::read::read_json;
 use hail::{ErrorCode, Operation, Vendor};
-use secrecy::SecretString;
 
 use crate::caller::{client_ip, Caller};
 use crate::config::Access;
@@ -21,10 +20,12 @@ use crate::idempotency::{now_ms, scope, Begin, Fingerprint, Hold, Settle, Stored
 use crate::problem::{respond, ProblemCode, ProblemResponse};
 use crate::state::AppState;
 
+mod call;
 mod look_back;
 mod refusal;
 
 use crate::upstream::{exchange_with_retry_after, is_not_now, Acted};
+pub(crate) use call::Call;
 use look_back::{is_unknown, look_back, unknown_problem};
 pub use refusal::Refusal;
 
@@ -74,27 +75,6 @@ pub async fn handle<Op: Operation>(
     let code = response.extensions().get::<ProblemCode>();
     crate::metrics::request(Op::ID, code.map_or("ok", |c| c.0.as_str()));
     response
-}
-
-/// A request and whom it is made as: the caller's verified vendor token when the operation acts
-/// as the caller. The token is a credential, so it travels beside the request, never inside it
-/// (nor in what the idempotency store keeps of it).
-pub(crate) struct Call<Op> {
-    pub op: Op,
-    pub caller_token: Option<SecretString>,
-}
-
-impl<Op: Operation> Call<Op> {
-    /// [`Operation::next_request`] with this call's caller token.
-    pub fn next_request(
-        &self,
-        progress: &Op::Progress,
-        base: &hail::BaseUrl,
-        credential: &Op::Credential,
-    ) -> Result<Option<http::Request<Vec<u8>>>, hail::encode::EncodeError> {
-        self.op
-            .next_request(progress, base, credential, self.caller_token.as_ref())
-    }
 }
 
 /// A request that passed every check, ready for its vendor calls.
