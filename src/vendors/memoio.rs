@@ -131,7 +131,20 @@ pub(crate) struct Person<'a> {
     pub company: Option<&'a str>,
 }
 
-impl Person<'_> {
+impl<'a> Person<'a> {
+    /// A request's person from its three fields.
+    pub(crate) fn of(
+        email: &'a str,
+        name: &'a Option<String>,
+        company: &'a Option<String>,
+    ) -> Self {
+        Self {
+            email,
+            name: name.as_deref(),
+            company: company.as_deref(),
+        }
+    }
+
     /// A required address and an optional name and company, checked under `fields`' names.
     pub(crate) fn check(self, v: &mut Violations, fields: PersonFields) {
         let [email, name, company] = fields;
@@ -150,7 +163,21 @@ pub(crate) struct Extras<'a> {
     pub description: Option<&'a str>,
 }
 
-impl Extras<'_> {
+impl<'a> Extras<'a> {
+    /// A request's extras from its three fields.
+    pub(crate) fn of(
+        references: &'a Option<Vec<String>>,
+        tags: &'a Option<Vec<String>>,
+        description: &'a Option<String>,
+    ) -> Self {
+        Self {
+            references: references.as_deref(),
+            tags: tags.as_deref(),
+            description: description.as_deref(),
+        }
+    }
+
+    /// References and tags as separated lists, the description as text.
     pub(crate) fn check(self, v: &mut Violations) {
         for (field, list) in [("references", self.references), ("tags", self.tags)] {
             v.separated_list(

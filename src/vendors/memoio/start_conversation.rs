@@ -148,19 +148,11 @@ impl Validate for StartConversation {
 
 impl StartConversation {
     fn receiver(&self) -> Person<'_> {
-        Person {
-            email: &self.receiver,
-            name: self.receiver_name.as_deref(),
-            company: self.receiver_company.as_deref(),
-        }
+        Person::of(&self.receiver, &self.receiver_name, &self.receiver_company)
     }
 
     fn extras(&self) -> Extras<'_> {
-        Extras {
-            references: self.references.as_deref(),
-            tags: self.tags.as_deref(),
-            description: self.description.as_deref(),
-        }
+        Extras::of(&self.references, &self.tags, &self.description)
     }
 }
 

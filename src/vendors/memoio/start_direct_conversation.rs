@@ -90,27 +90,15 @@ impl Validate for StartDirectConversation {
 
 impl StartDirectConversation {
     fn sender(&self) -> Person<'_> {
-        Person {
-            email: &self.sender,
-            name: self.sender_name.as_deref(),
-            company: self.sender_company.as_deref(),
-        }
+        Person::of(&self.sender, &self.sender_name, &self.sender_company)
     }
 
     fn receiver(&self) -> Person<'_> {
-        Person {
-            email: &self.receiver,
-            name: self.receiver_name.as_deref(),
-            company: self.receiver_company.as_deref(),
-        }
+        Person::of(&self.receiver, &self.receiver_name, &self.receiver_company)
     }
 
     fn extras(&self) -> Extras<'_> {
-        Extras {
-            references: self.references.as_deref(),
-            tags: self.tags.as_deref(),
-            description: self.description.as_deref(),
-        }
+        Extras::of(&self.references, &self.tags, &self.description)
     }
 }
 
