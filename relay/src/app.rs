@@ -307,28 +307,22 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
 
 /// `GET /v1/capabilities`: the enabled operations, with access mode and fixed fields.
 async fn capabilities(State(state): State<Arc<AppState>>) -> Response {
-    struct List<'a>(&'a AppState, Vec<serde_json::Value>);
-    impl Visitor for List<'_> {
-        fn visit<Op: Operation>(&mut self) {
-            let Some(policy) = self
-                .0
-                .policy(Op::ID)
-                .filter(|p| p.access != Access::Disabled)
-            else {
-                return;
-            };
-            self.1.push(serde_json::json!({
-                "id": Op::ID,
+    let operations: Vec<_> = hail::catalog::operations()
+        .filter_map(|op| {
+            let policy = state
+                .policy(op.id)
+                .filter(|p| p.access != Access::Disabled)?;
+            Some(serde_json::json!({
+                "id": op.id,
                 "access": policy.access.as_str(),
-                "sends": Op::SENDS,
+                "sends": op.sends,
                 "pinned": policy.pin.keys().collect::<Vec<_>>(),
                 "bound": policy.bind.keys().collect::<Vec<_>>(),
-            }));
-        }
-    }
-    let mut list = List(&state, Vec::new());
-    visit_all(&mut list);
-    let mut body = serde_json::json!({ "operations": list.1, "sandbox": state.sandbox.is_some() });
+            }))
+        })
+        .collect();
+    let mut body =
+        serde_json::json!({ "operations": operations, "sandbox": state.sandbox.is_some() });
     if let Some(sandbox) = &state.sandbox {
         // The simulated chayns user API, which the SDK's chayns user client calls directly.
         body["chaynsUserApi"] = serde_json::Value::String(format!("{}/chayns-user", sandbox.root));
