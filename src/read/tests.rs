@@ -51,11 +51,10 @@ fn read(v: serde_json::Value) -> Result<Outer, (String, &'static str)> {
 #[test]
 fn reads_required_optional_default_and_nested_fields() {
     let got =
-        read(json!({"name": "a", "note": null, "items": [{"id": 7}], "ID": 4, "wireName": "w"}))
-            .unwrap();
+        read(json!({"name": "a", "note": null, "items": [{"id": 7}], "ID": 4, "wireName": "w"}));
     assert_eq!(
         got,
-        Outer {
+        Ok(Outer {
             name: "a".into(),
             note: None,
             flag: None,
@@ -66,7 +65,7 @@ fn reads_required_optional_default_and_nested_fields() {
             local: None,
             other_id: Some(4),
             wire_name: Some("w".into()),
-        }
+        })
     );
 }
 

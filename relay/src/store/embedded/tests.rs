@@ -2,6 +2,8 @@
 use super::*;
 use crate::store::held;
 
+type Outcome = Result<(), Box<dyn std::error::Error>>;
+
 const HOLD: Duration = Duration::from_secs(30);
 
 fn dir(name: &str) -> PathBuf {
@@ -19,36 +21,34 @@ fn limits() -> Limits {
 }
 
 #[tokio::test]
-async fn records_survive_reopening_and_a_flight_becomes_unknown() {
+async fn records_survive_reopening_and_a_flight_becomes_unknown() -> Outcome {
     let d = dir("reopen");
     let a = Fingerprint::of("op", b"a");
     {
-        let s = EmbeddedStore::open(&d, limits()).unwrap();
+        let s = EmbeddedStore::open(&d, limits()).map_err(StoreError)?;
         let (begin, h) = held(&s, "done", a, HOLD).await;
         assert!(matches!(begin, Begin::Proceed { progress: None, .. }));
         let ok = StoredResponse::restored(200, false, Bytes::from_static(b"{\"data\":1}"));
-        assert!(s.settle("done", a, h, Settle::Final(ok)).await.unwrap());
+        assert!(s.settle("done", a, h, Settle::Final(ok)).await?);
         let (_, h) = held(&s, "flying", a, Duration::ZERO).await;
-        assert!(s
-            .progress("flying", h, Bytes::from_static(b"step"))
-            .await
-            .unwrap());
+        assert!(s.progress("flying", h, Bytes::from_static(b"step")).await?);
     }
     // Dropped without settling "flying": as after kill -9.
-    let s = EmbeddedStore::open(&d, limits()).unwrap();
-    match s.begin("done", a, HOLD).await.unwrap() {
+    let s = EmbeddedStore::open(&d, limits()).map_err(StoreError)?;
+    match s.begin("done", a, HOLD).await? {
         Begin::Replay(r) => assert_eq!(&r.body[..], b"{\"data\":1}"),
         other => panic!("{other:?}"),
     }
     assert!(matches!(
-        s.begin("flying", a, HOLD).await.unwrap(),
+        s.begin("flying", a, HOLD).await?,
         Begin::Unknown { progress: Some(p), .. } if &p[..] == b"step"
     ));
-    assert_eq!(s.begin("flying", a, HOLD).await.unwrap(), Begin::InFlight);
+    assert_eq!(s.begin("flying", a, HOLD).await?, Begin::InFlight);
+    Ok(())
 }
 
 #[tokio::test]
-async fn the_sweep_bounds_entries_and_bytes_but_keeps_flights_and_unknowns() {
+async fn the_sweep_bounds_entries_and_bytes_but_keeps_flights_and_unknowns() -> Outcome {
     let d = dir("bounds");
     let s = EmbeddedStore::open(
         &d,
@@ -58,7 +58,7 @@ async fn the_sweep_bounds_entries_and_bytes_but_keeps_flights_and_unknowns() {
             max_bytes: 20_000,
         },
     )
-    .unwrap();
+    .map_err(StoreError)?;
     let a = Fingerprint::of("op", b"a");
     held(&s, "flight", a, HOLD).await;
     let (_, h) = held(&s, "unknown", a, HOLD).await;
@@ -66,15 +66,15 @@ async fn the_sweep_bounds_entries_and_bytes_but_keeps_flights_and_unknowns() {
         progress: Some(Bytes::from(vec![b'p'; 5000])),
         sent: true,
     };
-    assert!(s.settle("unknown", a, h, unknown).await.unwrap());
+    assert!(s.settle("unknown", a, h, unknown).await?);
     let big = Bytes::from(vec![b'x'; 1000]);
     for i in 0..200 {
         let key = format!("k{i}");
         let (_, h) = held(&s, &key, a, HOLD).await;
         let done = Settle::Final(StoredResponse::restored(200, false, big.clone()));
-        assert!(s.settle(&key, a, h, done).await.unwrap());
+        assert!(s.settle(&key, a, h, done).await?);
     }
-    s.sweep().unwrap();
+    s.sweep()?;
     let (count, bytes): (i64, i64) = s
         .db()
         .query_row(
@@ -82,18 +82,16 @@ async fn the_sweep_bounds_entries_and_bytes_but_keeps_flights_and_unknowns() {
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
-        .unwrap();
+        ?;
     assert!(
         count <= 50 && bytes <= 20_000,
         "{count} records, {bytes} bytes"
     );
-    assert_eq!(s.begin("flight", a, HOLD).await.unwrap(), Begin::InFlight);
+    assert_eq!(s.begin("flight", a, HOLD).await?, Begin::InFlight);
     assert!(matches!(
-        s.begin("unknown", a, HOLD).await.unwrap(),
+        s.begin("unknown", a, HOLD).await?,
         Begin::Unknown { .. }
     ));
-    assert!(matches!(
-        s.begin("k199", a, HOLD).await.unwrap(),
-        Begin::Replay(_)
-    ));
+    assert!(matches!(s.begin("k199", a, HOLD).await?, Begin::Replay(_)));
+    Ok(())
 }
