@@ -55,8 +55,8 @@ pub trait Endpoint: Send + Sync + 'static {
 }
 
 /// What the relay and the SDK know of an operation without running it. Declared once, on the
-/// request type: `#[derive(hail_derive::Metadata)]` with `#[operation(id = …, sends = …,
-/// ts_output = …, email_fields = […])]`.
+/// request type: `#[hail_derive::request]` with `#[operation(id = …, sends = …, ts_output = …,
+/// summary = …, example = …)]` (see the `hail-derive` crate).
 pub trait Metadata {
     /// `vendor/operation`, e.g. `livedesk/start-conversation`; the relay serves it at
     /// `POST /v1/{ID}`.
