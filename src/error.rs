@@ -50,6 +50,10 @@ pub enum ErrorCode {
     /// 405: the path exists, but not for this method (every operation is a POST). Added after
     /// the SDK-only codes to keep the order of the others stable.
     MethodNotAllowed,
+    /// 409: the vendor already has a contact with one of these unique details (LiveDesk: the
+    /// e-mail address, the phone number or the identifier); `livedesk/start-conversation`
+    /// finds and uses that contact instead.
+    ContactExists,
 }
 
 impl ErrorCode {
@@ -73,7 +77,7 @@ impl ErrorCode {
             Self::Unauthenticated => 401,
             Self::Forbidden | Self::OriginNotAllowed | Self::OperationDisabled => 403,
             Self::UnknownOperation => 404,
-            Self::IdempotencyInFlight => 409,
+            Self::IdempotencyInFlight | Self::ContactExists => 409,
             Self::PayloadTooLarge => 413,
             Self::IdempotencyKeyReused => 422,
             Self::RateLimited => 429,
@@ -123,6 +127,7 @@ impl ErrorCode {
             Self::Aborted => "Aborted",
             Self::InvalidResponse => "Invalid response",
             Self::MethodNotAllowed => "The method is not allowed here",
+            Self::ContactExists => "A contact with these details already exists",
         }
     }
 }
@@ -228,6 +233,8 @@ mod tests {
         assert_eq!(ErrorCode::UpstreamTimeout.http_status(), 504);
         assert_eq!(ErrorCode::MethodNotAllowed.http_status(), 405);
         assert!(!ErrorCode::MethodNotAllowed.retryable());
+        assert_eq!(ErrorCode::ContactExists.http_status(), 409);
+        assert!(!ErrorCode::ContactExists.retryable());
         assert_eq!(ErrorCode::OutcomeUnknown.http_status(), 502);
         assert!(!ErrorCode::OutcomeUnknown.retryable());
         assert!(ErrorCode::RateLimited.retryable());

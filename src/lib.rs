@@ -19,6 +19,7 @@ pub mod protocol;
 pub mod read;
 pub mod reply;
 pub mod validate;
+pub mod vendor_call;
 pub mod vendors;
 
 /// The JavaScript API (npm package `hail-sdk`).
@@ -35,3 +36,4 @@ pub use base_url::BaseUrl;
 pub use operation::{Endpoint, Metadata, Operation, SingleCall, Vendor};
 pub use reply::UpstreamError;
 pub use validate::Validate;
+pub use vendor_call::VendorCall;

@@ -171,6 +171,7 @@ pub trait Operation:
 
     /// Records the vendor's answer to the request [`Self::next_request`] gave.
     fn record(
+        &self,
         progress: &mut Self::Progress,
         status: http::StatusCode,
         body: &[u8],
@@ -243,6 +244,7 @@ where
     }
 
     fn record(
+        &self,
         progress: &mut Self::Progress,
         status: http::StatusCode,
         body: &[u8],

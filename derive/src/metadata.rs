@@ -14,6 +14,7 @@ pub fn metadata_impl(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStrea
     let mut js = None;
     let mut summary = None;
     let mut email_fields: Vec<LitStr> = Vec::new();
+    let mut calls: Vec<syn::Expr> = Vec::new();
     for attr in input
         .attrs
         .iter()
@@ -57,6 +58,9 @@ pub fn metadata_impl(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStrea
                 summary = Some(value);
             } else if meta.path.is_ident("ts_output") {
                 ts_output = Some(meta.value()?.parse::<LitStr>()?);
+            } else if meta.path.is_ident("calls") {
+                let list: syn::ExprArray = meta.value()?.parse()?;
+                calls.extend(list.elems);
             } else if meta.path.is_ident("email_fields") {
                 let list: syn::ExprArray = meta.value()?.parse()?;
                 for item in list.elems {
@@ -72,7 +76,7 @@ pub fn metadata_impl(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStrea
                 }
             } else {
                 return Err(meta.error(
-                    "operation(…) takes id, sends, ts_output, email_fields, example, summary, js",
+                    "operation(…) takes id, sends, ts_output, calls, email_fields, example, summary, js",
                 ));
             }
             Ok(())
@@ -86,6 +90,15 @@ pub fn metadata_impl(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStrea
     let ts_output = ts_output.ok_or_else(|| missing("ts_output"))?;
     let example = example.ok_or_else(|| missing("example"))?;
     let summary = summary.ok_or_else(|| missing("summary"))?;
+    if calls.is_empty() {
+        return Err(missing("calls"));
+    }
+    if summary.value().contains("Vendor call") {
+        return Err(syn::Error::new_spanned(
+            &summary,
+            "the summary's \"Vendor call\" text comes from `calls = […]`: leave it out",
+        ));
+    }
     // The namespace method: `start-conversation` is `startConversation` unless `js` says other.
     let js = js.unwrap_or_else(|| {
         let name = id
@@ -104,11 +117,25 @@ pub fn metadata_impl(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStrea
     );
     let ts_input = tsify_name(input)?
         .unwrap_or_else(|| LitStr::new(&input.ident.to_string(), input.ident.span()));
-    let ts_method = LitStr::new(
+    // The vendor calls are text only at compile time of the `hail` crate (their paths are
+    // constants declared beside the endpoint): joined in with `concatcp!`.
+    let name = &input.ident;
+    let base = quote!(<<#name as crate::operation::Operation>::Vendor as crate::operation::Vendor>::DEFAULT_BASE_URL);
+    let label = if calls.len() == 1 { "Vendor call: " } else { "Vendor calls: " };
+    let mut call_parts = Vec::new();
+    for (i, call) in calls.iter().enumerate() {
+        let sep = if i == 0 { "`" } else { ", `" };
+        call_parts.push(quote!(#sep, #call.method, " ", #base, #call.path, "`"));
+    }
+    let call_text = quote!(#label, #(#call_parts,)* ".");
+    let ts_head = LitStr::new(
+        &format!("    /**\n{}     * ", jsdoc_lines(&summary.value(), "     * ")),
+        id.span(),
+    );
+    let ts_tail = LitStr::new(
         &format!(
-            "    /**\n{}     *\n     * `call(\"{}\", input, options)`.\n     */\n    \
+            "\n     *\n     * `call(\"{}\", input, options)`.\n     */\n    \
              {}(input: {}, options?: CallOptions): Promise<CallResult<{}>>;\n",
-            jsdoc_lines(&summary.value(), "     * "),
             id.value(),
             js.value(),
             ts_input.value(),
@@ -116,14 +143,13 @@ pub fn metadata_impl(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStrea
         ),
         id.span(),
     );
-    let name = &input.ident;
     Ok(quote! {
         impl crate::operation::Metadata for #name {
             const ID: &'static str = #id;
             const VENDOR: &'static str = #vendor;
             const JS_METHOD: &'static str = #js;
-            const TS_METHOD: &'static str = #ts_method;
-            const SUMMARY: &'static str = #summary;
+            const TS_METHOD: &'static str = ::const_format::concatcp!(#ts_head, #call_text, #ts_tail);
+            const SUMMARY: &'static str = ::const_format::concatcp!(#summary, " ", #call_text);
             const SENDS: bool = #sends;
             const EMAIL_FIELDS: &'static [&'static str] = &[#(#email_fields),*];
             const TS_INPUT: &'static str = #ts_input;

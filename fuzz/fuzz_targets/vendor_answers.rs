@@ -13,10 +13,11 @@ struct Decode<'a> {
 
 impl Visitor for Decode<'_> {
     fn visit<Op: Operation>(&mut self) {
+        let Ok(op) = hail::operation::check_request::<Op>(Op::EXAMPLE.as_bytes()) else { return };
         let mut progress = Op::Progress::default();
         // Walk several steps of multi-call operations with the same answer.
         for _ in 0..=self.steps % 3 {
-            if Op::record(&mut progress, self.status, self.body).is_err() {
+            if op.record(&mut progress, self.status, self.body).is_err() {
                 break;
             }
         }

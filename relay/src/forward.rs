@@ -384,11 +384,14 @@ async fn calls<Op: Operation>(
                 }
             }
         }
+        // A read (a search before a create) sends nothing: its failures are no unknown outcome,
+        // and a retry with the key resumes there.
+        let reads = request.method().is_safe();
         let (status, body, retry_after) =
             exchange_with_retry_after(&account.api, request, deadline, Op::ID)
                 .await
                 .map_err(|mut f| {
-                    if !Op::SENDS && f.code == ErrorCode::OutcomeUnknown {
+                    if (!Op::SENDS || reads) && f.code == ErrorCode::OutcomeUnknown {
                         // A read has no key and sends nothing: a timeout or a drop is just that.
                         f.code = ErrorCode::UpstreamTimeout;
                         f.detail = "the vendor did not answer in time";
@@ -403,7 +406,7 @@ async fn calls<Op: Operation>(
                     let retryable = f.code.retryable() && f.acted == Acted::No;
                     (p.retryable(retryable).stored(request_id), f.acted)
                 })?;
-        match Op::record(progress, status, &body) {
+        match op.op.record(progress, status, &body) {
             Ok(()) => {
                 last_status = status;
                 unsaved = true;
@@ -417,18 +420,19 @@ async fn calls<Op: Operation>(
                 refreshed = true;
             }
             Err(e) => {
-                let acted = if is_not_now(status) {
+                let not_now = is_not_now(status);
+                let acted = if not_now || reads {
                     Acted::No
                 } else {
                     Acted::Maybe
                 };
-                let code = if acted == Acted::No {
+                let code = if not_now {
                     // 429/503 after the relay's own retries: the vendor did not act, so the
                     // caller may send the same request again, after the vendor's wait.
                     ErrorCode::UpstreamUnavailable
                 } else if e.code == ErrorCode::Unauthenticated {
                     ErrorCode::UpstreamRejected
-                } else if Op::SENDS && status.is_success() {
+                } else if Op::SENDS && !reads && status.is_success() {
                     // The vendor accepted it, but its answer cannot be read: it may well have
                     // acted, so this is no "not sent".
                     ErrorCode::OutcomeUnknown
@@ -440,8 +444,8 @@ async fn calls<Op: Operation>(
                 } else {
                     e.message
                 };
-                let retry_after = (acted == Acted::No)
-                    .then(|| retry_after.map_or(1, crate::limits::whole_seconds));
+                let retry_after =
+                    not_now.then(|| retry_after.map_or(1, crate::limits::whole_seconds));
                 let p = ProblemResponse::new(code, named(step, message))
                     .upstream(e.status)
                     .retryable(acted == Acted::No && code.retryable())

@@ -24,7 +24,10 @@ const PROBLEM_STATUSES: [(&str, &str); 12] = [
     ("403", "forbidden, origin_not_allowed, operation_disabled"),
     ("404", "unknown_operation"),
     ("405", "method_not_allowed (operations are POST only)"),
-    ("409", "idempotency_in_flight"),
+    (
+        "409",
+        "idempotency_in_flight, contact_exists (the vendor already has a contact with these unique details)",
+    ),
     ("413", "payload_too_large"),
     ("422", "idempotency_key_reused"),
     ("429", "rate_limited (see Retry-After)"),

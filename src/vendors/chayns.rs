@@ -21,6 +21,7 @@ use crate::read::{Shape, Source};
 use crate::reply::{body_excerpt, UpstreamError};
 use crate::validate::Validate;
 use crate::validate::Violations;
+use crate::vendor_call::VendorCall;
 
 /// The chayns Backend API (`api.chayns.net`).
 pub struct Chayns;
@@ -99,6 +100,10 @@ pub fn check_message(v: &mut Violations, text: &str, images: Option<&[String]>) 
 
 /// `typeId` of a message to a page or a user (as chayns' JS API sends it).
 pub const TYPE_ID_MESSAGE: u8 = 1;
+/// The user API's message to a user or a site, sent as user `user_id`.
+pub const USER_MESSAGE: VendorCall = VendorCall::post("/rest/api/user/{user_id}/message");
+/// The user API's message to a UAC group of site `location_id`.
+pub const BROADCAST: VendorCall = VendorCall::post("/rest/api/location/{location_id}/broadcast");
 /// `typeId` of a broadcast to a UAC group (as chayns' JS API sends it).
 pub const TYPE_ID_BROADCAST: u8 = 6;
 
@@ -145,8 +150,7 @@ impl UserRequest {
 /// `{"receivers": [{key: id}], "message": {"images": [{"url"}], "text", "typeId"}}`: the keys in
 /// chayns-api's order, `images` always present (`[]` when none), as chayns-api sends it.
 pub(crate) fn user_message(
-    base: &crate::BaseUrl,
-    path: &str,
+    url: String,
     receiver: (&str, u64),
     text: &str,
     image_urls: Option<&[String]>,
@@ -169,7 +173,7 @@ pub(crate) fn user_message(
     push_decimal(&mut body, u64::from(type_id));
     body.push_str("}}");
     UserRequest {
-        url: base.join(path),
+        url,
         body: body.into_bytes(),
     }
 }
@@ -238,7 +242,7 @@ pub(crate) mod tests {
         ];
         let base = crate::BaseUrl::parse("https://h").unwrap();
         let text = "Hi \"you\"\n\u{1}é\\";
-        let req = user_message(&base, "/p", ("tobitId", 7), text, Some(&urls), 6);
+        let req = user_message(base.join("/p"), ("tobitId", 7), text, Some(&urls), 6);
         let got: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
         let want = serde_json::json!({
             "receivers": [{"tobitId": 7}],
@@ -249,7 +253,7 @@ pub(crate) mod tests {
             }
         });
         assert_eq!(got, want);
-        let bare = user_message(&base, "/p", ("groupId", 1), "x", None, 6);
+        let bare = user_message(base.join("/p"), ("groupId", 1), "x", None, 6);
         assert_eq!(
             std::str::from_utf8(&bare.body).unwrap(),
             r#"{"receivers":[{"groupId":1}],"message":{"images":[],"text":"x","typeId":6}}"#

@@ -19,6 +19,7 @@ use crate::encode::Encoded;
 use crate::encode::{basic, json};
 use crate::operation::Vendor;
 use crate::reply::{body_excerpt, lenient, UpstreamError};
+use crate::vendor_call::VendorCall;
 
 /// The LiveDesk API.
 pub struct LiveDesk;
@@ -52,12 +53,15 @@ pub const NAME_MAX_CHARS: usize = 255;
 /// Longest message content, in chars. **Assumed** (Chatwoot's limit is 150 000; Hail's is lower).
 pub const CONTENT_MAX_CHARS: usize = 20_000;
 
-/// `POST {base}{path}` with Basic key:secret and a JSON body.
-pub(crate) fn post<B: serde::Serialize>(
+/// The LiveDesk request `call` (path fields from `fields`, then `query`) with Basic key:secret
+/// and, for a POST, a JSON body.
+pub(crate) fn request<B: serde::Serialize>(
+    call: &VendorCall,
     base: &BaseUrl,
-    path: &str,
+    fields: &[(&str, &str)],
+    query: &str,
     key: &ApiKey,
-    body: &B,
+    body: Option<&B>,
 ) -> Encoded {
     use secrecy::ExposeSecret;
     let auth = basic(
@@ -65,7 +69,7 @@ pub(crate) fn post<B: serde::Serialize>(
         &key.secret,
         "the LiveDesk API key is not a valid header value",
     )?;
-    json(http::Method::POST, base.join(path), auth, Some(body))
+    json(call.http_method(), call.url(base, fields, query)?, auth, body)
 }
 
 /// A Chatwoot-style error body: `message`, `error` or `errors` (strings or objects).

@@ -103,11 +103,16 @@ impl Form {
             .text("description", extras.description)
     }
 
-    /// `POST {base}{path}` with this form and the secret key.
+    /// The vendor call `call` with this form and the secret key.
     /// **Assumed**: POST with `application/x-www-form-urlencoded` (the page allows GET or POST).
-    pub(crate) fn into_request(mut self, base: &BaseUrl, path: &str, key: &SecretKey) -> Encoded {
+    pub(crate) fn into_request(
+        mut self,
+        base: &BaseUrl,
+        call: &crate::vendor_call::VendorCall,
+        key: &SecretKey,
+    ) -> Encoded {
         let auth = secret_header(&key.0, "the MEMOIO secret key is not a valid header value")?;
-        Ok(http::Request::post(base.join(path))
+        Ok(http::Request::post(call.url(base, &[], "")?)
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(ACCEPT, "application/json")
             .header(AUTHORIZATION, auth)

@@ -18,6 +18,7 @@ use crate::encode::{bearer, json};
 use crate::error::ErrorCode;
 use crate::operation::Vendor;
 use crate::reply::{body_excerpt, decode_raw, RawReply, UpstreamError};
+use crate::vendor_call::VendorCall;
 
 /// The mluvii API. On-premise installations have their own host (configurable).
 pub struct Mluvii;
@@ -57,11 +58,13 @@ impl Issued for AccessToken {
     }
 }
 
-/// A request with the bearer token and an optional JSON body.
+/// The mluvii request `call` (path fields from `fields`, then `query`) with the bearer token and
+/// an optional JSON body.
 pub(crate) fn request<B: serde::Serialize>(
-    method: http::Method,
+    call: &VendorCall,
     base: &BaseUrl,
-    path_and_query: &str,
+    fields: &[(&str, &str)],
+    query: &str,
     token: &AccessToken,
     body: Option<&B>,
 ) -> Encoded {
@@ -69,7 +72,52 @@ pub(crate) fn request<B: serde::Serialize>(
         &token.0,
         "the mluvii access token is not a valid header value",
     )?;
-    json(method, base.join(path_and_query), auth, body)
+    json(call.http_method(), call.url(base, fields, query)?, auth, body)
+}
+
+/// `value` with every object key rewritten by `key`, at every depth.
+fn map_keys(value: serde_json::Value, key: &impl Fn(&str) -> String) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (key(&k), map_keys(v, key)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(|v| map_keys(v, key)).collect()),
+        other => other,
+    }
+}
+
+/// An answer to read into a typed struct whose fields are `#[serde(rename_all = "lowercase")]`:
+/// every key in lower case. mluvii's API answers camelCase (its own sample integration reads it
+/// so, `shared/VENDORS.md`), its documentation writes PascalCase (`ID`, `DepartmentId`): read
+/// case-insensitively, either arrives.
+pub(crate) fn lower_keys(value: serde_json::Value) -> serde_json::Value {
+    map_keys(value, &|k| k.to_ascii_lowercase())
+}
+
+/// An answer passed on to callers: every key in camelCase, whatever case mluvii wrote (`ID` →
+/// `id`, `PhoneNumber` → `phoneNumber`, `formID` as is), so a caller reads one spelling.
+pub(crate) fn camel_keys(value: serde_json::Value) -> serde_json::Value {
+    map_keys(value, &|k| {
+        if k.chars().all(|c| !c.is_ascii_lowercase()) {
+            return k.to_ascii_lowercase();
+        }
+        let mut chars = k.chars();
+        chars.next().map_or_else(String::new, |first| {
+            first.to_ascii_lowercase().to_string() + chars.as_str()
+        })
+    })
+}
+
+/// A success answer passed on with its keys in camelCase ([`camel_keys`]).
+pub(crate) fn decode_camel(status: http::StatusCode, body: &[u8]) -> Result<RawReply, UpstreamError> {
+    let raw = decode(status, body)?;
+    Ok(match serde_json::from_str::<serde_json::Value>(raw.json()) {
+        Ok(value) => RawReply::from_body(camel_keys(value).to_string().as_bytes()),
+        Err(_) => raw,
+    })
 }
 
 /// Decodes an API answer: 302 (mluvii's redirect to its login page) and 401 mean the token was

@@ -16,13 +16,13 @@ use super::MEMOIO_SECRET_KEY;
 pub(super) fn routes() -> Router<Arc<Sim>> {
     Router::new()
         .route(
-            start_conversation::PATH,
+            start_conversation::CALL.path,
             post(|s: State<Arc<Sim>>, r: Request| {
                 answer(s, r, &["receiver", "message", "channel"])
             }),
         )
         .route(
-            start_direct_conversation::PATH,
+            start_direct_conversation::CALL.path,
             post(|s: State<Arc<Sim>>, r: Request| answer(s, r, &["sender", "receiver", "message"])),
         )
 }

@@ -15,7 +15,7 @@ use super::{MLUVII_CLIENT_ID, MLUVII_CLIENT_SECRET, MLUVII_SUBSCRIPTION};
 
 pub(super) fn routes() -> Router<Arc<Sim>> {
     Router::new()
-        .route(hail::vendors::mluvii::token::PATH, post(token))
+        .route(hail::vendors::mluvii::token::CALL.path, post(token))
         .route("/api/v1/WhatsApp", get(subscriptions))
         .route("/api/v1/WhatsApp/{id}/sendTemplates", post(send_templates))
         .route("/api/v1/WhatsApp/{id}/sentTemplates", get(sent_templates))

@@ -12,6 +12,10 @@ use crate::encode::{bearer, json};
 use crate::error::ErrorCode;
 use crate::operation::Endpoint;
 use crate::reply::{lenient, UpstreamError};
+use crate::vendor_call::VendorCall;
+
+/// The vendor call: the site is `location_id`.
+pub const CALL: VendorCall = VendorCall::get("/v2.0/{location_id}/AccessToken");
 
 /// Check a user token against a site.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -67,7 +71,7 @@ impl Endpoint for VerifyAccessToken {
             &token.0,
             "the chayns access token is not a valid header value",
         )?;
-        let url = base.join(&format!("/v2.0/{}/AccessToken", self.location_id));
+        let url = CALL.url_with_id(base, self.location_id);
         json::<()>(http::Method::GET, url, auth, None)
     }
 

@@ -17,6 +17,10 @@ use crate::reply::{lenient, UpstreamError};
 use crate::validate::Validate;
 use crate::validate::{rule, Violations};
 
+
+/// The vendor call: the site is the relay's `location_id`.
+pub const CALL: crate::vendor_call::VendorCall =
+    crate::vendor_call::VendorCall::post("/v2.0/{location_id}/Intercom");
 /// Most ids per receiver list. **Assumed** (Hail's limit).
 pub const RECEIVERS_MAX: usize = 1000;
 /// Longest thread name, in chars. **Assumed** (Hail's limit).
@@ -29,7 +33,8 @@ pub const THREAD_NAME_MAX_CHARS: usize = 200;
     id = "chayns/intercom",
     sends = true,
     ts_output = "IntercomResult",
-    summary = "Sends an Intercom message to chayns users, UAC groups or sites, or with `asCaller` as the verified caller to the site. Vendor call: `POST https://api.chayns.net/v2.0/{LocationID}/Intercom` (the site is the relay's).",
+    summary = "Sends an Intercom message to chayns users, UAC groups or sites, or with `asCaller` as the verified caller to the site (the relay's site).",
+    calls = [CALL],
     example = r#"{"message":"Hi","userIds":[1],"uacIds":[2],"threadName":"t","useGroupChat":true,"images":["https://x.io/a.png"],"asCaller":false}"#
 )]
 pub struct Intercom {
@@ -213,7 +218,7 @@ impl Intercom {
             &tapp.secret,
             "the chayns Tapp secret is not a valid header value",
         )?;
-        let url = base.join(&format!("/v2.0/{}/Intercom", tapp.location_id));
+        let url = CALL.url_with_id(base, tapp.location_id);
         json(http::Method::POST, url, auth, Some(&wire))
     }
 }

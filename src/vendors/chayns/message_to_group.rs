@@ -49,10 +49,8 @@ impl Validate for MessageToGroup {
 
 impl UserApiMessage for MessageToGroup {
     fn parts(&self, base: &BaseUrl, session: &UserSession) -> Result<UserRequest, EncodeError> {
-        let path = format!("/rest/api/location/{}/broadcast", session.location_id);
         Ok(user_message(
-            base,
-            &path,
+            super::BROADCAST.url_with_id(base, session.location_id),
             ("groupId", self.group_id),
             &self.text,
             self.images.as_deref(),

@@ -45,10 +45,8 @@ impl Validate for MessageToPage {
 
 impl UserApiMessage for MessageToPage {
     fn parts(&self, base: &BaseUrl, session: &UserSession) -> Result<UserRequest, EncodeError> {
-        let path = format!("/rest/api/user/{}/message", session.user_id);
         Ok(user_message(
-            base,
-            &path,
+            super::USER_MESSAGE.url_with_id(base, session.user_id),
             ("locationId", session.location_id),
             &self.text,
             self.images.as_deref(),

@@ -1,8 +1,11 @@
-//! `livedesk/create-contact`: `POST https://livedesk-api.engagelab.com/api/v2/accounts/contacts`.
+//! `livedesk/create-contact`: a contact in an inbox ([`CALL`]). LiveDesk, as Chatwoot, keeps a
+//! contact's e-mail address (case-insensitively), phone number and identifier unique per account
+//! (`shared/VENDORS.md`): a second contact with one of them is refused with 422, answered here as
+//! `contact_exists`.
 
 use serde::{Deserialize, Serialize};
 
-use super::{decode, look_back, post, ApiKey, LiveDesk, NAME_MAX_CHARS};
+use super::{decode, error_message, look_back, request, ApiKey, LiveDesk, NAME_MAX_CHARS};
 use crate::base_url::BaseUrl;
 use crate::encode::{EncodeError, Encoded};
 use crate::error::Violation;
@@ -12,8 +15,10 @@ use crate::reply::{lenient, UpstreamError};
 use crate::validate::Validate;
 use crate::validate::Violations;
 
-/// The vendor path.
-pub const PATH: &str = "/api/v2/accounts/contacts";
+use crate::vendor_call::VendorCall;
+
+/// The vendor call.
+pub const CALL: VendorCall = VendorCall::post("/api/v2/accounts/contacts");
 
 /// Create a contact in an inbox.
 #[hail_derive::request]
@@ -22,7 +27,8 @@ pub const PATH: &str = "/api/v2/accounts/contacts";
     id = "livedesk/create-contact",
     sends = true,
     ts_output = "Contact",
-    summary = "Creates a contact in an inbox. Vendor call: `POST https://livedesk-api.engagelab.com/api/v2/accounts/contacts`.",
+    summary = "Creates a contact in an inbox. A contact with the same e-mail address (in any case), phone number or identifier already there is `contact_exists` (409).",
+    calls = [CALL],
     email_fields = ["email"],
     example = r#"{"inboxId":407,"name":"Anna","email":"anna@example.com","phoneNumber":"+420123456789","avatarUrl":"https://x.io/a.png","identifier":"i"}"#
 )]
@@ -128,11 +134,28 @@ struct ContactInbox {
     source_id: Option<String>,
 }
 
-/// Decodes `{"payload":{"contact":{…,"id"},"contact_inbox":{"source_id"}}}`.
+/// Whether LiveDesk refused a contact because one of its unique details is already another
+/// contact's: 422 with Chatwoot's validation message, e.g. `{"message": "Email has already been
+/// taken", "attributes": ["email"]}` (`shared/VENDORS.md`). **Assumed**: LiveDesk answers
+/// Chatwoot's English message, as its other error texts are English.
+pub(crate) fn is_taken(status: http::StatusCode, body: &[u8]) -> bool {
+    status == http::StatusCode::UNPROCESSABLE_ENTITY
+        && error_message(body).contains("already been taken")
+}
+
+/// Decodes `{"payload":{"contact":{…,"id"},"contact_inbox":{"source_id"}}}`; a duplicate is
+/// `contact_exists`.
 pub(crate) fn decode_contact(
     status: http::StatusCode,
     body: &[u8],
 ) -> Result<Contact, UpstreamError> {
+    if is_taken(status, body) {
+        return Err(UpstreamError {
+            code: crate::ErrorCode::ContactExists,
+            status: status.as_u16(),
+            message: error_message(body),
+        });
+    }
     let a: Answer = decode(status, body, "payload.contact.id")?;
     Ok(Contact {
         id: a.payload.contact.id,
@@ -149,7 +172,7 @@ impl SingleCall for CreateContact {
         key: &ApiKey,
     ) -> Result<Option<http::Request<Vec<u8>>>, EncodeError> {
         self.contact_key()
-            .map(|k| look_back::contact_request(base, key, &k))
+            .map(|k| look_back::search_request(base, key, &k, 1))
             .transpose()
     }
 
@@ -160,7 +183,7 @@ impl SingleCall for CreateContact {
         body: &[u8],
     ) -> Result<Option<Contact>, UpstreamError> {
         match self.contact_key() {
-            Some(k) => look_back::found_contact(&k, since_ms, status, body),
+            Some(k) => look_back::found_contact(&k, Some(since_ms), status, body),
             None => Ok(None),
         }
     }
@@ -207,7 +230,7 @@ impl Endpoint for CreateContact {
             avatar_url: self.avatar_url.as_deref(),
             identifier: self.identifier.as_deref(),
         };
-        post(base, PATH, key, &wire)
+        request(&CALL, base, &[], "", key, Some(&wire))
     }
 
     fn decode(status: http::StatusCode, body: &[u8]) -> Result<Contact, UpstreamError> {
@@ -286,5 +309,24 @@ mod tests {
         );
         let e = CreateContact::decode(http::StatusCode::OK, br#"{"payload":{}}"#).unwrap_err();
         assert_eq!(e.code, crate::ErrorCode::InvalidResponse);
+    }
+
+    #[test]
+    fn a_duplicate_is_contact_exists_and_other_refusals_are_not() {
+        let e = CreateContact::decode(
+            http::StatusCode::UNPROCESSABLE_ENTITY,
+            br#"{"message":"Email has already been taken","attributes":["email"]}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (crate::ErrorCode::ContactExists, "Email has already been taken")
+        );
+        let e = CreateContact::decode(
+            http::StatusCode::UNPROCESSABLE_ENTITY,
+            br#"{"message":"Phone number should be in e164 format"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.code, crate::ErrorCode::UpstreamRejected);
     }
 }

@@ -1,8 +1,8 @@
-//! `livedesk/create-conversation`: `POST https://livedesk-api.engagelab.com/api/v2/accounts/conversations`.
+//! `livedesk/create-conversation`: a conversation with a contact ([`CALL`]).
 
 use serde::{Deserialize, Serialize};
 
-use super::{decode, look_back, post, ApiKey, LiveDesk, NAME_MAX_CHARS};
+use super::{decode, look_back, request, ApiKey, LiveDesk, NAME_MAX_CHARS};
 use crate::base_url::BaseUrl;
 use crate::encode::{EncodeError, Encoded};
 use crate::error::Violation;
@@ -12,8 +12,10 @@ use crate::reply::{lenient, UpstreamError};
 use crate::validate::Validate;
 use crate::validate::{rule, Violations};
 
-/// The vendor path.
-pub const PATH: &str = "/api/v2/accounts/conversations";
+use crate::vendor_call::VendorCall;
+
+/// The vendor call.
+pub const CALL: VendorCall = VendorCall::post("/api/v2/accounts/conversations");
 
 /// Create a conversation with a contact, named by exactly one of `contactId` and `sourceId`.
 #[hail_derive::request]
@@ -22,7 +24,8 @@ pub const PATH: &str = "/api/v2/accounts/conversations";
     id = "livedesk/create-conversation",
     sends = true,
     ts_output = "Conversation",
-    summary = "Creates a conversation with a contact. Vendor call: `POST https://livedesk-api.engagelab.com/api/v2/accounts/conversations`.",
+    summary = "Creates a conversation with a contact.",
+    calls = [CALL],
     example = r#"{"inboxId":407,"contactId":9}"#
 )]
 pub struct CreateConversation {
@@ -171,7 +174,7 @@ impl Endpoint for CreateConversation {
             contact_id: self.contact_id.map(|id| id.0),
             source_id: self.source_id.as_deref(),
         };
-        post(base, PATH, key, &wire)
+        request(&CALL, base, &[], "", key, Some(&wire))
     }
 
     fn decode(status: http::StatusCode, body: &[u8]) -> Result<Conversation, UpstreamError> {

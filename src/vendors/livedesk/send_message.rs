@@ -1,9 +1,8 @@
-//! `livedesk/send-message`:
-//! `POST https://livedesk-api.engagelab.com/api/v2/accounts/conversations/{conversation_id}/messages`.
+//! `livedesk/send-message`: a message into a conversation ([`CALL`]).
 
 use serde::{Deserialize, Serialize};
 
-use super::{decode, look_back, post, ApiKey, LiveDesk, CONTENT_MAX_CHARS};
+use super::{decode, look_back, request, ApiKey, LiveDesk, CONTENT_MAX_CHARS};
 use crate::base_url::BaseUrl;
 use crate::encode::{EncodeError, Encoded};
 use crate::error::Violation;
@@ -12,6 +11,11 @@ use crate::operation::{Endpoint, SingleCall};
 use crate::reply::{lenient, UpstreamError};
 use crate::validate::Validate;
 use crate::validate::Violations;
+use crate::vendor_call::VendorCall;
+
+/// The vendor call.
+pub const CALL: VendorCall =
+    VendorCall::post("/api/v2/accounts/conversations/{conversation_id}/messages");
 
 /// Send a message into a conversation.
 #[hail_derive::request]
@@ -20,14 +24,17 @@ use crate::validate::Violations;
     id = "livedesk/send-message",
     sends = true,
     ts_output = "Message",
-    summary = "Sends a message into a conversation. Vendor call: `POST https://livedesk-api.engagelab.com/api/v2/accounts/conversations/{conversationId}/messages`.",
-    example = r#"{"conversationId":40,"content":"Hi","private":false,"inReplyTo":3}"#
+    summary = "Sends a message into a conversation: as the company (`messageType: \"outgoing\"`, LiveDesk's default when none is given) or as the contact (`\"incoming\"`).",
+    calls = [CALL],
+    example = r#"{"conversationId":40,"content":"Hi","messageType":"outgoing","private":false,"inReplyTo":3}"#
 )]
 pub struct SendMessage {
     /// The conversation: the `id` create-conversation gave (`Conversation.id`).
     pub conversation_id: Id,
     /// The text.
     pub content: String,
+    /// Who speaks: `outgoing` (the company; LiveDesk's default) or `incoming` (the contact).
+    pub message_type: Option<MessageType>,
     /// A private note, visible to agents only.
     pub private: Option<bool>,
     /// The message this one answers: the `id` send-message gave (`Message.id`).
@@ -40,24 +47,79 @@ impl SendMessage {
         Self {
             conversation_id: Id(conversation_id),
             content: content.into(),
+            message_type: None,
             private: None,
             in_reply_to: None,
         }
     }
 }
 
-#[derive(Serialize)]
-struct Wire<'a> {
-    content: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    private: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    content_attributes: Option<Attributes>,
+/// Who speaks in a message (Chatwoot's `message_type`, which LiveDesk takes as a string).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "web", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum MessageType {
+    /// The contact (a visitor) writes to the company: what a page sends for its visitor.
+    Incoming,
+    /// The company writes to the contact.
+    Outgoing,
+}
+
+impl MessageType {
+    /// The wire string.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Incoming => "incoming",
+            Self::Outgoing => "outgoing",
+        }
+    }
+
+    /// Chatwoot's integer for it (incoming 0, outgoing 1), as its message lists answer.
+    pub const fn code(self) -> u64 {
+        match self {
+            Self::Incoming => 0,
+            Self::Outgoing => 1,
+        }
+    }
+
+    /// Whether a listed message's `message_type` (an integer or a string) is this type; a
+    /// message without one is LiveDesk's default, outgoing.
+    pub(crate) fn is(self, listed: &serde_json::Value) -> bool {
+        match listed {
+            serde_json::Value::Null => self == Self::Outgoing,
+            v => v.as_u64() == Some(self.code()) || v.as_str() == Some(self.as_str()),
+        }
+    }
+}
+
+impl crate::read::Read for MessageType {
+    fn read<S: crate::read::Source>(
+        value: &S,
+        path: &mut crate::read::Path,
+    ) -> Result<Self, Violation> {
+        crate::read::one_of(
+            value,
+            path,
+            &[("incoming", Self::Incoming), ("outgoing", Self::Outgoing)],
+        )
+    }
 }
 
 #[derive(Serialize)]
-struct Attributes {
-    in_reply_to: u64,
+pub(crate) struct Wire<'a> {
+    pub content: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_type: Option<MessageType>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub private: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_attributes: Option<Attributes>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct Attributes {
+    pub in_reply_to: u64,
 }
 
 /// The sent message (a typed subset of LiveDesk's answer).
@@ -115,13 +177,15 @@ impl SingleCall for SendMessage {
         look_back::messages_request(base, key, self.conversation_id.0).map(Some)
     }
 
+
     fn looked(
         &self,
         since_ms: u64,
         status: http::StatusCode,
         body: &[u8],
     ) -> Result<Option<Message>, UpstreamError> {
-        look_back::found_message(&self.content, since_ms, status, body)
+        let speaker = self.message_type.unwrap_or(MessageType::Outgoing);
+        look_back::found_message(&self.content, speaker, since_ms, status, body)
     }
 }
 
@@ -143,14 +207,12 @@ impl Endpoint for SendMessage {
     fn encode(&self, base: &BaseUrl, key: &ApiKey) -> Encoded {
         let wire = Wire {
             content: &self.content,
+            message_type: self.message_type,
             private: self.private,
             content_attributes: self.in_reply_to.map(|id| Attributes { in_reply_to: id.0 }),
         };
-        let path = format!(
-            "/api/v2/accounts/conversations/{}/messages",
-            self.conversation_id.0
-        );
-        post(base, &path, key, &wire)
+        let id = self.conversation_id.0.to_string();
+        request(&CALL, base, &[("conversation_id", &id)], "", key, Some(&wire))
     }
 
     fn decode(status: http::StatusCode, body: &[u8]) -> Result<Message, UpstreamError> {
@@ -215,12 +277,13 @@ mod tests {
         let full = SendMessage {
             conversation_id: Id(40),
             content: "Hi".into(),
+            message_type: Some(MessageType::Incoming),
             private: Some(true),
             in_reply_to: Some(Id(7)),
         };
         assert_eq!(
             std::str::from_utf8(full.encode(&base(), &key()).unwrap().body()).unwrap(),
-            r#"{"content":"Hi","private":true,"content_attributes":{"in_reply_to":7}}"#
+            r#"{"content":"Hi","message_type":"incoming","private":true,"content_attributes":{"in_reply_to":7}}"#
         );
     }
 
@@ -229,6 +292,7 @@ mod tests {
         let bad = SendMessage {
             conversation_id: Id(0),
             content: String::new(),
+            message_type: None,
             private: None,
             in_reply_to: Some(Id(0)),
         };

@@ -17,8 +17,8 @@ use crate::reply::UpstreamError;
 use crate::validate::Validate;
 use crate::validate::Violations;
 
-/// The vendor path.
-pub const PATH: &str = "/api/start-conversation";
+/// The vendor call.
+pub const CALL: crate::vendor_call::VendorCall = crate::vendor_call::VendorCall::post("/api/start-conversation");
 
 // Which parameters are required is assumed: MEMOIO's page marks them in bold, which did not
 // survive (VENDORS.md).
@@ -31,7 +31,8 @@ pub const PATH: &str = "/api/start-conversation";
     id = "memoio/start-conversation",
     sends = true,
     ts_output = "MemoioReply",
-    summary = "Sends a message in the company's name to one person (by e-mail address); when they reply, they are connected to `channel`. Vendor call: `POST https://memoio.com/api/start-conversation`.",
+    summary = "Sends a message in the company's name to one person (by e-mail address); when they reply, they are connected to `channel`.",
+    calls = [CALL],
     email_fields = ["receiver"],
     example = r#"{"receiver":"anna@example.com","message":"Hi","channel":"sales","tags":["a"],"references":["r"],"groupBy":["sameDay"],"receiverName":"Anna","description":"d"}"#
 )]
@@ -168,7 +169,7 @@ impl Endpoint for StartConversation {
             .text("channel", Some(&self.channel))
             .extras(self.extras())
             .list("groupBy", self.group_by.as_deref());
-        form.into_request(base, PATH, key)
+        form.into_request(base, &CALL, key)
     }
 
     fn decode(status: http::StatusCode, body: &[u8]) -> Result<Reply, UpstreamError> {

@@ -14,8 +14,8 @@ use crate::reply::UpstreamError;
 use crate::validate::Validate;
 use crate::validate::Violations;
 
-/// The vendor path.
-pub const PATH: &str = "/api/start-direct-conversation";
+/// The vendor call.
+pub const CALL: crate::vendor_call::VendorCall = crate::vendor_call::VendorCall::post("/api/start-direct-conversation");
 
 /// Connect a sender and a receiver.
 ///
@@ -26,7 +26,8 @@ pub const PATH: &str = "/api/start-direct-conversation";
     id = "memoio/start-direct-conversation",
     sends = true,
     ts_output = "MemoioReply",
-    summary = "Connects two people (one of them belongs to the company) in one conversation, in the company's name. Vendor call: `POST https://memoio.com/api/start-direct-conversation`.",
+    summary = "Connects two people (one of them belongs to the company) in one conversation, in the company's name.",
+    calls = [CALL],
     email_fields = ["sender", "receiver"],
     example = r#"{"sender":"bob@company.com","receiver":"anna@example.com","message":"Hi","tags":["a"],"senderName":"Bob"}"#
 )]
@@ -113,7 +114,7 @@ impl Endpoint for StartDirectConversation {
             .person(RECEIVER, self.receiver())
             .text("message", Some(&self.message))
             .extras(self.extras());
-        form.into_request(base, PATH, key)
+        form.into_request(base, &CALL, key)
     }
 
     fn decode(status: http::StatusCode, body: &[u8]) -> Result<Reply, UpstreamError> {

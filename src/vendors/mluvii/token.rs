@@ -16,8 +16,9 @@ use crate::error::ErrorCode;
 use crate::operation::Endpoint;
 use crate::reply::{body_excerpt, lenient, UpstreamError};
 
-/// The vendor path.
-pub const PATH: &str = "/login/connect/token";
+/// The vendor call.
+pub const CALL: crate::vendor_call::VendorCall =
+    crate::vendor_call::VendorCall::post("/login/connect/token");
 /// Lifetime assumed when mluvii names none (its tokens last about an hour).
 pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(3600);
 
@@ -28,7 +29,9 @@ pub struct RequestToken;
 /// A token and how long it lives (from `expires_in`).
 pub type Token = Issue<AccessToken>;
 
+/// The answer, keys lower-cased first (read case-insensitively, as every mluvii answer).
 #[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
 struct Answer {
     access_token: String,
     #[serde(default, deserialize_with = "lenient")]
@@ -55,7 +58,7 @@ impl Endpoint for RequestToken {
             .append_pair("client_id", &client.client_id)
             .append_pair("client_secret", client.client_secret.expose_secret())
             .finish();
-        Ok(http::Request::post(base.join(PATH))
+        Ok(http::Request::post(CALL.url(base, &[], "")?)
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(ACCEPT, "application/json")
             .body(body.into_bytes())?)
@@ -75,7 +78,10 @@ impl Endpoint for RequestToken {
             };
             return Err(UpstreamError::from_status(status, message));
         }
-        let answer: Answer = serde_json::from_slice(body).map_err(|_| UpstreamError {
+        let answer: Answer = serde_json::from_slice(body)
+            .map(super::lower_keys)
+            .and_then(serde_json::from_value)
+            .map_err(|_| UpstreamError {
             code: ErrorCode::InvalidResponse,
             status: status.as_u16(),
             message: "mluvii's token answer has no access_token".to_owned(),
@@ -128,6 +134,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t.lifetime, DEFAULT_LIFETIME);
+        // Read case-insensitively, as every mluvii answer.
+        let t = RequestToken::decode(
+            http::StatusCode::OK,
+            br#"{"Access_Token":"y","Expires_In":60}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (t.token.0.expose_secret(), t.lifetime),
+            ("y", Duration::from_secs(60))
+        );
         let e = RequestToken::decode(
             http::StatusCode::BAD_REQUEST,
             br#"{"error":"invalid_client"}"#,

@@ -6,15 +6,19 @@
 
 use serde::Serialize;
 
-use super::{decode, request, AccessToken, Mluvii};
+use super::{decode_camel, request, AccessToken, Mluvii};
 use crate::base_url::BaseUrl;
-use crate::encode::path_segment;
 use crate::encode::Encoded;
 use crate::error::Violation;
 use crate::operation::{Endpoint, SingleCall};
 use crate::reply::{RawReply, UpstreamError};
 use crate::validate::Validate;
 use crate::validate::Violations;
+use crate::vendor_call::VendorCall;
+
+/// The vendor call.
+pub const CALL: VendorCall =
+    VendorCall::post("/api/v1/WhatsApp/{subscription_id}/sendTemplates");
 
 /// Most recipients per call. **Assumed** (Hail's limit).
 pub const RECIPIENTS_MAX: usize = 1000;
@@ -30,7 +34,8 @@ pub const FIELD_VALUE_MAX_CHARS: usize = 1024;
     id = "mluvii/whatsapp-send-templates",
     sends = true,
     ts_output = "WhatsappSendTemplatesReply",
-    summary = "Sends a WhatsApp template to many recipients at once. Vendor call: `POST https://app.mluvii.com/api/v1/WhatsApp/{subscriptionId}/sendTemplates`.",
+    summary = "Sends a WhatsApp template to many recipients at once.",
+    calls = [CALL],
     js = "sendWhatsAppTemplates",
     example = r#"{"subscriptionId":"6f9619ff-8b86-d011-b42d-00c04fc964ff","formId":1,"language":"cs","recipients":[{"contactId":"+420123456789","fieldValues":["a","b"]}]}"#
 )]
@@ -107,20 +112,18 @@ impl Endpoint for WhatsappSendTemplates {
     type Output = RawReply;
 
     fn encode(&self, base: &BaseUrl, token: &AccessToken) -> Encoded {
-        let path = format!(
-            "/api/v1/WhatsApp/{}/sendTemplates",
-            path_segment(&self.subscription_id)
-        );
         let wire = Wire {
             form_id: self.form_id,
             language: &self.language,
             recipients: &self.recipients,
         };
-        request(http::Method::POST, base, &path, token, Some(&wire))
+        let fields = [("subscription_id", self.subscription_id.as_str())];
+        request(&CALL, base, &fields, "", token, Some(&wire))
     }
 
+    /// Passed on, keys in camelCase (see [`super::camel_keys`]).
     fn decode(status: http::StatusCode, body: &[u8]) -> Result<RawReply, UpstreamError> {
-        decode(status, body)
+        decode_camel(status, body)
     }
 }
 

@@ -1,15 +1,19 @@
 //! `mluvii/whatsapp-sent-templates`:
 //! `GET https://app.mluvii.com/api/v1/WhatsApp/{id}/sentTemplates?since&offset&limit`.
 
-use super::{decode, request, AccessToken, Mluvii};
+use super::{decode_camel, request, AccessToken, Mluvii};
 use crate::base_url::BaseUrl;
-use crate::encode::path_segment;
 use crate::encode::Encoded;
 use crate::error::Violation;
 use crate::operation::{Endpoint, SingleCall};
 use crate::reply::{RawReply, UpstreamError};
 use crate::validate::Validate;
 use crate::validate::{Violations, ID_MAX};
+use crate::vendor_call::VendorCall;
+
+/// The vendor call, with `since`, `offset` and `limit` in its query.
+pub const CALL: VendorCall =
+    VendorCall::get("/api/v1/WhatsApp/{subscription_id}/sentTemplates");
 
 /// Largest `limit`. **Assumed** (Hail's limit).
 pub const LIMIT_MAX: u64 = 1000;
@@ -21,7 +25,8 @@ pub const LIMIT_MAX: u64 = 1000;
     id = "mluvii/whatsapp-sent-templates",
     sends = false,
     ts_output = "WhatsappSentTemplatesReply",
-    summary = "Lists the templates sent through a subscription. Vendor call: `GET https://app.mluvii.com/api/v1/WhatsApp/{subscriptionId}/sentTemplates?since&offset&limit`.",
+    summary = "Lists the templates sent through a subscription.",
+    calls = [CALL],
     js = "sentWhatsAppTemplates",
     example = r#"{"subscriptionId":"6f9619ff-8b86-d011-b42d-00c04fc964ff","since":"2026-01-31T12:00:00Z","offset":0,"limit":10}"#
 )]
@@ -93,19 +98,13 @@ impl Endpoint for WhatsappSentTemplates {
             query.append_pair("limit", &limit.to_string());
         }
         let query = query.finish();
-        let mut path = format!(
-            "/api/v1/WhatsApp/{}/sentTemplates",
-            path_segment(&self.subscription_id)
-        );
-        if !query.is_empty() {
-            path.push('?');
-            path.push_str(&query);
-        }
-        request::<()>(http::Method::GET, base, &path, token, None)
+        let fields = [("subscription_id", self.subscription_id.as_str())];
+        request::<()>(&CALL, base, &fields, &query, token, None)
     }
 
+    /// Passed on, keys in camelCase (see [`super::camel_keys`]).
     fn decode(status: http::StatusCode, body: &[u8]) -> Result<RawReply, UpstreamError> {
-        decode(status, body)
+        decode_camel(status, body)
     }
 }
 
@@ -135,6 +134,22 @@ mod tests {
             full.encode(&base(), &token()).unwrap().uri(),
             format!("https://app.mluvii.com/api/v1/WhatsApp/{GUID}/sentTemplates?since=2026-01-31T12%3A00%3A00%2B01%3A00&offset=20&limit=10").as_str()
         );
+    }
+
+    #[test]
+    fn answers_are_passed_on_with_camel_case_keys() {
+        let body = br#"[{"ContactId":"+420123456789","FormID":7,"State":"Delivered","ID":"x","nested":{"SentAt":"t"}},{"contactId":"+1","state":"Read"}]"#;
+        let got = WhatsappSentTemplates::decode(http::StatusCode::OK, body).unwrap();
+        let got: serde_json::Value = serde_json::from_str(got.json()).unwrap();
+        assert_eq!(
+            got,
+            serde_json::json!([
+                {"contactId": "+420123456789", "formID": 7, "state": "Delivered", "id": "x", "nested": {"sentAt": "t"}},
+                {"contactId": "+1", "state": "Read"}
+            ])
+        );
+        let text = WhatsappSentTemplates::decode(http::StatusCode::OK, b"not json").unwrap();
+        assert_eq!(text.json(), r#""not json""#);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{decode, request, AccessToken, Mluvii};
+use super::{decode, lower_keys, request, AccessToken, Mluvii};
 use crate::base_url::BaseUrl;
 use crate::encode::Encoded;
 use crate::error::Violation;
@@ -10,9 +10,10 @@ use crate::id::Id;
 use crate::operation::{Endpoint, SingleCall};
 use crate::reply::{lenient, UpstreamError};
 use crate::validate::Validate;
+use crate::vendor_call::VendorCall;
 
-/// The vendor path.
-pub const PATH: &str = "/api/v1/WhatsApp";
+/// The vendor call.
+pub const CALL: VendorCall = VendorCall::get("/api/v1/WhatsApp");
 
 /// List the company's WhatsApp subscriptions (numbers). No fields.
 #[hail_derive::request]
@@ -21,7 +22,8 @@ pub const PATH: &str = "/api/v1/WhatsApp";
     id = "mluvii/whatsapp-subscriptions",
     sends = false,
     ts_output = "Subscription[]",
-    summary = "Lists the company's WhatsApp subscriptions (numbers). Vendor call: `GET https://app.mluvii.com/api/v1/WhatsApp`.",
+    summary = "Lists the company's WhatsApp subscriptions (numbers).",
+    calls = [CALL],
     example = r#"{}"#
 )]
 pub struct WhatsappSubscriptions {}
@@ -43,16 +45,15 @@ pub struct Subscription {
     pub phone_number: Option<String>,
 }
 
+/// A subscription as mluvii writes it, keys lower-cased first ([`super::lower_keys`]).
 #[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
 struct RawSubscription {
-    #[serde(rename = "ID", alias = "Id", alias = "id")]
     id: String,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "lenient", rename = "departmentid")]
     department_id: Option<Id>,
     #[serde(default, deserialize_with = "lenient")]
     name: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "lenient", rename = "phonenumber")]
     phone_number: Option<String>,
 }
 
@@ -70,7 +71,7 @@ impl Endpoint for WhatsappSubscriptions {
     type Output = Vec<Subscription>;
 
     fn encode(&self, base: &BaseUrl, token: &AccessToken) -> Encoded {
-        request::<()>(http::Method::GET, base, PATH, token, None)
+        request::<()>(&CALL, base, &[], "", token, None)
     }
 
     /// Tolerant: items without an `ID` are skipped; unknown fields ignored.
@@ -79,7 +80,7 @@ impl Endpoint for WhatsappSubscriptions {
         let items: Vec<serde_json::Value> = serde_json::from_str(raw.json()).unwrap_or_default();
         Ok(items
             .into_iter()
-            .filter_map(|item| serde_json::from_value::<RawSubscription>(item).ok())
+            .filter_map(|item| serde_json::from_value::<RawSubscription>(lower_keys(item)).ok())
             .map(|s| Subscription {
                 id: s.id,
                 department_id: s.department_id,
@@ -119,6 +120,14 @@ mod tests {
                 name: Some("Sales".into()),
                 phone_number: Some("+420123456789".into()),
             }]
+        );
+        // mluvii's API answers camelCase (its sample integration reads it so).
+        let camel = format!(
+            r#"[{{"id":"{GUID}","departmentId":3,"name":"Sales","phoneNumber":"+420123456789","status":"Active"}}]"#
+        );
+        assert_eq!(
+            WhatsappSubscriptions::decode(http::StatusCode::OK, camel.as_bytes()).unwrap(),
+            subs
         );
         assert!(WhatsappSubscriptions::decode(http::StatusCode::OK, b"{}")
             .unwrap()
