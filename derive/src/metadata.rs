@@ -121,7 +121,11 @@ pub fn metadata_impl(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStrea
     // constants declared beside the endpoint): joined in with `concatcp!`.
     let name = &input.ident;
     let base = quote!(<<#name as crate::operation::Operation>::Vendor as crate::operation::Vendor>::DEFAULT_BASE_URL);
-    let label = if calls.len() == 1 { "Vendor call: " } else { "Vendor calls: " };
+    let label = if calls.len() == 1 {
+        "Vendor call: "
+    } else {
+        "Vendor calls: "
+    };
     let mut call_parts = Vec::new();
     for (i, call) in calls.iter().enumerate() {
         let sep = if i == 0 { "`" } else { ", `" };
@@ -129,7 +133,10 @@ pub fn metadata_impl(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStrea
     }
     let call_text = quote!(#label, #(#call_parts,)* ".");
     let ts_head = LitStr::new(
-        &format!("    /**\n{}     * ", jsdoc_lines(&summary.value(), "     * ")),
+        &format!(
+            "    /**\n{}     * ",
+            jsdoc_lines(&summary.value(), "     * ")
+        ),
         id.span(),
     );
     let ts_tail = LitStr::new(

@@ -6,7 +6,7 @@
 
 pub mod create_contact;
 pub mod create_conversation;
-mod look_back;
+pub mod look_back;
 pub mod send_message;
 pub mod start_conversation;
 
@@ -69,7 +69,12 @@ pub(crate) fn request<B: serde::Serialize>(
         &key.secret,
         "the LiveDesk API key is not a valid header value",
     )?;
-    json(call.http_method(), call.url(base, fields, query)?, auth, body)
+    json(
+        call.http_method(),
+        call.url(base, fields, query)?,
+        auth,
+        body,
+    )
 }
 
 /// A Chatwoot-style error body: `message`, `error` or `errors` (strings or objects).

@@ -72,7 +72,12 @@ pub(crate) fn request<B: serde::Serialize>(
         &token.0,
         "the mluvii access token is not a valid header value",
     )?;
-    json(call.http_method(), call.url(base, fields, query)?, auth, body)
+    json(
+        call.http_method(),
+        call.url(base, fields, query)?,
+        auth,
+        body,
+    )
 }
 
 /// `value` with every object key rewritten by `key`, at every depth.
@@ -112,12 +117,17 @@ pub(crate) fn camel_keys(value: serde_json::Value) -> serde_json::Value {
 }
 
 /// A success answer passed on with its keys in camelCase ([`camel_keys`]).
-pub(crate) fn decode_camel(status: http::StatusCode, body: &[u8]) -> Result<RawReply, UpstreamError> {
+pub(crate) fn decode_camel(
+    status: http::StatusCode,
+    body: &[u8],
+) -> Result<RawReply, UpstreamError> {
     let raw = decode(status, body)?;
-    Ok(match serde_json::from_str::<serde_json::Value>(raw.json()) {
-        Ok(value) => RawReply::from_body(camel_keys(value).to_string().as_bytes()),
-        Err(_) => raw,
-    })
+    Ok(
+        match serde_json::from_str::<serde_json::Value>(raw.json()) {
+            Ok(value) => RawReply::from_body(camel_keys(value).to_string().as_bytes()),
+            Err(_) => raw,
+        },
+    )
 }
 
 /// Decodes an API answer: 302 (mluvii's redirect to its login page) and 401 mean the token was

@@ -5,30 +5,30 @@ use std::sync::Arc;
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::Router;
 use base64::Engine as _;
+use hail::vendors::chayns::{access_token, intercom, BROADCAST, USER_MESSAGE};
 use serde_json::{json, Value};
 
-use super::sim::{Received, Sim};
+use super::sim::{route, Received, Sim};
 use super::{CHAYNS_LOCATION_ID, CHAYNS_TAPP_ID, CHAYNS_TAPP_SECRET, CHAYNS_USERS};
 
 pub(super) fn backend_routes() -> Router<Arc<Sim>> {
-    Router::new()
-        .route("/v2.0/{location}/Intercom", post(intercom))
-        .route("/v2.0/{location}/AccessToken", get(access_token))
+    let r = route(Router::new(), intercom::CALL, send_intercom);
+    route(r, access_token::CALL, verify_token)
 }
 
 pub(super) fn user_routes() -> Router<Arc<Sim>> {
-    Router::new()
-        .route("/rest/api/user/{user}/message", post(user_message))
-        .route("/rest/api/location/{location}/broadcast", post(broadcast))
+    let r = route(Router::new(), USER_MESSAGE, user_message);
+    route(r, BROADCAST, broadcast)
 }
 
+/// chayns' error body `{"message", "errorGuid"}` (`shared/VENDORS.md`): a GUID, as chayns gives
+/// one per error for its support.
 fn error(status: StatusCode, message: &str) -> (StatusCode, Value) {
     (
         status,
-        json!({ "message": message, "errorGuid": "00000000-0000-0000-0000-00000000sbx" }),
+        json!({ "message": message, "errorGuid": "5b1f3c8e-0000-4000-8000-00000000cafe" }),
     )
 }
 
@@ -45,7 +45,7 @@ fn user(req: &Received) -> Option<(u64, &'static str, &'static str)> {
         .map(|(_, id, first, last)| (*id, *first, *last))
 }
 
-async fn intercom(
+async fn send_intercom(
     State(sim): State<Arc<Sim>>,
     Path(location): Path<String>,
     req: Request,
@@ -92,7 +92,7 @@ fn check_intercom(req: &Received, location: &str) -> (StatusCode, Value) {
     )
 }
 
-async fn access_token(Path(location): Path<String>, req: Request) -> Response {
+async fn verify_token(Path(location): Path<String>, req: Request) -> Response {
     let req = Received::read(req).await;
     let (status, body) = match user(&req) {
         None => error(StatusCode::UNAUTHORIZED, "The token is invalid or expired"),

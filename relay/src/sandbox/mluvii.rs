@@ -1,27 +1,39 @@
 //! Simulated mluvii: client-credentials tokens (a request without a valid one is redirected to
-//! the login page, as mluvii does) and the WhatsApp API.
+//! the login page, as mluvii does) and the WhatsApp API. Answers are camelCase, as mluvii's own
+//! sample integration reads them (`MluviiApiJsonSerializerSettings.cs`, `shared/VENDORS.md`);
+//! sent messages carry mluvii's `DeliveryState` names (`Sessions/DeliveryState.cs`).
 
 use std::sync::Arc;
 
 use axum::extract::{Path, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::Router;
+use hail::vendors::mluvii::{
+    token, whatsapp_send_templates, whatsapp_sent_templates, whatsapp_subscriptions,
+};
 use serde_json::{json, Value};
 
-use super::sim::{Received, Sim};
+use super::sim::{route, Received, Sim};
 use super::{MLUVII_CLIENT_ID, MLUVII_CLIENT_SECRET, MLUVII_SUBSCRIPTION};
 
 pub(super) fn routes() -> Router<Arc<Sim>> {
-    Router::new()
-        .route(hail::vendors::mluvii::token::CALL.path, post(token))
-        .route("/api/v1/WhatsApp", get(subscriptions))
-        .route("/api/v1/WhatsApp/{id}/sendTemplates", post(send_templates))
-        .route("/api/v1/WhatsApp/{id}/sentTemplates", get(sent_templates))
+    let r = route(Router::new(), token::CALL, issue_token);
+    let r = route(r, whatsapp_subscriptions::CALL, subscriptions);
+    let r = route(r, whatsapp_send_templates::CALL, send_templates);
+    route(r, whatsapp_sent_templates::CALL, sent_templates)
 }
 
-async fn token(State(sim): State<Arc<Sim>>, req: Request) -> Response {
+/// mluvii's delivery states of a sent message (`Sessions/DeliveryState.cs`).
+pub const DELIVERY_STATES: [&str; 5] = [
+    "Sent",
+    "SendingFailed",
+    "DeliveryFailed",
+    "Delivered",
+    "Read",
+];
+
+async fn issue_token(State(sim): State<Arc<Sim>>, req: Request) -> Response {
     let req = Received::read(req).await;
     let form: Vec<(String, String)> = form_urlencoded::parse(&req.body).into_owned().collect();
     let value = |name: &str| {
@@ -74,8 +86,8 @@ async fn subscriptions(State(sim): State<Arc<Sim>>, req: Request) -> Response {
         return redirect;
     }
     axum::Json(
-        json!([{ "ID": MLUVII_SUBSCRIPTION, "DepartmentId": 1, "Name": "Sandbox WhatsApp",
-                        "PhoneNumber": "+420800123456", "Status": "Active" }]),
+        json!([{ "id": MLUVII_SUBSCRIPTION, "departmentId": 1, "name": "Sandbox WhatsApp",
+                        "phoneNumber": "+420800123456", "status": "Active" }]),
     )
     .into_response()
 }
@@ -106,7 +118,7 @@ async fn send_templates(
         let list = sent.entry(id.to_ascii_lowercase()).or_default();
         for r in &recipients {
             list.push(json!({ "contactId": r["contactId"], "formId": body["formID"], "language": body["language"],
-                              "state": "Sent" }));
+                              "state": DELIVERY_STATES[0] }));
         }
         (StatusCode::OK, json!({ "accepted": recipients.len() }))
     };

@@ -43,6 +43,25 @@ impl Sim {
     }
 }
 
+/// `router` with `handler` at the vendor call `call` (its method and path template, as `hail`
+/// declares it: the sandbox spells no vendor path of its own).
+pub fn route<H, T>(
+    router: axum::Router<Arc<Sim>>,
+    call: hail::VendorCall,
+    handler: H,
+) -> axum::Router<Arc<Sim>>
+where
+    H: axum::handler::Handler<T, Arc<Sim>>,
+    T: 'static,
+{
+    let method = if call.method == "GET" {
+        axum::routing::MethodFilter::GET
+    } else {
+        axum::routing::MethodFilter::POST
+    };
+    router.route(call.path, axum::routing::on(method, handler))
+}
+
 /// A request as a simulated vendor received it.
 pub struct Received {
     pub method: Method,
@@ -123,7 +142,7 @@ pub async fn apply_faults(State(sim): State<Arc<Sim>>, req: Request, next: Next)
             let mut response = (
                 status,
                 axum::Json(
-                    serde_json::json!({ "message": "sandbox fault", "errorGuid": "sandbox" }),
+                    serde_json::json!({ "message": "sandbox fault", "errorGuid": "5b1f3c8e-0000-4000-8000-0000000fa017" }),
                 ),
             )
                 .into_response();

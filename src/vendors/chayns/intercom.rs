@@ -17,7 +17,6 @@ use crate::reply::{lenient, UpstreamError};
 use crate::validate::Validate;
 use crate::validate::{rule, Violations};
 
-
 /// The vendor call: the site is the relay's `location_id`.
 pub const CALL: crate::vendor_call::VendorCall =
     crate::vendor_call::VendorCall::post("/v2.0/{location_id}/Intercom");

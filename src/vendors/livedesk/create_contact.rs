@@ -183,7 +183,13 @@ impl SingleCall for CreateContact {
         body: &[u8],
     ) -> Result<Option<Contact>, UpstreamError> {
         match self.contact_key() {
-            Some(k) => look_back::found_contact(&k, Some(since_ms), status, body),
+            // The contact the first try made: answered with the name this request gave.
+            Some(k) => Ok(
+                look_back::found_contact(&k, Some(since_ms), status, body)?.map(|c| Contact {
+                    name: self.name.clone(),
+                    ..c
+                }),
+            ),
             None => Ok(None),
         }
     }
@@ -320,7 +326,10 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             (e.code, e.message.as_str()),
-            (crate::ErrorCode::ContactExists, "Email has already been taken")
+            (
+                crate::ErrorCode::ContactExists,
+                "Email has already been taken"
+            )
         );
         let e = CreateContact::decode(
             http::StatusCode::UNPROCESSABLE_ENTITY,

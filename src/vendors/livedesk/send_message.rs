@@ -177,7 +177,6 @@ impl SingleCall for SendMessage {
         look_back::messages_request(base, key, self.conversation_id.0).map(Some)
     }
 
-
     fn looked(
         &self,
         since_ms: u64,
@@ -212,7 +211,14 @@ impl Endpoint for SendMessage {
             content_attributes: self.in_reply_to.map(|id| Attributes { in_reply_to: id.0 }),
         };
         let id = self.conversation_id.0.to_string();
-        request(&CALL, base, &[("conversation_id", &id)], "", key, Some(&wire))
+        request(
+            &CALL,
+            base,
+            &[("conversation_id", &id)],
+            "",
+            key,
+            Some(&wire),
+        )
     }
 
     fn decode(status: http::StatusCode, body: &[u8]) -> Result<Message, UpstreamError> {

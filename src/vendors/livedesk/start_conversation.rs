@@ -347,34 +347,59 @@ mod tests {
         let mut p = Progress::default();
         assert_eq!(StartConversation::step(&p), Some("find contact"));
         let r = next(&op, &p);
-        assert_eq!((r.method().as_str(), r.uri().path()), ("GET", "/api/v2/accounts/contacts"));
-        assert!(r.uri().query().unwrap().starts_with("q=anna%40example.com&page=1&sort=created_at&direction=desc"));
+        assert_eq!(
+            (r.method().as_str(), r.uri().path()),
+            ("GET", "/api/v2/accounts/contacts")
+        );
+        assert!(r
+            .uri()
+            .query()
+            .unwrap()
+            .starts_with("q=anna%40example.com&page=1&sort=created_at&direction=desc"));
         op.record(&mut p, StatusCode::OK, NONE_FOUND).unwrap();
         let r = next(&op, &p);
-        assert!(r.uri().query().unwrap().starts_with("q=%2B420123456789&page=1"), "then the phone");
+        assert!(
+            r.uri()
+                .query()
+                .unwrap()
+                .starts_with("q=%2B420123456789&page=1"),
+            "then the phone"
+        );
         op.record(&mut p, StatusCode::OK, NONE_FOUND).unwrap();
         assert_eq!(StartConversation::step(&p), Some("create contact"));
         let r = next(&op, &p);
-        assert_eq!((r.method().as_str(), r.uri().path()), ("POST", "/api/v2/accounts/contacts"));
+        assert_eq!(
+            (r.method().as_str(), r.uri().path()),
+            ("POST", "/api/v2/accounts/contacts")
+        );
         assert_eq!(
             body(&r),
             r#"{"inbox_id":407,"name":"Anna","email":"anna@example.com","phone_number":"+420123456789"}"#
         );
-        op.record(&mut p, StatusCode::OK, br#"{"payload":{"contact":{"id":9,"name":"Anna"}}}"#)
-            .unwrap();
+        op.record(
+            &mut p,
+            StatusCode::OK,
+            br#"{"payload":{"contact":{"id":9,"name":"Anna"}}}"#,
+        )
+        .unwrap();
 
         let r = next(&op, &p);
         assert_eq!(r.uri().path(), "/api/v2/accounts/conversations");
         assert_eq!(body(&r), r#"{"inbox_id":407,"contact_id":9}"#);
-        op.record(&mut p, StatusCode::OK, br#"{"id":40,"status":"open"}"#).unwrap();
+        op.record(&mut p, StatusCode::OK, br#"{"id":40,"status":"open"}"#)
+            .unwrap();
 
         let r = next(&op, &p);
         assert_eq!(r.uri().path(), "/api/v2/accounts/conversations/40/messages");
         // The visitor writes: incoming, not the agent's side.
         assert_eq!(body(&r), r#"{"content":"Hello","message_type":"incoming"}"#);
-        op.record(&mut p, StatusCode::OK, br#"{"id":91,"message_type":0}"#).unwrap();
+        op.record(&mut p, StatusCode::OK, br#"{"id":91,"message_type":0}"#)
+            .unwrap();
 
-        assert!(op.next_request(&p, &base(), &key(), None).unwrap().is_none());
+        assert!(op
+            .next_request(&p, &base(), &key(), None)
+            .unwrap()
+            .is_none());
         let out = StartConversation::output(p).unwrap();
         assert_eq!(
             (out.contact.id, out.conversation.id, out.message.id),
@@ -404,12 +429,15 @@ mod tests {
         op.record(&mut p, StatusCode::OK, NONE_FOUND).unwrap();
         op.record(&mut p, StatusCode::OK, NONE_FOUND).unwrap();
         let taken = br#"{"message":"Email has already been taken","attributes":["email"]}"#;
-        op.record(&mut p, StatusCode::UNPROCESSABLE_ENTITY, taken).unwrap();
+        op.record(&mut p, StatusCode::UNPROCESSABLE_ENTITY, taken)
+            .unwrap();
         assert_eq!(StartConversation::step(&p), Some("find contact"));
         assert_eq!(next(&op, &p).method(), "GET");
         op.record(&mut p, StatusCode::OK, NONE_FOUND).unwrap();
         op.record(&mut p, StatusCode::OK, NONE_FOUND).unwrap();
-        let e = op.record(&mut p, StatusCode::UNPROCESSABLE_ENTITY, taken).unwrap_err();
+        let e = op
+            .record(&mut p, StatusCode::UNPROCESSABLE_ENTITY, taken)
+            .unwrap_err();
         assert_eq!(e.code, crate::ErrorCode::ContactExists);
     }
 
@@ -431,9 +459,15 @@ mod tests {
         // Progress survives storage (the relay keeps it per idempotency key).
         let stored: Progress = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
         let r = next(&op, &stored);
-        assert_eq!(r.uri().path(), "/api/v2/accounts/conversations", "no second contact");
+        assert_eq!(
+            r.uri().path(),
+            "/api/v2/accounts/conversations",
+            "no second contact"
+        );
         // Progress stored before this version (no lookup yet) still reads.
-        let old: Progress = serde_json::from_str(r#"{"contact":{"id":9},"conversation":null,"message":null}"#).unwrap();
+        let old: Progress =
+            serde_json::from_str(r#"{"contact":{"id":9},"conversation":null,"message":null}"#)
+                .unwrap();
         assert_eq!(StartConversation::step(&old), Some("create conversation"));
     }
 

@@ -18,7 +18,8 @@ use crate::validate::Validate;
 use crate::validate::Violations;
 
 /// The vendor call.
-pub const CALL: crate::vendor_call::VendorCall = crate::vendor_call::VendorCall::post("/api/start-conversation");
+pub const CALL: crate::vendor_call::VendorCall =
+    crate::vendor_call::VendorCall::post("/api/start-conversation");
 
 // Which parameters are required is assumed: MEMOIO's page marks them in bold, which did not
 // survive (VENDORS.md).

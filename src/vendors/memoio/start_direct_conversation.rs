@@ -15,7 +15,8 @@ use crate::validate::Validate;
 use crate::validate::Violations;
 
 /// The vendor call.
-pub const CALL: crate::vendor_call::VendorCall = crate::vendor_call::VendorCall::post("/api/start-direct-conversation");
+pub const CALL: crate::vendor_call::VendorCall =
+    crate::vendor_call::VendorCall::post("/api/start-direct-conversation");
 
 /// Connect a sender and a receiver.
 ///

@@ -82,10 +82,10 @@ impl Endpoint for RequestToken {
             .map(super::lower_keys)
             .and_then(serde_json::from_value)
             .map_err(|_| UpstreamError {
-            code: ErrorCode::InvalidResponse,
-            status: status.as_u16(),
-            message: "mluvii's token answer has no access_token".to_owned(),
-        })?;
+                code: ErrorCode::InvalidResponse,
+                status: status.as_u16(),
+                message: "mluvii's token answer has no access_token".to_owned(),
+            })?;
         Ok(Token {
             token: AccessToken(SecretString::from(answer.access_token)),
             lifetime: answer

@@ -17,8 +17,7 @@ use crate::validate::Violations;
 use crate::vendor_call::VendorCall;
 
 /// The vendor call.
-pub const CALL: VendorCall =
-    VendorCall::post("/api/v1/WhatsApp/{subscription_id}/sendTemplates");
+pub const CALL: VendorCall = VendorCall::post("/api/v1/WhatsApp/{subscription_id}/sendTemplates");
 
 /// Most recipients per call. **Assumed** (Hail's limit).
 pub const RECIPIENTS_MAX: usize = 1000;

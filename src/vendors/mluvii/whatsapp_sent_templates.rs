@@ -12,8 +12,7 @@ use crate::validate::{Violations, ID_MAX};
 use crate::vendor_call::VendorCall;
 
 /// The vendor call, with `since`, `offset` and `limit` in its query.
-pub const CALL: VendorCall =
-    VendorCall::get("/api/v1/WhatsApp/{subscription_id}/sentTemplates");
+pub const CALL: VendorCall = VendorCall::get("/api/v1/WhatsApp/{subscription_id}/sentTemplates");
 
 /// Largest `limit`. **Assumed** (Hail's limit).
 pub const LIMIT_MAX: u64 = 1000;
