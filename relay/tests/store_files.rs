@@ -28,15 +28,21 @@ fn data_dir(name: &str) -> PathBuf {
         .join("data")
 }
 
-fn config() -> PathBuf {
-    write_config("store-files.toml", "store = \"embedded\"\n")
+/// The configuration for the store in `dir`: a file of its own, since tests run in parallel
+/// and a relay must not read one half rewritten by another test.
+fn config(dir: &Path) -> PathBuf {
+    let test = dir.parent().and_then(Path::file_name).unwrap();
+    write_config(
+        &format!("{}.toml", test.to_string_lossy()),
+        "store = \"embedded\"\n",
+    )
 }
 
 /// A sandbox relay with the embedded store in `dir`; its log lines arrive on the receiver.
 fn start(dir: &Path) -> (Proc, String, mpsc::Receiver<String>) {
     let mut cmd = relay_cmd();
     cmd.args(["--sandbox", "--listen", "127.0.0.1:0", "--config"])
-        .arg(config())
+        .arg(config(dir))
         .env("HAIL_RELAY_DATA_DIR", dir)
         .env("RUST_LOG", "info")
         .stderr(Stdio::piped());
@@ -82,11 +88,12 @@ struct Immutable(Vec<PathBuf>);
 impl Immutable {
     fn set(files: &[PathBuf]) -> Self {
         for f in files {
-            let ok = Command::new("chattr").arg("+i").arg(f).status().unwrap();
+            let out = Command::new("chattr").arg("+i").arg(f).output().unwrap();
             assert!(
-                ok.success(),
-                "chattr +i {} (needs root and ext4-like filesystem)",
-                f.display()
+                out.status.success(),
+                "chattr +i {} (needs root and an ext4-like filesystem): {}",
+                f.display(),
+                String::from_utf8_lossy(&out.stderr)
             );
         }
         Self(files.to_vec())
@@ -195,7 +202,7 @@ fn a_read_only_store_stops_the_start_naming_the_file_and_leaves_nothing_behind()
         let _frozen = Immutable::set(std::slice::from_ref(&db));
         let out = relay_cmd()
             .args(["--sandbox", "--listen", "127.0.0.1:0", "--config"])
-            .arg(config())
+            .arg(config(&dir))
             .env("HAIL_RELAY_DATA_DIR", &dir)
             .env("RUST_LOG", "error")
             .stdout(Stdio::null())

@@ -74,6 +74,8 @@ impl StoreFile {
             .read(true)
             .write(true)
             .create(true)
+            // An existing database is the store: never cut.
+            .truncate(false)
             .mode(0o600)
             .open(path)
             .map_err(|e| cannot(path, e))?;
