@@ -109,7 +109,7 @@ pub async fn run(args: Args) -> Result<(), String> {
         print!("{}", policy_table(&state));
         return Ok(());
     }
-    // One listener per serving thread, all on one address (`SO_REUSEPORT`).
+    // One listener, bound exclusively, with a handle per serving thread.
     let listeners = crate::server::listeners(listen, state.server.workers)?;
     let addr = listeners
         .first()
@@ -131,6 +131,11 @@ pub async fn run(args: Args) -> Result<(), String> {
             every.tick().await;
             sweeper.limiter.sweep();
             sweeper.auth_failures.sweep();
+            // Between health checks too, an operator learns that sends cannot be recorded (a
+            // deleted store file, a full disk, a Redis that may evict).
+            if let Err(e) = sweeper.store.health().await {
+                tracing::error!(error = %e, "the idempotency store cannot record sends");
+            }
         }
     });
     let shutdown = tokio_util::sync::CancellationToken::new();

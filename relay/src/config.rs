@@ -104,7 +104,8 @@ pub struct HttpConfig {
     /// On SIGTERM, how long open requests may still take before their connections are closed,
     /// in milliseconds. Vendor calls already under way still complete and are stored.
     pub shutdown_grace_ms: u64,
-    /// Serving threads, each with its own listener (`SO_REUSEPORT`) and vendor connections;
+    /// Serving threads, each accepting on a handle of the one listener, with its own vendor
+    /// connections;
     /// 0: one per core.
     pub workers: usize,
 }

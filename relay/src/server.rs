@@ -3,12 +3,13 @@
 //! from one client), and a graceful shutdown with a deadline.
 //!
 //! Thread per core ([`serve_threads`]): `http.workers` threads (one per core by default), each
-//! a single-threaded tokio runtime with its own `SO_REUSEPORT` listener on the same address, so
-//! the kernel spreads connections over them and a request lives on one thread from accept to
-//! answer, its vendor call included (each thread has its own vendor connection pools, see
-//! `upstream`): no work-stealing, no cross-thread wake-ups, no shared scheduler queues. Measured
-//! under `cargo xtask bench` against the same code on one multi-threaded runtime: ×1.40
-//! requests/s, CPU per request 83 against 111 µs (BENCHMARKS.md). The state (stores,
+//! a single-threaded tokio runtime accepting on its own handle of one exclusively bound
+//! listener (a second relay on the same address fails at start), and a request lives on one
+//! thread from accept to answer, its vendor call included (each thread has its own vendor
+//! connection pools, see `upstream`): no work-stealing, no cross-thread wake-ups, no shared
+//! scheduler queues. Measured under `cargo xtask bench` against the same code on one
+//! multi-threaded runtime: ×1.40 requests/s, CPU per request 83 against 111 µs (BENCHMARKS.md;
+//! measured with per-thread `SO_REUSEPORT` listeners, before the listener became exclusive). The state (stores,
 //! rate limits, metrics, connection limits) is shared by all threads and thread-safe.
 //!
 //! Beyond a limit a new connection is closed at once, before anything is read from it: a file
@@ -122,33 +123,44 @@ impl Connections {
     }
 }
 
-/// `count` listening sockets on `listen` (its port chosen by the first when 0), all with
-/// `SO_REUSEPORT`, so that the kernel spreads new connections over them.
+/// One listening socket on `listen`, bound exclusively, and `count` handles of it (`dup`s of
+/// one socket), one per serving thread. Exclusive on purpose: with `SO_REUSEPORT` a second
+/// relay on the same address started silently and the kernel split the traffic between the
+/// two (DESIGN.md, "Reliability rules": one relay per listening address). Each thread registers
+/// its handle with its own runtime, so the threads still accept in parallel; whichever is
+/// free takes the next connection.
 pub fn listeners(listen: SocketAddr, count: usize) -> Result<Vec<std::net::TcpListener>, String> {
     use socket2::{Domain, Protocol, Socket, Type};
-    let mut address = listen;
-    let mut out = Vec::with_capacity(count);
-    for _ in 0..count.max(1) {
-        let socket = Socket::new(
-            Domain::for_address(address),
-            Type::STREAM,
-            Some(Protocol::TCP),
-        )
-        .map_err(|e| format!("listening on {listen}: {e}"))?;
-        let bound = socket
-            .set_reuse_address(true)
-            .and_then(|()| socket.set_reuse_port(true))
-            .and_then(|()| socket.set_nonblocking(true))
-            .and_then(|()| socket.bind(&address.into()))
-            .and_then(|()| socket.listen(1024));
-        bound.map_err(|e| format!("listening on {listen}: {e}"))?;
-        let listener = std::net::TcpListener::from(socket);
-        // The others join the first one's port (a chosen one when `listen` had port 0).
-        address = listener
-            .local_addr()
-            .map_err(|e| format!("listening on {listen}: {e}"))?;
-        out.push(listener);
+    let failed = |e: std::io::Error| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            format!(
+                "listening on {listen}: address in use (another relay or program listens there; \
+                 one relay per address, see README \"Deploying the relay\" for restarts)"
+            )
+        } else {
+            format!("listening on {listen}: {e}")
+        }
+    };
+    let socket = Socket::new(
+        Domain::for_address(listen),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )
+    .map_err(failed)?;
+    // `SO_REUSEADDR` only lets a restarted relay bind while old connections are in TIME_WAIT;
+    // on Linux it never lets two sockets listen on one address.
+    socket
+        .set_reuse_address(true)
+        .and_then(|()| socket.set_nonblocking(true))
+        .and_then(|()| socket.bind(&listen.into()))
+        .and_then(|()| socket.listen(1024))
+        .map_err(failed)?;
+    let first = std::net::TcpListener::from(socket);
+    let mut out = Vec::with_capacity(count.max(1));
+    for _ in 1..count.max(1) {
+        out.push(first.try_clone().map_err(failed)?);
     }
+    out.insert(0, first);
     Ok(out)
 }
 

@@ -19,6 +19,10 @@
 //! table (about 15 ms of CPU at 40,000 records, under the one mutex every request waits for:
 //! the embedded store's p99 under `cargo xtask bench` was 40–70 ms): the sweep keeps upper
 //! bounds of both since its last count and counts again only when a bound passes its limit.
+//!
+//! Health (`/healthz`, and the relay's minute timer): whether sends can be recorded — the file
+//! at the path is still the one written (see `file`), and a small write commits (a full disk,
+//! a read-only or immutable file fail it) — not only whether the file answers a read.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -63,6 +67,8 @@ CREATE TABLE IF NOT EXISTS records (
     body        BLOB
 );
 CREATE INDEX IF NOT EXISTS records_expiry ON records (expires_ms);
+-- One row, rewritten by every health check: a write as every send makes.
+CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL);
 ";
 
 /// Bounds of the embedded store.
@@ -79,6 +85,8 @@ pub struct Limits {
 /// Idempotency records in SQLite.
 pub struct EmbeddedStore {
     db: Mutex<Connection>,
+    /// Declared after `db`: closed after SQLite's connection (see `file`).
+    file: file::StoreFile,
     path: PathBuf,
     limits: Limits,
     writes: AtomicU64,
@@ -103,11 +111,19 @@ impl EmbeddedStore {
         #[cfg(unix)]
         std::os::unix::fs::DirBuilderExt::mode(&mut dir, 0o700);
         dir.create(data_dir)
-            .map_err(|e| format!("data_dir {}: {e}", data_dir.display()))?;
+            .map_err(|e| format!("cannot create data_dir {}: {e}", data_dir.display()))?;
         let path = data_dir.join(FILE);
-        let db = Connection::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let shown = path.clone();
+        let cannot = |e: &dyn std::fmt::Display| file::cannot(&shown, e);
+        let (file, created) = file::StoreFile::open(&path)?;
+        let db = Connection::open(&path).map_err(|e| cannot(&e))?;
         db.busy_timeout(Duration::from_secs(5))
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+            .map_err(|e| cannot(&e))?;
+        // SQLite opens a file it may not write read-only, without an error: every send would
+        // then fail. Refuse at start instead.
+        if db.is_readonly(rusqlite::MAIN_DB).map_err(|e| cannot(&e))? {
+            return Err(cannot(&"the database is read-only for the relay"));
+        }
         // WAL is a property of the file: set once. Switching needs an exclusive lock, which
         // SQLite refuses at once (no busy wait) while another process has the file open, e.g.
         // a relay still shutting down on a deploy: so only switch when needed, and retry briefly.
@@ -128,11 +144,17 @@ impl EmbeddedStore {
                     attempt += 1;
                     std::thread::sleep(Duration::from_millis(100));
                 }
-                Err(e) => return Err(format!("{}: {e}", path.display())),
+                Err(e) => return Err(cannot(&e)),
             }
+        }
+        // The side files SQLite just created.
+        file::make_private(&path)?;
+        if created {
+            tracing::info!("new empty store at {}", path.display());
         }
         let store = Self {
             db: Mutex::new(db),
+            file,
             path,
             limits,
             writes: AtomicU64::new(0),
@@ -140,7 +162,7 @@ impl EmbeddedStore {
             rows_bound: AtomicU64::new(u64::MAX),
             bytes_bound: AtomicU64::new(u64::MAX),
         };
-        store.sweep().map_err(|e| e.0)?;
+        store.sweep().map_err(|e| cannot(&e))?;
         Ok(store)
     }
 
@@ -384,9 +406,14 @@ impl Store for EmbeddedStore {
     }
 
     async fn health(&self) -> Result<(), StoreError> {
+        self.file.check().map_err(failed)?;
         self.db()
-            .query_row("SELECT 1", [], |_| Ok(()))
-            .map_err(failed)
+            .prepare_cached(
+                "INSERT INTO probe (id, at_ms) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET at_ms = ?1",
+            )
+            .and_then(|mut s| s.execute([now_ms() as i64]))
+            .map(|_| ())
+            .map_err(|e| failed(format!("a write failed, sends cannot be recorded: {e}")))
     }
 
     fn durable(&self) -> bool {
@@ -398,5 +425,6 @@ impl Store for EmbeddedStore {
     }
 }
 
+mod file;
 #[cfg(test)]
 mod tests;

@@ -1,10 +1,15 @@
 //! The in-memory store (`store = "memory"`): one relay instance, and **not restart-safe** — a
 //! restart forgets every key, so a retry after it sends again. For tests and throwaway setups;
-//! the relay warns at startup. In-flight records live in a map bounded by the requests running;
-//! settled records live in a bounded cache with a time to live, evicting the least used first,
-//! so a flood of unique keys cannot grow memory without bound.
+//! the relay warns at startup. Records the bounds may drop (final answers, tries that may start
+//! over) live in a bounded cache with a time to live, evicting the least used first, so a flood
+//! of unique keys cannot grow memory without bound. Records whose loss would let a key send
+//! again (in flight, `outcome_unknown`, a half-done multi-call operation) live in a map that
+//! no size bound touches, only their retention: under a flood of unique keys an evicted unknown
+//! record would turn back into "unused" and send a second time (DESIGN.md, "Reliability
+//! rules").
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -12,23 +17,50 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 use super::{Store, StoreError};
-use crate::idempotency::{decide, now_ms, settled, Begin, Fingerprint, Hold, Record, Settle};
+use crate::idempotency::{
+    decide, now_ms, settled, Begin, Fingerprint, Hold, Record, Settle, State,
+};
+
+/// Settles between two sweeps of expired records from the kept map.
+const SWEEP_EVERY: u64 = 1024;
+
+/// A record kept whatever the bounds, and when its retention ends (Unix ms).
+struct Kept {
+    record: Record,
+    expires_ms: u64,
+}
 
 /// In-memory idempotency records.
 pub struct MemoryStore {
-    in_flight: Mutex<HashMap<String, Record>>,
+    /// In flight, unknown or half done: never evicted, dropped only after `retention`.
+    kept: Mutex<HashMap<String, Kept>>,
+    /// Final answers and plain retries: bounded.
     settled: moka::sync::Cache<String, Record>,
+    retention: Duration,
+    settles: AtomicU64,
+}
+
+/// Whether the bounds may drop `record` (as the embedded store's `EVICTABLE`): a final answer,
+/// or a try that may start over from the beginning.
+fn evictable(record: &Record) -> bool {
+    match record.state {
+        State::Final(_) => true,
+        State::Retryable => record.progress.is_none(),
+        State::InFlight | State::Unknown => false,
+    }
 }
 
 impl MemoryStore {
     /// A store keeping at most `max_entries` settled records for `retention`.
     pub fn new(max_entries: u64, retention: Duration) -> Self {
         Self {
-            in_flight: Mutex::new(HashMap::new()),
+            kept: Mutex::new(HashMap::new()),
             settled: moka::sync::Cache::builder()
                 .max_capacity(max_entries.max(1))
                 .time_to_live(retention)
                 .build(),
+            retention,
+            settles: AtomicU64::new(0),
         }
     }
 
@@ -43,9 +75,14 @@ impl MemoryStore {
         self.len() == 0
     }
 
-    fn flights(&self) -> std::sync::MutexGuard<'_, HashMap<String, Record>> {
+    fn kept(&self) -> std::sync::MutexGuard<'_, HashMap<String, Kept>> {
         // A poisoned lock only means another request panicked mid-update of a plain map.
-        self.in_flight.lock().unwrap_or_else(|p| p.into_inner())
+        self.kept.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// When a record written now expires.
+    fn expiry(&self, now: u64) -> u64 {
+        now.saturating_add(self.retention.as_millis() as u64)
     }
 }
 
@@ -57,19 +94,28 @@ impl Store for MemoryStore {
         fingerprint: Fingerprint,
         hold: Duration,
     ) -> Result<Begin, StoreError> {
-        let mut flights = self.flights();
-        let existing = flights.get(key).cloned().or_else(|| self.settled.get(key));
-        let (begin, write) = decide(existing.as_ref(), fingerprint, now_ms(), hold);
+        let now = now_ms();
+        let mut kept = self.kept();
+        let existing = match kept.get(key) {
+            Some(k) if k.expires_ms >= now => Some(k.record.clone()),
+            _ => self.settled.get(key),
+        };
+        let (begin, write) = decide(existing.as_ref(), fingerprint, now, hold);
         if let Some(record) = write {
-            flights.insert(key.to_owned(), record);
+            // Held now: out of the bounded cache, so no flood can drop it.
+            self.settled.invalidate(key);
+            let expires_ms = self.expiry(now);
+            kept.insert(key.to_owned(), Kept { record, expires_ms });
         }
         Ok(begin)
     }
 
     async fn progress(&self, key: &str, hold: Hold, progress: Bytes) -> Result<bool, StoreError> {
-        Ok(match self.flights().get_mut(key) {
-            Some(flight) if flight.until_ms == hold.0 => {
-                flight.progress = Some(progress);
+        Ok(match self.kept().get_mut(key) {
+            Some(flight)
+                if flight.record.state == State::InFlight && flight.record.until_ms == hold.0 =>
+            {
+                flight.record.progress = Some(progress);
                 true
             }
             _ => false,
@@ -83,12 +129,23 @@ impl Store for MemoryStore {
         hold: Hold,
         settle: Settle,
     ) -> Result<bool, StoreError> {
-        let mut flights = self.flights();
-        let Some(record) = settled(flights.get(key), fingerprint, hold, settle, now_ms()) else {
+        let now = now_ms();
+        let mut kept = self.kept();
+        let held = kept.get(key).map(|k| &k.record);
+        let Some(record) = settled(held, fingerprint, hold, settle, now) else {
             return Ok(false);
         };
-        flights.remove(key);
-        self.settled.insert(key.to_owned(), record);
+        if evictable(&record) {
+            kept.remove(key);
+            self.settled.insert(key.to_owned(), record);
+        } else {
+            let expires_ms = self.expiry(now);
+            kept.insert(key.to_owned(), Kept { record, expires_ms });
+        }
+        if self.settles.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            // Retention is the only end of a kept record.
+            kept.retain(|_, k| k.expires_ms >= now);
+        }
         Ok(true)
     }
 
@@ -188,6 +245,6 @@ mod tests {
                 .unwrap();
         }
         assert!(s.len() <= 1000, "{} outcomes kept", s.len());
-        assert!(s.flights().is_empty());
+        assert!(s.kept().is_empty());
     }
 }

@@ -3,7 +3,11 @@
 //! script, so it is atomic across instances. An in-flight record whose relay died (or could not
 //! store the outcome) is held only until its deadline and then answers `outcome_unknown`; it
 //! never turns back into "unused". Records survive a Redis restart only with persistence on:
-//! run Redis with `appendonly yes` (README, "Several instances").
+//! run Redis with `appendonly yes` (README, "Several instances"). Redis's own size bound,
+//! `maxmemory`, drops keys when full under any `maxmemory-policy` but `noeviction` — an
+//! unknown outcome's record among them, which would let its key send again: the store reads the
+//! policy when it connects and on every health check, and refuses new sends (and `/healthz`)
+//! while Redis may evict.
 
 use std::time::Duration;
 
@@ -142,6 +146,9 @@ pub struct RedisStore {
     settle: redis::Script,
     progress: redis::Script,
     rate: redis::Script,
+    /// Why Redis may evict records (its `maxmemory-policy`), as last read; `None`: it may not,
+    /// or it would not say.
+    evicting: std::sync::Mutex<Option<String>>,
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -172,7 +179,43 @@ impl RedisStore {
             settle: redis::Script::new(SETTLE),
             progress: redis::Script::new(PROGRESS),
             rate: redis::Script::new(RATE),
+            evicting: std::sync::Mutex::new(None),
         })
+    }
+
+    /// Reads Redis's `maxmemory-policy` on `c` and remembers whether it may evict records.
+    async fn check_eviction(&self, mut c: ConnectionManager) {
+        let mut command = redis::cmd("CONFIG");
+        command.arg("GET").arg("maxmemory-policy");
+        let read = command.query_async::<Vec<String>>(&mut c);
+        let verdict = match tokio::time::timeout(self.timeout * 2, read).await {
+            Ok(Ok(answer)) => match answer.get(1).map(String::as_str) {
+                Some("noeviction") | None => None,
+                Some(policy) => Some(format!(
+                    "redis: maxmemory-policy is {policy}: Redis may evict idempotency records when full, \
+                     and a key whose outcome is unknown would be sent again; set maxmemory-policy noeviction"
+                )),
+            },
+            // CONFIG renamed or denied (some managed Redis): the README asks for noeviction.
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "cannot read Redis's maxmemory-policy: make sure it is noeviction");
+                None
+            }
+            // Unreachable now: the next connection or health check reads it again.
+            Err(_) => return,
+        };
+        if let Some(why) = &verdict {
+            tracing::error!("{why}");
+        }
+        *self.evicting.lock().unwrap_or_else(|p| p.into_inner()) = verdict;
+    }
+
+    /// Fails while Redis may evict records.
+    fn refuse_if_evicting(&self) -> Result<(), StoreError> {
+        match &*self.evicting.lock().unwrap_or_else(|p| p.into_inner()) {
+            Some(why) => Err(StoreError(why.clone())),
+            None => Ok(()),
+        }
     }
 
     async fn connection(&self) -> Result<ConnectionManager, StoreError> {
@@ -191,6 +234,7 @@ impl RedisStore {
         .await
         .map_err(|_| unavailable("connecting timed out"))?
         .map_err(|e| unavailable(&e.to_string()))?;
+        self.check_eviction(manager.clone()).await;
         *slot = Some(manager.clone());
         Ok(manager)
     }
@@ -250,6 +294,10 @@ impl Store for RedisStore {
         fingerprint: Fingerprint,
         hold: Duration,
     ) -> Result<Begin, StoreError> {
+        // Connecting reads the eviction policy first. Fail closed: a record Redis may drop is
+        // no guard against a second send.
+        self.connection().await?;
+        self.refuse_if_evicting()?;
         let fp = hex(fingerprint);
         let key = format!("{PREFIX}idem:{key}");
         let hold = hold.as_millis() as u64;
@@ -370,8 +418,10 @@ impl Store for RedisStore {
 
     async fn health(&self) -> Result<(), StoreError> {
         self.run(|mut c| async move { redis::cmd("PING").query_async::<String>(&mut c).await })
-            .await
-            .map(|_| ())
+            .await?;
+        // The policy may have been changed at runtime (CONFIG SET): read it again.
+        self.check_eviction(self.connection().await?).await;
+        self.refuse_if_evicting()
     }
 
     fn durable(&self) -> bool {
