@@ -414,7 +414,10 @@ mod tests {
     fn decoded_forms_are_redacted() {
         let secret = "sl/ash~t!l*d'e(x) y+z";
         let r = Redactor::new([secret]);
-        let json_all: String = secret.chars().map(|c| format!("\\u{:04x}", c as u32)).collect();
+        let json_all: String = secret
+            .chars()
+            .map(|c| format!("\\u{:04x}", c as u32))
+            .collect();
         for text in [
             json_all,
             r"sl\/ash~t!l*d'e(x) y+z".to_owned(),
@@ -427,7 +430,9 @@ mod tests {
             let out = r.scrub(&format!("echo: {text} end")).into_owned();
             assert_eq!(out, "echo: <redacted> end", "{text}");
         }
-        let out = r.scrub("<p>key=sl&sol;ash~t!l*d&#39;e(x)&#32;y+z</p>").into_owned();
+        let out = r
+            .scrub("<p>key=sl&sol;ash~t!l*d&#39;e(x)&#32;y+z</p>")
+            .into_owned();
         assert_eq!(out, "<p><redacted></p>");
     }
 
