@@ -32,7 +32,6 @@ use hail::{ErrorCode, Operation};
 use tower::util::BoxCloneSyncService;
 use tower::{Layer as _, Service, ServiceExt as _};
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::services::ServeDir;
 use tracing::Instrument as _;
 
 use crate::config::Access;
@@ -78,7 +77,11 @@ pub fn router(state: Arc<AppState>, www: Option<PathBuf>) -> Front {
     let mut app = app.with_state(state.clone());
     app = match www {
         // A missing file is a 404 like any other (made a problem body below).
-        Some(www) => app.fallback_service(ServeDir::new(www)),
+        // Only what lies inside the folder, no dotfiles (see `www`).
+        Some(www) => {
+            let www = crate::www::Www::new(www);
+            app.fallback(move |request: Request| www.clone().serve(request))
+        }
         None => app.fallback(|| async { StatusCode::NOT_FOUND }),
     };
     let allowed = state.clone();

@@ -2,9 +2,12 @@
 //! rate limits and idempotency scopes.
 
 use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use hail::vendors::chayns::access_token::{AccessTokenInfo, VerifyAccessToken};
 use hail::vendors::chayns::UserToken;
 use hail::{Endpoint, ErrorCode};
@@ -229,11 +232,18 @@ impl moka::Expiry<[u8; 32], Arc<Verdict>> for VerdictExpiry {
 /// Verifies chayns users' tokens online, caching each answer (valid until it expires, refused
 /// briefly; bounded), with one check at a time per token: a flood of one bogus token costs
 /// chayns one call, not one per request.
+///
+/// Checks sent to chayns are capped for all callers together (at once and per minute): the
+/// per-address failure limit bounds one address, this bounds many (a botnet, or addresses
+/// rotated behind a trusted proxy). Over the cap a token is not checked (`rate_limited`, not
+/// cached), and a token already checked is still served from the cache.
 pub struct ChaynsVerifier {
     api: Arc<VendorApi>,
     location_id: u64,
     max_age: Duration,
     cache: moka::future::Cache<[u8; 32], Arc<Verdict>>,
+    checks: tokio::sync::Semaphore,
+    checks_per_minute: Option<DefaultDirectRateLimiter>,
 }
 
 impl ChaynsVerifier {
@@ -249,13 +259,20 @@ impl ChaynsVerifier {
                     negative: Duration::from_secs(config.negative_cache_seconds),
                 })
                 .build(),
+            checks: tokio::sync::Semaphore::new(config.max_concurrent_checks.max(1) as usize),
+            checks_per_minute: NonZeroU32::new(config.checks_per_minute)
+                .map(|n| RateLimiter::direct(Quota::per_minute(n))),
         }
+    }
+
+    /// Whether chayns' verdict on `token` is cached (checking it again costs no call).
+    pub fn is_cached(&self, token: &str) -> bool {
+        self.cache.contains_key(&token_key(token))
     }
 
     /// The verified user of `token`.
     async fn verify(&self, token: &str, deadline: Instant) -> Result<Arc<Verdict>, AuthError> {
-        // Keyed by a hash: the cache holds no usable token.
-        let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let key = token_key(token);
         // Concurrent checks of one token wait for the first; a failure to check (chayns
         // unreachable) is shared with them but not cached.
         let verdict = self
@@ -275,6 +292,20 @@ impl ChaynsVerifier {
     /// Asks chayns about `token`: `Ok` with a verdict to cache, `Err` if chayns could not say.
     async fn check(&self, token: &str, deadline: Instant) -> Result<Arc<Verdict>, AuthError> {
         let refused = |kind: AuthErrorKind| Ok(Arc::new(Err(kind.into())));
+        // The global cap: a permit for the whole call, then one of the minute's checks.
+        let Ok(_permit) = self.checks.try_acquire() else {
+            return Err(AuthErrorKind::ChecksBusy {
+                wait: Duration::from_secs(1),
+            }
+            .into());
+        };
+        if let Some(limiter) = &self.checks_per_minute {
+            limiter
+                .check()
+                .map_err(|not_until| AuthErrorKind::ChecksBusy {
+                    wait: not_until.wait_time_from(DefaultClock::default().now()),
+                })?;
+        }
         let check = VerifyAccessToken {
             location_id: self.location_id,
         };
@@ -332,6 +363,11 @@ impl ChaynsVerifier {
             until,
         })))
     }
+}
+
+/// The cache key of `token`: a hash, so that the cache holds no usable token.
+fn token_key(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
 }
 
 /// Checks the caller against `access`.

@@ -278,6 +278,10 @@ pub struct ChaynsCallersConfig {
     pub cache_seconds: u64,
     /// How long a token chayns refused is remembered as refused (no second check), in seconds.
     pub negative_cache_seconds: u64,
+    /// Most token checks under way at chayns at once, from all callers together.
+    pub max_concurrent_checks: u32,
+    /// Most token checks sent to chayns per minute, from all callers together (0: no limit).
+    pub checks_per_minute: u32,
 }
 
 impl Default for ChaynsCallersConfig {
@@ -286,6 +290,8 @@ impl Default for ChaynsCallersConfig {
             cache_entries: 10_000,
             cache_seconds: 300,
             negative_cache_seconds: 30,
+            max_concurrent_checks: 32,
+            checks_per_minute: 600,
         }
     }
 }

@@ -1,7 +1,10 @@
 //! Failed authentication is throttled: each failure counts against the client address's request
 //! limit, and against a second, stricter limit for failures only. While an address is over the
-//! latter, its token checks are refused before they start: a flood of bogus tokens costs the
-//! relay (and chayns, which verifies `access = "chayns"` tokens) a bounded number of checks.
+//! latter, its invalid tokens are refused (`rate_limited`) and no token of it is sent to chayns:
+//! a flood of bogus tokens costs the relay (and chayns, which verifies `access = "chayns"`
+//! tokens) a bounded number of checks. A valid credential that costs nothing to check — a JWT,
+//! verified locally, or a chayns token whose verdict is cached — is still accepted: others'
+//! failures from a shared address (an office, a carrier's NAT, a proxy) lock no one out.
 //!
 //! Kept in memory per instance (also with a Redis store): a failure budget needs no sharing to
 //! bound what one instance sends to chayns.
@@ -98,7 +101,7 @@ impl Refused {
     /// For `Retry-After`, in whole seconds.
     pub fn retry_after(&self) -> Option<u64> {
         match self {
-            Self::Auth(_) => None,
+            Self::Auth(e) => e.retry_after(),
             Self::Throttled { wait } => Some(whole_seconds(*wait)),
         }
     }
@@ -118,8 +121,15 @@ pub async fn authenticate(
     deadline: Instant,
 ) -> Result<Caller, Refused> {
     let checks_token = matches!(access, Access::Jwt | Access::Chayns);
-    if checks_token {
-        if let Some(wait) = state.auth_failures.blocked(ip) {
+    let blocked = checks_token
+        .then(|| state.auth_failures.blocked(ip))
+        .flatten();
+    if let Some(wait) = blocked {
+        // Only what is expensive is withheld: a check that would be sent to chayns.
+        let cached = state.chayns.as_ref().is_some_and(|chayns| {
+            crate::caller::bearer(headers).is_ok_and(|token| chayns.is_cached(token))
+        });
+        if access == Access::Chayns && !cached {
             return Err(Refused::Throttled { wait });
         }
     }
@@ -138,6 +148,10 @@ pub async fn authenticate(
             if checks_token
                 && matches!(e.code(), ErrorCode::Unauthenticated | ErrorCode::Forbidden) =>
         {
+            // An address over its budget is told so again, and not charged further.
+            if let Some(wait) = blocked {
+                return Err(Refused::Throttled { wait });
+            }
             // Both limits are charged; the longer wait is the one to tell.
             let general = state.limiter.check(&format!("ip:{ip}")).await.err();
             match general

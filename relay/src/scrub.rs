@@ -13,6 +13,11 @@
 //! base64 characters that depend on the secret's bytes alone are a fixed string). Matching is
 //! ASCII case-insensitive (percent-encoding may use either case) and a match is widened to the
 //! whole token around it (`Basic <redacted>`, not half a base64 string).
+//!
+//! Those forms are searched for in the text as it is and in every decoded view of it
+//! ([`decode`]: JSON and hex escapes, percent-encoding, HTML entities, layered): spellings are
+//! endless, the decoded text is one. A secret found in a decoded view is redacted in the original
+//! text over the whole run around it (up to whitespace, quotes or tags), never re-encoded in part.
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, VecDeque};
@@ -22,6 +27,8 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use base64::Engine as _;
 use bytes::Bytes;
 use secrecy::{ExposeSecret, SecretString};
+
+mod decode;
 
 /// What a credential is replaced with.
 pub const REDACTED: &str = "<redacted>";
@@ -62,9 +69,12 @@ impl Redactor {
         Self { patterns, matcher }
     }
 
-    /// Whether `bytes` contain any form of a secret.
-    pub fn finds(&self, bytes: &[u8]) -> bool {
-        self.matcher.as_ref().is_some_and(|m| m.is_match(bytes))
+    /// Whether `bytes` may contain a secret: a form of one as they are, or anything encoded
+    /// (which [`Self::scrub`] decodes before it looks).
+    pub fn may_find(&self, bytes: &[u8]) -> bool {
+        self.matcher
+            .as_ref()
+            .is_some_and(|m| m.is_match(bytes) || decode::may_be_encoded(bytes))
     }
 
     /// `text` with every secret (and the token it sits in) replaced by [`REDACTED`]; a token at
@@ -86,6 +96,9 @@ impl Redactor {
         if last.0 < bytes.len() && self.is_cut_piece(&bytes[last.0..], true) {
             spans.push(last);
         }
+        for view in decode::views(text) {
+            self.decoded_spans(&view, bytes, matcher, &mut spans);
+        }
         if spans.is_empty() {
             return Cow::Borrowed(text);
         }
@@ -103,6 +116,40 @@ impl Redactor {
         }
         out.push_str(text.get(at..).unwrap_or_default());
         Cow::Owned(out)
+    }
+
+    /// The spans of `original` whose decoded `view` holds a secret, whole or cut at an end.
+    fn decoded_spans(
+        &self,
+        view: &decode::View,
+        original: &[u8],
+        matcher: &AhoCorasick,
+        spans: &mut Vec<(usize, usize)>,
+    ) {
+        let d = &view.bytes;
+        for m in matcher.find_iter(d) {
+            if let Some((s, e)) = view.span(m.start(), m.end()) {
+                spans.push(widen_decoded(original, s, e));
+            }
+        }
+        let first = d
+            .iter()
+            .position(u8::is_ascii_whitespace)
+            .unwrap_or(d.len());
+        if first > 0 && self.is_cut_piece(&d[..first], false) {
+            if let Some((_, e)) = view.span(0, first) {
+                spans.push(widen_decoded(original, 0, e));
+            }
+        }
+        let last = d
+            .iter()
+            .rposition(u8::is_ascii_whitespace)
+            .map_or(0, |p| p + 1);
+        if last < d.len() && self.is_cut_piece(&d[last..], true) {
+            if let Some((s, _)) = view.span(last, d.len()) {
+                spans.push(widen_decoded(original, s, original.len()));
+            }
+        }
     }
 
     /// Whether `token` (at the text's end if `at_end`, else at its start) ends with the
@@ -133,6 +180,21 @@ fn widen(bytes: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
         start -= 1;
     }
     while end < bytes.len() && is_token_byte(bytes[end]) {
+        end += 1;
+    }
+    (start, end)
+}
+
+/// `[start, end)` widened to the whole run around it that is not whitespace, a quote or a tag
+/// bracket: an encoded secret may sit amid escapes and punctuation that are no token bytes, and
+/// none of it is left behind half-encoded. Ends at ASCII bytes or the text's ends (char
+/// boundaries).
+fn widen_decoded(bytes: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
+    let inside = |b: u8| !(b.is_ascii_whitespace() || b"\"<>`".contains(&b));
+    while start > 0 && inside(bytes[start - 1]) {
+        start -= 1;
+    }
+    while end < bytes.len() && inside(bytes[end]) {
         end += 1;
     }
     (start, end)
@@ -257,10 +319,12 @@ pub fn bound(mut text: String, max: usize) -> String {
     text
 }
 
-/// A JSON success body with every string (and key) redacted, if any secret occurs in it.
+/// A JSON success body with every string (and key) redacted, if any secret occurs in it. The
+/// body is parsed, so each string is scrubbed after JSON unescaping (and then decoded further
+/// by [`Redactor::scrub`]).
 pub fn json_body(body: Bytes) -> Bytes {
     let redactor = current();
-    if !redactor.finds(&body) {
+    if !redactor.may_find(&body) {
         return body;
     }
     let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&body) else {
@@ -344,6 +408,32 @@ mod tests {
         clean("y_0123456789 was the tail");
         let out = r().scrub(&format!("key {KEY} here")).into_owned();
         assert_eq!(out, "key <redacted> here");
+    }
+
+    #[test]
+    fn decoded_forms_are_redacted() {
+        let secret = "sl/ash~t!l*d'e(x) y+z";
+        let r = Redactor::new([secret]);
+        let json_all: String = secret
+            .chars()
+            .map(|c| format!("\\u{:04x}", c as u32))
+            .collect();
+        for text in [
+            json_all,
+            r"sl\/ash~t!l*d'e(x) y+z".to_owned(),
+            "sl%2fash~t!l*d'e(x)+y%2Bz".to_owned(),
+            "sl%2Fash%7Et%21l%2Ad%27e%28x%29%20y%2bz".to_owned(),
+            r"sl\x2fash\x7et\x21l\x2ad\x27e\x28x\x29\x20y\x2bz".to_owned(),
+            "sl&#47;ash&#x7E;t&excl;l&ast;d&apos;e&lpar;x&rpar;&#32;y&plus;z".to_owned(),
+            "sl&amp;#47;ash~t!l*d'e(x) y+z".to_owned(),
+        ] {
+            let out = r.scrub(&format!("echo: {text} end")).into_owned();
+            assert_eq!(out, "echo: <redacted> end", "{text}");
+        }
+        let out = r
+            .scrub("<p>key=sl&sol;ash~t!l*d&#39;e(x)&#32;y+z</p>")
+            .into_owned();
+        assert_eq!(out, "<p><redacted></p>");
     }
 
     #[test]

@@ -23,6 +23,7 @@ impl AuthError {
             K::Disabled => ErrorCode::OperationDisabled,
             K::JwtNotConfigured | K::ChaynsNotConfigured => ErrorCode::Internal,
             K::OtherSite => ErrorCode::Forbidden,
+            K::ChecksBusy { .. } => ErrorCode::RateLimited,
             K::ChaynsUnreachable { code, .. } | K::ChaynsFailed { code, .. } => *code,
             K::NoBearer
             | K::AuthorizationNotText
@@ -32,6 +33,16 @@ impl AuthError {
             | K::NotAHeaderValue
             | K::ChaynsRefused
             | K::NoUser => ErrorCode::Unauthenticated,
+        }
+    }
+}
+
+impl AuthError {
+    /// For `Retry-After`, in whole seconds: when the relay could not check the token now.
+    pub fn retry_after(&self) -> Option<u64> {
+        match &self.kind {
+            AuthErrorKind::ChecksBusy { wait } => Some(crate::limits::whole_seconds(*wait)),
+            _ => None,
         }
     }
 }
@@ -85,6 +96,13 @@ pub enum AuthErrorKind {
     /// A token of another chayns site.
     #[error("the token belongs to another chayns site")]
     OtherSite,
+    /// The relay's cap on token checks sent to chayns (all callers together) is reached: the
+    /// token was not checked, so this says nothing about it (`rate_limited`, retryable).
+    #[error("too many token checks are under way: retry in {} s", crate::limits::whole_seconds(*wait))]
+    ChecksBusy {
+        /// Until a check is likely to be free.
+        wait: std::time::Duration,
+    },
     /// chayns could not be reached.
     #[error("chayns could not verify the token: {detail}")]
     ChaynsUnreachable {
