@@ -139,10 +139,6 @@ fn no_look_back(status: http::StatusCode, _body: &[u8]) -> UpstreamError {
     }
 }
 
-/// A read-back may match what was sent only if it was made after the first try began, less
-/// this allowance for the vendor's clock. **Assumed**: vendor clocks are within a minute.
-pub const LOOK_BACK_SKEW_MS: u64 = 60_000;
-
 /// What the relay exposes as `POST /v1/{ID}`: one or more vendor calls in order, driven by the
 /// relay without knowing the vendor. `Progress` is what the calls so far produced; the relay
 /// stores it, so a retry with the same idempotency key resumes after the last call that
@@ -194,7 +190,9 @@ pub trait Operation:
     /// After an unknown outcome (a timeout after sending, a dropped connection, a relay that
     /// died mid-call; DESIGN.md, "Reliability rules"): the vendor request that reads back
     /// whether the call `progress` is at was acted on, or `None` where the vendor offers no way
-    /// to look (the answer then stays `outcome_unknown`). `since_ms`: when the first try began.
+    /// to look (the answer then stays `outcome_unknown`). `since_ms`: when the first try began, less the relay's allowance
+    /// for the vendor's clock (`idempotency.look_back_skew_seconds`): nothing dated earlier is
+    /// that try's.
     fn look_back(
         &self,
         _progress: &Self::Progress,

@@ -196,6 +196,10 @@ pub struct IdempotencyConfig {
     /// nothing counts as proof that the vendor did not act (a vendor may still finish a request
     /// it received late), in seconds. Default 60; 0 in the sandbox, whose vendors act at once.
     pub look_back_quiet_seconds: Option<u64>,
+    /// How far a vendor's clock may be behind the relay's, in seconds: a record the vendor dates
+    /// before the first try began, less this, is not that try's. Default 60; 0 in the sandbox,
+    /// whose vendors share the relay's clock.
+    pub look_back_skew_seconds: Option<u64>,
 }
 
 impl Default for IdempotencyConfig {
@@ -205,6 +209,7 @@ impl Default for IdempotencyConfig {
             max_entries: 100_000,
             max_bytes: 256 << 20,
             look_back_quiet_seconds: None,
+            look_back_skew_seconds: None,
         }
     }
 }

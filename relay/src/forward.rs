@@ -376,7 +376,7 @@ async fn calls<Op: Operation>(
                 Err(e) => Err(crate::store::StoreError(e.to_string())),
             };
             match stored {
-                Ok(true) => {}
+                Ok(true) => crate::failpoint::hit("relay::after_progress").await,
                 Ok(false) => return Err((problem(ErrorCode::IdempotencyInFlight, "this request outlived its hold on the Idempotency-Key; nothing more was sent".into(), step), Acted::No)),
                 Err(e) => {
                     tracing::error!(error = %e, "storing the progress failed; not going on");

@@ -49,6 +49,8 @@ pub struct AppState {
     pub body_limit: usize,
     /// See `IdempotencyConfig::look_back_quiet_seconds`.
     pub look_back_quiet: Duration,
+    /// See `IdempotencyConfig::look_back_skew_seconds`.
+    pub look_back_skew: Duration,
     /// Sandbox only: the simulated vendors.
     pub sandbox: Option<Arc<Sandbox>>,
     /// Failed authentications per client address.
@@ -200,6 +202,12 @@ pub fn build(config: &Config, sandbox: Option<Sandbox>) -> Result<AppState, Stri
             config
                 .idempotency
                 .look_back_quiet_seconds
+                .unwrap_or(if sandbox.is_some() { 0 } else { 60 }),
+        ),
+        look_back_skew: Duration::from_secs(
+            config
+                .idempotency
+                .look_back_skew_seconds
                 .unwrap_or(if sandbox.is_some() { 0 } else { 60 }),
         ),
         sandbox: sandbox.map(Arc::new),

@@ -489,3 +489,80 @@ async fn livedesk_start_conversation_across_two_crashes_sends_each_step_once() {
         (1, 1, 1)
     );
 }
+
+/// A returning visitor's start killed after the contact search found their contact (stored as
+/// progress) and before the conversation was asked for: the retry reads back the contact's
+/// conversations, sees none made since the first try, and resumes there. One contact, one new
+/// conversation, one first message.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_crash_between_the_contact_search_and_the_conversation_opens_one_conversation() {
+    let http = reqwest::Client::new();
+    let v = vendor(&http).await;
+    let store = Store::Embedded(temp("search-crash"));
+    let mark = format!("searchcrash{}", std::process::id());
+    let email = format!("{mark}@example.com");
+    let op = "livedesk/start-conversation";
+    let visit = |email: &str, content: String| {
+        json!({"inboxId": 407, "contact": {"email": email}, "content": content}).to_string()
+    };
+    // The visitor came before: their contact and a conversation exist.
+    let earlier = start("search-0", &store, &v, None);
+    let (status, first) = retry(
+        &http,
+        &earlier.url,
+        op,
+        "visit-1",
+        &visit(&email, format!("First {mark}")),
+    )
+    .await;
+    assert_eq!(status, 200, "{first}");
+    earlier.kill9();
+    // LiveDesk dates records in whole seconds: the earlier visit ends before the next one.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let body = visit(&email.to_uppercase(), format!("Again {mark}"));
+    let crashing = start(
+        "search-1",
+        &store,
+        &v,
+        Some("relay::after_progress=return(hang)"),
+    );
+    let url = crashing.url.clone();
+    let (h, b) = (http.clone(), body.clone());
+    let pending = tokio::spawn(async move { post(&h, &url, op, "visit-2", &b).await });
+    crashing.wait_for_log("failpoint reached");
+    crashing.kill9();
+    let _ = pending.await;
+    let after = start("search-2", &store, &v, None);
+    let (status, answer) = retry(&http, &after.url, op, "visit-2", &body).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        answer["data"]["contact"]["id"],
+        first["data"]["contact"]["id"]
+    );
+    assert_ne!(
+        answer["data"]["conversation"]["id"],
+        first["data"]["conversation"]["id"]
+    );
+    let outbox = get_json(&http, &format!("{}/v1/sandbox/outbox", v.url)).await;
+    let contact = &first["data"]["contact"]["id"];
+    let posts = |suffix: &str, needle: &str| {
+        outbox["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| {
+                e["method"] == "POST"
+                    && e["url"].as_str().unwrap_or("").ends_with(suffix)
+                    && e["body"].as_str().unwrap_or("").contains(needle)
+            })
+            .count()
+    };
+    assert_eq!(
+        (
+            posts("/contacts", &mark),
+            posts("/conversations", &format!("\"contact_id\":{contact}")),
+            v.deliveries(&http, &format!("Again {mark}")).await
+        ),
+        (1, 2, 1)
+    );
+}

@@ -35,6 +35,8 @@ pub(super) async fn look_back<Op: Operation>(
     deadline: Instant,
 ) -> Result<bool, StoredResponse> {
     let step = Op::step(progress).map_or(String::new(), |s| format!(" ({s})"));
+    // The earliest time the vendor may have dated what the first try made.
+    let since_ms = since_ms.saturating_sub(state.look_back_skew.as_millis() as u64);
     let unknown = |why: &str| unknown_problem(&step, why, request_id);
     let Some(account) = state.accounts.get::<Op::Credential>() else {
         return Err(unknown("the vendor is not configured"));

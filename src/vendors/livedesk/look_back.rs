@@ -10,8 +10,8 @@
 //! - [`CONTACT_CONVERSATIONS`]: a contact's conversations, newest first, at most 20, and only
 //!   those in inboxes the API user may see: an empty list proves nothing;
 //! - [`MESSAGES`]: a conversation's last 20 messages, oldest first;
-//! - every record carries `created_at` (Unix seconds); one made before the first try began
-//!   (less [`LOOK_BACK_SKEW_MS`]) is not the first try's.
+//! - every record carries `created_at` (Unix seconds); one dated before `since_ms` (when the first
+//!   try began, less the relay's allowance for the vendor's clock) is not the first try's.
 //!
 //! "Not found" is taken as proof that LiveDesk did not act (so the relay sends) only when the list
 //! provably covers the time since the first try: it is complete, or it is in the order asked for
@@ -29,7 +29,6 @@ use super::{decode, request, ApiKey};
 use crate::base_url::BaseUrl;
 use crate::encode::Encoded;
 use crate::id::Id;
-use crate::operation::LOOK_BACK_SKEW_MS;
 use crate::reply::UpstreamError;
 use crate::vendor_call::VendorCall;
 
@@ -76,9 +75,10 @@ fn created_ms(item: &Value) -> Option<u64> {
         .map(|s| (s * 1000.0) as u64)
 }
 
-/// Whether `created` is before the first try began, less the clock allowance.
+/// Whether `created` (a whole second) ended before the first try began (the clock allowance
+/// already taken off): a record dated second S may have been made until S + 999 ms.
 fn before(created: u64, since_ms: u64) -> bool {
-    created.saturating_add(LOOK_BACK_SKEW_MS) < since_ms
+    created.saturating_add(1000) <= since_ms
 }
 
 /// Whether every item is dated and the dates run newest first (`newest_first`) or oldest first.

@@ -33,7 +33,7 @@ pub struct SendMessage {
     pub conversation_id: Id,
     /// The text.
     pub content: String,
-    /// Who speaks: `outgoing` (the company; LiveDesk's default) or `incoming` (the contact).
+    /// Who speaks: `outgoing` (the company, LiveDesk's default) or `incoming` (the contact).
     pub message_type: Option<MessageType>,
     /// A private note, visible to agents only.
     pub private: Option<bool>,
