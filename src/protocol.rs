@@ -62,7 +62,9 @@ pub struct Success<T> {
 /// `unknown_operation`), wrong methods (405 `method_not_allowed`, with `Allow`), oversized or
 /// slow requests (400 `invalid_request`, 413 `payload_too_large`). Its `detail` may carry a
 /// vendor's text: redacted of every credential the relay holds and at most 1 KiB. A vendor's
-/// 429/503 (it did not act) is `upstream_unavailable`, retryable, with `Retry-After`.
+/// 429/503 (it did not act) is `upstream_unavailable`, retryable, with `Retry-After`; LiveDesk's
+/// refusal of a second contact with a taken e-mail address, phone number or identifier is
+/// `409 contact_exists`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Problem {

@@ -5,16 +5,22 @@ import * as chayns from "hail-sdk/chayns";
 import * as livedesk from "hail-sdk/livedesk";
 import * as mluvii from "hail-sdk/mluvii";
 import * as memoioWeb from "hail-sdk/memoio/web";
+import type { OperationId } from "hail-sdk";
 
 /** `true` only when `A` and `B` are the same type. */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 
+/** The ids of the all-vendors entry that belong to `V`. */
+type Of<V extends string> = Extract<OperationId, `${V}/${string}`>;
+
+// Each vendor entry has exactly its vendor's operations (no list to keep here).
 export const idsAreTheVendors: [
-  Same<memoio.OperationId, "memoio/start-conversation" | "memoio/start-direct-conversation">,
-  Same<chayns.OperationId, "chayns/intercom">,
-  Same<livedesk.OperationId, "livedesk/create-contact" | "livedesk/create-conversation" | "livedesk/send-message" | "livedesk/start-conversation">,
-  Same<mluvii.OperationId, "mluvii/whatsapp-subscriptions" | "mluvii/whatsapp-send-templates" | "mluvii/whatsapp-sent-templates">,
-] = [true, true, true, true];
+  Same<memoio.OperationId, Of<"memoio">>,
+  Same<chayns.OperationId, Of<"chayns">>,
+  Same<livedesk.OperationId, Of<"livedesk">>,
+  Same<mluvii.OperationId, Of<"mluvii">>,
+  Same<Of<"livedesk">, never>,
+] = [true, true, true, true, false];
 
 export async function vendors(): Promise<void> {
   await initMemoio();
