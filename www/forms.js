@@ -71,13 +71,13 @@ export const VENDORS = [
     name: "LiveDesk",
     operations: [
       {
-        id: "livedesk/start-conversation", title: "Start a conversation (contact → conversation → message)",
+        id: "livedesk/start-conversation", title: "Start a conversation (the contact, found or created → a conversation → the visitor's message)",
         fields: [
           { name: "inboxId", label: "Inbox id", kind: "number", required: true, value: "407" },
           { name: "contact.name", label: "Contact name", kind: "text", value: "Anna" },
           { name: "contact.email", label: "Contact e-mail", kind: "email", value: "anna@example.com" },
           { name: "contact.phoneNumber", label: "Contact phone", kind: "text", hint: "international format, e.g. +420123456789" },
-          { name: "content", label: "First message", kind: "textarea", required: true, value: "How can we help?" },
+          { name: "content", label: "The visitor's first message", kind: "textarea", required: true, value: "Where is my order?" },
         ],
       },
       {

@@ -311,6 +311,23 @@ mod tests {
         assert_eq!(got, ["conversationId", "content", "inReplyTo"]);
     }
 
+    /// LiveDesk's send-message answer as its documentation shows it (`shared/VENDORS.md`).
+    #[test]
+    fn decodes_the_documented_answer() {
+        let body = br#"{"id": 3305, "content": "Hello", "inbox_id": 407, "conversation_id": 40,
+            "message_type": 1, "content_type": "text", "status": "sent", "content_attributes": {},
+            "created_at": 1766571700, "private": false, "source_id": null, "sorting_id": 3305,
+            "sender": {"id": 1, "name": "API", "type": "user"}}"#;
+        let m = SendMessage::decode(http::StatusCode::OK, body).unwrap();
+        assert_eq!(
+            (m.id, m.conversation_id, m.message_type),
+            (Id(3305), Some(Id(40)), Some(serde_json::json!(1)))
+        );
+        assert!(MessageType::Outgoing.is(&serde_json::json!(1)));
+        assert!(MessageType::Incoming.is(&serde_json::json!("incoming")));
+        assert!(!MessageType::Incoming.is(&serde_json::Value::Null));
+    }
+
     #[test]
     fn decodes_messages_with_unknown_fields_and_types() {
         let m = SendMessage::decode(
