@@ -198,8 +198,9 @@ pub const SIZE_BUDGETS_GZIP: [(&str, u64); 5] = [
     ("memoio", 34_700),
     // 43,057 B (47,059 B): the chayns user client too.
     ("chayns", 43_300),
-    // 34,836 B (38,243 B).
-    ("livedesk", 35_050),
+    // 35,261 B since issue 22 (34,836 B before): `messageType`, the entry's first validated enum,
+    // instantiates the reader's `one_of` (and its messages) in this module (+425 B).
+    ("livedesk", 35_480),
     // 35,695 B (39,051 B).
     ("mluvii", 35_900),
 ];
