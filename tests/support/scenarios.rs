@@ -338,7 +338,7 @@ pub async fn relay_errors_are_hail_errors() {
         .is_some_and(|id| id.len() == 32));
     assert!(get(&e, "message")
         .as_string()
-        .is_some_and(|m| m.contains("not found")));
+        .is_some_and(|m| m.contains("Resource could not be found")));
     // The same key with another body.
     let key = js(&format!(r#"{{"idempotencyKey":"{}"}}"#, marker("reuse")));
     let first = js(r#"{"receiver":"a@b.co","message":"one","channel":"c"}"#);
