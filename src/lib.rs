@@ -14,6 +14,9 @@ pub mod credential;
 pub mod encode;
 pub mod error;
 pub mod id;
+/// Vendor webhooks read as reply events (feature `inbound`, the relay's).
+#[cfg(feature = "inbound")]
+pub mod inbound;
 pub mod operation;
 pub mod protocol;
 pub mod read;

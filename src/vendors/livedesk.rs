@@ -9,6 +9,8 @@ pub mod create_conversation;
 pub mod look_back;
 pub mod send_message;
 pub mod start_conversation;
+#[cfg(feature = "inbound")]
+pub mod webhook;
 
 use secrecy::SecretString;
 use serde::Deserialize;

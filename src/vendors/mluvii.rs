@@ -5,6 +5,8 @@
 //! "refresh the token once and retry".
 
 pub mod token;
+#[cfg(feature = "inbound")]
+pub mod webhook;
 pub mod whatsapp_send_templates;
 pub mod whatsapp_sent_templates;
 pub mod whatsapp_subscriptions;

@@ -1,0 +1,71 @@
+//! Replies from a vendor to the page (DESIGN.md, "Replies"): what a vendor's webhook delivery
+//! means, normalised to one event shape, sans-IO. The vendors' own formats and rules live in
+//! `vendors/<vendor>/webhook.rs`; the relay verifies, stores and streams what these give.
+
+use serde::{Deserialize, Serialize};
+
+/// What a reply event is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A message for the visitor.
+    Message,
+    /// A change of the conversation's state (e.g. resolved, ended), `text` naming it.
+    Status,
+}
+
+/// Who wrote a reply event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Author {
+    /// A person at the company.
+    Agent,
+    /// The vendor's or the company's bot.
+    Bot,
+    /// The platform itself (status changes).
+    System,
+}
+
+/// One event for the page, before the relay numbers it (`seq`) in its stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplyEvent {
+    /// A message or a status change.
+    pub kind: Kind,
+    /// Who wrote it.
+    pub author: Author,
+    /// The message text, or the new status.
+    pub text: String,
+    /// When the vendor says it happened (RFC 3339, or the vendor's own text when it gives
+    /// another form).
+    pub at: String,
+    /// The vendor's id of the message or activity.
+    pub vendor_message_id: String,
+}
+
+/// What one webhook delivery holds for the relay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// The vendor's conversation (LiveDesk) or session (mluvii) it belongs to: what a stream is
+    /// bound to.
+    pub conversation: String,
+    /// The same for every redelivery of this event: what duplicates are recognised by.
+    pub dedup_key: String,
+    /// The event for the page, or `None` for one no page may see (a private note, an activity
+    /// line, the visitor's own message, an event of no interest).
+    pub event: Option<ReplyEvent>,
+}
+
+/// Why a delivery was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InboundError {
+    /// The signature is missing, malformed or wrong.
+    #[error("the webhook signature does not match")]
+    BadSignature,
+    /// The signed timestamp is outside the accepted window (a replay, or a clock far off).
+    #[error("the webhook timestamp is outside the accepted window")]
+    Stale,
+    /// The body is not the vendor's webhook format.
+    #[error("the webhook body is not understood: {0}")]
+    Unreadable(&'static str),
+}

@@ -1,0 +1,114 @@
+use super::*;
+use serde_json::json;
+
+const NOW: u64 = 1_766_572_000;
+
+fn sign(secret: &str, ts: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{ts}.").as_bytes());
+    mac.update(body);
+    let bytes = mac.finalize().into_bytes();
+    format!(
+        "sha256={}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
+}
+
+#[test]
+fn signatures_are_checked_over_timestamp_and_body_within_the_window() {
+    let secret = SecretString::from("whsec");
+    let body = br#"{"event":"message_created"}"#;
+    let ts = NOW.to_string();
+    let good = sign("whsec", &ts, body);
+    assert_eq!(
+        verify(&secret, Some(&ts), Some(&good), body, NOW + 10),
+        Ok(())
+    );
+    let tampered = br#"{"event":"message_created "}"#;
+    assert_eq!(
+        verify(&secret, Some(&ts), Some(&good), tampered, NOW),
+        Err(InboundError::BadSignature)
+    );
+    assert_eq!(
+        verify(&secret, Some("1766572001"), Some(&good), body, NOW),
+        Err(InboundError::BadSignature),
+        "the timestamp is signed"
+    );
+    assert_eq!(
+        verify(&secret, Some(&ts), Some(&good), body, NOW + WINDOW_SECS + 1),
+        Err(InboundError::Stale)
+    );
+    for bad in [
+        None,
+        Some("sha256=zz"),
+        Some("md5=00"),
+        Some(good.trim_start_matches("sha256=")),
+    ] {
+        assert_eq!(
+            verify(&secret, Some(&ts), bad, body, NOW),
+            Err(InboundError::BadSignature),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(
+        verify(&secret, None, Some(&good), body, NOW),
+        Err(InboundError::BadSignature)
+    );
+}
+
+fn message(message_type: &str, sender: &str, private: bool) -> Vec<u8> {
+    json!({"event": "message_created", "id": 91, "content": "How can I help?",
+           "created_at": "2026-12-03T10:00:00.000Z", "message_type": message_type,
+           "content_type": "text", "private": private, "content_attributes": {},
+           "sender": {"id": 1, "name": "Eva", "type": sender}, "inbox": {"id": 407},
+           "conversation": {"id": 40, "inbox_id": 407, "status": "open"}, "account": {"id": 1}})
+    .to_string()
+    .into_bytes()
+}
+
+#[test]
+fn an_agents_reply_is_an_event_and_notes_activity_and_the_visitor_are_not() {
+    let d = parse(&message("outgoing", "user", false), Some("d-1")).unwrap();
+    assert_eq!(d.conversation, "40");
+    assert_eq!(d.dedup_key, "livedesk:delivery:d-1");
+    assert_eq!(
+        d.event,
+        Some(ReplyEvent {
+            kind: Kind::Message,
+            author: Author::Agent,
+            text: "How can I help?".into(),
+            at: "2026-12-03T10:00:00.000Z".into(),
+            vendor_message_id: "91".into(),
+        })
+    );
+    let bot = parse(&message("outgoing", "agent_bot", false), None).unwrap();
+    assert_eq!(bot.event.map(|e| e.author), Some(Author::Bot));
+    assert_eq!(bot.dedup_key, "livedesk:message:91");
+    for (message_type, sender, private) in [
+        ("outgoing", "user", true),
+        ("incoming", "contact", false),
+        ("activity", "user", false),
+    ] {
+        let d = parse(&message(message_type, sender, private), None).unwrap();
+        assert_eq!(d.event, None, "{message_type} {sender} {private}");
+        assert_eq!(d.conversation, "40");
+    }
+}
+
+#[test]
+fn status_changes_and_other_events_and_broken_bodies() {
+    let body = json!({"event": "conversation_status_changed", "id": 40, "status": "resolved",
+                      "updated_at": 1766572100, "timestamp": 1766572100});
+    let d = parse(body.to_string().as_bytes(), None).unwrap();
+    let e = d.event.unwrap();
+    assert_eq!(
+        (e.kind, e.author, e.text.as_str()),
+        (Kind::Status, Author::System, "resolved")
+    );
+    assert_eq!(d.conversation, "40");
+    let typing = json!({"event": "conversation_typing_on", "conversation": {"id": 40}});
+    let d = parse(typing.to_string().as_bytes(), None).unwrap();
+    assert_eq!((d.event, d.conversation.as_str()), (None, "40"));
+    assert!(parse(b"<html>", None).is_err());
+    assert!(parse(br#"{"event":"message_created","id":1}"#, None).is_err());
+}
