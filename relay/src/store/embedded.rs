@@ -221,9 +221,7 @@ impl EmbeddedStore {
             .ok_or_else(|| failed("closed"))?
             .send(Job { op, reply })
             .map_err(|_| failed("the writer stopped"))?;
-        answer
-            .await
-            .map_err(|_| failed("the writer stopped"))?
+        answer.await.map_err(|_| failed("the writer stopped"))?
     }
 }
 

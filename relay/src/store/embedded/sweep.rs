@@ -215,7 +215,8 @@ impl Sweeper {
         while total < count {
             let n = self
                 .db
-                .execute(sql, [(count - total).min(CHUNK as u64) as i64])? as u64;
+                .execute(sql, [(count - total).min(CHUNK as u64) as i64])?
+                as u64;
             if n == 0 {
                 break;
             }
