@@ -200,6 +200,9 @@ pub struct IdempotencyConfig {
     /// before the first try began, less this, is not that try's. Default 60; 0 in the sandbox,
     /// whose vendors share the relay's clock.
     pub look_back_skew_seconds: Option<u64>,
+    /// The embedded store's durability against a power loss: `"normal"` (the default; the
+    /// last half second of records may be lost) or `"full"` (an `fsync` per committed batch).
+    pub embedded_sync: crate::store::embedded::SyncMode,
 }
 
 impl Default for IdempotencyConfig {
@@ -210,6 +213,7 @@ impl Default for IdempotencyConfig {
             max_bytes: 256 << 20,
             look_back_quiet_seconds: None,
             look_back_skew_seconds: None,
+            embedded_sync: crate::store::embedded::SyncMode::Normal,
         }
     }
 }

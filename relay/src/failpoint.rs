@@ -22,6 +22,26 @@ pub async fn hit(name: &str) {
 #[inline(always)]
 pub async fn hit(_name: &str) {}
 
+/// [`hit`] on a thread of its own (the embedded store's writer): hangs or sleeps that thread.
+#[cfg(feature = "failpoints")]
+pub fn hit_sync(name: &str) {
+    let Some(arg) = fail::eval(name, |arg| arg) else {
+        return;
+    };
+    tracing::warn!(failpoint = name, "failpoint reached");
+    match arg.as_deref().map(str::parse::<u64>) {
+        Some(Ok(ms)) => std::thread::sleep(std::time::Duration::from_millis(ms)),
+        _ => loop {
+            std::thread::park();
+        },
+    }
+}
+
+/// Without the feature: nothing.
+#[cfg(not(feature = "failpoints"))]
+#[inline(always)]
+pub fn hit_sync(_name: &str) {}
+
 /// Reads `FAILPOINTS` once at start (feature `failpoints` only).
 pub fn setup() {
     #[cfg(feature = "failpoints")]

@@ -16,16 +16,20 @@ use hail::{ErrorCode, Operation, Vendor};
 
 use crate::caller::{client_ip, Caller};
 use crate::config::Access;
-use crate::idempotency::{now_ms, scope, Begin, Fingerprint, Hold, Settle, StoredResponse};
+use crate::idempotency::{scope, Begin, Fingerprint, Settle, StoredResponse};
 use crate::problem::{respond, ProblemCode, ProblemResponse};
 use crate::state::AppState;
 
 mod call;
+mod failed;
+mod lease;
 mod look_back;
 mod refusal;
 
-use crate::upstream::{exchange_with_retry_after, is_not_now, Acted};
+use crate::upstream::{exchange_with_retry_after, Acted};
 pub(crate) use call::Call;
+use failed::{refused, unanswered};
+use lease::{Lease, NotSaved};
 use look_back::{is_unknown, look_back, unknown_problem};
 pub use refusal::Refusal;
 
@@ -80,8 +84,8 @@ pub async fn handle<Op: Operation>(
 /// A request that passed every check, ready for its vendor calls.
 struct Admitted<Op> {
     op: Call<Op>,
-    /// `(store key, fingerprint, hold)` for sending operations.
-    idempotency: Option<(String, Fingerprint, Hold)>,
+    /// The held key, for sending operations.
+    lease: Option<Lease>,
     progress: Option<Bytes>,
     /// An earlier try with this key may have reached the vendor: `(since, last send)`, Unix ms.
     unknown_since: Option<(u64, u64)>,
@@ -89,10 +93,6 @@ struct Admitted<Op> {
 
 /// How much longer than the request's own deadline a key stays held by it.
 const HOLD_MARGIN: Duration = Duration::from_secs(5);
-
-/// How often storing an outcome is tried before giving up (the record then stays in flight and
-/// later reads as `outcome_unknown`).
-const SETTLE_ATTEMPTS: u32 = 3;
 
 /// What `admit` answers right away: a refusal, or the replayed outcome of an earlier try.
 enum Answer {
@@ -127,13 +127,7 @@ async fn admit<Op: Operation>(
     }
 
     let key = if Op::SENDS {
-        match headers.get(protocol::IDEMPOTENCY_KEY) {
-            None => return Err(Refusal::KeyMissing.into()),
-            Some(k) if !protocol::is_valid_idempotency_key(k.as_bytes()) => {
-                return Err(Refusal::KeyInvalid.into())
-            }
-            Some(k) => Some(String::from_utf8_lossy(k.as_bytes()).into_owned()),
-        }
+        Some(idempotency_key(headers)?)
     } else {
         None
     };
@@ -157,14 +151,33 @@ async fn admit<Op: Operation>(
     let Some(key) = key else {
         return Ok(Admitted {
             op,
-            idempotency: None,
+            lease: None,
             progress: None,
             unknown_since: None,
         });
     };
+    take_lease(state, op, &caller.key, &key).await
+}
+
+/// The request's `Idempotency-Key`, required on sending operations.
+fn idempotency_key(headers: &HeaderMap) -> Result<String, Refusal> {
+    match headers.get(protocol::IDEMPOTENCY_KEY) {
+        None => Err(Refusal::KeyMissing),
+        Some(k) if !protocol::is_valid_idempotency_key(k.as_bytes()) => Err(Refusal::KeyInvalid),
+        Some(k) => Ok(String::from_utf8_lossy(k.as_bytes()).into_owned()),
+    }
+}
+
+/// Begins `key` for `caller`: a lease on it, or the answer it already has.
+async fn take_lease<Op: Operation>(
+    state: &AppState,
+    op: Call<Op>,
+    caller: &str,
+    key: &str,
+) -> Result<Admitted<Op>, Answer> {
     let canonical = serde_json::to_vec(&op.op).map_err(|_| Refusal::Unencodable)?;
     let fingerprint = Fingerprint::of(Op::ID, &canonical);
-    let store_key = scope(&caller.key, Op::ID, &key);
+    let store_key = scope(caller, Op::ID, key);
     // The key is held while this request may still be calling the vendor, plus a margin: past
     // that, a record left in flight reads as `outcome_unknown`.
     let hold = state.request_timeout + HOLD_MARGIN;
@@ -182,7 +195,7 @@ async fn admit<Op: Operation>(
         }
         Ok(Begin::Proceed { progress, hold }) => Ok(Admitted {
             op,
-            idempotency: Some((store_key, fingerprint, hold)),
+            lease: Some(Lease::new(store_key, fingerprint, hold)),
             progress,
             unknown_since: None,
         }),
@@ -193,7 +206,7 @@ async fn admit<Op: Operation>(
             hold,
         }) => Ok(Admitted {
             op,
-            idempotency: Some((store_key, fingerprint, hold)),
+            lease: Some(Lease::new(store_key, fingerprint, hold)),
             progress,
             unknown_since: Some((since_ms, last_sent_ms)),
         }),
@@ -234,13 +247,10 @@ async fn run<Op: Operation>(
 ) -> StoredResponse {
     let Admitted {
         op,
-        idempotency,
+        lease,
         progress,
         unknown_since,
     } = admitted;
-    let hold = idempotency
-        .as_ref()
-        .map(|(key, _, hold)| (key.as_str(), *hold));
     crate::failpoint::hit("relay::before_vendor").await;
     let mut parsed = match progress
         .as_deref()
@@ -263,18 +273,36 @@ async fn run<Op: Operation>(
             match look_back::<Op>(state, &op, progress, times, request_id, deadline).await {
                 Err(unknown) => (Err((unknown, Acted::Maybe)), false),
                 Ok(reconciled) => (
-                    calls::<Op>(state, &op, progress, hold, request_id, deadline, reconciled).await,
+                    calls::<Op>(
+                        state,
+                        &op,
+                        progress,
+                        lease.as_ref(),
+                        request_id,
+                        deadline,
+                        reconciled,
+                    )
+                    .await,
                     true,
                 ),
             }
         }
         (Ok(progress), None) => (
-            calls::<Op>(state, &op, progress, hold, request_id, deadline, false).await,
+            calls::<Op>(
+                state,
+                &op,
+                progress,
+                lease.as_ref(),
+                request_id,
+                deadline,
+                false,
+            )
+            .await,
             true,
         ),
     };
     crate::failpoint::hit("relay::before_store").await;
-    let Some((key, fingerprint, hold)) = idempotency else {
+    let Some(lease) = lease else {
         return match outcome {
             Ok(r) | Err((r, _)) => r,
         };
@@ -295,34 +323,7 @@ async fn run<Op: Operation>(
         Err((response, Acted::Maybe)) => Settle::Final(response.clone()),
         Err((_, Acted::No)) => Settle::Retry(stored_progress()),
     };
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        match state
-            .store
-            .settle(&key, fingerprint, hold, settle.clone())
-            .await
-        {
-            Ok(true) => break,
-            Ok(false) => {
-                tracing::error!(
-                    "the key's hold ended before the outcome was stored; it was not stored"
-                );
-                break;
-            }
-            // Retried only while the hold lasts: past it, another request may hold the key.
-            Err(e) if attempt < SETTLE_ATTEMPTS && now_ms() + 500 < hold.0 => {
-                tracing::warn!(error = %e, attempt, "storing the outcome failed; trying again");
-                tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
-            }
-            Err(e) => {
-                // The record stays in flight: past its hold it answers `outcome_unknown`, so
-                // this key can never send twice.
-                tracing::error!(error = %e, "the outcome could not be stored; the key will read as outcome_unknown");
-                break;
-            }
-        }
-    }
+    lease.settle(&*state.store, settle).await;
     crate::failpoint::hit("relay::after_store").await;
     match outcome {
         Ok(r) | Err((r, _)) => r,
@@ -334,7 +335,7 @@ async fn calls<Op: Operation>(
     state: &AppState,
     op: &Call<Op>,
     progress: &mut Op::Progress,
-    hold: Option<(&str, Hold)>,
+    lease: Option<&Lease>,
     request_id: &str,
     deadline: Instant,
     reconciled: bool,
@@ -370,15 +371,15 @@ async fn calls<Op: Operation>(
         // Progress is stored before the next call, not after the last one: the outcome is
         // settled right after that (one store write less per request, see `cargo xtask bench`).
         // Not stored, no next call: a retry must resume after what succeeded, never repeat it.
-        if let (true, Some((key, hold))) = (std::mem::take(&mut unsaved), hold) {
+        if let (true, Some(lease)) = (std::mem::take(&mut unsaved), lease) {
             let stored = match serde_json::to_vec(progress) {
-                Ok(p) => state.store.progress(key, hold, Bytes::from(p)).await,
-                Err(e) => Err(crate::store::StoreError(e.to_string())),
+                Ok(p) => lease.save_progress(&*state.store, Bytes::from(p)).await,
+                Err(e) => Err(NotSaved::Store(crate::store::StoreError(e.to_string()))),
             };
             match stored {
-                Ok(true) => crate::failpoint::hit("relay::after_progress").await,
-                Ok(false) => return Err((problem(ErrorCode::IdempotencyInFlight, "this request outlived its hold on the Idempotency-Key; nothing more was sent".into(), step), Acted::No)),
-                Err(e) => {
+                Ok(()) => crate::failpoint::hit("relay::after_progress").await,
+                Err(NotSaved::HoldEnded) => return Err((problem(ErrorCode::IdempotencyInFlight, "this request outlived its hold on the Idempotency-Key; nothing more was sent".into(), step), Acted::No)),
+                Err(NotSaved::Store(e)) => {
                     tracing::error!(error = %e, "storing the progress failed; not going on");
                     return Err((problem(ErrorCode::UpstreamUnavailable, "the idempotency store is unavailable; nothing more was sent, try again".into(), step), Acted::No));
                 }
@@ -390,22 +391,7 @@ async fn calls<Op: Operation>(
         let (status, body, retry_after) =
             exchange_with_retry_after(&account.api, request, deadline, Op::ID)
                 .await
-                .map_err(|mut f| {
-                    if (!Op::SENDS || reads) && f.code == ErrorCode::OutcomeUnknown {
-                        // A read has no key and sends nothing: a timeout or a drop is just that.
-                        f.code = ErrorCode::UpstreamTimeout;
-                        f.detail = "the vendor did not answer in time";
-                        f.acted = Acted::No;
-                    } else if Op::SENDS && f.acted == Acted::Maybe {
-                        // Sent, and no answer that says what happened (e.g. one too large to
-                        // read): the caller must not take it for "not sent".
-                        f.code = ErrorCode::OutcomeUnknown;
-                    }
-                    let p = ProblemResponse::new(f.code, named(step, f.detail.to_owned()));
-                    // Replayed as is for the same key: retrying cannot tell whether it was sent.
-                    let retryable = f.code.retryable() && f.acted == Acted::No;
-                    (p.retryable(retryable).stored(request_id), f.acted)
-                })?;
+                .map_err(|f| unanswered::<Op>(f, reads, step, request_id))?;
         match op.op.record(progress, status, &body) {
             Ok(()) => {
                 last_status = status;
@@ -420,37 +406,14 @@ async fn calls<Op: Operation>(
                 refreshed = true;
             }
             Err(e) => {
-                let not_now = is_not_now(status);
-                let acted = if not_now || reads {
-                    Acted::No
-                } else {
-                    Acted::Maybe
-                };
-                let code = if not_now {
-                    // 429/503 after the relay's own retries: the vendor did not act, so the
-                    // caller may send the same request again, after the vendor's wait.
-                    ErrorCode::UpstreamUnavailable
-                } else if e.code == ErrorCode::Unauthenticated {
-                    ErrorCode::UpstreamRejected
-                } else if Op::SENDS && !reads && status.is_success() {
-                    // The vendor accepted it, but its answer cannot be read: it may well have
-                    // acted, so this is no "not sent".
-                    ErrorCode::OutcomeUnknown
-                } else {
-                    e.code
-                };
-                let message = if code == ErrorCode::OutcomeUnknown {
-                    format!("the vendor accepted the request (HTTP {}) but its answer could not be read ({}); it is not sent again with this key", status.as_u16(), e.message)
-                } else {
-                    e.message
-                };
-                let retry_after =
-                    not_now.then(|| retry_after.map_or(1, crate::limits::whole_seconds));
-                let p = ProblemResponse::new(code, named(step, message))
-                    .upstream(e.status)
-                    .retryable(acted == Acted::No && code.retryable())
-                    .retry_after(retry_after);
-                return Err((p.stored(request_id), acted));
+                return Err(refused::<Op>(
+                    e,
+                    status,
+                    retry_after,
+                    reads,
+                    step,
+                    request_id,
+                ));
             }
         }
     }
@@ -493,7 +456,7 @@ async fn calls<Op: Operation>(
     })
 }
 
-fn named(step: Option<&str>, message: String) -> String {
+pub(super) fn named(step: Option<&str>, message: String) -> String {
     match step {
         Some(step) => format!("{step}: {message}"),
         None => message,

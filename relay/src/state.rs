@@ -258,6 +258,7 @@ fn store(config: &Config, sandbox: bool) -> Result<(Arc<dyn Store>, Limiter), St
                     max_entries: idem.max_entries,
                     max_bytes: idem.max_bytes,
                 },
+                idem.embedded_sync,
             )
             .map_err(|e| {
                 format!("the embedded store: {e} (set data_dir or HAIL_RELAY_DATA_DIR)")

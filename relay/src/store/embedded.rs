@@ -2,56 +2,45 @@
 //! (rusqlite with the bundled library, so nothing is needed on the host).
 //!
 //! Why SQLite: one file, crash-safe transactions, and WAL mode, where a commit is a `write` to
-//! the log and not an `fsync`: a commit has reached the kernel before `begin` returns, so it
-//! survives `kill -9` of the relay (the failure that matters here) at a cost of tens of
-//! microseconds; `synchronous = NORMAL` gives up only the last commits on a power loss or kernel
-//! crash (`cargo xtask bench` puts the throughput next to the memory store's). A record is
-//! written *before* the vendor call and settled after it, so a relay that dies at any point
-//! leaves either nothing (the vendor was not called) or an in-flight record, which later reads
-//! as `outcome_unknown` — never as unused.
+//! the log: a commit has reached the kernel before a request is told it may go on, so it
+//! survives `kill -9` of the relay (the failure that matters most here). A record is written
+//! *before* the vendor call and settled after it, so a relay that dies at any point leaves
+//! either nothing (the vendor was not called) or an in-flight record, which later reads as
+//! `outcome_unknown` — never as unused.
 //!
-//! Calls run under one mutex on the async worker: each is a single indexed statement or a short
-//! transaction with no fsync, cheaper than handing it to a blocking thread.
-//! Size: records expire after `retention`; a sweep (every `SWEEP_EVERY` writes and at start)
-//! deletes expired records and then the oldest [`EVICTABLE`] ones above `max_entries` or
-//! `max_bytes` (so the bounds may shorten how long a final answer is replayed, never how long a
-//! key stays held or unknown). Counting the records and adding up their sizes reads the whole
-//! table (about 15 ms of CPU at 40,000 records, under the one mutex every request waits for:
-//! the embedded store's p99 under `cargo xtask bench` was 40–70 ms): the sweep keeps upper
-//! bounds of both since its last count and counts again only when a bound passes its limit.
+//! Durability against a power loss or a kernel crash (`synchronous`, `idempotency.embedded_sync`):
+//! `"normal"` (the default) `fsync`s the WAL at each checkpoint, every
+//! [`sweep::CHECKPOINT_EVERY`] on a thread of its own, so such a crash can lose the records of
+//! about the last half second (a retry of one of those sends again); `"full"` `fsync`s every
+//! commit, i.e. every batch, and loses nothing.
+//!
+//! Requests never touch SQLite themselves: their writes go to the writer thread (`writer`),
+//! which commits all that are waiting in one transaction (group commit) and answers each once
+//! it is committed. Expiry, size bounds and checkpoints run on a second thread (`sweep`).
 //!
 //! Health (`/healthz`, and the relay's minute timer): whether sends can be recorded — the file
-//! at the path is still the one written (see `file`), and a small write commits (a full disk,
-//! a read-only or immutable file fail it) — not only whether the file answers a read.
+//! at the path is still the one written (see `file`), and a small write commits through the
+//! writer (a full disk, a read-only or immutable file fail it) — not only whether the file
+//! answers a read.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::Connection;
+use tokio::sync::oneshot;
 
 use super::{Store, StoreError};
-use crate::idempotency::{
-    decide, now_ms, settled, Begin, Fingerprint, Hold, Phase, Record, Settle, State, StoredResponse,
-};
+use crate::idempotency::{Begin, Fingerprint, Hold, Settle};
+use writer::{Done, Job, Op};
 
 /// The database file's name inside `data_dir`.
 pub const FILE: &str = "idempotency.sqlite3";
 
-/// Records the bounds may drop before their retention ends: final answers, and tries that may
-/// start over (retryable, no progress). Never a flight, an unknown outcome or a half-done
-/// multi-call operation: dropping one would let its key send again.
-const EVICTABLE: &str = "(state = 3 OR (state = 1 AND progress IS NULL))";
-
-/// Writes between two sweeps.
-const SWEEP_EVERY: u64 = 1024;
-
 const SCHEMA: &str = "
-PRAGMA synchronous = NORMAL;
-PRAGMA wal_autocheckpoint = 10000;
 CREATE TABLE IF NOT EXISTS records (
     key         TEXT PRIMARY KEY,
     fingerprint BLOB NOT NULL,
@@ -71,6 +60,17 @@ CREATE INDEX IF NOT EXISTS records_expiry ON records (expires_ms);
 CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL);
 ";
 
+/// How far a commit is made durable (SQLite's `synchronous`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyncMode {
+    /// In the kernel at commit, on disk at the next checkpoint (`synchronous = NORMAL`).
+    #[default]
+    Normal,
+    /// On disk at commit (`synchronous = FULL`): one `fsync` per batch.
+    Full,
+}
+
 /// Bounds of the embedded store.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -84,26 +84,34 @@ pub struct Limits {
 
 /// Idempotency records in SQLite.
 pub struct EmbeddedStore {
-    db: Mutex<Connection>,
-    /// Declared after `db`: closed after SQLite's connection (see `file`).
+    /// To the writer thread; `None` once dropped (see `Drop`).
+    jobs: Option<mpsc::Sender<Job>>,
+    /// To the sweeper thread.
+    asks: Option<mpsc::Sender<sweep::Ask>>,
+    threads: Vec<JoinHandle<()>>,
+    /// Closed only after both threads closed their connections (see `Drop` and `file`).
     file: file::StoreFile,
     path: PathBuf,
-    limits: Limits,
-    writes: AtomicU64,
-    /// At least the records in the table: their count at the last sweep that counted, plus one
-    /// per `begin` since (an upsert of an existing key counts too, so it only errs upwards).
-    rows_bound: AtomicU64,
-    /// At least the bytes of stored answers and progress, in the same way.
-    bytes_bound: AtomicU64,
 }
 
 fn failed(e: impl std::fmt::Display) -> StoreError {
     StoreError(format!("embedded store: {e}"))
 }
 
+/// Opens a connection to the store's file, set up as both threads use it.
+fn connect(path: &Path, sync: SyncMode) -> rusqlite::Result<Connection> {
+    let db = Connection::open(path)?;
+    db.busy_timeout(Duration::from_secs(5))?;
+    db.execute_batch(match sync {
+        SyncMode::Normal => "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;",
+        SyncMode::Full => "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0;",
+    })?;
+    Ok(db)
+}
+
 impl EmbeddedStore {
-    /// Opens (or creates) the store in `data_dir`.
-    pub fn open(data_dir: &Path, limits: Limits) -> Result<Self, String> {
+    /// Opens (or creates) the store in `data_dir`, sweeps it once, and starts its threads.
+    pub fn open(data_dir: &Path, limits: Limits, sync: SyncMode) -> Result<Self, String> {
         // The records hold what vendors answered (names, addresses): only the relay's user may
         // read them.
         let mut dir = std::fs::DirBuilder::new();
@@ -116,9 +124,7 @@ impl EmbeddedStore {
         let shown = path.clone();
         let cannot = |e: &dyn std::fmt::Display| file::cannot(&shown, e);
         let (file, created) = file::StoreFile::open(&path)?;
-        let db = Connection::open(&path).map_err(|e| cannot(&e))?;
-        db.busy_timeout(Duration::from_secs(5))
-            .map_err(|e| cannot(&e))?;
+        let db = connect(&path, sync).map_err(|e| cannot(&e))?;
         // SQLite opens a file it may not write read-only, without an error: every send would
         // then fail. Refuse at start instead.
         if db.is_readonly(rusqlite::MAIN_DB).map_err(|e| cannot(&e))? {
@@ -152,18 +158,41 @@ impl EmbeddedStore {
         if created {
             tracing::info!("new empty store at {}", path.display());
         }
-        let store = Self {
-            db: Mutex::new(db),
+        let bounds = Arc::new(sweep::Bounds::default());
+        let mut sweeper = sweep::Sweeper::new(
+            connect(&path, sync).map_err(|e| cannot(&e))?,
+            limits,
+            bounds.clone(),
+        );
+        sweeper.sweep().map_err(|e| cannot(&e))?;
+        // Bounded to one: the writer asks without waiting, and one pending sweep is enough.
+        let (writer_asks, sweeps) = mpsc::sync_channel(1);
+        let (asks_tx, asks) = mpsc::channel();
+        let (jobs_tx, jobs) = mpsc::channel();
+        let writer = writer::Writer {
+            db,
+            jobs,
+            retention: limits.retention,
+            bounds,
+            sweeps: writer_asks,
+            writes: 0,
+        };
+        let spawn = |name: &str| std::thread::Builder::new().name(name.to_owned());
+        let threads = vec![
+            spawn("hail-store-writer")
+                .spawn(move || writer.run())
+                .map_err(|e| cannot(&e))?,
+            spawn("hail-store-sweeper")
+                .spawn(move || sweeper.run(asks, sweeps))
+                .map_err(|e| cannot(&e))?,
+        ];
+        Ok(Self {
+            jobs: Some(jobs_tx),
+            asks: Some(asks_tx),
+            threads,
             file,
             path,
-            limits,
-            writes: AtomicU64::new(0),
-            // Unknown: the first sweep counts.
-            rows_bound: AtomicU64::new(u64::MAX),
-            bytes_bound: AtomicU64::new(u64::MAX),
-        };
-        store.sweep().map_err(|e| cannot(&e))?;
-        Ok(store)
+        })
     }
 
     /// The database file.
@@ -171,167 +200,46 @@ impl EmbeddedStore {
         &self.path
     }
 
-    fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
-        // A poisoned lock means a panic mid-call; SQLite's own transaction kept the file whole.
-        self.db.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Deletes expired records, then the oldest settled ones above the bounds.
+    /// Sweeps now, on the sweeper's thread, and waits for it (tests).
     pub fn sweep(&self) -> Result<(), StoreError> {
-        let db = self.db();
-        let now = now_ms() as i64;
-        let expired = db
-            .execute("DELETE FROM records WHERE expires_ms < ?1", [now])
-            .map_err(failed)?;
-        let rows_bound = self
-            .rows_bound
-            .load(Ordering::Relaxed)
-            .saturating_sub(expired as u64);
-        if rows_bound <= self.limits.max_entries
-            && self.bytes_bound.load(Ordering::Relaxed) <= self.limits.max_bytes
-        {
-            // Under both bounds for certain: nothing to count or evict.
-            self.rows_bound.store(rows_bound, Ordering::Relaxed);
-            return Ok(());
-        }
-        let count: i64 = db
-            .query_row("SELECT count(*) FROM records", [], |r| r.get(0))
-            .map_err(failed)?;
-        let over_entries = (count as u64).saturating_sub(self.limits.max_entries);
-        let mut evicted = 0;
-        if over_entries > 0 {
-            evicted = db.execute(
-                &format!("DELETE FROM records WHERE key IN (SELECT key FROM records WHERE {EVICTABLE} ORDER BY expires_ms, rowid LIMIT ?1)"),
-                [over_entries as i64],
-            )
-            .map_err(failed)?;
-        }
-        // Writes wait for the mutex held here, and add to the bounds after this: upper bounds.
-        self.rows_bound.store(
-            (count as u64).saturating_sub(evicted as u64),
-            Ordering::Relaxed,
-        );
-        let bytes: i64 = db
-            .query_row(
-                "SELECT coalesce(sum(coalesce(length(body), 0) + coalesce(length(progress), 0)), 0) FROM records",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(failed)?;
-        // Evictions below only lower it: still an upper bound.
-        self.bytes_bound.store(bytes as u64, Ordering::Relaxed);
-        let over_bytes = (bytes as u64).saturating_sub(self.limits.max_bytes);
-        if over_bytes > 0 {
-            // The oldest settled records whose sizes, added up in age order, cover the excess.
-            db.execute(
-                &format!(
-                    "DELETE FROM records WHERE key IN (
-                   SELECT key FROM (
-                     SELECT key, size, sum(size) OVER (ORDER BY expires_ms, rowid) AS running FROM (
-                       SELECT key, expires_ms, rowid,
-                              coalesce(length(body), 0) + coalesce(length(progress), 0) AS size
-                       FROM records WHERE {EVICTABLE}))
-                   WHERE running - size < ?1)"
-                ),
-                [over_bytes as i64],
-            )
-            .map_err(failed)?;
-        }
-        Ok(())
+        let (tell, told) = mpsc::channel();
+        self.asks
+            .as_ref()
+            .ok_or_else(|| failed("closed"))?
+            .send(sweep::Ask::SweepAndTell(tell))
+            .map_err(|_| failed("the sweeper stopped"))?;
+        told.recv()
+            .map_err(|_| failed("the sweeper stopped"))?
+            .map_err(failed)
     }
 
-    /// After a write of `rows` new records (at most) and `bytes` of answers and progress.
-    fn wrote(&self, rows: u64, bytes: u64) {
-        let add = |n: u64| move |v: u64| Some(v.saturating_add(n));
-        // The closure always answers `Some`: the update cannot fail.
-        let _ = self
-            .rows_bound
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, add(rows));
-        let _ = self
-            .bytes_bound
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, add(bytes));
-        if self.writes.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            if let Err(e) = self.sweep() {
-                tracing::warn!(error = %e, "sweeping the embedded store failed");
-            }
+    /// Hands `op` to the writer and waits until its batch is committed.
+    async fn commit(&self, op: Op) -> Result<Done, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .as_ref()
+            .ok_or_else(|| failed("closed"))?
+            .send(Job { op, reply })
+            .map_err(|_| failed("the writer stopped"))?;
+        answer.await.map_err(|_| failed("the writer stopped"))?
+    }
+}
+
+impl Drop for EmbeddedStore {
+    fn drop(&mut self) {
+        // Closing the channels ends both threads; waiting for them closes their connections
+        // before `file` (SQLite's POSIX locks go with any close of the file in this process).
+        self.jobs = None;
+        self.asks = None;
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
         }
     }
 }
 
-/// What a record adds to the stored bytes (as the sweep adds them up).
-fn size(record: &Record) -> u64 {
-    let body = match &record.state {
-        State::Final(r) => r.body.len(),
-        _ => 0,
-    };
-    (body + record.progress.as_ref().map_or(0, Bytes::len)) as u64
-}
-
-fn read(db: &Connection, key: &str) -> rusqlite::Result<Option<Record>> {
-    db.prepare_cached(
-        "SELECT fingerprint, state, until_ms, started_ms, progress, status, problem, body, sent_ms
-         FROM records WHERE key = ?1 AND expires_ms >= ?2",
-    )?
-    .query_row(params![key, now_ms() as i64], |r| {
-        let fp: Vec<u8> = r.get(0)?;
-        let state: i64 = r.get(1)?;
-        let progress: Option<Vec<u8>> = r.get(4)?;
-        let fingerprint = Fingerprint(fp.try_into().unwrap_or([0; 32]));
-        let state = match u8::try_from(state).ok().and_then(Phase::from_repr) {
-            Some(Phase::InFlight) => State::InFlight,
-            Some(Phase::Retryable) => State::Retryable,
-            Some(Phase::Final) => State::Final(Arc::new(StoredResponse::restored(
-                r.get::<_, Option<i64>>(5)?.unwrap_or(500) as u16,
-                r.get::<_, Option<bool>>(6)?.unwrap_or(true),
-                Bytes::from(r.get::<_, Option<Vec<u8>>>(7)?.unwrap_or_default()),
-            ))),
-            // And anything a newer version may write: never treat as unused.
-            Some(Phase::Unknown) | None => State::Unknown,
-        };
-        Ok(Record {
-            fingerprint,
-            state,
-            progress: progress.map(Bytes::from),
-            started_ms: r.get::<_, i64>(3)? as u64,
-            until_ms: r.get::<_, i64>(2)? as u64,
-            sent_ms: r.get::<_, i64>(8)? as u64,
-        })
-    })
-    .optional()
-}
-
-fn write(db: &Connection, key: &str, record: &Record, retention: Duration) -> rusqlite::Result<()> {
-    let state = record.state.phase() as u8;
-    let response = match &record.state {
-        State::Final(r) => Some(r),
-        _ => None,
-    };
-    let until = record.until_ms;
-    let expires = now_ms().saturating_add(retention.as_millis() as u64);
-    // An upsert keeps the row (and its rowid, the sweep's age order) instead of replacing it.
-    db.prepare_cached(
-        "INSERT INTO records
-         (key, fingerprint, state, until_ms, started_ms, expires_ms, progress, status, problem, body, sent_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-         ON CONFLICT (key) DO UPDATE SET fingerprint = ?2, state = ?3, until_ms = ?4,
-           started_ms = ?5, expires_ms = ?6, progress = ?7, status = ?8, problem = ?9, body = ?10,
-           sent_ms = ?11",
-    )?
-    .execute(params![
-            key,
-            &record.fingerprint.0[..],
-            state,
-            until as i64,
-            record.started_ms as i64,
-            expires as i64,
-            record.progress.as_deref(),
-            response.map(|r| i64::from(r.status)),
-            response.map(|r| r.is_problem()),
-            response.map(|r| &r.body[..]),
-            record.sent_ms as i64,
-        ],
-    )
-    .map(|_| ())
+/// A writer's answer of the wrong kind: a bug, reported as a store failure (fail closed).
+fn mismatched(done: Done) -> StoreError {
+    failed(format!("unexpected answer from the writer: {done:?}"))
 }
 
 #[async_trait]
@@ -342,40 +250,27 @@ impl Store for EmbeddedStore {
         fingerprint: Fingerprint,
         hold: Duration,
     ) -> Result<Begin, StoreError> {
-        let begin = {
-            let mut db = self.db();
-            let tx = db
-                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                .map_err(failed)?;
-            let existing = read(&tx, key).map_err(failed)?;
-            let (begin, record) = decide(existing.as_ref(), fingerprint, now_ms(), hold);
-            if let Some(record) = &record {
-                write(&tx, key, record, self.limits.retention).map_err(failed)?;
-            }
-            tx.commit().map_err(failed)?;
-            (begin, record.as_ref().map_or(0, size))
+        let op = Op::Begin {
+            key: key.to_owned(),
+            fingerprint,
+            hold,
         };
-        let (begin, bytes) = begin;
-        self.wrote(1, bytes);
-        Ok(begin)
+        match self.commit(op).await? {
+            Done::Begin(begin) => Ok(begin),
+            other => Err(mismatched(other)),
+        }
     }
 
     async fn progress(&self, key: &str, hold: Hold, progress: Bytes) -> Result<bool, StoreError> {
-        let changed = self
-            .db()
-            .prepare_cached(
-                "UPDATE records SET progress = ?3 WHERE key = ?1 AND state = 0 AND until_ms = ?2",
-            )
-            .and_then(|mut s| s.execute(params![key, hold.0 as i64, &progress[..]]))
-            .map(|changed| changed == 1)
-            .map_err(failed)?;
-        // Counted towards the byte bound; not a write that brings the next sweep nearer.
-        let _ = self
-            .bytes_bound
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
-                Some(v.saturating_add(progress.len() as u64))
-            });
-        Ok(changed)
+        let op = Op::Progress {
+            key: key.to_owned(),
+            hold,
+            progress,
+        };
+        match self.commit(op).await? {
+            Done::Applied(changed) => Ok(changed),
+            other => Err(mismatched(other)),
+        }
     }
 
     async fn settle(
@@ -385,35 +280,27 @@ impl Store for EmbeddedStore {
         hold: Hold,
         settle: Settle,
     ) -> Result<bool, StoreError> {
-        let applied = {
-            let mut db = self.db();
-            let tx = db
-                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                .map_err(failed)?;
-            let held = read(&tx, key).map_err(failed)?;
-            match settled(held.as_ref(), fingerprint, hold, settle, now_ms()) {
-                Some(record) => {
-                    write(&tx, key, &record, self.limits.retention).map_err(failed)?;
-                    tx.commit().map_err(failed)?;
-                    Some(size(&record))
-                }
-                None => None,
-            }
+        let op = Op::Settle {
+            key: key.to_owned(),
+            fingerprint,
+            hold,
+            settle,
         };
-        self.wrote(0, applied.unwrap_or(0));
-        let applied = applied.is_some();
-        Ok(applied)
+        match self.commit(op).await? {
+            Done::Applied(applied) => Ok(applied),
+            other => Err(mismatched(other)),
+        }
     }
 
     async fn health(&self) -> Result<(), StoreError> {
         self.file.check().map_err(failed)?;
-        self.db()
-            .prepare_cached(
-                "INSERT INTO probe (id, at_ms) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET at_ms = ?1",
-            )
-            .and_then(|mut s| s.execute([now_ms() as i64]))
-            .map(|_| ())
-            .map_err(|e| failed(format!("a write failed, sends cannot be recorded: {e}")))
+        match self.commit(Op::Probe).await {
+            Ok(Done::Probed) => Ok(()),
+            Ok(other) => Err(mismatched(other)),
+            Err(e) => Err(failed(format!(
+                "a write failed, sends cannot be recorded: {e}"
+            ))),
+        }
     }
 
     fn durable(&self) -> bool {
@@ -426,5 +313,7 @@ impl Store for EmbeddedStore {
 }
 
 mod file;
+mod sweep;
 #[cfg(test)]
 mod tests;
+mod writer;

@@ -10,19 +10,19 @@ use serde_json::{json, Value};
 
 use crate::run::{cmd, output, root, status};
 
-/// Debian's wrk and nginx, installed when missing (as root).
+/// Debian's wrk, nginx and redis-server, installed when missing (as root).
 pub fn install_tools() -> Result<(), String> {
     let have = |p: &str| output(cmd("sh").args(["-c", &format!("command -v {p}")])).is_some();
-    if have("wrk") && have("nginx") {
+    if have("wrk") && have("nginx") && have("redis-server") {
         return Ok(());
     }
     let _ = status(cmd("apt-get").args(["update", "-qq"]));
     status(
         cmd("apt-get")
-            .args(["install", "-y", "-qq", "wrk", "nginx"])
+            .args(["install", "-y", "-qq", "wrk", "nginx", "redis-server"])
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )
-    .map_err(|e| format!("{e}: install Debian's wrk and nginx (`sudo apt-get install wrk nginx`)"))
+    .map_err(|e| format!("{e}: install Debian's wrk, nginx and redis-server (`sudo apt-get install wrk nginx redis-server`)"))
 }
 
 /// A child process, killed when dropped.
@@ -42,10 +42,17 @@ impl Drop for Proc {
     }
 }
 
+/// The release relay `cargo build --release` made: under `CARGO_TARGET_DIR` when it is set.
+fn release_relay() -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| root().join("target"), std::path::PathBuf::from)
+        .join("release/hail-relay")
+}
+
 /// The release relay in sandbox mode; its URL.
 pub fn start_relay(www: bool, env: &[(&str, &str)]) -> Result<(Proc, String, Duration), String> {
     let started = Instant::now();
-    let mut c = Command::new(root().join("target/release/hail-relay"));
+    let mut c = Command::new(release_relay());
     c.args(["--sandbox", "--listen", "127.0.0.1:0"])
         .env("RUST_LOG", "error")
         .envs(env.iter().copied())
@@ -175,7 +182,7 @@ fn with_children(pid: u32) -> Vec<u32> {
         .collect()
 }
 
-/// The relay in production mode (`--config`) with `store`, calling the simulated vendor at `sim`
+/// The relay in production mode (`--config`) with `store` (the TOML value), calling the simulated vendor at `sim`
 /// in another process, as a company runs it.
 fn production_relay(
     binary: &Path,
@@ -190,7 +197,7 @@ fn production_relay(
     std::fs::write(
         &config,
         format!(
-            "store = \"{store}\"\ndata_dir = \"{}\"\n[rate_limit]\nper_minute = 0\n\
+            "store = {store}\ndata_dir = \"{}\"\n[rate_limit]\nper_minute = 0\n\
              [vendors.memoio]\nbase_url = \"{sim}/memoio\"\nsecret_key = {{ env = \"HAIL_BENCH_MEMOIO_KEY\" }}\n\
              [operations.\"memoio/start-conversation\"]\naccess = \"public\"\n",
             data.display()
@@ -262,14 +269,53 @@ pub fn compare(seconds: u64, rounds: usize, before: Option<&Path>) -> Result<Val
             .spawn()
             .map_err(|e| format!("nginx: {e}"))?,
     );
-    let this = root().join("target/release/hail-relay");
-    let (memory, memory_url) = production_relay(&this, &dir, "relay-memory", "memory", &sim)?;
+    let this = release_relay();
+    let (memory, memory_url) = production_relay(&this, &dir, "relay-memory", "\"memory\"", &sim)?;
     let (embedded, embedded_url) =
-        production_relay(&this, &dir, "relay-embedded", "embedded", &sim)?;
+        production_relay(&this, &dir, "relay-embedded", "\"embedded\"", &sim)?;
+    // Redis as the README asks for it in production: persistence on (every second), no eviction.
+    let redis_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| e.to_string())?
+        .port();
+    let redis_dir = dir.join("redis");
+    let _ = std::fs::remove_dir_all(&redis_dir);
+    std::fs::create_dir_all(&redis_dir).map_err(|e| e.to_string())?;
+    let redis = Proc(
+        Command::new("redis-server")
+            .args([
+                "--port",
+                &redis_port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+            ])
+            .args(["--appendonly", "yes", "--appendfsync", "everysec"])
+            .args(["--maxmemory-policy", "noeviction", "--dir"])
+            .arg(&redis_dir)
+            .stdout(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("redis-server: {e}"))?,
+    );
+    let waited = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", redis_port)).is_err() {
+        if waited.elapsed() > Duration::from_secs(10) {
+            return Err("redis-server did not start".into());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (relay_redis, redis_url) = production_relay(
+        &this,
+        &dir,
+        "relay-redis",
+        &format!("{{ redis = \"redis://127.0.0.1:{redis_port}\" }}"),
+        &sim,
+    )?;
     let before = match before {
         Some(binary) => Some((
-            production_relay(binary, &dir, "before-memory", "memory", &sim)?,
-            production_relay(binary, &dir, "before-embedded", "embedded", &sim)?,
+            production_relay(binary, &dir, "before-memory", "\"memory\"", &sim)?,
+            production_relay(binary, &dir, "before-embedded", "\"embedded\"", &sim)?,
         )),
         None => None,
     };
@@ -305,23 +351,29 @@ pub fn compare(seconds: u64, rounds: usize, before: Option<&Path>) -> Result<Val
             lua(JSON_BODY, "application/json", None, nonce + 3),
             vec![embedded.pid()],
         ),
+        (
+            "relay_redis",
+            format!("{redis_url}/v1/memoio/start-conversation"),
+            lua(JSON_BODY, "application/json", None, nonce + 4),
+            vec![relay_redis.pid(), redis.pid()],
+        ),
     ];
     if let Some(((memory, memory_url), (embedded, embedded_url))) = &before {
         targets.push((
             "relay_before",
             format!("{memory_url}/v1/memoio/start-conversation"),
-            lua(JSON_BODY, "application/json", None, nonce + 4),
+            lua(JSON_BODY, "application/json", None, nonce + 5),
             vec![memory.pid()],
         ));
         targets.push((
             "relay_embedded_before",
             format!("{embedded_url}/v1/memoio/start-conversation"),
-            lua(JSON_BODY, "application/json", None, nonce + 5),
+            lua(JSON_BODY, "application/json", None, nonce + 6),
             vec![embedded.pid()],
         ));
     }
     println!(
-        "wrk, {seconds} s each, {rounds} interleaved rounds: the simulated vendor directly, nginx proxy_pass, the relay (memory, embedded store){}",
+        "wrk, {seconds} s each, {rounds} interleaved rounds: the simulated vendor directly, nginx proxy_pass, the relay (memory, embedded, Redis store){}",
         if before.is_some() { ", the --before relay (memory, embedded store)" } else { "" }
     );
     let mut runs: Vec<Vec<Value>> = vec![Vec::new(); targets.len()];
@@ -377,7 +429,7 @@ pub fn compare(seconds: u64, rounds: usize, before: Option<&Path>) -> Result<Val
             "peak_rss_mb": rss, "rounds": rounds,
         });
     }
-    drop((memory, embedded, before, nginx, vendor));
+    drop((memory, embedded, relay_redis, redis, before, nginx, vendor));
     Ok(out)
 }
 

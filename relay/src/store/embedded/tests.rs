@@ -1,5 +1,6 @@
 //! The embedded store against its own file.
 use super::*;
+use crate::idempotency::StoredResponse;
 use crate::store::held;
 
 type Outcome = Result<(), Box<dyn std::error::Error>>;
@@ -25,7 +26,7 @@ async fn records_survive_reopening_and_a_flight_becomes_unknown() -> Outcome {
     let d = dir("reopen");
     let a = Fingerprint::of("op", b"a");
     {
-        let s = EmbeddedStore::open(&d, limits()).map_err(StoreError)?;
+        let s = EmbeddedStore::open(&d, limits(), SyncMode::Normal).map_err(StoreError)?;
         let (begin, h) = held(&s, "done", a, HOLD).await;
         assert!(matches!(begin, Begin::Proceed { progress: None, .. }));
         let ok = StoredResponse::restored(200, false, Bytes::from_static(b"{\"data\":1}"));
@@ -34,7 +35,7 @@ async fn records_survive_reopening_and_a_flight_becomes_unknown() -> Outcome {
         assert!(s.progress("flying", h, Bytes::from_static(b"step")).await?);
     }
     // Dropped without settling "flying": as after kill -9.
-    let s = EmbeddedStore::open(&d, limits()).map_err(StoreError)?;
+    let s = EmbeddedStore::open(&d, limits(), SyncMode::Normal).map_err(StoreError)?;
     match s.begin("done", a, HOLD).await? {
         Begin::Replay(r) => assert_eq!(&r.body[..], b"{\"data\":1}"),
         other => panic!("{other:?}"),
@@ -57,6 +58,7 @@ async fn the_sweep_bounds_entries_and_bytes_but_keeps_flights_and_unknowns() -> 
             max_entries: 50,
             max_bytes: 20_000,
         },
+        SyncMode::Normal,
     )
     .map_err(StoreError)?;
     let a = Fingerprint::of("op", b"a");
@@ -75,9 +77,7 @@ async fn the_sweep_bounds_entries_and_bytes_but_keeps_flights_and_unknowns() -> 
         assert!(s.settle(&key, a, h, done).await?);
     }
     s.sweep()?;
-    let (count, bytes): (i64, i64) = s
-        .db()
-        .query_row(
+    let (count, bytes): (i64, i64) = Connection::open(s.path())?.query_row(
             "SELECT count(*), coalesce(sum(length(body)), 0) + coalesce(sum(length(progress)), 0) FROM records",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
