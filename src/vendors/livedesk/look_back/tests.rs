@@ -1,3 +1,4 @@
+//! Unit tests of `look_back.rs`, compiled only through its `#[cfg(test)] mod tests`.
 use super::*;
 use crate::vendors::livedesk::tests::{base, key};
 use http::StatusCode;

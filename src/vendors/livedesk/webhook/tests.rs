@@ -1,3 +1,4 @@
+//! Unit tests of `webhook.rs`, compiled only through its `#[cfg(test)] mod tests`.
 use super::*;
 use serde_json::json;
 
