@@ -125,13 +125,14 @@ fn read_impl(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
     let index = 0..read.len();
     Ok(quote! {
         impl crate::read::Read for #name {
+            const FIELDS: &'static [&'static str] = &[#(#wire),*];
+
             fn read<S: crate::read::Source>(
                 value: &S,
                 path: &mut crate::read::Path,
             ) -> Result<Self, crate::Violation> {
-                const NAMES: &[&str] = &[#(#wire),*];
                 #[allow(unused_mut, unused_variables)]
-                let mut fields = crate::read::Fields::new(value, path, NAMES)?;
+                let mut fields = crate::read::Fields::new(value, path, Self::FIELDS)?;
                 #[allow(unused_mut)]
                 let mut out = Self {
                     #(#read: Default::default(),)*

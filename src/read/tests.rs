@@ -184,13 +184,23 @@ fn check_adds_the_rules_of_fields_that_were_read() {
             .map(|v| (v.field, v.code.as_str()))
             .collect()
     };
-    // A missing name is reported once (not again by its rule); note's rule is reported.
+    // A missing name is reported once (not again by its rule); note's rule is reported, in
+    // field order (name, note, flag, items) rather than structural violations first.
     assert_eq!(
-        codes(json!({"note": "", "flag": 1, "items": []})),
+        codes(json!({"note": "", "flag": 1, "items": [], "zz": 0})),
+        [
+            ("zz".into(), rule::UNKNOWN_FIELD.as_str()),
+            ("name".into(), rule::REQUIRED.as_str()),
+            ("note".into(), rule::REQUIRED.as_str()),
+            ("flag".into(), rule::TYPE.as_str()),
+        ]
+    );
+    assert_eq!(
+        codes(json!({"name": "", "note": "", "items": [{"id": "x"}]})),
         [
             ("name".into(), rule::REQUIRED.as_str()),
-            ("flag".into(), rule::TYPE.as_str()),
             ("note".into(), rule::REQUIRED.as_str()),
+            ("items[0].id".into(), rule::TYPE.as_str()),
         ]
     );
     assert_eq!(codes(json!({"name": "a", "items": []})), []);

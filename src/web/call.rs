@@ -6,7 +6,7 @@ use web_sys::AbortSignal;
 
 use super::error::HailError;
 use super::js::{get, known_options, new_idempotency_key, report, result_object, Attempt};
-use super::transport::{self, sleep, Outgoing, Received};
+use super::transport::{self, never_left, sleep, Outgoing, Received};
 use super::validate::prepare;
 use crate::error::ErrorCode;
 use crate::protocol::{self, is_valid_idempotency_key};
@@ -176,6 +176,9 @@ pub(crate) async fn call(
     let mut timed_out = false;
     // The token is asked for before the first attempt and once more after `unauthenticated`.
     let mut ask_token = true;
+    // Whether an attempt's request may have reached the relay and set it sending, with no later
+    // answer of the relay's that settles the key (see `may_have_left`).
+    let mut left = false;
     loop {
         let started = js_sys::Date::now();
         let event = |status, request_id, retrying| Attempt {
@@ -192,6 +195,7 @@ pub(crate) async fn call(
             bearer = match token(&relay.token, signal, timeout).await {
                 Ok(bearer) => bearer,
                 Err(e) => {
+                    let e = with_key(e, key.as_deref(), left, &relay.url);
                     report(&relay.on_attempt, event(None, None, false), Some(&e));
                     return Err(e);
                 }
@@ -211,6 +215,15 @@ pub(crate) async fn call(
             headers: &headers,
             body: Some(&prepared.body),
         };
+        if let Some(s) = signal.filter(|s| s.aborted()) {
+            // Before this attempt's request left: it adds nothing to what may have been sent.
+            return Err(with_key(
+                transport::aborted(s),
+                key.as_deref(),
+                left,
+                &relay.url,
+            ));
+        }
         let outcome = match transport::send(&request, timeout, signal).await {
             Ok(received) => answer(received),
             Err(e) => Err((e, None)),
@@ -224,6 +237,7 @@ pub(crate) async fn call(
             Err(e) => e,
         };
         timed_out |= error.code == ErrorCode::Timeout;
+        left = may_have_left(&error, left);
         if error.code == ErrorCode::Unauthenticated
             && error.status.is_some()
             && !token_renewed
@@ -255,14 +269,12 @@ pub(crate) async fn call(
             if timed_out && error.code == ErrorCode::IdempotencyInFlight {
                 let mut cut = HailError::new(
                     ErrorCode::Timeout,
-                    format!(
-                        "no answer within {timeout} ms; the relay is still sending it: call \
-                         again with the same idempotencyKey to get its outcome"
-                    ),
+                    format!("no answer within {timeout} ms; the relay is still sending it"),
                 );
                 cut.request_id = error.request_id.take();
                 error = cut;
             }
+            let error = with_key(error, key.as_deref(), left, &relay.url);
             let request_id = error.request_id.clone();
             report(
                 &relay.on_attempt,
@@ -284,11 +296,56 @@ pub(crate) async fn call(
         let wait = retry_after
             .map_or(backoff, |s| s * 1000.0)
             .min(BACKOFF_MAX_MS);
+        // An abort while waiting is noticed before the next attempt's request.
         sleep(wait as u32).await;
-        if let Some(s) = signal.filter(|s| s.aborted()) {
-            return Err(transport::aborted(s));
-        }
     }
+}
+
+/// Whether, after an attempt that ended in `error`, a request of this call may have reached the
+/// relay without an answer that settles its key (`left`: whether one may have before).
+fn may_have_left(error: &HailError, left: bool) -> bool {
+    match (error.code, error.status) {
+        // No answer, or a gateway's: the request may have reached the relay (unless the platform
+        // says the connection was refused).
+        (ErrorCode::NetworkError, _) => left || !never_left(error),
+        (ErrorCode::Timeout | ErrorCode::Aborted, None) => true,
+        // The relay says the vendor may have acted, or that it is still at it.
+        (ErrorCode::OutcomeUnknown | ErrorCode::IdempotencyInFlight, _) => true,
+        // The relay answered for this key after admitting it: nothing was sent.
+        (
+            ErrorCode::UpstreamRejected
+            | ErrorCode::UpstreamUnavailable
+            | ErrorCode::UpstreamTimeout
+            | ErrorCode::ContactExists
+            | ErrorCode::InvalidField
+            | ErrorCode::InvalidRequest,
+            Some(_),
+        ) => false,
+        // Answers before admission (authentication, rate limits, …) say nothing of earlier tries.
+        _ => left,
+    }
+}
+
+/// A sending call's error with its idempotency key and whether it may have been sent, and a
+/// message that says how to go on safely; a `network_error` also names the likely causes.
+fn with_key(mut error: HailError, key: Option<&str>, left: bool, relay_url: &str) -> HailError {
+    if error.code == ErrorCode::NetworkError && error.status.is_none() {
+        error.message.push_str(&format!(
+            ". Is the relay running at {relay_url}, and does its http.allowed_origins list this \
+             page's origin? (A browser reports a cross-origin request the relay refused this \
+             way too.)"
+        ));
+    }
+    let Some(key) = key else { return error };
+    error.idempotency_key = Some(key.to_owned());
+    error.possibly_sent = left;
+    if left {
+        error.message.push_str(&format!(
+            ". It may have been sent: call again with the same idempotencyKey (\"{key}\") to \
+             learn the outcome; the relay never sends it twice"
+        ));
+    }
+    error
 }
 
 /// The relay's answer as a result, or as an error with the `Retry-After` seconds it named.
@@ -303,10 +360,18 @@ fn answer(received: Received) -> Result<JsValue, (HailError, Option<f64>)> {
             .map(|s| js_sys::Number::parse_float(&s))
             .filter(|s| s.is_finite() && *s >= 0.0);
         let body = body.unwrap_or(JsValue::UNDEFINED);
-        return Err((
-            HailError::from_problem(status, &body, request_id),
-            retry_after,
-        ));
+        let mut error = HailError::from_problem(status, &body, request_id);
+        if error.code == ErrorCode::InvalidResponse && matches!(status, 502..=504) {
+            // Not the relay's answer (every one of those is a Hail problem body) but a proxy's or
+            // load balancer's in front of it: the relay may be down, or still sending.
+            error.code = ErrorCode::NetworkError;
+            error.retryable = true;
+            error.message = format!(
+                "a gateway in front of the relay answered HTTP {status} in its place (the relay \
+                 may be down, or still sending)"
+            );
+        }
+        return Err((error, retry_after));
     }
     let body = body.filter(JsValue::is_object).ok_or_else(|| {
         (

@@ -15,10 +15,19 @@ export interface HailError extends Error {
     code: ErrorCode;
     /** The offending field as a path, e.g. `receiver` or `recipients[2].contactId`. */
     field?: string;
-    /** The relay's HTTP status, when the relay answered. */
+    /** The HTTP status, when there was an answer: the relay's, or (with `network_error`) that of
+     *  a gateway in front of it that answered 502, 503 or 504 in the relay's place. */
     status?: number;
     /** Whether retrying the same call (same idempotency key) may succeed. */
     retryable: boolean;
+    /** A sending call's idempotency key (generated, or the call's `idempotencyKey`): call again
+     *  with `{ idempotencyKey: error.idempotencyKey }` and the relay never sends it twice. */
+    idempotencyKey?: string;
+    /** On a sending call's error: whether the message may have been sent (`true`: the outcome is
+     *  unknown, e.g. a timeout or a dropped connection after the request left, a gateway's
+     *  502/503/504 in front of the relay, `outcome_unknown`). Then call again with the same
+     *  `idempotencyKey` to learn the outcome; never resend with a new key. `false`: not sent. */
+    possiblySent?: boolean;
     /** The request id, for support: the relay's, or for direct chayns sends one made by the SDK. */
     requestId?: string;
     /** Every violation, when the input was refused (by the SDK's own check or by the relay). */
@@ -42,6 +51,10 @@ pub(crate) struct HailError {
     pub cause: Option<JsValue>,
     /// Every violation, as the JS array `validate()` returns.
     pub violations: Option<JsValue>,
+    /// A sending call's idempotency key.
+    pub idempotency_key: Option<String>,
+    /// Whether a sending call may have been sent (only meaningful with `idempotency_key`).
+    pub possibly_sent: bool,
 }
 
 impl HailError {
@@ -55,6 +68,8 @@ impl HailError {
             request_id: None,
             cause: None,
             violations: None,
+            idempotency_key: None,
+            possibly_sent: false,
         }
     }
 
@@ -115,6 +130,8 @@ impl HailError {
             cause: None,
             // The relay lists every violation in `errors` (a problem+json extension member).
             violations: Some(get(body, "errors")).filter(js_sys::Array::is_array),
+            idempotency_key: None,
+            possibly_sent: false,
         }
     }
 
@@ -129,6 +146,8 @@ impl HailError {
             self.request_id.as_deref(),
             self.cause.as_ref(),
             self.violations.as_ref(),
+            self.idempotency_key.as_deref(),
+            self.possibly_sent,
         )
     }
 }
@@ -145,6 +164,8 @@ extern "C" {
         request_id: Option<&str>,
         cause: Option<&JsValue>,
         violations: Option<&JsValue>,
+        idempotency_key: Option<&str>,
+        possibly_sent: bool,
     ) -> JsValue;
 
     // `catch` on these two gives them a shim in the glue: without one, wasm-bindgen imports

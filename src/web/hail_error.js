@@ -2,7 +2,7 @@
 // trace, `instanceof Error`, the standard `cause`), created by the Rust side through
 // `newHailError`.
 export class HailError extends Error {
-  constructor(message, code, retryable, field, status, requestId, cause, violations) {
+  constructor(message, code, retryable, field, status, requestId, cause, violations, idempotencyKey, possiblySent) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = "HailError";
     this.code = code;
@@ -11,11 +11,16 @@ export class HailError extends Error {
     if (status !== undefined) this.status = status;
     if (requestId !== undefined) this.requestId = requestId;
     if (violations !== undefined) this.violations = violations;
+    // Only a sending call has a key; its errors say whether it may have been sent.
+    if (idempotencyKey !== undefined) {
+      this.idempotencyKey = idempotencyKey;
+      this.possiblySent = possiblySent;
+    }
   }
 }
 
-export function newHailError(message, code, retryable, field, status, requestId, cause, violations) {
-  return new HailError(message, code, retryable, field, status, requestId, cause, violations);
+export function newHailError(message, code, retryable, field, status, requestId, cause, violations, idempotencyKey, possiblySent) {
+  return new HailError(message, code, retryable, field, status, requestId, cause, violations, idempotencyKey, possiblySent);
 }
 
 // The caller's frames: an error made later, inside the SDK's async code, has none of them. The

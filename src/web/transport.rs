@@ -99,21 +99,38 @@ pub(crate) async fn send(
                     format!("no answer within {timeout_ms} ms"),
                 ),
                 (CUT_BY_CALLER, Some(s)) => aborted(s),
-                _ => {
-                    // The platform's own words (e.g. "Failed to fetch"); the error itself is
-                    // the cause.
-                    let why = get(&cause, "message")
-                        .as_string()
-                        .unwrap_or_else(|| "no HTTP answer".into());
-                    HailError::new(
-                        ErrorCode::NetworkError,
-                        format!("the request failed: {why}"),
-                    )
-                    .cause(cause)
-                }
+                _ => network_error(request.url, cause),
             })
         }
     }
+}
+
+/// `network_error`: no HTTP answer from `url`. The message has the platform's words (e.g.
+/// "Failed to fetch", Node's "fetch failed") and the system error under them where the platform
+/// gives one (Node: `ECONNREFUSED`, two causes deep); the platform's error is the `cause`.
+fn network_error(url: &str, cause: JsValue) -> HailError {
+    let why = get(&cause, "message")
+        .as_string()
+        .unwrap_or_else(|| "no HTTP answer".into());
+    let mut message = format!("could not reach {url}: {why}");
+    if let Some(under) = get(&get(&cause, "cause"), "message").as_string() {
+        message.push_str(" (");
+        message.push_str(&under);
+        message.push(')');
+    }
+    HailError::new(ErrorCode::NetworkError, message).cause(cause)
+}
+
+/// Whether a `network_error` proves the request never left: the connection was refused, the
+/// host not found, or the port one `fetch` never connects to. Node says which, two causes deep
+/// (`error.cause.code`, `error.cause.message`); a browser never does, so there it may have left.
+pub(crate) fn never_left(error: &HailError) -> bool {
+    let under = get(error.cause.as_ref().unwrap_or(&JsValue::UNDEFINED), "cause");
+    let code = get(&under, "code").as_string().unwrap_or_default();
+    matches!(
+        code.as_str(),
+        "ECONNREFUSED" | "ENOTFOUND" | "EAI_AGAIN" | "ENETUNREACH" | "EHOSTUNREACH"
+    ) || get(&under, "message").as_string().as_deref() == Some("bad port")
 }
 
 /// Awaits `value` (a promise, or any value) from code Hail does not control (a token function,

@@ -58,7 +58,11 @@ pub async fn refused_calls_list_every_violation() {
         .iter()
         .filter_map(|v| get(&v, "field").as_string())
         .collect();
-    assert_eq!(fields, ["inboxId", "content", "contact.email"]);
+    assert_eq!(
+        fields,
+        ["inboxId", "contact.email", "content"],
+        "field order"
+    );
     assert!(message(&e).contains("(and 2 more)"), "{}", message(&e));
 }
 

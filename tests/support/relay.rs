@@ -101,3 +101,9 @@ pub fn header(entry: &JsValue, name: &str) -> Option<String> {
             .flatten()
     })
 }
+
+/// Whether the tests run in Node (`process.versions.node`), not in a browser.
+pub fn is_node() -> bool {
+    let process = get(&js_sys::global(), "process");
+    process.is_object() && get(&get(&process, "versions"), "node").is_string()
+}
