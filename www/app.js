@@ -241,7 +241,7 @@ async function send(vendor, op, form, again) {
     resultEl.innerHTML = '<p class="muted">Sending…</p>';
     resultEl.className = "result";
     const r = await (op.direct ? sendDirect(op, input) : hail.call(op.id, input, { idempotencyKey: key }));
-    showSuccess(resultEl, r, op, op.direct ? null : key);
+    showSuccess(resultEl, r, vendor, op, op.direct ? null : key);
     offerAgain = !op.direct;
   } catch (e) {
     if (isHailError(e) && e.field) showErrors(form, e.violations ?? [{ field: e.field, message: e.message }]);
@@ -257,7 +257,8 @@ async function send(vendor, op, form, again) {
       b.textContent = resultEl.dataset.outcome === "unknown" ? "Check again (same key)" : "Send again with the same key";
     }
   }
-  resultEl.scrollIntoView({ block: "nearest" });
+  if (resultEl.dataset.outcome === "unknown" && !op.direct) offerCheck(resultEl, { vendor, op, form, input, key });
+  else resultEl.scrollIntoView({ block: "nearest" });
   await refreshOutbox();
 }
 
@@ -269,18 +270,49 @@ function sendDirect(op, input) {
   return me.sendMessageToGroup(input.groupId, message);
 }
 
-function showSuccess(resultEl, r, op, key) {
+/**
+ * The "Check again" of an unknown outcome, beside the outcome, in view and focused: the form's
+ * own button is far above on a phone, and below the fold on a desktop after a long form.
+ */
+function offerCheck(resultEl, again) {
+  const check = Object.assign(document.createElement("button"), {
+    type: "button", className: "check-again", textContent: "Check again (same key)",
+  });
+  check.addEventListener("click", () => {
+    check.disabled = true;
+    send(again.vendor, again.op, again.form, again);
+  });
+  resultEl.querySelector(".explain").after(check);
+  check.scrollIntoView({ block: "center" });
+  check.focus({ preventScroll: true });
+}
+
+function showSuccess(resultEl, r, vendor, op, key) {
   resultEl.className = "result success";
   resultEl.innerHTML = "";
   const dl = document.createElement("dl");
   const rows = [["Operation", op.id], ["Request id", r.requestId]];
   if (key) rows.push(["Idempotency key", key]);
-  rows.push(["Replayed", String(r.replayed)], ["Upstream status", String(r.upstreamStatus)]);
+  rows.push(["Replayed", String(r.replayed)]);
+  if (r.reconciled) rows.push(["Reconciled", "true"]);
+  rows.push(["Upstream status", String(r.upstreamStatus)]);
   for (const [k, v] of rows) dl.insertAdjacentHTML("beforeend", `<dt>${k}</dt><dd></dd>`), (dl.lastElementChild.textContent = v);
   const pre = document.createElement("pre");
   pre.textContent = JSON.stringify(r.data, null, 2);
   resultEl.dataset.outcome = "sent";
-  resultEl.append(Object.assign(document.createElement("p"), { className: "verdict", textContent: "Sent ✓" }), dl, pre);
+  const parts = [Object.assign(document.createElement("p"), { className: "verdict", textContent: "Sent ✓" })];
+  // A reconciled answer is replayed too, but it is no plain replay: the earlier send's outcome
+  // was unknown until the relay found it at the vendor.
+  if (r.reconciled) {
+    const note = Object.assign(document.createElement("p"), { className: "reconciled" });
+    note.append(
+      Object.assign(document.createElement("span"), { className: "tag", textContent: "Reconciled" }),
+      ` The earlier send with this key had an unknown outcome; the relay found it at ${vendor.name}: `
+        + "this is that send's result, delivered once, not a new send.",
+    );
+    parts.push(note);
+  }
+  resultEl.append(...parts, dl, pre);
 }
 
 function showFailure(resultEl, e, key) {
@@ -295,8 +327,9 @@ function showFailure(resultEl, e, key) {
   if (e.retryable !== undefined) rows.push(["Retryable", String(e.retryable)]);
   if (e.cause !== undefined) rows.push(["Cause", String(e.cause?.message ?? e.cause)]);
   for (const [k, v] of rows) dl.insertAdjacentHTML("beforeend", `<dt>${k}</dt><dd></dd>`), (dl.lastElementChild.textContent = v);
-  // Three outcomes, never blurred: sent, not sent, and unknown (the vendor may have acted).
-  const unknown = e.code === "outcome_unknown";
+  // Three outcomes, never blurred: sent, not sent, and unknown (the vendor may have acted). An
+  // SDK-side timeout is unknown too: the request had left, the relay may be sending it.
+  const unknown = e.code === "outcome_unknown" || e.code === "timeout";
   resultEl.dataset.outcome = unknown ? "unknown" : "not-sent";
   if (unknown) resultEl.className = "result unknown";
   const verdict = Object.assign(document.createElement("p"), { className: "verdict", textContent: unknown ? "Outcome unknown ?" : "Not sent ✗" });
@@ -304,7 +337,8 @@ function showFailure(resultEl, e, key) {
   if (unknown) {
     parts.push(Object.assign(document.createElement("p"), {
       className: "explain",
-      textContent: "The vendor may or may not have received this message. Hail will never send it twice with this key. " +
+      textContent: (e.code === "timeout" ? "No answer came in time, but the request had left. " : "")
+        + "The vendor may or may not have received this message. Hail will never send it twice with this key. " +
         "Check again with the same key: where the vendor can be asked (LiveDesk), the relay looks it up and answers with what happened; " +
         "elsewhere (MEMOIO, chayns, mluvii) the answer stays unknown — check with the vendor before sending it anew.",
     }));

@@ -131,7 +131,9 @@ export const VENDORS = [
 export function withEveryOperation(vendors, openapi) {
   const result = vendors.map((v) => ({ ...v, operations: [...v.operations] }));
   const known = new Set(result.flatMap((v) => v.operations.map((op) => op.id)));
-  for (const item of Object.values(openapi.paths ?? {})) {
+  for (const [path, item] of Object.entries(openapi.paths ?? {})) {
+    // A sandbox relay lists its own endpoints too (outbox, faults): no vendor's operations.
+    if (path.startsWith("/v1/sandbox/")) continue;
     const op = item.post;
     if (!op?.operationId || known.has(op.operationId)) continue;
     const vendorId = op.operationId.split("/")[0];

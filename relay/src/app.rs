@@ -66,7 +66,10 @@ pub fn router(state: Arc<AppState>, www: Option<PathBuf>) -> Front {
         .route(protocol::CAPABILITIES_PATH, get(capabilities))
         .route(
             "/v1/openapi.json",
-            get(|| async { Json(crate::openapi::document()) }),
+            // The sandbox's endpoints are listed only where they are routed (below).
+            get(|State(state): State<Arc<AppState>>| async move {
+                Json(crate::openapi::document(state.sandbox.is_some()))
+            }),
         );
     if let Some(sandbox) = &state.sandbox {
         app = app.merge(crate::sandbox::routes().with_state(sandbox.clone()));

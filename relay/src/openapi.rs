@@ -1,5 +1,8 @@
 //! `GET /v1/openapi.json`: the relay protocol as OpenAPI 3.1, generated from the same Rust types
-//! the relay parses (`hail`'s definitions, feature `openapi`) and the protocol's problem body.
+//! the relay parses (`hail`'s definitions, feature `openapi`) and the protocol's problem body;
+//! with `--sandbox`, the sandbox's own endpoints too ([`sandbox`]).
+
+mod sandbox;
 
 use hail::catalog::{visit_all, Visitor};
 use hail::{ErrorCode, Operation};
@@ -183,13 +186,18 @@ impl Visitor for Doc {
     }
 }
 
-/// The OpenAPI document of this relay's protocol.
-pub fn document() -> OpenApi {
+/// The OpenAPI document of this relay's protocol; `sandbox`: the relay runs with `--sandbox`,
+/// so its outbox and fault queue exist and are listed.
+pub fn document(sandbox: bool) -> OpenApi {
     let mut doc = Doc {
         paths: PathsBuilder::new(),
         components: ComponentsBuilder::new().schema("Problem", RefOr::T(problem_schema())),
     };
     visit_all(&mut doc);
+    if sandbox {
+        doc.paths = sandbox::paths(doc.paths);
+        doc.components = sandbox::components(doc.components);
+    }
     OpenApiBuilder::new()
         .info(
             InfoBuilder::new()
@@ -206,7 +214,7 @@ pub fn document() -> OpenApi {
 mod tests {
     #[test]
     fn every_operation_is_described_with_its_schemas() {
-        let json = serde_json::to_value(super::document()).unwrap();
+        let json = serde_json::to_value(super::document(false)).unwrap();
         for id in hail::catalog::ids() {
             let op = &json["paths"][format!("/v1/{id}")]["post"];
             assert!(

@@ -29,7 +29,7 @@ use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tower_http::cors::CorsLayer;
 
-pub use faults::{Fault, Faults};
+pub use faults::{Fault, Faults, FAULTS_MAX};
 pub use outbox::{Outbox, OutboxEntry};
 use sim::Sim;
 

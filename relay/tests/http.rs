@@ -1,9 +1,9 @@
-//! HTTP hygiene: CORS allow-list, body limit, health, metrics, request ids.
+//! HTTP hygiene: CORS allow-list, body limit, health, metrics, request ids, the OpenAPI document.
 
 #[path = "support/harness.rs"]
 mod harness;
 
-use harness::{memoio, sandbox};
+use harness::{memoio, sandbox, serve};
 use reqwest::Method;
 
 const OP: &str = "memoio/start-conversation";
@@ -136,4 +136,39 @@ async fn health_metrics_and_request_ids() {
         "{}",
         m.text
     );
+}
+
+#[tokio::test]
+async fn only_a_sandbox_relay_documents_and_routes_the_sandbox_endpoints() {
+    const PATHS: [&str; 2] = ["/v1/sandbox/outbox", "/v1/sandbox/faults"];
+    let sandboxed = sandbox("").await;
+    let config = hail_relay::config::Config::parse("store = \"memory\"").expect("config");
+    let production = serve(hail_relay::state::build(&config, None).expect("state")).await;
+    for (relay, listed) in [(&sandboxed, true), (&production, false)] {
+        let doc = relay.get("/v1/openapi.json").await;
+        assert_eq!(doc.status, 200);
+        for path in PATHS {
+            assert_eq!(
+                doc.body["paths"][path].is_object(),
+                listed,
+                "{path}: {}",
+                doc.text
+            );
+        }
+    }
+    // What the document says is what is routed: the outbox answers its documented shape; a
+    // relay without the sandbox has no such path.
+    let outbox = sandboxed.get("/v1/sandbox/outbox").await;
+    assert_eq!(outbox.status, 200);
+    assert!(outbox.body["entries"].is_array());
+    let queued = sandboxed
+        .http
+        .post(format!("{}/v1/sandbox/faults", sandboxed.url))
+        .body(r#"[{"vendor":"memoio","kind":"drop"},{"kind":"status","status":503,"retryAfter":null}]"#)
+        .send()
+        .await
+        .expect("relay answers");
+    assert_eq!(queued.status(), 202);
+    assert_eq!(queued.text().await.unwrap_or_default(), r#"{"queued":2}"#);
+    assert_eq!(production.get("/v1/sandbox/outbox").await.status, 404);
 }

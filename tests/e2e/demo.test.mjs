@@ -207,3 +207,106 @@ test("a double click on Send sends once", async () => {
   await page.waitForTimeout(300);
   assert.equal((await outboxWith(`dbl+${mark}`)).length, 1);
 });
+
+// ---------- issue 25: the demo at 390 px, unknown outcomes, reconciled sends, a missing SDK ----------
+
+const PHONE = { width: 390, height: 844 };
+
+/** Queues a fault for the next matching vendor call, as a test would (`POST /v1/sandbox/faults`). */
+async function fault(body) {
+  const res = await fetch(`${relay}/v1/sandbox/faults`, {
+    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
+  });
+  assert.equal(res.status, 202, await res.text());
+}
+
+/** Whether `locator`'s whole box lies inside the page's viewport (as it is scrolled now). */
+async function inViewport(page, locator) {
+  const box = await locator.boundingBox();
+  const { width, height } = page.viewportSize();
+  return Boolean(box) && box.x >= 0 && box.y >= 0 && box.x + box.width <= width && box.y + box.height <= height;
+}
+
+test("at 390 px every vendor tab is whole on screen and opens its panel", async () => {
+  const { page, problems } = await openDemo(PHONE);
+  const tabs = page.locator("#vendor-tabs [role=tab]");
+  // The vendors, and nothing else (the sandbox's own endpoints in the OpenAPI document are no vendor).
+  assert.deepEqual(await tabs.evaluateAll((ts) => ts.map((t) => t.id)), ["tab-memoio", "tab-chayns", "tab-livedesk", "tab-mluvii"]);
+  const layout = await page.evaluate(() => {
+    const strip = document.querySelector("#vendor-tabs");
+    const box = strip.getBoundingClientRect();
+    const cut = [...strip.children].filter((t) => {
+      const r = t.getBoundingClientRect();
+      return r.left < box.left - 0.5 || r.right > box.right + 0.5 || r.right > window.innerWidth;
+    });
+    return { scrolls: strip.scrollWidth > strip.clientWidth, cut: cut.map((t) => t.textContent) };
+  });
+  // The strip wraps: no tab hides behind an edge that gives no sign of it.
+  assert.deepEqual(layout, { scrolls: false, cut: [] });
+  // A plain tap where the last tab is drawn (no scrolling on the test's part) opens its panel.
+  for (const tab of await tabs.all()) {
+    const box = await tab.boundingBox();
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    const panel = page.locator(`#${await tab.getAttribute("aria-controls")}`);
+    assert.equal(await tab.getAttribute("aria-selected"), "true");
+    assert.ok(await panel.isVisible(), await tab.textContent());
+  }
+  await page.screenshot({ path: `${shots}/demo-phone-tabs.png` });
+  assert.deepEqual(problems, []);
+});
+
+for (const [name, viewport, injected] of [
+  ["390 px, a timeout after the vendor received it", PHONE, { kind: "timeout", delayMs: 3000, afterAccept: true }],
+  ["1280 px, a dropped connection", { width: 1280, height: 900 }, { kind: "drop" }],
+]) {
+  test(`after an unknown outcome "Check again" is at the outcome, focused and in view (${name})`, async () => {
+    const { page, problems } = await openDemo(viewport);
+    const mark = `e2e-again-${viewport.width}-${Date.now()}`;
+    await fault({ vendor: "memoio", ...injected });
+    const result = await send(page, "memoio", "memoio/start-conversation", { message: `again ${mark}` });
+    assert.match(await result.locator(".verdict").textContent(), /Outcome unknown/);
+    const again = result.getByRole("button", { name: /Check again/ });
+    await again.waitFor();
+    assert.ok(await inViewport(page, again), "Check again is in the viewport");
+    assert.ok(await again.evaluate((b) => b === document.activeElement), "Check again has the focus");
+    await page.screenshot({ path: `${shots}/demo-unknown-${viewport.width}.png` });
+    await page.evaluate(() => (document.querySelector("#result .verdict").textContent = ""));
+    await again.click();
+    await page.waitForFunction(() => /Outcome unknown/.test(document.querySelector("#result .verdict")?.textContent ?? ""));
+    assert.match(await page.locator("#result").textContent(), /memoio offers no way to look up/);
+    assert.equal((await outboxWith(`again+${mark}`)).length, 1);
+    assert.deepEqual(problems.filter((p) => !/Failed to load resource: .* 502/.test(p)), []);
+  });
+}
+
+test("a LiveDesk send found again at the vendor is shown as reconciled, not as a plain replay", async () => {
+  const { page, problems } = await openDemo(PHONE);
+  const mark = `e2e-rec-${Date.now()}`;
+  // Longer than the sandbox relay's vendor timeout (2 s): LiveDesk creates the contact, its
+  // answer comes too late, the send's outcome is unknown until the relay looks it up.
+  await fault({ vendor: "livedesk", kind: "timeout", delayMs: 3000, afterAccept: true });
+  const result = await send(page, "livedesk", "livedesk/create-contact", { name: mark, email: `${mark}@example.com` });
+  assert.match(await result.locator(".verdict").textContent(), /Outcome unknown/);
+  await page.locator('form[data-operation="livedesk/create-contact"] .again').click();
+  await page.waitForFunction(() => /Sent/.test(document.querySelector("#result .verdict")?.textContent ?? ""));
+  const label = result.locator(".reconciled");
+  assert.ok(await label.isVisible(), "a reconciled label");
+  assert.match(await label.textContent(), /Reconciled/);
+  assert.match(await result.textContent(), /found it at LiveDesk/);
+  assert.equal((await outboxWith(mark)).filter((e) => e.method === "POST").length, 1, "created once");
+  await label.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${shots}/demo-reconciled.png` });
+  assert.deepEqual(problems.filter((p) => !/Failed to load resource: .* 502/.test(p)), []);
+});
+
+test("served without www/pkg, the page says that the SDK did not load and how to build it", async () => {
+  const page = await browser.newPage({ viewport: PHONE });
+  await page.route("**/pkg/**", (route) => route.fulfill({ status: 404, contentType: "text/plain", body: "not found" }));
+  await page.goto(`${relay}/`);
+  const banner = page.getByRole("alert").filter({ hasText: "cargo xtask demo" });
+  await banner.waitFor({ timeout: 10_000 });
+  assert.match(await banner.textContent(), /SDK did not load/);
+  assert.ok(await inViewport(page, banner), "the banner is on the first screen");
+  await page.screenshot({ path: `${shots}/demo-no-pkg.png` });
+  await page.close();
+});
