@@ -246,7 +246,7 @@ async function send(vendor, op, form, again) {
   } catch (e) {
     if (isHailError(e) && e.field) showErrors(form, e.violations ?? [{ field: e.field, message: e.message }]);
     showFailure(resultEl, e, op.direct ? null : key);
-    offerAgain = !op.direct && isHailError(e) && (e.code === "outcome_unknown" || e.retryable);
+    offerAgain = !op.direct && isHailError(e) && (e.possiblySent || e.retryable);
   } finally {
     for (const b of buttons) b.disabled = b.classList.contains("again");
   }
@@ -327,9 +327,10 @@ function showFailure(resultEl, e, key) {
   if (e.retryable !== undefined) rows.push(["Retryable", String(e.retryable)]);
   if (e.cause !== undefined) rows.push(["Cause", String(e.cause?.message ?? e.cause)]);
   for (const [k, v] of rows) dl.insertAdjacentHTML("beforeend", `<dt>${k}</dt><dd></dd>`), (dl.lastElementChild.textContent = v);
-  // Three outcomes, never blurred: sent, not sent, and unknown (the vendor may have acted). An
-  // SDK-side timeout is unknown too: the request had left, the relay may be sending it.
-  const unknown = e.code === "outcome_unknown" || e.code === "timeout";
+  // Three outcomes, never blurred: sent, not sent, and unknown. The SDK says which with
+  // `possiblySent`: the relay's outcome_unknown, and an SDK-side timeout, a dropped connection or
+  // a gateway's 502/503/504 after the request had left (the relay may be sending it).
+  const unknown = e.possiblySent === true || e.code === "outcome_unknown";
   resultEl.dataset.outcome = unknown ? "unknown" : "not-sent";
   if (unknown) resultEl.className = "result unknown";
   const verdict = Object.assign(document.createElement("p"), { className: "verdict", textContent: unknown ? "Outcome unknown ?" : "Not sent ✗" });
@@ -337,7 +338,7 @@ function showFailure(resultEl, e, key) {
   if (unknown) {
     parts.push(Object.assign(document.createElement("p"), {
       className: "explain",
-      textContent: (e.code === "timeout" ? "No answer came in time, but the request had left. " : "")
+      textContent: (e.code === "outcome_unknown" ? "" : "No answer came from the relay, but the request had left. ")
         + "The vendor may or may not have received this message. Hail will never send it twice with this key. " +
         "Check again with the same key: where the vendor can be asked (LiveDesk), the relay looks it up and answers with what happened; " +
         "elsewhere (MEMOIO, chayns, mluvii) the answer stays unknown — check with the vendor before sending it anew.",
