@@ -90,6 +90,9 @@ export async function main(): Promise<void> {
       const field: string | undefined = err.field;
       const retry: boolean = err.retryable;
       const violations: Violation[] | undefined = err.violations;
+      const key: string | undefined = err.idempotencyKey;
+      const maybeSent: boolean | undefined = err.possiblySent;
+      if (maybeSent && key !== undefined) await hail.memoio.startConversation(input, { idempotencyKey: key });
       console.log(code, field, retry, err.status, err.requestId, err.message, violations, err.cause);
     }
   }
