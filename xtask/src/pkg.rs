@@ -107,7 +107,8 @@ pub fn run() -> Result<PathBuf, String> {
 }
 
 /// The shipped wasm module with `features`:
-/// `target/wasm32-unknown-unknown/wasm-release/hail.wasm`, overwritten by the next build.
+/// `wasm32-unknown-unknown/wasm-release/hail.wasm` in the target folder, overwritten by the next
+/// build.
 ///
 /// On the stable toolchain with `RUSTC_BOOTSTRAP=1`: the standard library rebuilt for size
 /// (`-Zbuild-std`, its `optimize_for_size` feature) with `panic=immediate-abort` (a panic is a
@@ -141,7 +142,7 @@ fn build_wasm(features: &str) -> Result<PathBuf, String> {
             )
             .env_remove("RUSTFLAGS"),
     )?;
-    Ok(root().join("target/wasm32-unknown-unknown/wasm-release/hail.wasm"))
+    Ok(crate::run::target_dir().join("wasm32-unknown-unknown/wasm-release/hail.wasm"))
 }
 
 /// Everything of one entry after wasm-bindgen: the module optimised and its names shortened,
