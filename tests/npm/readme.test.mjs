@@ -40,10 +40,20 @@ test("every block is of a kind this test checks", () => {
   const kinds = new Set(blocks.map((b) => b.info));
   for (const kind of kinds) assert.ok(["ts", "ts run", "html", "sh", ""].includes(kind), `README block kind ${kind}`);
   assert.ok(blocks.filter((b) => b.info.startsWith("ts")).length >= 8, "the README's TypeScript blocks");
-  // The unchecked kinds: `npm install` and the CSP header line.
+  // The unchecked kinds: `npm install` (with the development relay) and the CSP header line.
   for (const b of blocks.filter((b) => b.info === "sh" || b.info === "")) {
     assert.match(b.code, /^(npm install hail-sdk|Content-Security-Policy: script-src 'self' 'wasm-unsafe-eval')/, `line ${b.line}`);
   }
+});
+
+test("the first screen says where the relay comes from, and nothing of this repository's tooling", () => {
+  const readme = readFileSync(join(dir, "node_modules/hail-sdk/README.md"), "utf8");
+  const firstScreen = readme.slice(0, readme.indexOf("\n## "));
+  assert.match(firstScreen, /npx hail-relay --sandbox/);
+  assert.match(firstScreen, /http\.allowed_origins/);
+  assert.match(firstScreen, /403 origin_not_allowed/);
+  // `cargo xtask` is this repository's command, meaningless to someone who installed the package.
+  assert.doesNotMatch(readme, /cargo xtask/);
 });
 
 test("the TypeScript blocks and the HTML block's script type-check", () => {

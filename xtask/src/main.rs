@@ -18,6 +18,7 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   setup          install what is missing: wasm32 target, Chromium + ChromeDriver, npm dev tools, wasm-bindgen CLI
   pkg            build the npm package into pkg/ and pack it
+  pkg-relay      build the relay's npm packages (launcher + this platform's binary) into pkg-relay/ and pack them
   test           every check (fmt, clippy, native, relay, browser, Node, end-to-end); ends with `N passed, N failed`
   demo [--port N]  build pkg/, start the sandbox relay serving www/ (default port 8787)
   bench [--seconds N]  size, SDK vs fetch, relay vs nginx vs vendor; writes target/bench/report.json
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("setup") => setup::run(),
         Some("pkg") => pkg::run().map(|_| ()),
+        Some("pkg-relay") => pkg::relay::run().map(|_| ()),
         Some("test") => test::run(),
         Some("demo") => demo::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),

@@ -8,6 +8,7 @@ use crate::run::{cargo, cmd, output, root, status};
 mod entries;
 mod guards;
 mod minify;
+pub mod relay;
 mod types;
 
 /// The folder under each entry's folder that holds the WebAssembly module and its glue.
@@ -78,7 +79,7 @@ pub fn run() -> Result<PathBuf, String> {
         .map_err(|e| format!("pkg-template/package.json: {e}"))?;
     write(
         &pkg.join("package.json"),
-        &template.replace("0.0.0-template", &version()?),
+        &template.replace("0.0.0-template", &version("hail")?),
     )?;
     for file in ["README.md", "LICENSE"] {
         std::fs::copy(root.join("pkg-template").join(file), pkg.join(file))
@@ -107,7 +108,8 @@ pub fn run() -> Result<PathBuf, String> {
 }
 
 /// The shipped wasm module with `features`:
-/// `target/wasm32-unknown-unknown/wasm-release/hail.wasm`, overwritten by the next build.
+/// `wasm32-unknown-unknown/wasm-release/hail.wasm` in the target folder, overwritten by the next
+/// build.
 ///
 /// On the stable toolchain with `RUSTC_BOOTSTRAP=1`: the standard library rebuilt for size
 /// (`-Zbuild-std`, its `optimize_for_size` feature) with `panic=immediate-abort` (a panic is a
@@ -141,7 +143,7 @@ fn build_wasm(features: &str) -> Result<PathBuf, String> {
             )
             .env_remove("RUSTFLAGS"),
     )?;
-    Ok(root().join("target/wasm32-unknown-unknown/wasm-release/hail.wasm"))
+    Ok(crate::run::target_dir().join("wasm32-unknown-unknown/wasm-release/hail.wasm"))
 }
 
 /// Everything of one entry after wasm-bindgen: the module optimised and its names shortened,
@@ -201,17 +203,17 @@ fn files_under(dir: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
-/// The `hail` crate's version, for package.json.
-fn version() -> Result<String, String> {
+/// The version of workspace crate `name` (`hail`, `hail-relay`), for a package.json.
+fn version(name: &str) -> Result<String, String> {
     let meta = output(cargo().args(["metadata", "--no-deps", "--format-version", "1"]))
         .ok_or("`cargo metadata` failed")?;
     let meta: serde_json::Value = serde_json::from_str(&meta).map_err(|e| e.to_string())?;
     meta["packages"]
         .as_array()
-        .and_then(|p| p.iter().find(|p| p["name"] == "hail"))
+        .and_then(|p| p.iter().find(|p| p["name"] == name))
         .and_then(|p| p["version"].as_str())
         .map(str::to_owned)
-        .ok_or_else(|| "no version of the hail crate in cargo metadata".into())
+        .ok_or_else(|| format!("no version of the {name} crate in cargo metadata"))
 }
 
 /// Raw and gzip bytes of the wasm module plus its JS glue in `dir`.
@@ -237,7 +239,7 @@ pub fn copy_web_build(dest: &Path) -> Result<(), String> {
     copy_dir(&root().join("pkg/web"), dest)
 }
 
-fn copy_dir(src: &Path, dest: &Path) -> Result<(), String> {
+pub(crate) fn copy_dir(src: &Path, dest: &Path) -> Result<(), String> {
     std::fs::create_dir_all(dest).map_err(|e| format!("{}: {e}", dest.display()))?;
     let entries = std::fs::read_dir(src).map_err(|e| format!("{}: {e}", src.display()))?;
     for entry in entries.flatten() {
@@ -251,6 +253,6 @@ fn copy_dir(src: &Path, dest: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn write(path: &Path, text: &str) -> Result<(), String> {
+pub(crate) fn write(path: &Path, text: &str) -> Result<(), String> {
     std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
 }

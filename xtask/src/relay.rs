@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 
-use crate::run::{cargo, cmd, root, status};
+use crate::run::{cargo, cmd, status, target_dir};
 
 pub struct Relay {
     child: Child,
@@ -20,7 +20,7 @@ impl Relay {
         log: Option<&std::path::Path>,
     ) -> Result<Self, String> {
         status(cargo().args(["build", "--quiet", "--package", "hail-relay"]))?;
-        let mut command = cmd(root().join("target/debug/hail-relay"));
+        let mut command = cmd(target_dir().join("debug/hail-relay"));
         command.args(["--sandbox", "--listen", listen]);
         if let Some(www) = www {
             command.args(["--www", www]);

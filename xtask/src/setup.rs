@@ -149,5 +149,5 @@ fn wasm_bindgen_tools() -> Result<(), String> {
 
 /// The wasm-bindgen CLI built by [`run`].
 pub fn wasm_bindgen() -> std::path::PathBuf {
-    root().join("target/debug/wasm-bindgen")
+    crate::run::target_dir().join("debug/wasm-bindgen")
 }

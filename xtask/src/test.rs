@@ -206,7 +206,8 @@ pub const SIZE_BUDGETS_GZIP: [(&str, u64); 5] = [
 ];
 
 /// The packed npm package in Node and in a Vite app, the demo page in headless Chromium, all
-/// against the same relay; and the size budget.
+/// against the same relay; the size budget; and the relay's npm packages (`npx hail-relay`,
+/// started by the test itself from the tarballs of a release build).
 fn end_to_end(r: &mut Report, relay: &Relay) {
     step("npm package (cargo xtask pkg)");
     let tarball = crate::pkg::run();
@@ -219,13 +220,24 @@ fn end_to_end(r: &mut Report, relay: &Relay) {
     step("size budgets");
     let size = size_budgets();
     r.check("size budgets", size);
+    step("relay npm packages (cargo xtask pkg-relay)");
+    // Without them tests/npm/relay.test.mjs fails and says so; the other tests still run.
+    let relay_tarballs = crate::pkg::relay::run().and_then(|p| p.env_list());
+    r.check(
+        "pkg-relay",
+        relay_tarballs.as_ref().map(|_| ()).map_err(Clone::clone),
+    );
+    let mut node = cmd("node");
+    node.args(["--test", "--test-reporter=tap", "tests/npm/", "tests/e2e/"])
+        .env("HAIL_RELAY_URL", &relay.url)
+        .env("HAIL_TARBALL", &tarball)
+        .env("CHROMIUM", crate::setup::CHROMIUM);
+    if let Ok(list) = &relay_tarballs {
+        node.env("HAIL_RELAY_TARBALLS", list);
+    }
     r.tests(
-        "npm package in Node, TypeScript types, Vite app, demo page (node --test, Playwright)",
-        cmd("node")
-            .args(["--test", "--test-reporter=tap", "tests/npm/", "tests/e2e/"])
-            .env("HAIL_RELAY_URL", &relay.url)
-            .env("HAIL_TARBALL", &tarball)
-            .env("CHROMIUM", crate::setup::CHROMIUM),
+        "npm packages in Node (hail-sdk, hail-relay), TypeScript types, Vite app, demo page (node --test, Playwright)",
+        &mut node,
     );
 }
 

@@ -44,9 +44,7 @@ impl Drop for Proc {
 
 /// The release relay `cargo build --release` made: under `CARGO_TARGET_DIR` when it is set.
 fn release_relay() -> std::path::PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| root().join("target"), std::path::PathBuf::from)
-        .join("release/hail-relay")
+    crate::run::target_dir().join("release/hail-relay")
 }
 
 /// The release relay in sandbox mode; its URL.
