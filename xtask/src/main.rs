@@ -30,7 +30,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("setup") => setup::run(),
         Some("pkg") => pkg::run().map(|_| ()),
-        Some("pkg-relay") => pkg::relay::run().map(|_| ()),
+        Some("pkg-relay") => pkg::relay::run(pkg::relay::Build::Release).map(|_| ()),
         Some("test") => test::run(),
         Some("demo") => demo::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),

@@ -207,7 +207,8 @@ pub const SIZE_BUDGETS_GZIP: [(&str, u64); 5] = [
 
 /// The packed npm package in Node and in a Vite app, the demo page in headless Chromium, all
 /// against the same relay; the size budget; and the relay's npm packages (`npx hail-relay`,
-/// started by the test itself from the tarballs of a release build).
+/// started by the test itself from the tarballs, packed with the debug build it already has: see
+/// [`crate::pkg::relay::Build::Debug`]).
 fn end_to_end(r: &mut Report, relay: &Relay) {
     step("npm package (cargo xtask pkg)");
     let tarball = crate::pkg::run();
@@ -222,7 +223,7 @@ fn end_to_end(r: &mut Report, relay: &Relay) {
     r.check("size budgets", size);
     step("relay npm packages (cargo xtask pkg-relay)");
     // Without them tests/npm/relay.test.mjs fails and says so; the other tests still run.
-    let relay_tarballs = crate::pkg::relay::run().and_then(|p| p.env_list());
+    let relay_tarballs = crate::pkg::relay::run(crate::pkg::relay::Build::Debug).and_then(|p| p.env_list());
     r.check(
         "pkg-relay",
         relay_tarballs.as_ref().map(|_| ()).map_err(Clone::clone),
