@@ -27,6 +27,17 @@ auth_failures_burst = 100
 /// Prefix of environment overrides; `__` separates nested keys.
 pub const ENV_PREFIX: &str = "HAIL_RELAY_";
 
+/// Variables under [`ENV_PREFIX`] that are not the relay's settings, so never read as overrides
+/// (an unknown key is refused, and these are set in the shells relays start from):
+/// `HAIL_RELAY_URL`, where a page or a test finds the relay, and `HAIL_RELAY_BINARY`, the binary
+/// the npm launcher (`npx hail-relay`) runs, which its child inherits.
+const NOT_SETTINGS: &[&str] = &["url", "binary"];
+
+/// The environment overrides.
+fn env_overrides() -> Env {
+    Env::prefixed(ENV_PREFIX).ignore(NOT_SETTINGS).split("__")
+}
+
 /// The whole configuration file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -413,7 +424,7 @@ impl Config {
             return Err(format!("{}: no such file", path.display()));
         }
         Figment::from(Toml::file(path))
-            .merge(Env::prefixed(ENV_PREFIX).split("__"))
+            .merge(env_overrides())
             .extract()
             .map_err(|e| format!("{}: {e}", path.display()))
     }
@@ -421,7 +432,7 @@ impl Config {
     /// Parses TOML text (with environment overrides), e.g. in tests.
     pub fn parse(toml: &str) -> Result<Self, String> {
         Figment::from(Toml::string(toml))
-            .merge(Env::prefixed(ENV_PREFIX).split("__"))
+            .merge(env_overrides())
             .extract()
             .map_err(|e| e.to_string())
     }
@@ -430,7 +441,7 @@ impl Config {
     /// faults resolve quickly) and a generous rate limit; environment overrides apply.
     pub fn sandbox_defaults() -> Result<Self, String> {
         Figment::from(Toml::string(SANDBOX_DEFAULTS))
-            .merge(Env::prefixed(ENV_PREFIX).split("__"))
+            .merge(env_overrides())
             .extract()
             .map_err(|e| format!("sandbox configuration: {e}"))
     }

@@ -78,6 +78,27 @@ fn bad_configurations_are_refused_with_a_reason() {
     }
 }
 
+/// `HAIL_RELAY_URL` (where pages and tests find a relay) and `HAIL_RELAY_BINARY` (the npm
+/// launcher's) are set where relays start; they are not settings, and a relay starts with them.
+#[test]
+fn variables_that_are_not_settings_do_not_stop_a_relay() {
+    let out = relay_cmd()
+        .args(["--check-config", "--sandbox"])
+        .env("HAIL_RELAY_URL", "http://127.0.0.1:8787")
+        .env("HAIL_RELAY_BINARY", "/usr/local/bin/hail-relay")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    // A misspelt setting is still refused.
+    let out = relay_cmd()
+        .args(["--check-config", "--sandbox"])
+        .env("HAIL_RELAY_LISTN", "127.0.0.1:1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
 struct Running {
     proc: Proc,
     url: String,

@@ -223,7 +223,8 @@ fn end_to_end(r: &mut Report, relay: &Relay) {
     r.check("size budgets", size);
     step("relay npm packages (cargo xtask pkg-relay)");
     // Without them tests/npm/relay.test.mjs fails and says so; the other tests still run.
-    let relay_tarballs = crate::pkg::relay::run(crate::pkg::relay::Build::Debug).and_then(|p| p.env_list());
+    let relay_tarballs =
+        crate::pkg::relay::run(crate::pkg::relay::Build::Debug).and_then(|p| p.env_list());
     r.check(
         "pkg-relay",
         relay_tarballs.as_ref().map(|_| ()).map_err(Clone::clone),
