@@ -6,7 +6,7 @@ use web_sys::AbortSignal;
 
 use super::error::HailError;
 use super::js::{get, known_options, new_idempotency_key, report, result_object, Attempt};
-use super::transport::{self, never_left, sleep, Outgoing, Received};
+use super::transport::{self, sleep, Outgoing, Received};
 use super::validate::prepare;
 use crate::error::ErrorCode;
 use crate::protocol::{self, is_valid_idempotency_key};
@@ -306,8 +306,8 @@ pub(crate) async fn call(
 fn may_have_left(error: &HailError, left: bool) -> bool {
     match (error.code, error.status) {
         // No answer, or a gateway's: the request may have reached the relay (unless the platform
-        // says the connection was refused).
-        (ErrorCode::NetworkError, _) => left || !never_left(error),
+        // says the connection was refused: `possibly_sent` of this attempt).
+        (ErrorCode::NetworkError, _) => left || error.possibly_sent,
         (ErrorCode::Timeout | ErrorCode::Aborted, None) => true,
         // The relay says the vendor may have acted, or that it is still at it.
         (ErrorCode::OutcomeUnknown | ErrorCode::IdempotencyInFlight, _) => true,
@@ -326,25 +326,20 @@ fn may_have_left(error: &HailError, left: bool) -> bool {
     }
 }
 
-/// A sending call's error with its idempotency key and whether it may have been sent, and a
-/// message that says how to go on safely; a `network_error` also names the likely causes.
+/// A sending call's error with its idempotency key and whether it may have been sent (its message
+/// then says how to go on safely: `hail_error.js`); a `network_error` also names the likely
+/// causes.
 fn with_key(mut error: HailError, key: Option<&str>, left: bool, relay_url: &str) -> HailError {
     if error.code == ErrorCode::NetworkError && error.status.is_none() {
-        error.message.push_str(&format!(
-            ". Is the relay running at {relay_url}, and does its http.allowed_origins list this \
-             page's origin? (A browser reports a cross-origin request the relay refused this \
-             way too.)"
-        ));
+        error.message.push_str(". Is the relay running at ");
+        error.message.push_str(relay_url);
+        error.message.push_str(
+            ", and does its http.allowed_origins list this page's origin? (A browser reports a \
+             cross-origin request the relay refused this way too.)",
+        );
     }
-    let Some(key) = key else { return error };
-    error.idempotency_key = Some(key.to_owned());
     error.possibly_sent = left;
-    if left {
-        error.message.push_str(&format!(
-            ". It may have been sent: call again with the same idempotencyKey (\"{key}\") to \
-             learn the outcome; the relay never sends it twice"
-        ));
-    }
+    error.idempotency_key = key.map(str::to_owned);
     error
 }
 
@@ -366,6 +361,7 @@ fn answer(received: Received) -> Result<JsValue, (HailError, Option<f64>)> {
             // load balancer's in front of it: the relay may be down, or still sending.
             error.code = ErrorCode::NetworkError;
             error.retryable = true;
+            error.possibly_sent = true;
             error.message = format!(
                 "a gateway in front of the relay answered HTTP {status} in its place (the relay \
                  may be down, or still sending)"

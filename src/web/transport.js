@@ -4,8 +4,9 @@
 // they are (the `cause` of a HailError).
 
 // One HTTP exchange, body read, under a timeout and the caller's signal. Resolves to
-// {status, text, header(name)}; rejects with [why, cause]: why 0 the network (or fetch refused
-// the request), 1 the timeout, 2 the caller's signal.
+// {status, text, header(name)}; rejects with [why, cause, reason, neverLeft]: why 0 the network
+// (or fetch refused the request), 1 the timeout, 2 the caller's signal; for the network, the
+// platform's words and whether they prove the request never left (see `failure`).
 export async function exchange(method, url, headers, body, signal, ms) {
   const armed = arm(signal, ms);
   try {
@@ -13,10 +14,21 @@ export async function exchange(method, url, headers, body, signal, ms) {
     const text = await response.text();
     return { status: response.status, text, header: (name) => response.headers.get(name) };
   } catch (e) {
-    throw [armed.disarm(), e];
+    throw [armed.disarm(), e, ...failure(e)];
   } finally {
     armed.disarm();
   }
+}
+
+// A failed fetch's words: its message and, where the platform gives one, the reason under it
+// (Node: `error.cause`, e.g. "connect ECONNREFUSED 127.0.0.1:8787"); and whether that reason
+// proves the request never left: refused, no such host, or a port fetch never connects to. A
+// browser never says, so there a request may always have left.
+const NEVER_LEFT = ["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH"];
+function failure(e) {
+  const under = e?.cause;
+  const reason = `${e?.message ?? "no HTTP answer"}${typeof under?.message === "string" ? ` (${under.message})` : ""}`;
+  return [reason, NEVER_LEFT.includes(under?.code) || under?.message === "bad port"];
 }
 
 // `arm`: the timeout and the caller's abort signal of one request, as one signal of Hail's own.

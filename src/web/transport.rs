@@ -2,14 +2,14 @@
 //! the module and nothing it reports is lost:
 //! - one signal of Hail's own carries the timeout and the caller's signal, so the error says
 //!   which of them cut the request (`timeout` or `aborted`, the caller's reason as `cause`);
-//! - a network failure keeps the platform's error as `cause` (e.g. Node's `ECONNREFUSED`);
+//! - a network failure keeps the platform's error as `cause` and its words in the message (Node: the
+//!   reason under it, e.g. `ECONNREFUSED`);
 //! - `fetch` answers 4xx/5xx like any other: the status is returned for the caller to judge.
 
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
 use super::error::HailError;
-use super::js::get;
 use crate::error::ErrorCode;
 
 #[wasm_bindgen(module = "/src/web/transport.js")]
@@ -93,44 +93,31 @@ pub(crate) async fn send(
                 .and_then(|w| w.as_f64())
                 .unwrap_or_default() as u32;
             let cause = js_sys::Reflect::get_u32(&failure, 1).unwrap_or_default();
+            let reason = js_sys::Reflect::get_u32(&failure, 2).unwrap_or_default();
+            let never_left = js_sys::Reflect::get_u32(&failure, 3).unwrap_or_default();
             Err(match (why, signal) {
                 (CUT_BY_TIMEOUT, _) => HailError::new(
                     ErrorCode::Timeout,
                     format!("no answer within {timeout_ms} ms"),
                 ),
                 (CUT_BY_CALLER, Some(s)) => aborted(s),
-                _ => network_error(request.url, cause),
+                _ => network_error(request.url, cause, reason, never_left.is_truthy()),
             })
         }
     }
 }
 
-/// `network_error`: no HTTP answer from `url`. The message has the platform's words (e.g.
-/// "Failed to fetch", Node's "fetch failed") and the system error under them where the platform
-/// gives one (Node: `ECONNREFUSED`, two causes deep); the platform's error is the `cause`.
-fn network_error(url: &str, cause: JsValue) -> HailError {
-    let why = get(&cause, "message")
-        .as_string()
-        .unwrap_or_else(|| "no HTTP answer".into());
-    let mut message = format!("could not reach {url}: {why}");
-    if let Some(under) = get(&get(&cause, "cause"), "message").as_string() {
-        message.push_str(" (");
-        message.push_str(&under);
-        message.push(')');
-    }
-    HailError::new(ErrorCode::NetworkError, message).cause(cause)
-}
-
-/// Whether a `network_error` proves the request never left: the connection was refused, the
-/// host not found, or the port one `fetch` never connects to. Node says which, two causes deep
-/// (`error.cause.code`, `error.cause.message`); a browser never does, so there it may have left.
-pub(crate) fn never_left(error: &HailError) -> bool {
-    let under = get(error.cause.as_ref().unwrap_or(&JsValue::UNDEFINED), "cause");
-    let code = get(&under, "code").as_string().unwrap_or_default();
-    matches!(
-        code.as_str(),
-        "ECONNREFUSED" | "ENOTFOUND" | "EAI_AGAIN" | "ENETUNREACH" | "EHOSTUNREACH"
-    ) || get(&under, "message").as_string().as_deref() == Some("bad port")
+/// `network_error`: no HTTP answer from `url`, with the platform's words (`transport.js` reads
+/// them, and whether they prove the request never left) and its error as the `cause`.
+/// `possibly_sent` says whether this request may have left (see `call::may_have_left`).
+fn network_error(url: &str, cause: JsValue, reason: JsValue, never_left: bool) -> HailError {
+    let mut message = String::from("could not reach ");
+    message.push_str(url);
+    message.push_str(": ");
+    message.push_str(&reason.as_string().unwrap_or_default());
+    let mut e = HailError::new(ErrorCode::NetworkError, message).cause(cause);
+    e.possibly_sent = !never_left;
+    e
 }
 
 /// Awaits `value` (a promise, or any value) from code Hail does not control (a token function,
