@@ -13,6 +13,15 @@ use hail::{Endpoint, ErrorCode};
 
 use crate::upstream::{exchange, CallFailure, VendorApi};
 
+/// Vendor accounts and upstream clients, and the vendor calls under way: one part of the relay's
+/// state (see `state`).
+pub struct Vendors {
+    /// Vendor APIs and credentials.
+    pub accounts: Accounts,
+    /// The vendor calls under way: a shutdown waits for them, so their outcome is stored.
+    pub calls: tokio_util::task::TaskTracker,
+}
+
 /// Issued tokens are refreshed this long before they expire.
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(60);
 

@@ -76,7 +76,7 @@ pub fn router(state: Arc<AppState>, www: Option<PathBuf>) -> Front {
     }
     let app = app
         .route("/v1/{*rest}", axum::routing::any(unknown_operation))
-        .layer(DefaultBodyLimit::max(state.body_limit));
+        .layer(DefaultBodyLimit::max(state.limits.body_limit));
     let mut app = app.with_state(state.clone());
     app = match www {
         // A missing file is a 404 like any other (made a problem body below).
@@ -90,7 +90,9 @@ pub fn router(state: Arc<AppState>, www: Option<PathBuf>) -> Front {
     let allowed = state.clone();
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::predicate(move |origin: &HeaderValue, _| {
-            origin.to_str().is_ok_and(|o| allowed.origin_allowed(o))
+            origin
+                .to_str()
+                .is_ok_and(|o| allowed.gate.origin_allowed(o))
         }))
         .allow_methods([Method::GET, Method::POST, Method::DELETE])
         .allow_headers([
@@ -157,7 +159,7 @@ impl Service<Request> for Front {
         // Browsers from origins not on the allow-list get `origin_not_allowed`, preflights
         // included.
         let refused =
-            origin.is_some_and(|o| !o.to_str().is_ok_and(|o| self.state.origin_allowed(o)));
+            origin.is_some_and(|o| !o.to_str().is_ok_and(|o| self.state.gate.origin_allowed(o)));
         let span = tracing::info_span!(
             "request",
             method = %req.method(),
@@ -253,28 +255,31 @@ async fn bound(state: &AppState, req: Request) -> Result<Request, Response> {
             .iter()
             .map(|(name, value)| name.as_str().len() + value.len() + 4)
             .sum::<usize>();
-    if head > state.max_header_bytes {
+    if head > state.limits.max_header_bytes {
         return Err(refused(
             ErrorCode::InvalidRequest,
             format!(
                 "the request headers are larger than {} bytes",
-                state.max_header_bytes
+                state.limits.max_header_bytes
             ),
         ));
     }
     let (parts, body) = req.into_parts();
-    let read = Limited::new(body, state.body_limit).collect();
+    let read = Limited::new(body, state.limits.body_limit).collect();
     Err(
-        match tokio::time::timeout(state.body_read_timeout, read).await {
+        match tokio::time::timeout(state.limits.body_read_timeout, read).await {
             Ok(Ok(collected)) => {
-                return Ok(Request::from_parts(
-                    parts,
-                    axum::body::Body::from(collected.to_bytes()),
-                ))
+                // Read once: the operation handler takes these bytes (shared, not copied).
+                let bytes = collected.to_bytes();
+                let mut parts = parts;
+                parts
+                    .extensions
+                    .insert(crate::forward::Buffered(bytes.clone()));
+                return Ok(Request::from_parts(parts, axum::body::Body::from(bytes)));
             }
             Ok(Err(e)) if e.is::<LengthLimitError>() => refused(
                 ErrorCode::PayloadTooLarge,
-                format!("the body is larger than {} bytes", state.body_limit),
+                format!("the body is larger than {} bytes", state.limits.body_limit),
             ),
             Ok(Err(_)) => refused(
                 ErrorCode::InvalidRequest,
@@ -284,7 +289,7 @@ async fn bound(state: &AppState, req: Request) -> Result<Request, Response> {
                 ErrorCode::InvalidRequest,
                 format!(
                     "the body did not arrive within {} ms",
-                    state.body_read_timeout.as_millis()
+                    state.limits.body_read_timeout.as_millis()
                 ),
             ),
         },
@@ -301,7 +306,7 @@ async fn unknown_operation(request: Request) -> Response {
 }
 
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
-    match state.store.health().await {
+    match state.records.store.health().await {
         Ok(()) => Json(serde_json::json!({ "status": "ok", "store": "ok" })).into_response(),
         Err(e) => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -316,6 +321,7 @@ async fn capabilities(State(state): State<Arc<AppState>>) -> Response {
     let operations: Vec<_> = hail::catalog::operations()
         .filter_map(|op| {
             let policy = state
+                .gate
                 .policy(op.id)
                 .filter(|p| p.access != Access::Disabled)?;
             Some(serde_json::json!({

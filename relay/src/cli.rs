@@ -72,8 +72,8 @@ pub fn policy_table(state: &AppState) -> String {
     struct Table<'a>(&'a AppState, String);
     impl Visitor for Table<'_> {
         fn visit<Op: Operation>(&mut self) {
-            let p = self.0.policy(Op::ID).cloned().unwrap_or_default();
-            let configured = self.0.accounts.has::<Op::Credential>();
+            let p = self.0.gate.policy(Op::ID).cloned().unwrap_or_default();
+            let configured = self.0.vendors.accounts.has::<Op::Credential>();
             let pins: Vec<_> = p.pin.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let binds: Vec<_> = p.bind.iter().map(|(k, v)| format!("{k}←{v}")).collect();
             self.1.push_str(&format!(
@@ -96,8 +96,8 @@ pub fn policy_table(state: &AppState) -> String {
     visit_all(&mut t);
     t.1.push_str(&format!(
         "idempotency store: {}\norigins: {}\nrate limit, idempotency and timeouts as configured; secrets are never printed\n",
-        state.store.describe(),
-        if state.allowed_origins.is_empty() { "none (no browser access)".to_owned() } else { state.allowed_origins.join(", ") }
+        state.records.store.describe(),
+        if state.gate.allowed_origins.is_empty() { "none (no browser access)".to_owned() } else { state.gate.allowed_origins.join(", ") }
     ));
     t.1
 }
@@ -110,7 +110,7 @@ pub async fn run(args: Args) -> Result<(), String> {
         return Ok(());
     }
     // One listener, bound exclusively, with a handle per serving thread.
-    let listeners = crate::server::listeners(listen, state.server.workers)?;
+    let listeners = crate::server::listeners(listen, state.limits.server.workers)?;
     let addr = listeners
         .first()
         .and_then(|l| l.local_addr().ok())
@@ -129,11 +129,11 @@ pub async fn run(args: Args) -> Result<(), String> {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
         loop {
             every.tick().await;
-            sweeper.limiter.sweep();
-            sweeper.auth_failures.sweep();
+            sweeper.limits.limiter.sweep();
+            sweeper.limits.auth_failures.sweep();
             // Between health checks too, an operator learns that sends cannot be recorded (a
             // deleted store file, a full disk, a Redis that may evict).
-            if let Err(e) = sweeper.store.health().await {
+            if let Err(e) = sweeper.records.store.health().await {
                 tracing::error!(error = %e, "the idempotency store cannot record sends");
             }
         }
@@ -147,8 +147,8 @@ pub async fn run(args: Args) -> Result<(), String> {
     crate::server::serve_threads(
         listeners,
         app,
-        state.server,
-        state.vendor_calls.clone(),
+        state.limits.server,
+        state.vendors.calls.clone(),
         shutdown,
     )
     .await

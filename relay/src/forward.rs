@@ -1,12 +1,14 @@
-//! The generic operation handler: policy, caller, limits, idempotency, then the operation's
-//! vendor calls in order; answers in the relay protocol. It knows no vendor: `hail`'s
-//! definitions do.
+//! The generic operation handler; answers in the relay protocol. It reads as the request goes:
+//! admission (policy, caller, rate, input, vendor: [`admit`]) → the lease on the idempotency key
+//! ([`take_lease`]) → the vendor calls ([`run`], [`calls`], after a read-back where an earlier
+//! try's outcome is unknown) → settling the key's record with the outcome ([`settlement`]). It
+//! knows no vendor: `hail`'s definitions do.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -14,11 +16,15 @@ use hail::protocol::{self, Success, Upstream};
 use hail::read::read_json;
 use hail::{ErrorCode, Operation, Vendor};
 
-use crate::caller::{client_ip, Caller};
+use crate::accounts::Vendors;
+use crate::caller::Caller;
 use crate::config::Access;
 use crate::idempotency::{scope, Begin, Fingerprint, Settle, StoredResponse};
+use crate::limits::authenticate;
+use crate::policy::Policy;
 use crate::problem::{respond, ProblemCode, ProblemResponse};
 use crate::state::AppState;
+use crate::store::{Records, Store};
 
 mod call;
 mod failed;
@@ -39,9 +45,8 @@ pub async fn handle<Op: Operation>(
     State(state): State<Arc<AppState>>,
     request: Request,
 ) -> Response {
-    let (parts, body) = request.into_parts();
-    let headers = parts.headers;
-    let request_id = crate::request_id::of(&headers).to_owned();
+    let (mut parts, body) = request.into_parts();
+    let request_id = crate::request_id::of(&parts.headers).to_owned();
     // The server puts it on every request.
     let Some(&ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() else {
         return respond(
@@ -49,25 +54,21 @@ pub async fn handle<Op: Operation>(
             &request_id,
         );
     };
-    let deadline = Instant::now() + state.request_timeout;
+    let deadline = Instant::now() + state.limits.request_timeout;
     // Admission and the vendor calls run in their own task: a caller who hangs up cuts neither
     // a store write that holds the key nor a call the vendor may be acting on, and the outcome
     // is still stored.
     let (task_state, id) = (state.clone(), request_id.clone());
+    let buffered = parts.extensions.remove::<Buffered>();
     // Tracked: a shutdown waits for it.
-    let limit = state.body_limit;
-    let task = state.vendor_calls.spawn(async move {
-        // Already read whole and bounded by the app's front service: this only takes the bytes.
-        let body = {
-            use http_body_util::{BodyExt as _, LengthLimitError, Limited};
-            match Limited::new(body, limit).collect().await {
-                Ok(collected) => Ok(collected.to_bytes()),
-                Err(e) if e.is::<LengthLimitError>() => Err(Refusal::TooLarge { limit }),
-                Err(_) => Err(Refusal::Unreadable),
+    let task = state.vendors.calls.spawn(async move {
+        let body = body_of(buffered, body, task_state.limits.body_limit).await;
+        let headers = &parts.headers;
+        match admit::<Op>(&task_state, peer, headers, body, deadline).await {
+            Ok(admitted) => {
+                let vendors = &task_state.vendors;
+                run::<Op>(vendors, &task_state.records, admitted, &id, deadline).await
             }
-        };
-        match admit::<Op>(&task_state, peer, &headers, body, deadline).await {
-            Ok(admitted) => run::<Op>(&task_state, admitted, &id, deadline).await,
             Err(Answer::Refused(refusal)) => ProblemResponse::from(refusal).stored(&id),
             Err(Answer::Replay(stored)) => stored,
         }
@@ -80,6 +81,25 @@ pub async fn handle<Op: Operation>(
     crate::metrics::request(Op::ID, code.map_or("ok", |c| c.0.as_str()));
     response
 }
+
+/// The request body: the bytes the app's front service read (`Buffered`, so it is read once),
+/// or, on a route the front service did not bound, read here under the same limit.
+async fn body_of(buffered: Option<Buffered>, body: Body, limit: usize) -> Result<Bytes, Refusal> {
+    use http_body_util::{BodyExt as _, LengthLimitError, Limited};
+    if let Some(Buffered(bytes)) = buffered {
+        return Ok(bytes);
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<LengthLimitError>() => Err(Refusal::TooLarge { limit }),
+        Err(_) => Err(Refusal::Unreadable),
+    }
+}
+
+/// A request body as the app's front service read it (bounded in size and time): put on the
+/// request so that the handler takes these bytes rather than reading the body again.
+#[derive(Clone)]
+pub struct Buffered(pub Bytes);
 
 /// A request that passed every check, ready for its vendor calls.
 struct Admitted<Op> {
@@ -106,7 +126,8 @@ impl<E: Into<Refusal>> From<E> for Answer {
     }
 }
 
-/// Every check before the vendor calls.
+/// Admission: every check before the vendor calls (policy, caller, rate, input, vendor), then
+/// the lease on the idempotency key of a sending operation.
 async fn admit<Op: Operation>(
     state: &AppState,
     peer: SocketAddr,
@@ -114,40 +135,27 @@ async fn admit<Op: Operation>(
     body: Result<Bytes, Refusal>,
     deadline: Instant,
 ) -> Result<Admitted<Op>, Answer> {
-    let policy = state.policy(Op::ID).ok_or(Refusal::UnknownOperation)?;
+    let (gate, limits) = (&state.gate, &state.limits);
+    let policy = gate.policy(Op::ID).ok_or(Refusal::UnknownOperation)?;
     if policy.access == Access::Disabled {
         return Err(Refusal::Disabled.into());
     }
     let body = body?;
-
-    let ip = client_ip(peer, headers, &state.trusted_proxies, state.ipv6_prefix_len);
-    let caller = crate::limits::authenticate(state, policy.access, headers, ip, deadline).await?;
-    if let Err(wait) = state.limiter.check(&caller.key).await {
+    let ip = gate.client_ip(peer, headers);
+    let caller = authenticate(gate, limits, policy.access, headers, ip, deadline).await?;
+    if let Err(wait) = limits.limiter.check(&caller.key).await {
         return Err(Refusal::RateLimited { wait }.into());
     }
-
     let key = if Op::SENDS {
         Some(idempotency_key(headers)?)
     } else {
         None
     };
-
-    let op = parse::<Op>(&body, policy, &caller)?;
-    op.validate().map_err(Refusal::Invalid)?;
-    let caller_token = if op.wants_caller_token() {
-        let token = caller.chayns_token.as_ref();
-        Some(token.ok_or(Refusal::CallerTokenMissing)?.clone())
-    } else {
-        None
-    };
-    let op = Call { op, caller_token };
-    if state.accounts.get::<Op::Credential>().is_none() {
-        return Err(Refusal::VendorMissing {
-            vendor: <Op::Vendor as Vendor>::NAME,
-        }
-        .into());
+    let op = call::<Op>(&body, policy, &caller)?;
+    if state.vendors.accounts.get::<Op::Credential>().is_none() {
+        let vendor = <Op::Vendor as Vendor>::NAME;
+        return Err(Refusal::VendorMissing { vendor }.into());
     }
-
     let Some(key) = key else {
         return Ok(Admitted {
             op,
@@ -156,7 +164,10 @@ async fn admit<Op: Operation>(
             unknown_since: None,
         });
     };
-    take_lease(state, op, &caller.key, &key).await
+    // The key is held while this request may still be calling the vendor, plus a margin: past
+    // that, a record left in flight reads as `outcome_unknown`.
+    let hold = limits.request_timeout + HOLD_MARGIN;
+    take_lease(&*state.records.store, op, &caller.key, &key, hold).await
 }
 
 /// The request's `Idempotency-Key`, required on sending operations.
@@ -168,57 +179,61 @@ fn idempotency_key(headers: &HeaderMap) -> Result<String, Refusal> {
     }
 }
 
-/// Begins `key` for `caller`: a lease on it, or the answer it already has.
+/// The operation the body asks for, validated, with the caller's chayns token where it calls
+/// chayns as the caller.
+fn call<Op: Operation>(body: &[u8], policy: &Policy, caller: &Caller) -> Result<Call<Op>, Refusal> {
+    let op = parse::<Op>(body, policy, caller)?;
+    op.validate().map_err(Refusal::Invalid)?;
+    let caller_token = if op.wants_caller_token() {
+        let token = caller.chayns_token.as_ref();
+        Some(token.ok_or(Refusal::CallerTokenMissing)?.clone())
+    } else {
+        None
+    };
+    Ok(Call { op, caller_token })
+}
+
+/// Begins `key` for `caller`, held for `hold`: a lease on it, or the answer it already has.
 async fn take_lease<Op: Operation>(
-    state: &AppState,
+    store: &dyn Store,
     op: Call<Op>,
     caller: &str,
     key: &str,
+    hold: Duration,
 ) -> Result<Admitted<Op>, Answer> {
     let canonical = serde_json::to_vec(&op.op).map_err(|_| Refusal::Unencodable)?;
     let fingerprint = Fingerprint::of(Op::ID, &canonical);
     let store_key = scope(caller, Op::ID, key);
-    // The key is held while this request may still be calling the vendor, plus a margin: past
-    // that, a record left in flight reads as `outcome_unknown`.
-    let hold = state.request_timeout + HOLD_MARGIN;
-    match state.store.begin(&store_key, fingerprint, hold).await {
+    let (progress, unknown_since, hold) = match store.begin(&store_key, fingerprint, hold).await {
         Err(e) => {
             tracing::error!(error = %e, "idempotency store unavailable");
-            Err(Refusal::StoreUnavailable(e).into())
+            return Err(Refusal::StoreUnavailable(e).into());
         }
-        Ok(Begin::InFlight) => Err(Refusal::InFlight.into()),
-        Ok(Begin::Mismatch) => Err(Refusal::KeyReused.into()),
+        Ok(Begin::InFlight) => return Err(Refusal::InFlight.into()),
+        Ok(Begin::Mismatch) => return Err(Refusal::KeyReused.into()),
         Ok(Begin::Replay(stored)) => {
             let mut replay = (*stored).clone();
             replay.replayed = true;
-            Err(Answer::Replay(replay))
+            return Err(Answer::Replay(replay));
         }
-        Ok(Begin::Proceed { progress, hold }) => Ok(Admitted {
-            op,
-            lease: Some(Lease::new(store_key, fingerprint, hold)),
-            progress,
-            unknown_since: None,
-        }),
+        Ok(Begin::Proceed { progress, hold }) => (progress, None, hold),
         Ok(Begin::Unknown {
             progress,
             since_ms,
             last_sent_ms,
             hold,
-        }) => Ok(Admitted {
-            op,
-            lease: Some(Lease::new(store_key, fingerprint, hold)),
-            progress,
-            unknown_since: Some((since_ms, last_sent_ms)),
-        }),
-    }
+        }) => (progress, Some((since_ms, last_sent_ms)), hold),
+    };
+    Ok(Admitted {
+        op,
+        lease: Some(Lease::new(store_key, fingerprint, hold)),
+        progress,
+        unknown_since,
+    })
 }
 
 /// Parses the body as `Op`, with the policy's pinned and bound fields applied first.
-fn parse<Op: Operation>(
-    body: &[u8],
-    policy: &crate::policy::Policy,
-    caller: &Caller,
-) -> Result<Op, Refusal> {
+fn parse<Op: Operation>(body: &[u8], policy: &Policy, caller: &Caller) -> Result<Op, Refusal> {
     let invalid = |v: hail::Violation| {
         if v.field.is_empty() {
             Refusal::Malformed(v.message)
@@ -237,10 +252,30 @@ fn parse<Op: Operation>(
     read_json::<Op>(&value).map_err(invalid)
 }
 
-/// Runs the operation's vendor calls from `progress` (first looking back at the vendor when an
-/// earlier try's outcome is unknown), stores the outcome, returns the answer.
+/// One try of an admitted request at its vendor: what its calls, its read-back and its progress
+/// writes need.
+struct Attempt<'a, Op> {
+    vendors: &'a Vendors,
+    records: &'a Records,
+    op: &'a Call<Op>,
+    lease: Option<&'a Lease>,
+    request_id: &'a str,
+    deadline: Instant,
+}
+
+impl<Op> Attempt<'_, Op> {
+    /// A problem answer for this request, naming the step it happened at.
+    fn problem(&self, code: ErrorCode, detail: String, step: Option<&str>) -> StoredResponse {
+        ProblemResponse::new(code, named(step, detail)).stored(self.request_id)
+    }
+}
+
+/// Calls and settle: runs the operation's vendor calls from the stored progress (first looking
+/// back at the vendor when an earlier try's outcome is unknown), settles the key's record with
+/// the outcome, returns the answer.
 async fn run<Op: Operation>(
-    state: &AppState,
+    vendors: &Vendors,
+    records: &Records,
     admitted: Admitted<Op>,
     request_id: &str,
     deadline: Instant,
@@ -251,70 +286,83 @@ async fn run<Op: Operation>(
         progress,
         unknown_since,
     } = admitted;
+    let attempt = Attempt {
+        vendors,
+        records,
+        op: &op,
+        lease: lease.as_ref(),
+        request_id,
+        deadline,
+    };
     crate::failpoint::hit("relay::before_vendor").await;
-    let mut parsed = match progress
-        .as_deref()
-        .map(serde_json::from_slice::<Op::Progress>)
-    {
+    let mut parsed = stored_progress::<Op>(progress.as_deref(), request_id);
+    // `sent`: whether this try made a vendor call that may have been received.
+    let (outcome, sent) = match &mut parsed {
+        Err(unknown) => (Err((unknown.clone(), Acted::Maybe)), false),
+        Ok(progress) => resume(&attempt, progress, unknown_since).await,
+    };
+    crate::failpoint::hit("relay::before_store").await;
+    if let Some(lease) = lease {
+        let progress = parsed.as_ref().ok();
+        lease
+            .settle(&*records.store, settlement::<Op>(&outcome, progress, sent))
+            .await;
+        crate::failpoint::hit("relay::after_store").await;
+    }
+    match outcome {
+        Ok(r) | Err((r, _)) => r,
+    }
+}
+
+/// The progress an earlier try stored, or a new one. Progress this version cannot read (stored
+/// by another version) is an unknown outcome: starting over could repeat a call that succeeded.
+fn stored_progress<Op: Operation>(
+    progress: Option<&[u8]>,
+    request_id: &str,
+) -> Result<Op::Progress, StoredResponse> {
+    match progress.map(serde_json::from_slice::<Op::Progress>) {
         None => Ok(Op::Progress::default()),
         Some(Ok(p)) => Ok(p),
-        // Progress this version cannot read (stored by another version): starting over could
-        // repeat a call that succeeded, so the outcome stays unknown.
         Some(Err(_)) => Err(unknown_problem(
             "",
             "the stored progress of an earlier try could not be read",
             request_id,
         )),
+    }
+}
+
+/// The vendor calls from `progress`, after a read-back when an earlier try's outcome is
+/// unknown; and whether this try made a call the vendor may have received.
+async fn resume<Op: Operation>(
+    attempt: &Attempt<'_, Op>,
+    progress: &mut Op::Progress,
+    unknown_since: Option<(u64, u64)>,
+) -> (Outcome, bool) {
+    let reconciled = match unknown_since {
+        None => false,
+        Some(times) => match look_back(attempt, progress, times).await {
+            Err(unknown) => return (Err((unknown, Acted::Maybe)), false),
+            Ok(reconciled) => reconciled,
+        },
     };
-    // `sent`: whether this try made a vendor call that may have been received.
-    let (outcome, sent) = match (&mut parsed, unknown_since) {
-        (Err(unknown), _) => (Err((unknown.clone(), Acted::Maybe)), false),
-        (Ok(progress), Some(times)) => {
-            match look_back::<Op>(state, &op, progress, times, request_id, deadline).await {
-                Err(unknown) => (Err((unknown, Acted::Maybe)), false),
-                Ok(reconciled) => (
-                    calls::<Op>(
-                        state,
-                        &op,
-                        progress,
-                        lease.as_ref(),
-                        request_id,
-                        deadline,
-                        reconciled,
-                    )
-                    .await,
-                    true,
-                ),
-            }
-        }
-        (Ok(progress), None) => (
-            calls::<Op>(
-                state,
-                &op,
-                progress,
-                lease.as_ref(),
-                request_id,
-                deadline,
-                false,
-            )
-            .await,
-            true,
-        ),
-    };
-    crate::failpoint::hit("relay::before_store").await;
-    let Some(lease) = lease else {
-        return match outcome {
-            Ok(r) | Err((r, _)) => r,
-        };
-    };
+    (calls(attempt, progress, reconciled).await, true)
+}
+
+/// An answer, or a failure's answer and whether the vendor may have acted.
+type Outcome = Result<StoredResponse, (StoredResponse, Acted)>;
+
+/// What the key's record becomes after `outcome`.
+fn settlement<Op: Operation>(
+    outcome: &Outcome,
+    progress: Option<&Op::Progress>,
+    sent: bool,
+) -> Settle {
     let stored_progress = || {
-        parsed
-            .as_ref()
-            .ok()
+        progress
             .and_then(|p| serde_json::to_vec(p).ok())
             .map(Bytes::from)
     };
-    let settle = match &outcome {
+    match outcome {
         Ok(response) => Settle::Final(response.clone()),
         Err((response, _)) if is_unknown(response) => Settle::Unknown {
             progress: stored_progress(),
@@ -322,37 +370,23 @@ async fn run<Op: Operation>(
         },
         Err((response, Acted::Maybe)) => Settle::Final(response.clone()),
         Err((_, Acted::No)) => Settle::Retry(stored_progress()),
-    };
-    lease.settle(&*state.store, settle).await;
-    crate::failpoint::hit("relay::after_store").await;
-    match outcome {
-        Ok(r) | Err((r, _)) => r,
     }
 }
 
-/// The vendor calls. `Err` carries the answer and whether the vendor may have acted.
+/// The vendor calls, in order, from `progress`.
 async fn calls<Op: Operation>(
-    state: &AppState,
-    op: &Call<Op>,
+    attempt: &Attempt<'_, Op>,
     progress: &mut Op::Progress,
-    lease: Option<&Lease>,
-    request_id: &str,
-    deadline: Instant,
     reconciled: bool,
-) -> Result<StoredResponse, (StoredResponse, Acted)> {
-    let problem = |code: ErrorCode, detail: String, step: Option<&str>| {
-        ProblemResponse::new(code, named(step, detail)).stored(request_id)
-    };
-    let Some(account) = state.accounts.get::<Op::Credential>() else {
+) -> Outcome {
+    let Some(account) = attempt.vendors.accounts.get::<Op::Credential>() else {
+        let detail = "the vendor is not configured".into();
         return Err((
-            problem(
-                ErrorCode::OperationDisabled,
-                "the vendor is not configured".into(),
-                None,
-            ),
+            attempt.problem(ErrorCode::OperationDisabled, detail, None),
             Acted::No,
         ));
     };
+    let (op, request_id, deadline) = (attempt.op, attempt.request_id, attempt.deadline);
     let mut last_status = StatusCode::OK;
     let mut refreshed = false;
     // Progress a read-back found is new to the store too.
@@ -362,28 +396,17 @@ async fn calls<Op: Operation>(
         let credential = account
             .credential(deadline)
             .await
-            .map_err(|f| (problem(f.code, f.detail, step), Acted::No))?;
+            .map_err(|f| (attempt.problem(f.code, f.detail, step), Acted::No))?;
         let next = op.next_request(progress, &account.api.base, &credential).map_err(|e| {
             tracing::error!(operation = Op::ID, error = %e, "encoding the vendor request failed");
-            (problem(ErrorCode::Internal, "the vendor request could not be built".into(), step), Acted::No)
+            let detail = "the vendor request could not be built".into();
+            (attempt.problem(ErrorCode::Internal, detail, step), Acted::No)
         })?;
         let Some(request) = next else { break };
         // Progress is stored before the next call, not after the last one: the outcome is
         // settled right after that (one store write less per request, see `cargo xtask bench`).
-        // Not stored, no next call: a retry must resume after what succeeded, never repeat it.
-        if let (true, Some(lease)) = (std::mem::take(&mut unsaved), lease) {
-            let stored = match serde_json::to_vec(progress) {
-                Ok(p) => lease.save_progress(&*state.store, Bytes::from(p)).await,
-                Err(e) => Err(NotSaved::Store(crate::store::StoreError(e.to_string()))),
-            };
-            match stored {
-                Ok(()) => crate::failpoint::hit("relay::after_progress").await,
-                Err(NotSaved::HoldEnded) => return Err((problem(ErrorCode::IdempotencyInFlight, "this request outlived its hold on the Idempotency-Key; nothing more was sent".into(), step), Acted::No)),
-                Err(NotSaved::Store(e)) => {
-                    tracing::error!(error = %e, "storing the progress failed; not going on");
-                    return Err((problem(ErrorCode::UpstreamUnavailable, "the idempotency store is unavailable; nothing more was sent, try again".into(), step), Acted::No));
-                }
-            }
+        if std::mem::take(&mut unsaved) {
+            save_progress(attempt, progress, step).await?;
         }
         // A read (a search before a create) sends nothing: its failures are no unknown outcome,
         // and a retry with the key resumes there.
@@ -393,10 +416,7 @@ async fn calls<Op: Operation>(
                 .await
                 .map_err(|f| unanswered::<Op>(f, reads, step, request_id))?;
         match op.op.record(progress, status, &body) {
-            Ok(()) => {
-                last_status = status;
-                unsaved = true;
-            }
+            Ok(()) => (last_status, unsaved) = (status, true),
             Err(e)
                 if e.code == ErrorCode::Unauthenticated
                     && !refreshed
@@ -406,26 +426,66 @@ async fn calls<Op: Operation>(
                 refreshed = true;
             }
             Err(e) => {
-                return Err(refused::<Op>(
-                    e,
-                    status,
-                    retry_after,
-                    reads,
-                    step,
-                    request_id,
-                ));
+                let refusal = refused::<Op>(e, status, retry_after, reads, step, request_id);
+                return Err(refusal);
             }
         }
     }
+    success::<Op>(attempt, progress, last_status, reconciled)
+}
+
+/// Stores `progress` before the next call. Not stored, no next call: a retry must resume after
+/// what succeeded, never repeat it.
+async fn save_progress<Op: Operation>(
+    attempt: &Attempt<'_, Op>,
+    progress: &Op::Progress,
+    step: Option<&str>,
+) -> Result<(), (StoredResponse, Acted)> {
+    let Some(lease) = attempt.lease else {
+        return Ok(());
+    };
+    let stored = match serde_json::to_vec(progress) {
+        Ok(p) => {
+            lease
+                .save_progress(&*attempt.records.store, Bytes::from(p))
+                .await
+        }
+        Err(e) => Err(NotSaved::Store(crate::store::StoreError(e.to_string()))),
+    };
+    let (code, detail) = match stored {
+        Ok(()) => {
+            crate::failpoint::hit("relay::after_progress").await;
+            return Ok(());
+        }
+        Err(NotSaved::HoldEnded) => (
+            ErrorCode::IdempotencyInFlight,
+            "this request outlived its hold on the Idempotency-Key; nothing more was sent",
+        ),
+        Err(NotSaved::Store(e)) => {
+            tracing::error!(error = %e, "storing the progress failed; not going on");
+            (
+                ErrorCode::UpstreamUnavailable,
+                "the idempotency store is unavailable; nothing more was sent, try again",
+            )
+        }
+    };
+    Err((attempt.problem(code, detail.into(), step), Acted::No))
+}
+
+/// The answer of an operation whose calls all succeeded: its output, the last vendor status,
+/// whether it was reconciled.
+fn success<Op: Operation>(
+    attempt: &Attempt<'_, Op>,
+    progress: &mut Op::Progress,
+    last_status: StatusCode,
+    reconciled: bool,
+) -> Outcome {
+    let internal = |detail: &str| {
+        let problem = attempt.problem(ErrorCode::Internal, detail.into(), None);
+        (problem, Acted::Maybe)
+    };
     let Some(data) = Op::output(std::mem::take(progress)) else {
-        return Err((
-            problem(
-                ErrorCode::Internal,
-                "the operation ended without a result".into(),
-                None,
-            ),
-            Acted::Maybe,
-        ));
+        return Err(internal("the operation ended without a result"));
     };
     let body = serde_json::to_vec(&Success {
         data,
@@ -434,16 +494,7 @@ async fn calls<Op: Operation>(
         },
         reconciled,
     })
-    .map_err(|_| {
-        (
-            problem(
-                ErrorCode::Internal,
-                "the vendor answer could not be encoded".into(),
-                None,
-            ),
-            Acted::Maybe,
-        )
-    })?;
+    .map_err(|_| internal("the vendor answer could not be encoded"))?;
     Ok(StoredResponse {
         status: 200,
         content_type: "application/json",

@@ -8,6 +8,9 @@
 //!
 //! Kept in memory per instance (also with a Redis store): a failure budget needs no sharing to
 //! bound what one instance sends to chayns.
+//!
+//! [`Limits`] is the part of the relay's state that bounds requests: rates, failures, sizes and
+//! times.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -20,7 +23,28 @@ use http::HeaderMap;
 
 use crate::caller::{authenticate as check, AuthError, Caller};
 use crate::config::{Access, RateLimitConfig};
-use crate::state::AppState;
+use crate::gate::Gate;
+use crate::problem::whole_seconds;
+use crate::rate_limit::Limiter;
+use crate::serving::ServerLimits;
+
+/// What bounds requests: one part of the relay's state (see `state`).
+pub struct Limits {
+    /// Requests per caller.
+    pub limiter: Limiter,
+    /// Failed authentications per client address.
+    pub auth_failures: AuthFailures,
+    /// Longest a request may take.
+    pub request_timeout: Duration,
+    /// Largest request body, in bytes.
+    pub body_limit: usize,
+    /// Longest wait for a whole request body.
+    pub body_read_timeout: Duration,
+    /// Largest request head, in bytes.
+    pub max_header_bytes: usize,
+    /// Connection limits and timeouts of the server.
+    pub server: ServerLimits,
+}
 
 /// Most addresses remembered as over their failure budget.
 const BLOCKED_MAX: u64 = 100_000;
@@ -107,14 +131,10 @@ impl Refused {
     }
 }
 
-/// `wait` in whole seconds, rounded up, at least 1 (for `Retry-After`).
-pub fn whole_seconds(wait: Duration) -> u64 {
-    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
-}
-
 /// [`crate::caller::authenticate`], with failures counted and throttled per client address.
 pub async fn authenticate(
-    state: &AppState,
+    gate: &Gate,
+    limits: &Limits,
     access: Access,
     headers: &HeaderMap,
     ip: IpAddr,
@@ -122,11 +142,11 @@ pub async fn authenticate(
 ) -> Result<Caller, Refused> {
     let checks_token = matches!(access, Access::Jwt | Access::Chayns);
     let blocked = checks_token
-        .then(|| state.auth_failures.blocked(ip))
+        .then(|| limits.auth_failures.blocked(ip))
         .flatten();
     if let Some(wait) = blocked {
         // Only what is expensive is withheld: a check that would be sent to chayns.
-        let cached = state.chayns.as_ref().is_some_and(|chayns| {
+        let cached = gate.chayns.as_ref().is_some_and(|chayns| {
             crate::caller::bearer(headers).is_ok_and(|token| chayns.is_cached(token))
         });
         if access == Access::Chayns && !cached {
@@ -137,8 +157,8 @@ pub async fn authenticate(
         access,
         headers,
         ip,
-        state.jwt.as_ref(),
-        state.chayns.as_ref(),
+        gate.jwt.as_ref(),
+        gate.chayns.as_ref(),
         deadline,
     )
     .await
@@ -153,10 +173,10 @@ pub async fn authenticate(
                 return Err(Refused::Throttled { wait });
             }
             // Both limits are charged; the longer wait is the one to tell.
-            let general = state.limiter.check(&format!("ip:{ip}")).await.err();
+            let general = limits.limiter.check(&format!("ip:{ip}")).await.err();
             match general
                 .into_iter()
-                .chain(state.auth_failures.failed(ip))
+                .chain(limits.auth_failures.failed(ip))
                 .max()
             {
                 Some(wait) => Err(Refused::Throttled { wait }),

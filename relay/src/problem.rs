@@ -213,3 +213,8 @@ pub fn respond(stored: StoredResponse, request_id: &str) -> Response {
     }
     response
 }
+
+/// `wait` in whole seconds, rounded up, at least 1 (for `Retry-After`).
+pub fn whole_seconds(wait: std::time::Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+}

@@ -3,7 +3,6 @@
 //! vendors.
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,74 +10,36 @@ use hail::catalog::{visit_all, visit_credentials, CredentialVisitor, Visitor};
 use hail::credential::{Credential, Issued, Section};
 use hail::{BaseUrl, Endpoint, Operation, Vendor};
 
-use crate::accounts::{Account, Accounts, Source, TokenCache};
+use crate::accounts::{Account, Accounts, Source, TokenCache, Vendors};
 use crate::caller::{ChaynsVerifier, JwtVerifier};
 use crate::config::{Access, Config, StoreConfig, StoreName};
-use crate::limits::AuthFailures;
+use crate::gate::Gate;
+use crate::limits::{AuthFailures, Limits};
 use crate::policy::Policy;
 use crate::rate_limit::Limiter;
 use crate::sandbox::Sandbox;
-use crate::server::ServerLimits;
-use crate::store::embedded::Limits;
-use crate::store::{EmbeddedStore, MemoryStore, RedisStore, Store};
+use crate::serving::ServerLimits;
+use crate::store::embedded::Limits as StoreBounds;
+use crate::store::{EmbeddedStore, MemoryStore, Records, RedisStore, Store};
 use crate::upstream::VendorApi;
 use tokio_util::task::TaskTracker;
 use utoipa::openapi::{RefOr, Schema};
 
-/// Everything a request handler needs.
+/// Everything a request handler needs, in parts with one job each, handed separately to what
+/// needs them: the vendors (accounts, upstream clients, calls under way), the gate (policies and
+/// caller verification), the idempotency records, the limits; and in sandbox mode the simulated
+/// vendors.
 pub struct AppState {
-    /// Vendor APIs and credentials.
-    pub accounts: Accounts,
-    /// Policy per operation id (every catalog operation has one).
-    pub policies: HashMap<&'static str, Policy>,
-    /// Verifies `access = "jwt"` callers.
-    pub jwt: Option<JwtVerifier>,
-    /// Verifies `access = "chayns"` callers.
-    pub chayns: Option<ChaynsVerifier>,
-    /// Requests per caller.
-    pub limiter: Limiter,
-    /// Idempotency records.
-    pub store: Arc<dyn Store>,
-    /// Origins allowed from browsers (`*` = any).
-    pub allowed_origins: Vec<String>,
-    /// Proxies whose `X-Forwarded-For` is believed.
-    pub trusted_proxies: Vec<IpAddr>,
-    /// Longest a request may take.
-    pub request_timeout: Duration,
-    /// Largest request body, in bytes.
-    pub body_limit: usize,
-    /// See `IdempotencyConfig::look_back_quiet_seconds`.
-    pub look_back_quiet: Duration,
-    /// See `IdempotencyConfig::look_back_skew_seconds`.
-    pub look_back_skew: Duration,
+    /// Vendor accounts and upstream clients.
+    pub vendors: Vendors,
+    /// Policies and caller verification.
+    pub gate: Gate,
+    /// The idempotency store.
+    pub records: Records,
+    /// Rates, failures, sizes and times.
+    pub limits: Limits,
     /// Sandbox only: the simulated vendors.
     pub sandbox: Option<Arc<Sandbox>>,
-    /// Failed authentications per client address.
-    pub auth_failures: AuthFailures,
-    /// IPv6 clients are grouped by networks of this many bits.
-    pub ipv6_prefix_len: u8,
-    /// Longest wait for a whole request body.
-    pub body_read_timeout: Duration,
-    /// Largest request head, in bytes.
-    pub max_header_bytes: usize,
-    /// Connection limits and timeouts of the server.
-    pub server: ServerLimits,
-    /// The vendor calls under way: a shutdown waits for them, so their outcome is stored.
-    pub vendor_calls: TaskTracker,
-}
-
-impl AppState {
-    /// The policy of operation `id`.
-    pub fn policy(&self, id: &str) -> Option<&Policy> {
-        self.policies.get(id)
-    }
-
-    /// Whether browsers from `origin` may call.
-    pub fn origin_allowed(&self, origin: &str) -> bool {
-        self.allowed_origins
-            .iter()
-            .any(|o| o == "*" || o.eq_ignore_ascii_case(origin))
-    }
 }
 
 /// Builds the state. In sandbox mode, every vendor points at its simulation and every
@@ -121,7 +82,7 @@ pub fn build(config: &Config, sandbox: Option<Sandbox>) -> Result<AppState, Stri
             Duration::from_millis(up.timeout_ms.max(1)),
             up.retries,
             up.max_response_bytes.max(1024),
-            crate::server::workers(config.http.workers),
+            crate::serving::workers(config.http.workers),
         )?;
         accounts.add_api(Arc::new(api));
     }
@@ -188,36 +149,43 @@ pub fn build(config: &Config, sandbox: Option<Sandbox>) -> Result<AppState, Stri
     }
     let (store, limiter) = store(config, sandbox.is_some())?;
     Ok(AppState {
-        accounts,
-        policies,
-        jwt,
-        chayns,
-        limiter,
-        store,
-        allowed_origins,
-        trusted_proxies: config.http.trusted_proxies.clone(),
-        request_timeout: config.request_timeout(),
-        body_limit: config.http.body_limit_bytes,
-        look_back_quiet: Duration::from_secs(
-            config
-                .idempotency
-                .look_back_quiet_seconds
-                .unwrap_or(if sandbox.is_some() { 0 } else { 60 }),
-        ),
-        look_back_skew: Duration::from_secs(
-            config
-                .idempotency
-                .look_back_skew_seconds
-                .unwrap_or(if sandbox.is_some() { 0 } else { 60 }),
-        ),
+        vendors: Vendors {
+            accounts,
+            calls: TaskTracker::new(),
+        },
+        gate: Gate {
+            policies,
+            jwt,
+            chayns,
+            allowed_origins,
+            trusted_proxies: config.http.trusted_proxies.clone(),
+            ipv6_prefix_len: config.http.ipv6_prefix_len.min(128),
+        },
+        records: Records {
+            store,
+            look_back_quiet: look_back(
+                config.idempotency.look_back_quiet_seconds,
+                sandbox.is_some(),
+            ),
+            look_back_skew: look_back(config.idempotency.look_back_skew_seconds, sandbox.is_some()),
+        },
+        limits: Limits {
+            limiter,
+            auth_failures: AuthFailures::new(config.rate_limit),
+            request_timeout: config.request_timeout(),
+            body_limit: config.http.body_limit_bytes,
+            body_read_timeout: Duration::from_millis(config.http.body_read_timeout_ms.max(1)),
+            max_header_bytes: config.http.max_header_bytes.max(1024),
+            server: ServerLimits::from_config(&config.http),
+        },
         sandbox: sandbox.map(Arc::new),
-        auth_failures: AuthFailures::new(config.rate_limit),
-        ipv6_prefix_len: config.http.ipv6_prefix_len.min(128),
-        body_read_timeout: Duration::from_millis(config.http.body_read_timeout_ms.max(1)),
-        max_header_bytes: config.http.max_header_bytes.max(1024),
-        server: ServerLimits::from_config(&config.http),
-        vendor_calls: TaskTracker::new(),
     })
+}
+
+/// A read-back allowance in seconds as configured; by default 60, none in the sandbox (whose
+/// vendors share the relay's clock and answer at once).
+fn look_back(configured: Option<u64>, sandbox: bool) -> Duration {
+    Duration::from_secs(configured.unwrap_or(if sandbox { 0 } else { 60 }))
 }
 
 /// The idempotency store and the rate limiter the configuration asks for.
@@ -253,7 +221,7 @@ fn store(config: &Config, sandbox: bool) -> Result<(Arc<dyn Store>, Limiter), St
             let dir = config.data_dir();
             let store = EmbeddedStore::open(
                 &dir,
-                Limits {
+                StoreBounds {
                     retention,
                     max_entries: idem.max_entries,
                     max_bytes: idem.max_bytes,

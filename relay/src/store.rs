@@ -17,6 +17,17 @@ pub use embedded::EmbeddedStore;
 pub use memory::MemoryStore;
 pub use redis::RedisStore;
 
+/// The idempotency records and how a read-back at the vendor treats their times: one part of
+/// the relay's state (see `state`).
+pub struct Records {
+    /// Where the records live.
+    pub store: std::sync::Arc<dyn Store>,
+    /// See `IdempotencyConfig::look_back_quiet_seconds`.
+    pub look_back_quiet: Duration,
+    /// See `IdempotencyConfig::look_back_skew_seconds`.
+    pub look_back_skew: Duration,
+}
+
 /// The store failed (e.g. Redis unreachable): sending must fail closed.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{0}")]

@@ -19,7 +19,7 @@ pub struct VendorApi {
     pub name: &'static str,
     /// Base URL, from config only: parsed once, at start-up.
     pub base: BaseUrl,
-    /// Connection pools, one per serving thread (see `server::worker`) and one for any other
+    /// Connection pools, one per serving thread (see `serving::worker`) and one for any other
     /// thread: a thread's vendor connections are driven by that thread's runtime, so a request
     /// stays on its thread. A client follows no redirect: a 3xx is the vendor's answer.
     clients: Vec<HttpClient>,
@@ -62,7 +62,7 @@ impl VendorApi {
     fn client(&self) -> &HttpClient {
         // ok: `new` made workers + 1 clients (never empty), and the index is taken modulo their
         // count: it cannot panic.
-        &self.clients[crate::server::worker() % self.clients.len()]
+        &self.clients[crate::serving::worker() % self.clients.len()]
     }
 }
 

@@ -41,7 +41,7 @@ impl AuthError {
     /// For `Retry-After`, in whole seconds: when the relay could not check the token now.
     pub fn retry_after(&self) -> Option<u64> {
         match &self.kind {
-            AuthErrorKind::ChecksBusy { wait } => Some(crate::limits::whole_seconds(*wait)),
+            AuthErrorKind::ChecksBusy { wait } => Some(crate::problem::whole_seconds(*wait)),
             _ => None,
         }
     }
@@ -98,7 +98,7 @@ pub enum AuthErrorKind {
     OtherSite,
     /// The relay's cap on token checks sent to chayns (all callers together) is reached: the
     /// token was not checked, so this says nothing about it (`rate_limited`, retryable).
-    #[error("too many token checks are under way: retry in {} s", crate::limits::whole_seconds(*wait))]
+    #[error("too many token checks are under way: retry in {} s", crate::problem::whole_seconds(*wait))]
     ChecksBusy {
         /// Until a check is likely to be free.
         wait: std::time::Duration,

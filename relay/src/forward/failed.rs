@@ -69,7 +69,7 @@ pub(super) fn refused<Op: Operation>(
     } else {
         e.message
     };
-    let retry_after = not_now.then(|| retry_after.map_or(1, crate::limits::whole_seconds));
+    let retry_after = not_now.then(|| retry_after.map_or(1, crate::problem::whole_seconds));
     let p = ProblemResponse::new(code, named(step, message))
         .upstream(e.status)
         .retryable(acted == Acted::No && code.retryable())

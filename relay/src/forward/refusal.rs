@@ -83,7 +83,7 @@ pub enum Refusal {
 }
 
 /// `wait` in whole seconds, rounded up, for the detail (`Retry-After` is
-/// [`crate::limits::whole_seconds`], at least 1).
+/// [`crate::problem::whole_seconds`], at least 1).
 fn seconds(wait: Duration) -> u64 {
     wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }
@@ -127,7 +127,7 @@ impl From<Refusal> for ProblemResponse {
             }
             Refusal::RateLimited { wait } => {
                 ProblemResponse::new(refusal.code(), refusal.to_string())
-                    .retry_after(Some(crate::limits::whole_seconds(wait)))
+                    .retry_after(Some(crate::problem::whole_seconds(wait)))
             }
             other => ProblemResponse::new(other.code(), other.to_string()),
         }

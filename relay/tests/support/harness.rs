@@ -53,8 +53,8 @@ pub async fn serve(state: AppState) -> Relay {
     tokio::spawn(hail_relay::server::serve(
         listener,
         app,
-        state.server,
-        state.vendor_calls.clone(),
+        state.limits.server,
+        state.vendors.calls.clone(),
         std::future::pending(),
     ));
     Relay {
