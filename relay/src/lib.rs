@@ -21,6 +21,7 @@ pub mod request_id;
 pub mod sandbox;
 pub mod scrub;
 pub mod server;
+pub mod startup_error;
 pub mod state;
 pub mod store;
 pub mod upstream;
