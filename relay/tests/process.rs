@@ -61,7 +61,7 @@ fn bad_configurations_are_refused_with_a_reason() {
         ("[operations.\"memoio/nope\"]\naccess = \"public\"\n", "no such operation"),
         ("[operations.\"memoio/start-conversation\"]\naccess = \"public\"\n", "has no credentials"),
         ("[operations.\"memoio/start-conversation\"]\naccess = \"jwt\"\n", "credentials"),
-        ("[vendors.memoio]\nsecret_key = { env = \"HAIL_TEST_K\" }\n[operations.\"memoio/start-conversation\"]\naccess = \"public\"\npin = { chanel = \"x\" }\n", "chanel is not a field"),
+        ("[vendors.memoio]\nsecret_key = { env = \"HAIL_TEST_K\" }\n[operations.\"memoio/start-conversation\"]\naccess = \"public\"\npin = { chanel = \"x\" }\n", "pin.chanel: not a field"),
         ("listen = 5\n", "listen"),
     ];
     for (i, (text, reason)) in cases.into_iter().enumerate() {
