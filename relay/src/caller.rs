@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::config::{Access, ChaynsCallersConfig, JwtConfig};
+use crate::startup_error::StartupError;
 use crate::upstream::{exchange, VendorApi};
 
 mod error;
@@ -123,16 +124,19 @@ pub struct JwtVerifier {
 
 impl JwtVerifier {
     /// From config; secrets already readable.
-    pub fn new(config: &JwtConfig, allow_inline: bool) -> Result<Self, String> {
+    pub fn new(config: &JwtConfig, allow_inline: bool) -> Result<Self, StartupError> {
         let (algorithm, key) = match config.algorithm.as_str() {
             "HS256" => {
                 let secret = config
                     .secret
                     .as_ref()
-                    .ok_or("jwt.secret is required for HS256")?;
+                    .ok_or_else(|| StartupError::setting("jwt.secret", "required for HS256"))?;
                 let secret = secret.resolve("jwt.secret", allow_inline)?;
                 if secret.expose_secret().len() < 32 {
-                    return Err("jwt.secret must be at least 32 bytes".into());
+                    return Err(StartupError::setting(
+                        "jwt.secret",
+                        "must be at least 32 bytes",
+                    ));
                 }
                 (
                     Algorithm::HS256,
@@ -143,26 +147,29 @@ impl JwtVerifier {
                 let pem = config
                     .public_key
                     .as_ref()
-                    .ok_or("jwt.public_key is required for RS256 and EdDSA")?
+                    .ok_or_else(|| {
+                        StartupError::setting("jwt.public_key", "required for RS256 and EdDSA")
+                    })?
                     .resolve("jwt.public_key", true)?;
                 let pem = pem.expose_secret().as_bytes();
                 if config.algorithm == "RS256" {
                     (
                         Algorithm::RS256,
                         DecodingKey::from_rsa_pem(pem)
-                            .map_err(|e| format!("jwt.public_key: {e}"))?,
+                            .map_err(|e| StartupError::setting("jwt.public_key", e))?,
                     )
                 } else {
                     (
                         Algorithm::EdDSA,
                         DecodingKey::from_ed_pem(pem)
-                            .map_err(|e| format!("jwt.public_key: {e}"))?,
+                            .map_err(|e| StartupError::setting("jwt.public_key", e))?,
                     )
                 }
             }
             other => {
-                return Err(format!(
-                    "jwt.algorithm {other:?}: use HS256, RS256 or EdDSA"
+                return Err(StartupError::setting(
+                    "jwt.algorithm",
+                    format_args!("{other:?}: use HS256, RS256 or EdDSA"),
                 ))
             }
         };

@@ -10,6 +10,7 @@ use hail::catalog::{visit_all, Visitor};
 use hail::Operation;
 
 use crate::config::Config;
+use crate::startup_error::{Result, StartupError};
 use crate::state::{build, AppState};
 
 /// The Hail relay.
@@ -36,24 +37,29 @@ pub struct Args {
 }
 
 /// The relay app and its listen address, from the arguments.
-pub async fn app(args: &Args) -> Result<(crate::app::Front, Arc<AppState>, SocketAddr), String> {
+pub async fn app(args: &Args) -> Result<(crate::app::Front, Arc<AppState>, SocketAddr)> {
     let config = match (&args.config, args.sandbox) {
         (Some(path), _) => Config::load(path)?,
         (None, true) => Config::sandbox_defaults()?,
         (None, false) => {
-            return Err("give --config relay.toml (see relay.example.toml), or --sandbox".into())
+            return Err(StartupError::Usage(
+                "give --config relay.toml (see relay.example.toml), or --sandbox",
+            ))
         }
     };
     if let Some(www) = &args.www {
         if !www.is_dir() {
-            return Err(format!("--www {}: not a folder", www.display()));
+            return Err(StartupError::setting(
+                "--www",
+                format_args!("{}: not a folder", www.display()),
+            ));
         }
     }
     let sandbox = if args.sandbox {
         Some(
             crate::sandbox::start()
                 .await
-                .map_err(|e| format!("starting the simulated vendors: {e}"))?,
+                .map_err(StartupError::Sandbox)?,
         )
     } else {
         None
@@ -103,7 +109,7 @@ pub fn policy_table(state: &AppState) -> String {
 }
 
 /// Runs the relay until SIGINT or SIGTERM (or checks the configuration).
-pub async fn run(args: Args) -> Result<(), String> {
+pub async fn run(args: Args) -> Result<()> {
     let (app, state, listen) = app(&args).await?;
     if args.check_config {
         print!("{}", policy_table(&state));
@@ -114,7 +120,10 @@ pub async fn run(args: Args) -> Result<(), String> {
     let addr = listeners
         .first()
         .and_then(|l| l.local_addr().ok())
-        .ok_or_else(|| format!("listening on {listen}: no address"))?;
+        .ok_or_else(|| StartupError::Listen {
+            addr: listen,
+            source: std::io::Error::other("no address"),
+        })?;
     let mode = if state.sandbox.is_some() {
         " (sandbox)"
     } else {
@@ -152,6 +161,7 @@ pub async fn run(args: Args) -> Result<(), String> {
         shutdown,
     )
     .await
+    .map_err(StartupError::Serve)
 }
 
 async fn shutdown_signal() {

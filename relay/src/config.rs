@@ -13,6 +13,8 @@ use hail::credential::Section;
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use crate::startup_error::{ConfigOrigin, Result, SecretProblem, StartupError};
+
 /// The sandbox's defaults (see [`Config::sandbox_defaults`]).
 const SANDBOX_DEFAULTS: &str = "
 [upstream]
@@ -24,8 +26,7 @@ auth_failures_per_minute = 600
 auth_failures_burst = 100
 ";
 
-/// Prefix of environment overrides; `__` separates nested keys.
-pub const ENV_PREFIX: &str = "HAIL_RELAY_";
+pub use crate::startup_error::ENV_PREFIX;
 
 /// Variables under [`ENV_PREFIX`] that are not the relay's settings, so never read as overrides
 /// (an unknown key is refused, and these are set in the shells relays start from):
@@ -36,6 +37,16 @@ const NOT_SETTINGS: &[&str] = &["url", "binary"];
 /// The environment overrides.
 fn env_overrides() -> Env {
     Env::prefixed(ENV_PREFIX).ignore(NOT_SETTINGS).split("__")
+}
+
+/// The configuration from `base` with environment overrides; an error starts with `origin`.
+fn extract(base: Figment, origin: ConfigOrigin) -> Result<Config> {
+    base.merge(env_overrides())
+        .extract()
+        .map_err(|e| StartupError::Config {
+            origin,
+            source: Box::new(e),
+        })
 }
 
 /// The whole configuration file.
@@ -394,56 +405,60 @@ impl std::fmt::Debug for SecretRef {
 
 impl SecretRef {
     /// Reads the secret. Inline values only where `allow_inline` (the sandbox).
-    pub fn resolve(&self, what: &str, allow_inline: bool) -> Result<SecretString, String> {
-        let secret = self.read(what, allow_inline)?;
+    /// `setting` is the reference's key path, named by the error.
+    pub fn resolve(&self, setting: &str, allow_inline: bool) -> Result<SecretString> {
+        let secret = self
+            .read(allow_inline)
+            .map_err(|problem| StartupError::Secret {
+                setting: setting.to_owned(),
+                problem,
+            })?;
         // Registered once, here: no text of a vendor's reaches a caller with it.
         crate::scrub::register(&secret);
         Ok(secret)
     }
 
-    fn read(&self, what: &str, allow_inline: bool) -> Result<SecretString, String> {
+    fn read(&self, allow_inline: bool) -> Result<SecretString, SecretProblem> {
         match self {
             Self::Env(name) => std::env::var(name)
                 .map(SecretString::from)
-                .map_err(|_| format!("{what}: environment variable {name} is not set")),
+                .map_err(|_| SecretProblem::EnvUnset(name.clone())),
             Self::File(path) => std::fs::read_to_string(path)
                 .map(|s| SecretString::from(s.trim_end_matches(['\r', '\n']).to_owned()))
-                .map_err(|e| format!("{what}: {}: {e}", path.display())),
+                .map_err(|source| SecretProblem::File {
+                    path: path.clone(),
+                    source,
+                }),
             Self::Value(v) if allow_inline => Ok(SecretString::from(v.clone())),
-            Self::Value(_) => Err(format!(
-                "{what}: inline secrets are refused outside --sandbox; use {{ env = \"NAME\" }} or {{ file = \"path\" }}"
-            )),
+            Self::Value(_) => Err(SecretProblem::Inline),
         }
     }
 }
 
 impl Config {
     /// Reads `path` with environment overrides.
-    pub fn load(path: &Path) -> Result<Self, String> {
+    pub fn load(path: &Path) -> Result<Self> {
         if !path.is_file() {
-            return Err(format!("{}: no such file", path.display()));
+            return Err(StartupError::NoConfigFile(path.to_owned()));
         }
-        Figment::from(Toml::file(path))
-            .merge(env_overrides())
-            .extract()
-            .map_err(|e| format!("{}: {e}", path.display()))
+        extract(
+            Figment::from(Toml::file(path)),
+            ConfigOrigin::File(path.to_owned()),
+        )
     }
 
     /// Parses TOML text (with environment overrides), e.g. in tests.
-    pub fn parse(toml: &str) -> Result<Self, String> {
-        Figment::from(Toml::string(toml))
-            .merge(env_overrides())
-            .extract()
-            .map_err(|e| e.to_string())
+    pub fn parse(toml: &str) -> Result<Self> {
+        extract(Figment::from(Toml::string(toml)), ConfigOrigin::Text)
     }
 
     /// The sandbox's configuration when no file is given: short vendor timeouts (so timeout
     /// faults resolve quickly) and a generous rate limit; environment overrides apply.
-    pub fn sandbox_defaults() -> Result<Self, String> {
-        Figment::from(Toml::string(SANDBOX_DEFAULTS))
-            .merge(env_overrides())
-            .extract()
-            .map_err(|e| format!("sandbox configuration: {e}"))
+    pub fn sandbox_defaults() -> Result<Self> {
+        extract(
+            Figment::from(Toml::string(SANDBOX_DEFAULTS)),
+            ConfigOrigin::SandboxDefaults,
+        )
     }
 
     /// The section of vendor `name` with its secrets read, and its base URL.
@@ -451,7 +466,7 @@ impl Config {
         &self,
         name: &str,
         allow_inline: bool,
-    ) -> Result<Option<(Option<String>, Section)>, String> {
+    ) -> Result<Option<(Option<String>, Section)>> {
         let Some(raw) = self.vendors.get(name) else {
             return Ok(None);
         };

@@ -23,6 +23,7 @@ pub mod sandbox;
 pub mod scrub;
 pub mod server;
 pub mod serving;
+pub mod startup_error;
 pub mod state;
 pub mod store;
 pub mod upstream;

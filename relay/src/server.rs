@@ -42,6 +42,7 @@ use tower::ServiceExt as _;
 use crate::app::Front;
 use crate::caller::caller_address;
 use crate::serving::{ServerLimits, WORKER};
+use crate::startup_error::StartupError;
 
 /// The connection limits, shared by every serving thread.
 #[derive(Clone)]
@@ -66,17 +67,14 @@ impl Connections {
 /// two (DESIGN.md, "Reliability rules": one relay per listening address). Each thread registers
 /// its handle with its own runtime, so the threads still accept in parallel; whichever is
 /// free takes the next connection.
-pub fn listeners(listen: SocketAddr, count: usize) -> Result<Vec<std::net::TcpListener>, String> {
+pub fn listeners(
+    listen: SocketAddr,
+    count: usize,
+) -> Result<Vec<std::net::TcpListener>, StartupError> {
     use socket2::{Domain, Protocol, Socket, Type};
-    let failed = |e: std::io::Error| {
-        if e.kind() == std::io::ErrorKind::AddrInUse {
-            format!(
-                "listening on {listen}: address in use (another relay or program listens there; \
-                 one relay per address, see README \"Deploying the relay\" for restarts)"
-            )
-        } else {
-            format!("listening on {listen}: {e}")
-        }
+    let failed = |source| StartupError::Listen {
+        addr: listen,
+        source,
     };
     let socket = Socket::new(
         Domain::for_address(listen),

@@ -19,6 +19,7 @@ use crate::policy::Policy;
 use crate::rate_limit::Limiter;
 use crate::sandbox::Sandbox;
 use crate::serving::ServerLimits;
+use crate::startup_error::StartupError;
 use crate::store::embedded::Limits as StoreBounds;
 use crate::store::{EmbeddedStore, MemoryStore, Records, RedisStore, Store};
 use crate::upstream::VendorApi;
@@ -44,7 +45,7 @@ pub struct AppState {
 
 /// Builds the state. In sandbox mode, every vendor points at its simulation and every
 /// operation is public unless the config says otherwise.
-pub fn build(config: &Config, sandbox: Option<Sandbox>) -> Result<AppState, String> {
+pub fn build(config: &Config, sandbox: Option<Sandbox>) -> Result<AppState, StartupError> {
     let allow_inline = sandbox.is_some();
     let mut sections: BTreeMap<&'static str, (BaseUrl, Section)> = BTreeMap::new();
     let sandbox_sections = sandbox.as_ref().map(Sandbox::sections).unwrap_or_default();
@@ -63,12 +64,16 @@ pub fn build(config: &Config, sandbox: Option<Sandbox>) -> Result<AppState, Stri
             }
             (None, None) => continue,
         };
-        let base = BaseUrl::parse(&base).map_err(|e| format!("vendors.{name}.base_url: {e}"))?;
+        let base = BaseUrl::parse(&base)
+            .map_err(|e| StartupError::setting(format!("vendors.{name}.base_url"), e))?;
         sections.insert(name, (base, section));
     }
     for name in config.vendors.keys() {
         if !hail::catalog::vendors().iter().any(|(n, _)| n == name) {
-            return Err(format!("vendors.{name}: no such vendor"));
+            return Err(StartupError::setting(
+                format!("vendors.{name}"),
+                "no such vendor",
+            ));
         }
     }
 
@@ -83,7 +88,8 @@ pub fn build(config: &Config, sandbox: Option<Sandbox>) -> Result<AppState, Stri
             up.retries,
             up.max_response_bytes.max(1024),
             crate::serving::workers(config.http.workers),
-        )?;
+        )
+        .map_err(StartupError::Upstream)?;
         accounts.add_api(Arc::new(api));
     }
     let mut creds = Creds {
@@ -110,7 +116,10 @@ pub fn build(config: &Config, sandbox: Option<Sandbox>) -> Result<AppState, Stri
     let policies = policies.out;
     for id in config.operations.keys() {
         if !policies.contains_key(id.as_str()) {
-            return Err(format!("operations.\"{id}\": no such operation"));
+            return Err(StartupError::setting(
+                format!("operations.\"{id}\""),
+                "no such operation",
+            ));
         }
     }
 
@@ -118,7 +127,10 @@ pub fn build(config: &Config, sandbox: Option<Sandbox>) -> Result<AppState, Stri
     let jwt = match &config.jwt {
         Some(j) => Some(JwtVerifier::new(j, allow_inline)?),
         None if needs(Access::Jwt) => {
-            return Err("an operation has access = \"jwt\" but there is no [jwt] section".into())
+            return Err(StartupError::setting(
+                "jwt",
+                "an operation has access = \"jwt\" but there is no [jwt] section",
+            ))
         }
         None => None,
     };
@@ -131,15 +143,19 @@ pub fn build(config: &Config, sandbox: Option<Sandbox>) -> Result<AppState, Stri
                 api.clone(),
                 section
                     .id("location_id")
-                    .map_err(|e| format!("vendors.chayns.{e}"))?,
+                    .map_err(|source| StartupError::Section {
+                        vendor: "chayns".into(),
+                        source,
+                        needs: None,
+                    })?,
                 config.chayns_callers,
             ))
         }
         _ if needs(Access::Chayns) => {
-            return Err(
-                "an operation has access = \"chayns\" but [vendors.chayns] has no location_id"
-                    .into(),
-            )
+            return Err(StartupError::setting(
+                "vendors.chayns.location_id",
+                "an operation has access = \"chayns\" but [vendors.chayns] has no location_id",
+            ))
         }
         _ => None,
     };
@@ -189,7 +205,7 @@ fn look_back(configured: Option<u64>, sandbox: bool) -> Duration {
 }
 
 /// The idempotency store and the rate limiter the configuration asks for.
-fn store(config: &Config, sandbox: bool) -> Result<(Arc<dyn Store>, Limiter), String> {
+fn store(config: &Config, sandbox: bool) -> Result<(Arc<dyn Store>, Limiter), StartupError> {
     let idem = config.idempotency;
     let retention = Duration::from_secs(idem.retention_hours.max(1) * 3600);
     let memory = || -> (Arc<dyn Store>, Limiter) {
@@ -227,10 +243,7 @@ fn store(config: &Config, sandbox: bool) -> Result<(Arc<dyn Store>, Limiter), St
                     max_bytes: idem.max_bytes,
                 },
                 idem.embedded_sync,
-            )
-            .map_err(|e| {
-                format!("the embedded store: {e} (set data_dir or HAIL_RELAY_DATA_DIR)")
-            })?;
+            )?;
             tracing::info!(path = %store.path().display(), "idempotency records in the embedded store");
             // Rate-limit state stays in memory: losing it on restart only forgives a burst.
             (Arc::new(store), Limiter::new(config.rate_limit))
@@ -241,7 +254,7 @@ fn store(config: &Config, sandbox: bool) -> Result<(Arc<dyn Store>, Limiter), St
 struct Creds<'a> {
     sections: &'a BTreeMap<&'static str, (BaseUrl, Section)>,
     accounts: &'a mut Accounts,
-    error: Option<String>,
+    error: Option<StartupError>,
 }
 
 impl CredentialVisitor for Creds<'_> {
@@ -260,8 +273,12 @@ impl CredentialVisitor for Creds<'_> {
                 api,
                 source: Source::Fixed(Arc::new(c)),
             }),
-            Err(e) => {
-                self.error = Some(format!("vendors.{name}.{e} (needs {})", C::KEYS.join(", ")))
+            Err(source) => {
+                self.error = Some(StartupError::Section {
+                    vendor: name.to_owned(),
+                    source,
+                    needs: Some(C::KEYS.join(", ")),
+                })
             }
         }
     }
@@ -290,7 +307,7 @@ struct Policies<'a> {
     sandbox: bool,
     accounts: &'a Accounts,
     out: HashMap<&'static str, Policy>,
-    error: Option<String>,
+    error: Option<StartupError>,
 }
 
 impl Visitor for Policies<'_> {
@@ -305,18 +322,23 @@ impl Visitor for Policies<'_> {
         };
         let id = Op::ID;
         if policy.access != Access::Disabled && !self.accounts.has::<Op::Credential>() {
-            self.error = Some(format!(
-                "operations.\"{id}\" is enabled but [vendors.{}] has no credentials for it",
-                <Op::Vendor as Vendor>::NAME
+            self.error = Some(StartupError::setting(
+                format!("operations.\"{id}\".access"),
+                format_args!(
+                    "enabled but [vendors.{}] has no credentials for it",
+                    <Op::Vendor as Vendor>::NAME
+                ),
             ));
         }
         // None only for a schema that is no plain object (the test below keeps it from
         // happening): then every pin is refused, loudly.
         let fields = request_fields::<Op>().unwrap_or_default();
-        for field in policy.pin.keys().chain(policy.bind.keys()) {
+        let pins = policy.pin.keys().map(|f| ("pin", f));
+        for (rule, field) in pins.chain(policy.bind.keys().map(|f| ("bind", f))) {
             if !fields.contains(field) {
-                self.error = Some(format!(
-                    "operations.\"{id}\": {field} is not a field of this operation"
+                self.error = Some(StartupError::setting(
+                    format!("operations.\"{id}\".{rule}.{field}"),
+                    "not a field of this operation",
                 ));
             }
         }

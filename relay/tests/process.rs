@@ -61,7 +61,7 @@ fn bad_configurations_are_refused_with_a_reason() {
         ("[operations.\"memoio/nope\"]\naccess = \"public\"\n", "no such operation"),
         ("[operations.\"memoio/start-conversation\"]\naccess = \"public\"\n", "has no credentials"),
         ("[operations.\"memoio/start-conversation\"]\naccess = \"jwt\"\n", "credentials"),
-        ("[vendors.memoio]\nsecret_key = { env = \"HAIL_TEST_K\" }\n[operations.\"memoio/start-conversation\"]\naccess = \"public\"\npin = { chanel = \"x\" }\n", "chanel is not a field"),
+        ("[vendors.memoio]\nsecret_key = { env = \"HAIL_TEST_K\" }\n[operations.\"memoio/start-conversation\"]\naccess = \"public\"\npin = { chanel = \"x\" }\n", "pin.chanel: not a field"),
         ("listen = 5\n", "listen"),
     ];
     for (i, (text, reason)) in cases.into_iter().enumerate() {
@@ -76,6 +76,74 @@ fn bad_configurations_are_refused_with_a_reason() {
         assert_eq!(out.status.code(), Some(2), "{text}: {stderr}");
         assert!(stderr.contains(reason), "{text}: {stderr}");
     }
+}
+
+/// A setting that parses but is wrong is refused with its key path first, as the operator
+/// writes it in `relay.toml`, so the refusal says what to change.
+#[test]
+fn wrong_settings_are_refused_naming_the_setting() {
+    // A file where the store's folder should be.
+    let not_a_folder = write_config("not-a-folder", "");
+    let missing = not_a_folder.with_file_name("no-such-secret");
+    let cases = [
+        (
+            "store = { redis = \"not a url\" }\n".to_owned(),
+            "store.redis: ".to_owned(),
+        ),
+        (
+            format!("data_dir = {:?}\n", not_a_folder.join("data")),
+            format!(
+                "data_dir: cannot open store at {}",
+                not_a_folder.join("data").display()
+            ),
+        ),
+        (
+            format!("[vendors.memoio]\nsecret_key = {{ file = {missing:?} }}\n"),
+            format!(
+                "vendors.memoio.secret_key: cannot read {}",
+                missing.display()
+            ),
+        ),
+        (
+            "[operations.\"memoio/start-conversation\"]\naccess = \"public\"\n".to_owned(),
+            "operations.\"memoio/start-conversation\".access: ".to_owned(),
+        ),
+    ];
+    for (i, (text, reason)) in cases.into_iter().enumerate() {
+        let path = write_config(&format!("wrong{i}.toml"), &text);
+        let mut cmd = relay_cmd();
+        if text.starts_with("data_dir") {
+            // The environment's override would win over the file's setting.
+            cmd.env_remove("HAIL_RELAY_DATA_DIR");
+        }
+        let out = cmd
+            .args(["--check-config", "--config"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{text}: {stderr}");
+        assert!(
+            stderr.contains(&format!("hail-relay: {reason}")),
+            "{text}: {stderr}"
+        );
+    }
+    // An address already taken names `listen`.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = relay_cmd()
+        .args(["--sandbox", "--listen", &addr])
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "hail-relay: listen: cannot listen on {addr}: address in use"
+        )),
+        "{stderr}"
+    );
 }
 
 /// `HAIL_RELAY_URL` (where pages and tests find a relay) and `HAIL_RELAY_BINARY` (the npm

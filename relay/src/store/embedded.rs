@@ -35,6 +35,7 @@ use tokio::sync::oneshot;
 
 use super::{Store, StoreError};
 use crate::idempotency::{Begin, Fingerprint, Hold, Settle};
+use crate::startup_error::StartupError;
 use writer::{Done, Job, Op};
 
 /// The database file's name inside `data_dir`.
@@ -111,7 +112,7 @@ fn connect(path: &Path, sync: SyncMode) -> rusqlite::Result<Connection> {
 
 impl EmbeddedStore {
     /// Opens (or creates) the store in `data_dir`, sweeps it once, and starts its threads.
-    pub fn open(data_dir: &Path, limits: Limits, sync: SyncMode) -> Result<Self, String> {
+    pub fn open(data_dir: &Path, limits: Limits, sync: SyncMode) -> Result<Self, StartupError> {
         // The records hold what vendors answered (names, addresses): only the relay's user may
         // read them.
         let mut dir = std::fs::DirBuilder::new();
@@ -119,10 +120,10 @@ impl EmbeddedStore {
         #[cfg(unix)]
         std::os::unix::fs::DirBuilderExt::mode(&mut dir, 0o700);
         dir.create(data_dir)
-            .map_err(|e| format!("cannot create data_dir {}: {e}", data_dir.display()))?;
+            .map_err(|e| file::cannot(data_dir, format!("creating the folder: {e}")))?;
         let path = data_dir.join(FILE);
         let shown = path.clone();
-        let cannot = |e: &dyn std::fmt::Display| file::cannot(&shown, e);
+        let cannot = |e: &dyn std::fmt::Display| file::cannot(&shown, e.to_string());
         let (file, created) = file::StoreFile::open(&path)?;
         let db = connect(&path, sync).map_err(|e| cannot(&e))?;
         // SQLite opens a file it may not write read-only, without an error: every send would

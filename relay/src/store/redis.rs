@@ -20,6 +20,7 @@ use tokio::sync::Mutex;
 
 use super::{Store, StoreError};
 use crate::idempotency::{Begin, Fingerprint, Hold, Settle, StoredResponse};
+use crate::startup_error::StartupError;
 
 /// Key prefix of everything Hail keeps in Redis.
 const PREFIX: &str = "hail:";
@@ -168,8 +169,10 @@ fn hex(fp: Fingerprint) -> String {
 
 impl RedisStore {
     /// A store at `url` (connected on first use), keeping records for `retention`.
-    pub fn new(url: &str, timeout: Duration, retention: Duration) -> Result<Self, String> {
-        let client = redis::Client::open(url).map_err(|e| format!("store.redis: {e}"))?;
+    pub fn new(url: &str, timeout: Duration, retention: Duration) -> Result<Self, StartupError> {
+        // The URL itself is not shown: it may hold credentials.
+        let client =
+            redis::Client::open(url).map_err(|e| StartupError::setting("store.redis", e))?;
         Ok(Self {
             client,
             connection: Mutex::new(None),

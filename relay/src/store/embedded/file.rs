@@ -15,15 +15,25 @@ use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use crate::startup_error::StartupError;
+
 /// The database file, and the relay's own handle of it.
 pub(super) struct StoreFile {
     path: PathBuf,
     file: File,
 }
 
-/// "cannot open store at PATH: why", the one form of every start-up error about the files.
-pub(super) fn cannot(path: &Path, why: impl std::fmt::Display) -> String {
-    format!("cannot open store at {}: {why}", path.display())
+/// "data_dir: cannot open store at PATH: why", the one form of every start-up error about the
+/// files: `data_dir` is the setting that places them.
+pub(super) fn cannot(
+    path: &Path,
+    why: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+) -> StartupError {
+    StartupError::Store {
+        setting: "data_dir",
+        path: path.to_owned(),
+        source: why.into(),
+    }
 }
 
 /// The database and its side files.
@@ -37,7 +47,7 @@ fn all(path: &Path) -> [PathBuf; 3] {
 }
 
 /// Sets every existing file of the store at `path` to mode 0600.
-pub(super) fn make_private(path: &Path) -> Result<(), String> {
+pub(super) fn make_private(path: &Path) -> Result<(), StartupError> {
     for file in all(path) {
         let mode = match std::fs::metadata(&file) {
             Ok(m) => m.permissions().mode() & 0o777,
@@ -63,7 +73,7 @@ impl StoreFile {
     /// Opens the database file for writing, creating it (0600) if missing; `true` if created.
     /// A file that cannot be written (read-only, immutable, on a read-only filesystem) is
     /// refused here with the system's reason, before SQLite would quietly open it read-only.
-    pub(super) fn open(path: &Path) -> Result<(Self, bool), String> {
+    pub(super) fn open(path: &Path) -> Result<(Self, bool), StartupError> {
         make_private(path)?;
         let created = match std::fs::metadata(path) {
             Ok(_) => false,

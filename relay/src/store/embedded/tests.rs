@@ -26,7 +26,7 @@ async fn records_survive_reopening_and_a_flight_becomes_unknown() -> Outcome {
     let d = dir("reopen");
     let a = Fingerprint::of("op", b"a");
     {
-        let s = EmbeddedStore::open(&d, limits(), SyncMode::Normal).map_err(StoreError)?;
+        let s = EmbeddedStore::open(&d, limits(), SyncMode::Normal)?;
         let (begin, h) = held(&s, "done", a, HOLD).await;
         assert!(matches!(begin, Begin::Proceed { progress: None, .. }));
         let ok = StoredResponse::restored(200, false, Bytes::from_static(b"{\"data\":1}"));
@@ -35,7 +35,7 @@ async fn records_survive_reopening_and_a_flight_becomes_unknown() -> Outcome {
         assert!(s.progress("flying", h, Bytes::from_static(b"step")).await?);
     }
     // Dropped without settling "flying": as after kill -9.
-    let s = EmbeddedStore::open(&d, limits(), SyncMode::Normal).map_err(StoreError)?;
+    let s = EmbeddedStore::open(&d, limits(), SyncMode::Normal)?;
     match s.begin("done", a, HOLD).await? {
         Begin::Replay(r) => assert_eq!(&r.body[..], b"{\"data\":1}"),
         other => panic!("{other:?}"),
@@ -59,8 +59,7 @@ async fn the_sweep_bounds_entries_and_bytes_but_keeps_flights_and_unknowns() -> 
             max_bytes: 20_000,
         },
         SyncMode::Normal,
-    )
-    .map_err(StoreError)?;
+    )?;
     let a = Fingerprint::of("op", b"a");
     held(&s, "flight", a, HOLD).await;
     let (_, h) = held(&s, "unknown", a, HOLD).await;
