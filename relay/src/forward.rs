@@ -1,31 +1,27 @@
 //! The generic operation handler; answers in the relay protocol. It reads as the request goes:
-//! admission (policy, caller, rate, input, vendor: [`admit`]) → the lease on the idempotency key
-//! ([`take_lease`]) → the vendor calls ([`run`], [`calls`], after a read-back where an earlier
-//! try's outcome is unknown) → settling the key's record with the outcome ([`settlement`]). It
+//! admission (policy, caller, rate, input, vendor: `admit`) → the lease on the idempotency key
+//! (`admit::take_lease`) → the vendor calls (`run`, `calls`, after a read-back where an earlier
+//! try's outcome is unknown) → settling the key's record with the outcome (`settlement`). It
 //! knows no vendor: `hail`'s definitions do.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
-use hail::protocol::{self, Success, Upstream};
-use hail::read::read_json;
-use hail::{ErrorCode, Operation, Vendor};
+use hail::protocol::{Success, Upstream};
+use hail::{ErrorCode, Operation};
 
 use crate::accounts::Vendors;
-use crate::caller::Caller;
-use crate::config::Access;
-use crate::idempotency::{scope, Begin, Fingerprint, Settle, StoredResponse};
-use crate::limits::authenticate;
-use crate::policy::Policy;
+use crate::idempotency::{Settle, StoredResponse};
 use crate::problem::{respond, ProblemCode, ProblemResponse};
 use crate::state::AppState;
-use crate::store::{Records, Store};
+use crate::store::Records;
 
+mod admit;
 mod call;
 mod failed;
 mod lease;
@@ -33,6 +29,7 @@ mod look_back;
 mod refusal;
 
 use crate::upstream::{exchange_with_retry_after, Acted};
+use admit::{admit, Admitted, Answer};
 pub(crate) use call::Call;
 use failed::{refused, unanswered};
 use lease::{Lease, NotSaved};
@@ -100,157 +97,6 @@ async fn body_of(buffered: Option<Buffered>, body: Body, limit: usize) -> Result
 /// request so that the handler takes these bytes rather than reading the body again.
 #[derive(Clone)]
 pub struct Buffered(pub Bytes);
-
-/// A request that passed every check, ready for its vendor calls.
-struct Admitted<Op> {
-    op: Call<Op>,
-    /// The held key, for sending operations.
-    lease: Option<Lease>,
-    progress: Option<Bytes>,
-    /// An earlier try with this key may have reached the vendor: `(since, last send)`, Unix ms.
-    unknown_since: Option<(u64, u64)>,
-}
-
-/// How much longer than the request's own deadline a key stays held by it.
-const HOLD_MARGIN: Duration = Duration::from_secs(5);
-
-/// What `admit` answers right away: a refusal, or the replayed outcome of an earlier try.
-enum Answer {
-    Refused(Refusal),
-    Replay(StoredResponse),
-}
-
-impl<E: Into<Refusal>> From<E> for Answer {
-    fn from(refusal: E) -> Self {
-        Self::Refused(refusal.into())
-    }
-}
-
-/// Admission: every check before the vendor calls (policy, caller, rate, input, vendor), then
-/// the lease on the idempotency key of a sending operation.
-async fn admit<Op: Operation>(
-    state: &AppState,
-    peer: SocketAddr,
-    headers: &HeaderMap,
-    body: Result<Bytes, Refusal>,
-    deadline: Instant,
-) -> Result<Admitted<Op>, Answer> {
-    let (gate, limits) = (&state.gate, &state.limits);
-    let policy = gate.policy(Op::ID).ok_or(Refusal::UnknownOperation)?;
-    if policy.access == Access::Disabled {
-        return Err(Refusal::Disabled.into());
-    }
-    let body = body?;
-    let ip = gate.client_ip(peer, headers);
-    let caller = authenticate(gate, limits, policy.access, headers, ip, deadline).await?;
-    if let Err(wait) = limits.limiter.check(&caller.key).await {
-        return Err(Refusal::RateLimited { wait }.into());
-    }
-    let key = if Op::SENDS {
-        Some(idempotency_key(headers)?)
-    } else {
-        None
-    };
-    let op = call::<Op>(&body, policy, &caller)?;
-    if state.vendors.accounts.get::<Op::Credential>().is_none() {
-        let vendor = <Op::Vendor as Vendor>::NAME;
-        return Err(Refusal::VendorMissing { vendor }.into());
-    }
-    let Some(key) = key else {
-        return Ok(Admitted {
-            op,
-            lease: None,
-            progress: None,
-            unknown_since: None,
-        });
-    };
-    // The key is held while this request may still be calling the vendor, plus a margin: past
-    // that, a record left in flight reads as `outcome_unknown`.
-    let hold = limits.request_timeout + HOLD_MARGIN;
-    take_lease(&*state.records.store, op, &caller.key, &key, hold).await
-}
-
-/// The request's `Idempotency-Key`, required on sending operations.
-fn idempotency_key(headers: &HeaderMap) -> Result<String, Refusal> {
-    match headers.get(protocol::IDEMPOTENCY_KEY) {
-        None => Err(Refusal::KeyMissing),
-        Some(k) if !protocol::is_valid_idempotency_key(k.as_bytes()) => Err(Refusal::KeyInvalid),
-        Some(k) => Ok(String::from_utf8_lossy(k.as_bytes()).into_owned()),
-    }
-}
-
-/// The operation the body asks for, validated, with the caller's chayns token where it calls
-/// chayns as the caller.
-fn call<Op: Operation>(body: &[u8], policy: &Policy, caller: &Caller) -> Result<Call<Op>, Refusal> {
-    let op = parse::<Op>(body, policy, caller)?;
-    op.validate().map_err(Refusal::Invalid)?;
-    let caller_token = if op.wants_caller_token() {
-        let token = caller.chayns_token.as_ref();
-        Some(token.ok_or(Refusal::CallerTokenMissing)?.clone())
-    } else {
-        None
-    };
-    Ok(Call { op, caller_token })
-}
-
-/// Begins `key` for `caller`, held for `hold`: a lease on it, or the answer it already has.
-async fn take_lease<Op: Operation>(
-    store: &dyn Store,
-    op: Call<Op>,
-    caller: &str,
-    key: &str,
-    hold: Duration,
-) -> Result<Admitted<Op>, Answer> {
-    let canonical = serde_json::to_vec(&op.op).map_err(|_| Refusal::Unencodable)?;
-    let fingerprint = Fingerprint::of(Op::ID, &canonical);
-    let store_key = scope(caller, Op::ID, key);
-    let (progress, unknown_since, hold) = match store.begin(&store_key, fingerprint, hold).await {
-        Err(e) => {
-            tracing::error!(error = %e, "idempotency store unavailable");
-            return Err(Refusal::StoreUnavailable(e).into());
-        }
-        Ok(Begin::InFlight) => return Err(Refusal::InFlight.into()),
-        Ok(Begin::Mismatch) => return Err(Refusal::KeyReused.into()),
-        Ok(Begin::Replay(stored)) => {
-            let mut replay = (*stored).clone();
-            replay.replayed = true;
-            return Err(Answer::Replay(replay));
-        }
-        Ok(Begin::Proceed { progress, hold }) => (progress, None, hold),
-        Ok(Begin::Unknown {
-            progress,
-            since_ms,
-            last_sent_ms,
-            hold,
-        }) => (progress, Some((since_ms, last_sent_ms)), hold),
-    };
-    Ok(Admitted {
-        op,
-        lease: Some(Lease::new(store_key, fingerprint, hold)),
-        progress,
-        unknown_since,
-    })
-}
-
-/// Parses the body as `Op`, with the policy's pinned and bound fields applied first.
-fn parse<Op: Operation>(body: &[u8], policy: &Policy, caller: &Caller) -> Result<Op, Refusal> {
-    let invalid = |v: hail::Violation| {
-        if v.field.is_empty() {
-            Refusal::Malformed(v.message)
-        } else {
-            Refusal::Invalid(vec![v])
-        }
-    };
-    let mut value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|_| Refusal::NotJson)?;
-    let Some(map) = value.as_object_mut() else {
-        return Err(Refusal::NotAnObject);
-    };
-    if policy.rewrites() {
-        policy.apply(map, &caller.claims, Op::EMAIL_FIELDS)?;
-    }
-    read_json::<Op>(&value).map_err(invalid)
-}
 
 /// One try of an admitted request at its vendor: what its calls, its read-back and its progress
 /// writes need.
