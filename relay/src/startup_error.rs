@@ -160,8 +160,9 @@ pub fn env_override(setting: &str) -> String {
 /// A bind failure, with what to do about the common one.
 fn listen_why(e: &io::Error) -> String {
     if e.kind() == io::ErrorKind::AddrInUse {
-        "address in use (another relay or program listens there; one relay per address, see \
-         README \"Deploying the relay\" for restarts)"
+        "address in use (another relay or program listens there: one relay per address; \
+         `--listen 127.0.0.1:0` takes any free port, and the repository's README, \"Deploying \
+         the relay\", shows how to restart one without downtime)"
             .to_owned()
     } else {
         e.to_string()

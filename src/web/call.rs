@@ -333,10 +333,15 @@ fn with_key(mut error: HailError, key: Option<&str>, left: bool, relay_url: &str
     if error.code == ErrorCode::NetworkError && error.status.is_none() {
         error.message.push_str(". Is the relay running at ");
         error.message.push_str(relay_url);
-        error.message.push_str(
-            ", and does its http.allowed_origins list this page's origin? (A browser reports a \
-             cross-origin request the relay refused this way too.)",
-        );
+        // Only a browser sends an Origin, and reports a refused one as a network failure.
+        if super::js::get(&js_sys::global(), "document").is_object() {
+            error.message.push_str(
+                ", and does its http.allowed_origins list this page's origin? (A browser \
+                 reports a cross-origin request the relay refused this way too.)",
+            );
+        } else {
+            error.message.push('?');
+        }
     }
     error.possibly_sent = left;
     error.idempotency_key = key.map(str::to_owned);

@@ -3,10 +3,11 @@
 // `newHailError`.
 export class HailError extends Error {
   constructor(message, code, retryable, field, status, requestId, cause, violations, idempotencyKey, possiblySent) {
-    // A send that may have been sent says how to learn its outcome without sending it twice.
-    if (possiblySent && idempotencyKey !== undefined) {
-      message += `. It may have been sent: call again with the same idempotencyKey ("${idempotencyKey}") `
-        + "to learn the outcome; the relay never sends it twice";
+    // A send that may have been sent says how to learn its outcome without sending it twice
+    // (the relay's own `outcome_unknown` already says what a call again can and cannot learn).
+    if (possiblySent && idempotencyKey !== undefined && code !== "outcome_unknown") {
+      message += `${/[.?)]$/.test(message) ? "" : "."} It may have been sent: call again with the same `
+        + `idempotencyKey ("${idempotencyKey}") to learn the outcome; the relay never sends it twice`;
     }
     super(message, cause === undefined ? undefined : { cause });
     this.name = "HailError";

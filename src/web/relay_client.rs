@@ -190,6 +190,13 @@ pub fn create_relay_client(
             "must be an absolute http(s) URL without query",
         ));
     }
+    if url.ends_with("/v1") {
+        // Every call's path starts with /v1: the relay's own root is wanted.
+        return Err(invalid(
+            "relayUrl",
+            "must be the relay's root URL, without /v1 (the SDK adds /v1/…)",
+        ));
+    }
     let on_attempt = get(&options, "onAttempt");
     if !(on_attempt.is_undefined() || on_attempt.is_function()) {
         return Err(invalid("onAttempt", "must be a function"));

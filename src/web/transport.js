@@ -28,7 +28,9 @@ const NEVER_LEFT = ["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EH
 function failure(e) {
   const under = e?.cause;
   const reason = `${e?.message ?? "no HTTP answer"}${typeof under?.message === "string" ? ` (${under.message})` : ""}`;
-  return [reason, NEVER_LEFT.includes(under?.code) || under?.message === "bad port"];
+  // A TLS handshake that failed (a certificate, or https:// to a plain-HTTP relay) sent nothing.
+  const code = typeof under?.code === "string" ? under.code : "";
+  return [reason, NEVER_LEFT.includes(code) || /^ERR_(SSL|TLS)_|CERT/.test(code) || under?.message === "bad port"];
 }
 
 // `arm`: the timeout and the caller's abort signal of one request, as one signal of Hail's own.

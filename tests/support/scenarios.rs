@@ -401,22 +401,41 @@ pub async fn bad_input_and_network_errors_are_hail_errors() {
     assert_eq!(code(&e), "network_error");
     // The message names the relay and what to check; the platform's error is the cause.
     let message = get(&e, "message").as_string().unwrap_or_default();
-    for part in ["http://127.0.0.1:9/v1/", "allowed_origins", "relay running"] {
+    for part in [
+        "http://127.0.0.1:9/v1/",
+        "relay running at http://127.0.0.1:9",
+    ] {
         assert!(message.contains(part), "{part} in {message}");
     }
     assert!(get(&e, "cause").is_object(), "{message}");
     assert!(get(&e, "idempotencyKey").as_string().is_some());
+    assert!(!message.contains(".)."), "{message}");
     if is_node() {
         // Node says why, two causes deep (port 9 is one fetch never connects to), so it was
-        // never sent.
+        // never sent; and it sends no Origin, so CORS is no likely cause.
         assert!(message.contains("(bad port)"), "{message}");
+        assert!(!message.contains("allowed_origins"), "{message}");
         assert_eq!(get(&e, "possiblySent").as_bool(), Some(false), "{message}");
+        // A TLS handshake with a plain-HTTP relay sent nothing either.
+        let tls = relay_url().replacen("http://", "https://", 1);
+        let tls = client_with(&format!(r#"{{"relayUrl":"{tls}","retries":0}}"#));
+        let input = js(r#"{"receiver":"a@b.co","message":"m","channel":"c"}"#);
+        let e = settle(tls.call("memoio/start-conversation".into(), input, None))
+            .await
+            .unwrap_err();
+        let message = get(&e, "message").as_string().unwrap_or_default();
+        assert_eq!(code(&e), "network_error", "{message}");
+        assert_eq!(get(&e, "possiblySent").as_bool(), Some(false), "{message}");
+    } else {
+        assert!(message.contains("allowed_origins"), "{message}");
     }
     assert_eq!(get(&e, "retryable").as_bool(), Some(true));
     for bad in [
         r#"{"relayUrl":"relay.example.com"}"#,
         r#"{"relayUrl":"http://x","retries":-1}"#,
         r#"{"relayUrl":"http://x","token":5}"#,
+        // The SDK adds /v1: a relayUrl ending in it would call /v1/v1/….
+        r#"{"relayUrl":"http://relay.example.com/v1/"}"#,
         "7",
     ] {
         let e = hail::web::create_relay_client(js(bad)).err().expect(bad);
@@ -950,6 +969,10 @@ pub async fn an_unknown_outcome_is_resolved_with_the_same_key() {
     .expect_err("unknown");
     assert_eq!(code(&e), "outcome_unknown");
     assert_eq!(get(&e, "retryable").as_bool(), Some(false));
+    assert_eq!(get(&e, "possiblySent").as_bool(), Some(true));
+    // The relay's own words say what calling again can learn; the SDK adds nothing to them.
+    let message = get(&e, "message").as_string().unwrap_or_default();
+    assert!(!message.contains("It may have been sent"), "{message}");
     let again = settle(c.call("livedesk/create-contact".into(), input, Some(key)))
         .await
         .expect("resolved with the same key");
