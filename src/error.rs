@@ -54,6 +54,10 @@ pub enum ErrorCode {
     /// e-mail address, the phone number or the identifier); `livedesk/start-conversation`
     /// finds and uses that contact instead.
     ContactExists,
+    /// A reply stream's token is past its `expiresAt` (or the stream was closed): start again.
+    RepliesExpired,
+    /// A reply stream refused the token: not this stream's, revoked, or no such stream.
+    RepliesRefused,
 }
 
 impl ErrorCode {
@@ -78,6 +82,8 @@ impl ErrorCode {
             Self::Forbidden | Self::OriginNotAllowed | Self::OperationDisabled => 403,
             Self::UnknownOperation => 404,
             Self::IdempotencyInFlight | Self::ContactExists => 409,
+            Self::RepliesExpired => 410,
+            Self::RepliesRefused => 403,
             Self::PayloadTooLarge => 413,
             Self::IdempotencyKeyReused => 422,
             Self::RateLimited => 429,
@@ -128,6 +134,8 @@ impl ErrorCode {
             Self::InvalidResponse => "Invalid response",
             Self::MethodNotAllowed => "The method is not allowed here",
             Self::ContactExists => "A contact with these details already exists",
+            Self::RepliesExpired => "The reply stream's token has expired",
+            Self::RepliesRefused => "The reply stream refused this token",
         }
     }
 }

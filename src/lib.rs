@@ -36,7 +36,7 @@ pub use error::{ErrorCode, Rule, Violation};
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 pub use base_url::BaseUrl;
-pub use operation::{Endpoint, Metadata, Operation, SingleCall, Vendor};
+pub use operation::{Endpoint, Metadata, Operation, SingleCall, Thread, Vendor};
 pub use reply::UpstreamError;
 pub use validate::Validate;
 pub use vendor_call::VendorCall;

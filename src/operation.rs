@@ -128,6 +128,22 @@ pub trait SingleCall: Endpoint + Metadata + Validate + Serialize {
     ) -> Result<Option<Self::Output>, UpstreamError> {
         Err(no_look_back(status, body))
     }
+
+    /// See [`Operation::thread`].
+    fn thread(_output: &Self::Output) -> Thread {
+        Thread::default()
+    }
+}
+
+/// What a successful send means for replies (DESIGN.md, "Replies"): the vendor conversation it
+/// opened, which the relay binds a reply stream to, and the vendor ids of the messages it sent,
+/// so that their webhook echoes are never taken for an agent's reply.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Thread {
+    /// The conversation this send opened (LiveDesk's conversation id), if it opened one.
+    pub opens: Option<String>,
+    /// The vendor ids of the messages it sent.
+    pub sent: Vec<String>,
 }
 
 /// The error of a read-back an endpoint does not have.
@@ -215,6 +231,12 @@ pub trait Operation:
     ) -> Result<bool, UpstreamError> {
         Err(no_look_back(status, body))
     }
+
+    /// What this result means for replies: the conversation it opened and the messages it sent
+    /// (see [`Thread`]); nothing by default.
+    fn thread(_output: &Self::Output) -> Thread {
+        Thread::default()
+    }
 }
 
 impl<E> Operation for E
@@ -283,5 +305,9 @@ where
         let acted = found.is_some();
         *progress = found;
         Ok(acted)
+    }
+
+    fn thread(output: &Self::Output) -> Thread {
+        <E as SingleCall>::thread(output)
     }
 }

@@ -9,6 +9,11 @@ use crate::error::{ErrorCode, Violation};
 pub const OPERATION_PATH_PREFIX: &str = "/v1/";
 /// `GET`: the enabled operations.
 pub const CAPABILITIES_PATH: &str = "/v1/capabilities";
+/// Prefix of a reply stream's path: `GET /v1/replies/{stream}` (SSE), and
+/// `POST /v1/replies/{stream}/messages` (the visitor's follow-up).
+pub const REPLIES_PATH_PREFIX: &str = "/v1/replies/";
+/// Sandbox only: `POST` makes a simulated agent answer in a conversation.
+pub const SANDBOX_REPLIES_PATH: &str = "/v1/sandbox/replies";
 /// Sandbox only: `GET` lists, `DELETE` clears what the simulated vendors received.
 pub const SANDBOX_OUTBOX_PATH: &str = "/v1/sandbox/outbox";
 
@@ -55,6 +60,22 @@ pub struct Success<T> {
     /// The result was found by reading back from the vendor, not sent now.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reconciled: bool,
+    /// Where the replies to the conversation this send opened arrive (DESIGN.md, "Replies").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replies: Option<RepliesAccess>,
+}
+
+/// A reply stream, as a send that opened a conversation answers it: `{"url", "token",
+/// "expiresAt"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RepliesAccess {
+    /// The stream's path on the relay, `/v1/replies/{stream}`.
+    pub url: String,
+    /// The bearer token of this one stream (relay-minted; no vendor id).
+    pub token: String,
+    /// When the token stops working (RFC 3339, UTC).
+    pub expires_at: String,
 }
 
 /// An `application/problem+json` failure body. Every error the relay answers is one, with a

@@ -339,6 +339,7 @@ fn success<Op: Operation>(
             status: last_status.as_u16(),
         },
         reconciled,
+        replies: None,
     })
     .map_err(|_| internal("the vendor answer could not be encoded"))?;
     Ok(StoredResponse {

@@ -7,7 +7,7 @@ use crate::base_url::BaseUrl;
 use crate::encode::{EncodeError, Encoded};
 use crate::error::Violation;
 use crate::id::Id;
-use crate::operation::{Endpoint, SingleCall};
+use crate::operation::{Endpoint, SingleCall, Thread};
 use crate::reply::{lenient, UpstreamError};
 use crate::validate::Validate;
 use crate::validate::{rule, Violations};
@@ -123,6 +123,14 @@ pub(crate) fn decode_conversation(
 }
 
 impl SingleCall for CreateConversation {
+    /// A new conversation: the replies in it are for the page that opened it.
+    fn thread(output: &Conversation) -> Thread {
+        Thread {
+            opens: Some(output.id.0.to_string()),
+            sent: Vec::new(),
+        }
+    }
+
     /// Only with `contactId`: a conversation by `sourceId` cannot be looked up.
     fn look_back(
         &self,

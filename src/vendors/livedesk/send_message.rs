@@ -7,7 +7,7 @@ use crate::base_url::BaseUrl;
 use crate::encode::{EncodeError, Encoded};
 use crate::error::Violation;
 use crate::id::Id;
-use crate::operation::{Endpoint, SingleCall};
+use crate::operation::{Endpoint, SingleCall, Thread};
 use crate::reply::{lenient, UpstreamError};
 use crate::validate::Validate;
 use crate::validate::Violations;
@@ -168,6 +168,14 @@ pub(crate) fn check_content(v: &mut Violations, content: &str) {
 }
 
 impl SingleCall for SendMessage {
+    /// Its webhook echo (an `outgoing` message when the company sends as an agent) is no reply.
+    fn thread(output: &Message) -> Thread {
+        Thread {
+            opens: None,
+            sent: vec![output.id.0.to_string()],
+        }
+    }
+
     fn look_back(
         &self,
         _since_ms: u64,

@@ -20,7 +20,7 @@ use crate::base_url::BaseUrl;
 use crate::encode::EncodeError;
 use crate::error::Violation;
 use crate::id::Id;
-use crate::operation::{Endpoint, Operation};
+use crate::operation::{Endpoint, Operation, Thread};
 use crate::reply::UpstreamError;
 use crate::validate::Validate;
 use crate::validate::Violations;
@@ -237,6 +237,14 @@ impl Operation for StartConversation {
             conversation: progress.conversation?,
             message: progress.message?,
         })
+    }
+
+    /// The conversation it opened gets the replies; the first message is the visitor's own.
+    fn thread(output: &StartedConversation) -> Thread {
+        Thread {
+            opens: Some(output.conversation.id.0.to_string()),
+            sent: vec![output.message.id.0.to_string()],
+        }
     }
 
     /// Looks for what the step the progress is at may have made (see `look_back.rs`). A search
