@@ -55,6 +55,7 @@ macro_rules! catalog {
                         "    \"", <$op as Metadata>::ID, "\": {\n",
                         "        /** The request. */\n        input: ", <$op as Metadata>::TS_INPUT, ";\n",
                         "        /** The result's `data`. */\n        output: ", <$op as Metadata>::TS_OUTPUT,
+                        ";\n        /** The whole result. */\n        result: ", <$op as Metadata>::TS_RESULT,
                         ";\n    };\n",
                     )+);
                     pub const TS_NAMESPACE: &str = const_format::concatcp!(
@@ -82,7 +83,7 @@ macro_rules! catalog {
         /// The TypeScript `Operations` map of the npm package: every operation id with the
         /// TypeScript types of its input and its result data.
         pub const TS_OPERATIONS: &str = const_format::concatcp!(
-            "\n/** Every relay operation: its input and its result data, by operation id. */\n",
+            "\n/** Every relay operation: its input, its result data and its whole result, by operation id. */\n",
             "export interface Operations {\n",
             $(parts::$vendor::TS_OPERATIONS,)*
             "}\n",
@@ -207,6 +208,82 @@ mod tests {
         let mut examples = Examples(0);
         super::visit_all(&mut examples);
         assert_eq!(examples.0, super::ids().len());
+    }
+
+    /// What a vendor may answer each step of an operation with; a step takes the first its
+    /// decoding accepts (a LiveDesk search finding nothing; a created record; a list; anything).
+    const ANSWERS: [&str; 4] = [
+        r#"{"meta":{"count":0},"payload":[]}"#,
+        r#"{"id":40,"payload":{"contact":{"id":9}}}"#,
+        "[]",
+        "{}",
+    ];
+
+    #[test]
+    fn an_operation_opens_a_conversation_exactly_when_marked_replies() {
+        struct Opens(usize);
+        impl super::Visitor for Opens {
+            fn visit<Op: super::Operation>(&mut self) {
+                use crate::operation::Vendor;
+                let op = crate::operation::check_request::<Op>(Op::EXAMPLE.as_bytes())
+                    .unwrap_or_else(|e| panic!("{}: {e:?}", Op::ID));
+                // Runs the example to its result, step by step, with answers that decode.
+                let mut progress = Op::Progress::default();
+                let mut output = None;
+                for _ in 0..8 {
+                    output = Op::output(progress.clone());
+                    if output.is_some() {
+                        break;
+                    }
+                    progress = ANSWERS
+                        .iter()
+                        .find_map(|body| {
+                            let mut next = progress.clone();
+                            let ok = op.record(&mut next, http::StatusCode::OK, body.as_bytes());
+                            ok.is_ok().then_some(next)
+                        })
+                        .unwrap_or_else(|| panic!("{}: no answer decodes", Op::ID));
+                }
+                let output = output.unwrap_or_else(|| panic!("{}: never done", Op::ID));
+                let opens = Op::thread(&output).opens;
+                assert_eq!(opens.is_some(), Op::REPLIES, "{}: {opens:?}", Op::ID);
+                assert!(
+                    !Op::REPLIES || <Op::Vendor as Vendor>::REPLIES,
+                    "{}",
+                    Op::ID
+                );
+                self.0 += usize::from(Op::REPLIES);
+            }
+        }
+        let mut opens = Opens(0);
+        super::visit_all(&mut opens);
+        // Both LiveDesk operations that open a conversation, when LiveDesk is built.
+        assert_eq!(opens.0, if cfg!(feature = "livedesk") { 2 } else { 0 });
+    }
+
+    #[test]
+    fn result_types_say_whether_the_vendor_has_replies() {
+        let ts = super::TS_OPERATIONS;
+        #[cfg(feature = "livedesk")]
+        {
+            assert!(ts.contains("result: ConversationResult<StartedConversation>;"));
+            assert!(ts.contains("result: ConversationResult<Conversation>;"));
+            assert!(ts.contains("result: CallResult<Message>;"));
+        }
+        #[cfg(feature = "memoio")]
+        assert!(ts.contains("result: NoRepliesResult<MemoioReply>;"));
+        #[cfg(feature = "chayns")]
+        assert!(ts.contains("result: NoRepliesResult<IntercomResult>;"));
+        #[cfg(feature = "mluvii")]
+        assert!(ts.contains("result: CallResult<Subscription[]>;"));
+        #[cfg(feature = "livedesk")]
+        assert!(super::TS_NAMESPACES
+            .contains("options?: CallOptions): Promise<ConversationResult<StartedConversation>>;"));
+        assert_eq!(
+            ts.matches("result: ").count(),
+            super::ids().len(),
+            "one result per operation"
+        );
     }
 
     #[test]

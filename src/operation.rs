@@ -22,6 +22,11 @@ pub trait Vendor: 'static {
     const NAME: &'static str;
     /// The production base URL, without a trailing slash.
     const DEFAULT_BASE_URL: &'static str;
+    /// Whether the vendor delivers its agents' replies to the company (a webhook), which the
+    /// relay streams to the page that started the conversation (DESIGN.md, "Replies"): LiveDesk
+    /// and mluvii do; MEMOIO and chayns publish no such thing (VENDORS.md), and their results'
+    /// TypeScript type says so.
+    const REPLIES: bool;
 }
 
 /// Types the relay describes in its OpenAPI document (with feature `openapi`); no bound
@@ -87,6 +92,13 @@ pub trait Metadata {
     /// A valid input as JSON: documentation, and the seed of the property tests (a catalog
     /// test checks that it reads and validates).
     const EXAMPLE: &'static str;
+    /// Whether its result opens a vendor conversation (`#[operation(replies)]`), to which the
+    /// relay binds a reply stream: then [`Operation::thread`] names that conversation (a catalog
+    /// test checks both ways), and the SDK's result carries `replies()`.
+    const REPLIES: bool;
+    /// The TypeScript type of the whole result (what the namespace method and `call` resolve
+    /// to), e.g. `ConversationResult<StartedConversation>` or `CallResult<Contact>`.
+    const TS_RESULT: &'static str;
 }
 
 /// An endpoint the relay exposes as one operation, `POST /v1/{ID}` (one vendor call).

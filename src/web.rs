@@ -11,6 +11,8 @@ mod chayns_user;
 mod error;
 mod js;
 mod relay_client;
+#[cfg(any(feature = "livedesk", feature = "mluvii"))]
+mod replies;
 mod transport;
 mod validate;
 

@@ -36,7 +36,8 @@ pub fn request(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Derives `crate::operation::Metadata` from `#[operation(id = "vendor/name", sends = bool,
 /// ts_output = "Type", summary = "…", example = r#"{…}"#)]`, optionally with
-/// `email_fields = ["field", …]` and `js = "methodName"`; the TypeScript input name is the one
+/// `email_fields = ["field", …]`, `js = "methodName"` and `replies` (the result opens a vendor
+/// conversation and carries its reply stream); the TypeScript input name is the one
 /// tsify gives the type (`ts_name` of `#[hail_derive::request]`, else the type's name).
 #[proc_macro_derive(Metadata, attributes(operation))]
 pub fn derive_metadata(input: TokenStream) -> TokenStream {

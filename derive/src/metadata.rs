@@ -13,6 +13,7 @@ pub fn metadata_impl(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStrea
     let mut example = None;
     let mut js = None;
     let mut summary = None;
+    let mut replies = false;
     let mut email_fields: Vec<LitStr> = Vec::new();
     let mut calls: Vec<syn::Expr> = Vec::new();
     for attr in input
@@ -56,6 +57,9 @@ pub fn metadata_impl(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStrea
                     );
                 }
                 summary = Some(value);
+            } else if meta.path.is_ident("replies") {
+                // A flag: the result opens a vendor conversation whose replies the page streams.
+                replies = true;
             } else if meta.path.is_ident("ts_output") {
                 ts_output = Some(meta.value()?.parse::<LitStr>()?);
             } else if meta.path.is_ident("calls") {
@@ -76,7 +80,7 @@ pub fn metadata_impl(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStrea
                 }
             } else {
                 return Err(meta.error(
-                    "operation(…) takes id, sends, ts_output, calls, email_fields, example, summary, js",
+                    "operation(…) takes id, sends, ts_output, calls, email_fields, example, summary, js, replies",
                 ));
             }
             Ok(())
@@ -142,20 +146,42 @@ pub fn metadata_impl(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStrea
     let ts_tail = LitStr::new(
         &format!(
             "\n     *\n     * `call(\"{}\", input, options)`.\n     */\n    \
-             {}(input: {}, options?: CallOptions): Promise<CallResult<{}>>;\n",
+             {}(input: {}, options?: CallOptions): Promise<",
             id.value(),
             js.value(),
             ts_input.value(),
-            ts_output.value()
         ),
         id.span(),
     );
+    let vendor_replies = quote!(<<#name as crate::operation::Operation>::Vendor as crate::operation::Vendor>::REPLIES);
+    // The result's TypeScript type: with its reply stream (the operation opens a conversation),
+    // plain (its vendor has replies, this operation opens none), or saying that its vendor has
+    // none at all.
+    let ts_result = quote!(::const_format::concatcp!(
+        if #replies {
+            "ConversationResult<"
+        } else if #vendor_replies {
+            "CallResult<"
+        } else {
+            "NoRepliesResult<"
+        },
+        #ts_output,
+        ">"
+    ));
     Ok(quote! {
         impl crate::operation::Metadata for #name {
             const ID: &'static str = #id;
             const VENDOR: &'static str = #vendor;
             const JS_METHOD: &'static str = #js;
-            const TS_METHOD: &'static str = ::const_format::concatcp!(#ts_head, #call_text, #ts_tail);
+            const TS_METHOD: &'static str = ::const_format::concatcp!(
+                #ts_head,
+                #call_text,
+                #ts_tail,
+                <#name as crate::operation::Metadata>::TS_RESULT,
+                ">;\n"
+            );
+            const TS_RESULT: &'static str = #ts_result;
+            const REPLIES: bool = #replies;
             const SUMMARY: &'static str = ::const_format::concatcp!(#summary, " ", #call_text);
             const SENDS: bool = #sends;
             const EMAIL_FIELDS: &'static [&'static str] = &[#(#email_fields),*];
@@ -163,6 +189,11 @@ pub fn metadata_impl(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStrea
             const TS_OUTPUT: &'static str = #ts_output;
             const EXAMPLE: &'static str = #example;
         }
+        // Only a vendor that delivers replies can have an operation whose result streams them.
+        const _: () = assert!(
+            !#replies || #vendor_replies,
+            "#[operation(replies)] on an operation of a vendor without replies (Vendor::REPLIES)"
+        );
     })
 }
 

@@ -29,6 +29,8 @@ pub struct Chayns;
 impl Vendor for Chayns {
     const NAME: &'static str = "chayns";
     const DEFAULT_BASE_URL: &'static str = "https://api.chayns.net";
+    // chayns replies reach the user in chayns itself (VENDORS.md).
+    const REPLIES: bool = false;
 }
 
 /// The chayns user API that chayns' own JS API calls (`sub54.tobit.com`).
@@ -38,6 +40,8 @@ pub struct ChaynsUserApi;
 impl Vendor for ChaynsUserApi {
     const NAME: &'static str = "chayns-user";
     const DEFAULT_BASE_URL: &'static str = "https://sub54.tobit.com";
+    // chayns replies reach the user in chayns itself (VENDORS.md).
+    const REPLIES: bool = false;
 }
 
 /// A Tapp's Backend API credential, and the site (LocationID) it acts on. Relay only.

@@ -29,6 +29,8 @@ pub struct LiveDesk;
 impl Vendor for LiveDesk {
     const NAME: &'static str = "livedesk";
     const DEFAULT_BASE_URL: &'static str = "https://livedesk-api.engagelab.com";
+    // Its API channel's webhook (VENDORS.md, "LiveDesk inbound").
+    const REPLIES: bool = true;
 }
 
 /// The company's API key and secret (the key implies the account).

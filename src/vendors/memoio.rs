@@ -24,6 +24,8 @@ pub struct Memoio;
 impl Vendor for Memoio {
     const NAME: &'static str = "memoio";
     const DEFAULT_BASE_URL: &'static str = "https://memoio.com";
+    // None published (VENDORS.md, "chayns and MEMOIO inbound").
+    const REPLIES: bool = false;
 }
 
 /// The company's MEMOIO secret key.

@@ -28,6 +28,8 @@ pub struct Mluvii;
 impl Vendor for Mluvii {
     const NAME: &'static str = "mluvii";
     const DEFAULT_BASE_URL: &'static str = "https://app.mluvii.com";
+    // Its webhooks (VENDORS.md, "mluvii inbound").
+    const REPLIES: bool = true;
 }
 
 /// The company's OAuth client (relay only).

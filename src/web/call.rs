@@ -17,6 +17,7 @@ pub const BACKOFF_BASE_MS: f64 = 250.0;
 pub const BACKOFF_MAX_MS: f64 = 5_000.0;
 
 /// What a client knows about its relay.
+#[derive(Clone)]
 pub(crate) struct Relay {
     pub url: String,
     /// A string, a function returning a string, or one returning a promise of one.
@@ -153,19 +154,69 @@ pub(crate) async fn call(
     input: &JsValue,
     options: &JsValue,
 ) -> Result<JsValue, HailError> {
-    let options = call_options(options, RELAY_CALL_OPTIONS)?;
+    let mut options = call_options(options, RELAY_CALL_OPTIONS)?;
     let prepared = prepare(id, input)?.map_err(|v| HailError::invalid(&v))?;
     let url = format!("{}{}", relay.url, protocol::operation_path(id));
-    let key = match (prepared.sends, options.idempotency_key) {
+    let key = match (prepared.sends, options.idempotency_key.take()) {
         (false, _) => None,
         (true, Some(key)) => Some(key),
-        (true, None) => Some(new_idempotency_key().ok_or_else(|| {
-            HailError::new(
-                ErrorCode::Internal,
-                "no crypto.getRandomValues to make an idempotency key",
-            )
-        })?),
+        (true, None) => Some(new_key()?),
     };
+    let post = Post {
+        operation: id,
+        url: &url,
+        body: &prepared.body,
+        key,
+        #[cfg(any(feature = "livedesk", feature = "mluvii"))]
+        stream_token: None,
+    };
+    send(relay, post, &options).await
+}
+
+/// A fresh idempotency key, or `internal` where the platform has no CSPRNG.
+pub(crate) fn new_key() -> Result<String, HailError> {
+    new_idempotency_key().ok_or_else(|| {
+        HailError::new(
+            ErrorCode::Internal,
+            "no crypto.getRandomValues to make an idempotency key",
+        )
+    })
+}
+
+/// One POST to the relay, already checked: sent with retries, always with the same key.
+pub(crate) struct Post<'a> {
+    /// What `onAttempt` calls it: the operation id, or `replies/send`.
+    pub operation: &'a str,
+    pub url: &'a str,
+    pub body: &'a str,
+    /// Its idempotency key (a send), or `None` (a read).
+    pub key: Option<String>,
+    /// A reply stream's own token, sent in place of the client's (which is then not asked for).
+    #[cfg(any(feature = "livedesk", feature = "mluvii"))]
+    pub stream_token: Option<&'a str>,
+}
+
+impl Post<'_> {
+    /// The bearer token this POST carries whatever the client's, if any.
+    fn own_token(&self) -> Option<&str> {
+        #[cfg(any(feature = "livedesk", feature = "mluvii"))]
+        return self.stream_token;
+        // Only reply streams have one (the builds without them: nothing to carry).
+        #[cfg(not(any(feature = "livedesk", feature = "mluvii")))]
+        None
+    }
+}
+
+/// Sends `post` with retries after the failures that allow one (same idempotency key), asking
+/// for the client's token before the first attempt and once more after `unauthenticated`.
+pub(crate) async fn send(
+    relay: &Relay,
+    post: Post<'_>,
+    options: &CallOptions,
+) -> Result<JsValue, HailError> {
+    let id = post.operation;
+    let url = post.url;
+    let key = post.key.as_deref();
     let timeout = options.timeout_ms.unwrap_or(relay.timeout_ms);
     let signal = options.signal.as_ref();
     let mut attempt = 0;
@@ -184,7 +235,7 @@ pub(crate) async fn call(
         let event = |status, request_id, retrying| Attempt {
             operation: id,
             attempt: attempt + 1 + u32::from(token_renewed),
-            idempotency_key: key.as_deref(),
+            idempotency_key: key,
             request_id,
             status,
             retrying,
@@ -192,10 +243,14 @@ pub(crate) async fn call(
         };
         if ask_token {
             ask_token = false;
-            bearer = match token(&relay.token, signal, timeout).await {
+            let asked = match post.own_token() {
+                Some(own) => Ok(Some(own.to_owned())),
+                None => token(&relay.token, signal, timeout).await,
+            };
+            bearer = match asked {
                 Ok(bearer) => bearer,
                 Err(e) => {
-                    let e = with_key(e, key.as_deref(), left, &relay.url);
+                    let e = with_key(e, key, left, &relay.url);
                     report(&relay.on_attempt, event(None, None, false), Some(&e));
                     return Err(e);
                 }
@@ -203,7 +258,7 @@ pub(crate) async fn call(
         }
         let authorization = bearer.as_ref().map(|t| format!("Bearer {t}"));
         let mut headers = vec![("content-type", "application/json")];
-        if let Some(key) = &key {
+        if let Some(key) = key {
             headers.push((protocol::IDEMPOTENCY_KEY, key));
         }
         if let Some(a) = &authorization {
@@ -211,18 +266,13 @@ pub(crate) async fn call(
         }
         let request = Outgoing {
             method: "POST",
-            url: &url,
+            url,
             headers: &headers,
-            body: Some(&prepared.body),
+            body: Some(post.body),
         };
         if let Some(s) = signal.filter(|s| s.aborted()) {
             // Before this attempt's request left: it adds nothing to what may have been sent.
-            return Err(with_key(
-                transport::aborted(s),
-                key.as_deref(),
-                left,
-                &relay.url,
-            ));
+            return Err(with_key(transport::aborted(s), key, left, &relay.url));
         }
         let outcome = match transport::send(&request, timeout, signal).await {
             Ok(received) => answer(received),
@@ -232,6 +282,8 @@ pub(crate) async fn call(
             Ok(result) => {
                 let request_id = get(&result, "requestId").as_string();
                 report(&relay.on_attempt, event(Some(200), request_id, false), None);
+                #[cfg(any(feature = "livedesk", feature = "mluvii"))]
+                super::replies::attach(&result, relay);
                 return Ok(result);
             }
             Err(e) => e,
@@ -241,9 +293,10 @@ pub(crate) async fn call(
         if error.code == ErrorCode::Unauthenticated
             && error.status.is_some()
             && !token_renewed
+            && post.own_token().is_none()
             && !relay.token.is_undefined()
         {
-            // The relay refused the token: ask for a fresh one, once.
+            // The relay refused the client's token: ask for a fresh one, once.
             let request_id = error.request_id.clone();
             report(
                 &relay.on_attempt,
@@ -274,7 +327,7 @@ pub(crate) async fn call(
                 cut.request_id = error.request_id.take();
                 error = cut;
             }
-            let error = with_key(error, key.as_deref(), left, &relay.url);
+            let error = with_key(error, key, left, &relay.url);
             let request_id = error.request_id.clone();
             report(
                 &relay.on_attempt,
@@ -391,6 +444,9 @@ fn answer(received: Received) -> Result<JsValue, (HailError, Option<f64>)> {
     if get(&body, "reconciled").is_truthy() {
         super::js::set(&result, "reconciled", true);
     }
+    // A send that opened a conversation: where its replies arrive.
+    #[cfg(any(feature = "livedesk", feature = "mluvii"))]
+    super::replies::keep_access(&result, &get(&body, "replies"));
     Ok(result)
 }
 

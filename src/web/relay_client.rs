@@ -27,6 +27,9 @@ export type OperationId = keyof Operations;
 export type InputOf<K extends OperationId> = Operations[K]["input"];
 /** The result data of operation `K`, e.g. `OutputOf<"livedesk/send-message">` is `Message`. */
 export type OutputOf<K extends OperationId> = Operations[K]["output"];
+/** The whole result of operation `K`, e.g. `ResultOf<"livedesk/send-message">` is
+ *  `CallResult<Message>`, and `ResultOf<"livedesk/start-conversation">` has `replies()`. */
+export type ResultOf<K extends OperationId> = Operations[K]["result"];
 /** A client of one relay, made by `createRelayClient`. */
 export interface RelayClient {
     /**
@@ -41,7 +44,7 @@ export interface RelayClient {
      * `idempotency_key_reused`, `idempotency_in_flight`, `upstream_rejected`,
      * `upstream_unavailable`, `upstream_timeout`, `outcome_unknown`, …).
      */
-    call<K extends OperationId>(operationId: K, input: InputOf<K>, options?: CallOptions): Promise<CallResult<OutputOf<K>>>;
+    call<K extends OperationId>(operationId: K, input: InputOf<K>, options?: CallOptions): Promise<ResultOf<K>>;
 }
 /** What every successful call resolves to. */
 export interface CallResult<T> {
@@ -75,8 +78,8 @@ export interface RelayClientOptions {
 }
 /** One attempt of a call, as `onAttempt` sees it. */
 export interface AttemptEvent {
-    /** The operation id (`memoio/start-conversation`), or for the chayns user client
-     *  `chayns-user/sendMessageToPage` (…ToUser, …ToGroup). */
+    /** The operation id (`memoio/start-conversation`), `replies/send` for a reply stream's
+     *  `send`, or for the chayns user client `chayns-user/sendMessageToPage` (…ToUser, …ToGroup). */
     operation: string;
     /** 1 for the first attempt of the call. */
     attempt: number;
@@ -127,6 +130,20 @@ export interface CallOptions {
     timeoutMs?: number;
     /** The key of this logical send (1–255 visible ASCII); generated when absent. */
     idempotencyKey?: string;
+}
+"#;
+
+// The vendors that deliver no replies say so in their results' type.
+#[cfg(any(feature = "memoio", feature = "chayns"))]
+#[wasm_bindgen(typescript_custom_section)]
+const TS_NO_REPLIES: &'static str = r#"
+/** The result of a MEMOIO or chayns send: these vendors deliver no replies to Hail (MEMOIO
+ *  publishes no webhook for them; chayns replies reach the user in chayns itself). */
+export interface NoRepliesResult<T> extends CallResult<T> {
+    /** MEMOIO and chayns deliver no replies: there is no reply stream to open. */
+    replies?: never;
+    /** MEMOIO and chayns deliver no replies: there is no reply stream to open. */
+    repliesAccess?: never;
 }
 "#;
 
@@ -262,6 +279,23 @@ impl RelayClient {
                 .await
                 .map_err(|e| e.into_js_from(&site))
         })
+    }
+
+    /// Reopens a reply stream from a `repliesAccess` kept from the result of the send that
+    /// opened the conversation (e.g. after a reload, with the `lastEventId` kept from the
+    /// stream): the same stream as that result's `replies(options)`.
+    ///
+    /// Throws a `HailError` with code `invalid_request` (and `field`) when `access` or an
+    /// option is not one.
+    #[cfg(any(feature = "livedesk", feature = "mluvii"))]
+    #[wasm_bindgen(unchecked_return_type = "ReplyStream")]
+    pub fn replies(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "RepliesAccess")] access: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "RepliesOptions")] options: Option<JsValue>,
+    ) -> Result<JsValue, JsValue> {
+        let options = options.unwrap_or(JsValue::UNDEFINED);
+        super::replies::open(&self.inner, &access, &options).map_err(JsValue::from)
     }
 
     #[cfg(feature = "memoio")]

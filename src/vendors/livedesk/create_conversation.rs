@@ -26,6 +26,7 @@ pub const CALL: VendorCall = VendorCall::post("/api/v2/accounts/conversations");
     ts_output = "Conversation",
     summary = "Creates a conversation with a contact.",
     calls = [CALL],
+    replies,
     example = r#"{"inboxId":407,"contactId":2219256}"#
 )]
 pub struct CreateConversation {

@@ -34,6 +34,7 @@ use crate::validate::Violations;
     ts_output = "StartedConversation",
     summary = "Finds the contact by its identifier, e-mail address or phone number, or creates it; opens a conversation with it and sends the first message, by default as the contact (`messageType: \"incoming\"`: a visitor writing to the company). One call with one idempotency key: a retry resumes after the last vendor call that succeeded. A found contact is answered with its id only.",
     calls = [look_back::SEARCH, create_contact::CALL, create_conversation::CALL, send_message::CALL],
+    replies,
     example = r#"{"inboxId":407,"contact":{"name":"Anna","email":"anna@example.com"},"content":"Hi"}"#
 )]
 pub struct StartConversation {

@@ -1,0 +1,308 @@
+//! Reply streams (DESIGN.md, "Replies"; builds with LiveDesk or mluvii only): `replies()` on the
+//! result of a send that opened a conversation, `client.replies(access)` to reopen one, and a
+//! stream's `send(text)`. The stream itself (SSE over `fetch`, reconnects) is `replies.js`; the
+//! follow-up goes through the same retrying POST as every send (`call::send`).
+
+use wasm_bindgen::prelude::*;
+use web_sys::AbortSignal;
+
+use super::call::{call_options, new_key, send, token_text, Post, Relay, RELAY_CALL_OPTIONS};
+use super::error::{call_site, HailError};
+use super::js::{get, known_options, set};
+use crate::error::ErrorCode;
+use crate::protocol::REPLIES_PATH_PREFIX;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_REPLIES: &'static str = const_format::concatcp!(
+    r#"
+/**
+ * The result of a send that opened a vendor conversation (`livedesk.startConversation`,
+ * `livedesk.createConversation`): a `CallResult` and the stream of the replies in that
+ * conversation.
+ */
+export interface ConversationResult<T> extends CallResult<T> {
+    /** Where the replies arrive: plain JSON, to keep (e.g. in `sessionStorage`) and reopen the
+     *  stream after a reload with `client.replies(repliesAccess, { lastEventId })`. */
+    repliesAccess: RepliesAccess;
+    /**
+     * The replies in the conversation this send opened (`GET {relayUrl}{repliesAccess.url}`):
+     * a new stream at each call, connected while anyone listens. The same as
+     * `client.replies(this.repliesAccess, options)`.
+     */
+    replies(options?: RepliesOptions): ReplyStream;
+}
+/** A reply stream's address and token, as the relay answered them with the send that opened
+ *  the conversation. */
+export interface RepliesAccess {
+    /** The stream's path on the relay, `/v1/replies/{stream}`. */
+    url: string;
+    /** The stream's own token (it opens this one stream, nothing else). */
+    token: string;
+    /** When the token stops working (RFC 3339): the stream then ends with `replies_expired`. */
+    expiresAt: string;
+}
+/** Options of `replies()`. */
+export interface RepliesOptions {
+    /** Closes the stream: iterations end (no error), listeners hear nothing more. */
+    signal?: AbortSignal;
+    /** Only events after this `seq` (a `ReplyStream.lastEventId` kept from before); default 0:
+     *  every event the relay still holds. */
+    lastEventId?: number;
+}
+/** One event of a reply stream. */
+export interface ReplyEvent {
+    /** Its number in the stream: 1, 2, 3, … (a gap is an event the relay kept from this page). */
+    seq: number;
+    /** A message for the visitor, or a change of the conversation's state (`text` names it). */
+    kind: "message" | "status";
+    /** Who wrote it: a person at the company, a bot, or the platform (status changes). */
+    author: "agent" | "bot" | "system";
+    /** The message, or the new status. */
+    text: string;
+    /** When the vendor says it happened (RFC 3339, or the vendor's own form). */
+    at: string;
+    /** The vendor's id of the message. */
+    vendorMessageId: string;
+}
+/**
+ * The replies to one conversation, in `seq` order and each once: `for await (const reply of
+ * stream)`, or `stream.onReply(reply => …)`. Read as server-sent events over `fetch` (browsers and
+ * Node ≥ 20); after a dropped connection it reconnects with backoff (0.5 s doubling to 30 s) and
+ * `Last-Event-ID`, so nothing is missed or repeated. It connects when the first iteration or
+ * listener starts and disconnects when the last one stops.
+ *
+ * It ends with a `HailError` (`for await` throws it, `onReply`'s `onError` gets it; no reconnect)
+ * when the relay refuses it: `replies_expired` (past `expiresAt`, or the conversation's stream
+ * ended), `replies_refused` (a wrong or revoked token, no such stream), `unauthenticated`.
+ */
+export interface ReplyStream extends AsyncIterable<ReplyEvent> {
+    /** Calls `listener` with each event (and `onError` with the error that ends the stream);
+     *  returns the function that stops it. */
+    onReply(listener: (event: ReplyEvent) => void, onError?: (error: HailError) => void): () => void;
+    /**
+     * Sends the visitor's follow-up into the conversation (`POST {relayUrl}{url}/messages`):
+     * retried like every send, with one idempotency key (`options.idempotencyKey`, else
+     * generated); rejects with a `HailError` that carries it (`idempotencyKey`, `possiblySent`).
+     * Works after `close()` too.
+     */
+    send(text: string, options?: CallOptions): Promise<CallResult<"#,
+    SENT,
+    r#">>;
+    /** Ends the stream: iterations end (no error), listeners hear nothing more. */
+    close(): void;
+    /** Whether the stream has ended (`close()`, the signal, or an error). */
+    readonly closed: boolean;
+    /** The `seq` of the last event received (0 before the first): keep it to resume after a
+     *  reload with `replies({ lastEventId })`. */
+    readonly lastEventId: number;
+}
+"#
+);
+
+/// What a follow-up's `data` is: LiveDesk's `Message`, as `livedesk/send-message` answers it.
+// Read only by the TypeScript section above, which the dead-code lint does not see through.
+#[cfg(feature = "livedesk")]
+#[allow(dead_code)]
+const SENT: &str = "Message";
+#[cfg(not(feature = "livedesk"))]
+#[allow(dead_code)]
+const SENT: &str = "JsonValue";
+
+#[wasm_bindgen(module = "/src/web/replies.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = openStream)]
+    fn open_stream(
+        url: &str,
+        token: &str,
+        last_event_id: f64,
+        signal: Option<&AbortSignal>,
+        send: &JsValue,
+        fail: &JsValue,
+    ) -> JsValue;
+}
+
+/// A stream's path and token, checked: the path is the relay's `/v1/replies/…` (nothing else of
+/// the relay, nor another host), the token a header value.
+fn read_access(access: &JsValue) -> Result<(String, String), HailError> {
+    let invalid = |field: &'static str, why: &str| {
+        HailError::new(
+            ErrorCode::InvalidRequest,
+            format!("repliesAccess.{field} {why}"),
+        )
+        .field(field)
+    };
+    let url = get(access, "url").as_string().unwrap_or_default();
+    let stream = url.strip_prefix(REPLIES_PATH_PREFIX).unwrap_or_default();
+    if stream.is_empty()
+        || !stream
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !matches!(b, b'?' | b'#' | b'/'))
+    {
+        return Err(invalid("url", "must be the relay's /v1/replies/{stream}"));
+    }
+    let token = token_text(get(access, "token")).map_err(|why| invalid("token", why))?;
+    Ok((url, token))
+}
+
+/// Sets `repliesAccess` on a result from the relay's `replies` member, when it is one.
+pub(crate) fn keep_access(result: &JsValue, replies: &JsValue) {
+    let expires_at = get(replies, "expiresAt");
+    let Ok((url, token)) = read_access(replies) else {
+        return;
+    };
+    if !expires_at.is_string() {
+        return;
+    }
+    // A plain object of its own: the page may store it, and nothing else of the body comes.
+    let access = js_sys::Object::new();
+    set(&access, "url", url);
+    set(&access, "token", token);
+    set(&access, "expiresAt", expires_at);
+    set(result, "repliesAccess", access);
+}
+
+/// Gives a result with `repliesAccess` its `replies(options)`.
+pub(crate) fn attach(result: &JsValue, relay: &Relay) {
+    let access = get(result, "repliesAccess");
+    if access.is_undefined() {
+        return;
+    }
+    let relay = relay.clone();
+    let replies =
+        Closure::<dyn Fn(JsValue) -> Result<JsValue, JsValue>>::new(move |options: JsValue| {
+            open(&relay, &access, &options).map_err(JsValue::from)
+        });
+    set(result, "replies", replies.into_js_value());
+}
+
+/// A `ReplyStream` of `access` (`{url, token}`) with `options` (`{signal?, lastEventId?}`).
+pub(crate) fn open(
+    relay: &Relay,
+    access: &JsValue,
+    options: &JsValue,
+) -> Result<JsValue, HailError> {
+    if !access.is_object() {
+        return Err(
+            HailError::new(ErrorCode::InvalidRequest, "repliesAccess must be an object")
+                .field("repliesAccess"),
+        );
+    }
+    let (path, token) = read_access(access)?;
+    let (signal, last_event_id) = stream_options(options)?;
+    let url = format!("{}{path}", relay.url);
+    let site = call_site();
+    let fail = Closure::<dyn Fn(u16, String, Option<String>) -> JsValue>::new(
+        move |status: u16, body: String, request_id: Option<String>| {
+            stream_error(status, &body, request_id).into_js_from(&site)
+        },
+    );
+    let messages = format!("{url}/messages");
+    let (relay, bearer) = (relay.clone(), token.clone());
+    let send = Closure::<dyn Fn(JsValue, JsValue) -> js_sys::Promise>::new(
+        move |text: JsValue, options: JsValue| {
+            let (relay, url, bearer) = (relay.clone(), messages.clone(), bearer.clone());
+            let site = call_site();
+            wasm_bindgen_futures::future_to_promise(async move {
+                follow_up(&relay, &url, &bearer, &text, &options)
+                    .await
+                    .map_err(|e| e.into_js_from(&site))
+            })
+        },
+    );
+    Ok(open_stream(
+        &url,
+        &token,
+        last_event_id,
+        signal.as_ref(),
+        &send.into_js_value(),
+        &fail.into_js_value(),
+    ))
+}
+
+/// `{signal?, lastEventId?}`: the signal, and the `seq` to resume after (0: from the start).
+fn stream_options(options: &JsValue) -> Result<(Option<AbortSignal>, f64), HailError> {
+    if options.is_undefined() || options.is_null() {
+        return Ok((None, 0.0));
+    }
+    if !options.is_object() {
+        return Err(
+            HailError::new(ErrorCode::InvalidRequest, "options must be an object").field("options"),
+        );
+    }
+    known_options(options, "signal, lastEventId", "replies()")?;
+    let signal = get(options, "signal");
+    let signal = if signal.is_undefined() || signal.is_null() {
+        None
+    } else {
+        Some(signal.dyn_into::<AbortSignal>().map_err(|_| {
+            HailError::new(ErrorCode::InvalidRequest, "signal must be an AbortSignal")
+                .field("signal")
+        })?)
+    };
+    let last = get(options, "lastEventId");
+    let last = match last.as_f64() {
+        None if last.is_undefined() || last.is_null() => 0.0,
+        Some(n) if n.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(&n) => n,
+        _ => {
+            return Err(HailError::new(
+                ErrorCode::InvalidRequest,
+                "lastEventId must be a whole number, 0 or more",
+            )
+            .field("lastEventId"))
+        }
+    };
+    Ok((signal, last))
+}
+
+/// The error that ends a stream: the relay's problem (`replies_expired`, `replies_refused`,
+/// `unauthenticated`, …), or `invalid_response` for an answer that is no event stream.
+fn stream_error(status: u16, body: &str, request_id: Option<String>) -> HailError {
+    if status == 200 {
+        let mut e = HailError::new(
+            ErrorCode::InvalidResponse,
+            "the reply stream answered without Content-Type text/event-stream",
+        );
+        e.status = Some(status);
+        e.request_id = request_id;
+        return e;
+    }
+    let body = js_sys::JSON::parse(body).unwrap_or_default();
+    HailError::from_problem(status, &body, request_id)
+}
+
+/// The visitor's follow-up `text` (`{"content": text}`) POSTed to `url` with the stream's token.
+async fn follow_up(
+    relay: &Relay,
+    url: &str,
+    token: &str,
+    text: &JsValue,
+    options: &JsValue,
+) -> Result<JsValue, HailError> {
+    let mut options = call_options(options, RELAY_CALL_OPTIONS)?;
+    let content = text.as_string().filter(|t| !t.trim().is_empty());
+    let Some(content) = content else {
+        return Err(
+            HailError::new(ErrorCode::InvalidField, "text must be a non-empty string")
+                .field("text"),
+        );
+    };
+    let body = js_sys::Object::new();
+    set(&body, "content", content);
+    // JSON of a plain object of one string: cannot throw.
+    let body = js_sys::JSON::stringify(&body)
+        .ok()
+        .and_then(|b| b.as_string())
+        .unwrap_or_default();
+    let key = match options.idempotency_key.take() {
+        Some(key) => key,
+        None => new_key()?,
+    };
+    let post = Post {
+        operation: "replies/send",
+        url,
+        body: &body,
+        key: Some(key),
+        stream_token: Some(token),
+    };
+    send(relay, post, &options).await
+}
