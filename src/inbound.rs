@@ -4,6 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+#[allow(unused_imports)]
+use crate::operation::Vendor as _;
+
 /// What a reply event is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -68,4 +71,47 @@ pub enum InboundError {
     /// The body is not the vendor's webhook format.
     #[error("the webhook body is not understood: {0}")]
     Unreadable(&'static str),
+}
+
+/// The vendors that deliver replies by webhook (VENDORS.md, "inbound"); chayns and MEMOIO
+/// publish none.
+pub const VENDORS: &[&str] = &[
+    #[cfg(feature = "livedesk")]
+    crate::vendors::livedesk::LiveDesk::NAME,
+    #[cfg(feature = "mluvii")]
+    crate::vendors::mluvii::Mluvii::NAME,
+];
+
+/// Verifies and reads one webhook delivery of `vendor`: `header` looks a request header up (by
+/// its lowercase name); `signing`, where the vendor signs and the relay has the secret, is
+/// checked first, before the body is read at all. `now_secs`: the relay's clock, for the
+/// signature's time window.
+pub fn receive(
+    vendor: &str,
+    signing: Option<&secrecy::SecretString>,
+    header: &dyn Fn(&str) -> Option<String>,
+    body: &[u8],
+    now_secs: u64,
+) -> Result<Delivery, InboundError> {
+    // (Unused without the vendors' features.)
+    let _ = (signing, header, body, now_secs);
+    match vendor {
+        #[cfg(feature = "livedesk")]
+        crate::vendors::livedesk::LiveDesk::NAME => {
+            use crate::vendors::livedesk::webhook;
+            if let Some(secret) = signing {
+                webhook::verify(
+                    secret,
+                    header(webhook::TIMESTAMP_HEADER).as_deref(),
+                    header(webhook::SIGNATURE_HEADER).as_deref(),
+                    body,
+                    now_secs,
+                )?;
+            }
+            webhook::parse(body, header(webhook::DELIVERY_HEADER).as_deref())
+        }
+        #[cfg(feature = "mluvii")]
+        crate::vendors::mluvii::Mluvii::NAME => crate::vendors::mluvii::webhook::parse(body),
+        _ => Err(InboundError::Unreadable("no webhooks from this vendor")),
+    }
 }

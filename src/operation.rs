@@ -145,6 +145,14 @@ pub trait SingleCall: Endpoint + Metadata + Validate + Serialize {
     fn thread(_output: &Self::Output) -> Thread {
         Thread::default()
     }
+
+    /// See [`Operation::follow_up`].
+    fn follow_up(_conversation: &str, _content: &str) -> Option<Self>
+    where
+        Self: Sized,
+    {
+        None
+    }
 }
 
 /// What a successful send means for replies (DESIGN.md, "Replies"): the vendor conversation it
@@ -249,6 +257,16 @@ pub trait Operation:
     fn thread(_output: &Self::Output) -> Thread {
         Thread::default()
     }
+
+    /// The visitor's follow-up `content` in the vendor's `conversation`, where this operation
+    /// is the vendor's way to send one (`POST /v1/replies/{stream}/messages`); `None` for every
+    /// other operation. Validated like any request before it is sent.
+    fn follow_up(_conversation: &str, _content: &str) -> Option<Self>
+    where
+        Self: Sized,
+    {
+        None
+    }
 }
 
 impl<E> Operation for E
@@ -321,5 +339,9 @@ where
 
     fn thread(output: &Self::Output) -> Thread {
         <E as SingleCall>::thread(output)
+    }
+
+    fn follow_up(conversation: &str, content: &str) -> Option<Self> {
+        <E as SingleCall>::follow_up(conversation, content)
     }
 }

@@ -64,6 +64,12 @@ pub fn router(state: Arc<AppState>, www: Option<PathBuf>) -> Front {
             }),
         )
         .route(protocol::CAPABILITIES_PATH, get(capabilities))
+        .route("/v1/hooks/{vendor}/{secret}", post(crate::replies::intake))
+        .route("/v1/replies/{stream}", get(crate::replies::open_stream))
+        .route(
+            "/v1/replies/{stream}/messages",
+            post(crate::replies::post_follow_up),
+        )
         .route(
             "/v1/openapi.json",
             // The sandbox's endpoints are listed only where they are routed (below).
@@ -99,6 +105,7 @@ pub fn router(state: Arc<AppState>, www: Option<PathBuf>) -> Front {
             header::CONTENT_TYPE,
             header::AUTHORIZATION,
             HeaderName::from_static(protocol::IDEMPOTENCY_KEY),
+            HeaderName::from_static("last-event-id"),
         ])
         .expose_headers([
             HeaderName::from_static(protocol::REQUEST_ID),
@@ -163,7 +170,7 @@ impl Service<Request> for Front {
         let span = tracing::info_span!(
             "request",
             method = %req.method(),
-            path = %req.uri().path(),
+            path = %crate::replies::loggable(req.uri().path()),
             request_id = %request_id::text(Some(&id)),
         );
         // Cheap clones (shared bytes): for a problem body's text, made only on error.

@@ -100,6 +100,15 @@ pub fn policy_table(state: &AppState) -> String {
         ),
     );
     visit_all(&mut t);
+    let hooks = state.replies.hook_urls();
+    t.1.push_str(&format!(
+        "reply webhooks: {}\n",
+        if hooks.is_empty() {
+            "none ([replies] has no intake)".to_owned()
+        } else {
+            hooks.join("; ")
+        }
+    ));
     t.1.push_str(&format!(
         "idempotency store: {}\norigins: {}\nrate limit, idempotency and timeouts as configured; secrets are never printed\n",
         state.records.store.describe(),
@@ -147,7 +156,11 @@ pub async fn run(args: Args) -> Result<()> {
             }
         }
     });
+    if let Some(sandbox) = &state.sandbox {
+        sandbox.deliver_to(sandbox_target(&state, addr));
+    }
     let shutdown = tokio_util::sync::CancellationToken::new();
+    state.replies.start(shutdown.clone());
     let signalled = shutdown.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
@@ -162,6 +175,20 @@ pub async fn run(args: Args) -> Result<()> {
     )
     .await
     .map_err(StartupError::Serve)
+}
+
+/// Where the simulated vendors deliver: this relay, with its intakes' secrets.
+fn sandbox_target(state: &AppState, addr: SocketAddr) -> crate::sandbox::Target {
+    let hooks = &state.replies.hooks;
+    crate::sandbox::Target {
+        relay: format!("http://{addr}"),
+        livedesk: hooks
+            .get("livedesk")
+            .map(|h| (h.path_secret.clone(), h.signing.clone())),
+        mluvii: hooks
+            .get("mluvii")
+            .map(|h| (h.path_secret.clone(), h.basic.clone())),
+    }
 }
 
 async fn shutdown_signal() {

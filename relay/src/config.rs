@@ -89,6 +89,9 @@ pub struct Config {
     /// One policy per operation id; an operation not listed is disabled.
     #[serde(default)]
     pub operations: BTreeMap<String, OperationConfig>,
+    /// Replies by vendor webhooks (DESIGN.md, "Replies"): the intakes, the streams' bounds.
+    #[serde(default)]
+    pub replies: crate::replies::RepliesConfig,
 }
 
 fn default_listen() -> SocketAddr {

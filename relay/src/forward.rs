@@ -18,6 +18,7 @@ use hail::{ErrorCode, Operation};
 use crate::accounts::Vendors;
 use crate::idempotency::{Settle, StoredResponse};
 use crate::problem::{respond, ProblemCode, ProblemResponse};
+use crate::replies::Replies;
 use crate::state::AppState;
 use crate::store::Records;
 
@@ -63,10 +64,67 @@ pub async fn handle<Op: Operation>(
         let headers = &parts.headers;
         match admit::<Op>(&task_state, peer, headers, body, deadline).await {
             Ok(admitted) => {
-                let vendors = &task_state.vendors;
-                run::<Op>(vendors, &task_state.records, admitted, &id, deadline).await
+                let parts = Parts {
+                    vendors: &task_state.vendors,
+                    records: &task_state.records,
+                    replies: &task_state.replies,
+                };
+                run::<Op>(parts, admitted, &id, deadline).await
             }
             Err(Answer::Refused(refusal)) => ProblemResponse::from(refusal).stored(&id),
+            Err(Answer::Replay(stored)) => stored,
+        }
+    });
+    let stored = task.await.unwrap_or_else(|_| {
+        ProblemResponse::new(ErrorCode::Internal, "the request failed").stored(&request_id)
+    });
+    let response = respond(stored, &request_id);
+    let code = response.extensions().get::<ProblemCode>();
+    crate::metrics::request(Op::ID, code.map_or("ok", |c| c.0.as_str()));
+    response
+}
+
+/// Sends `op` for `caller` (a reply stream's follow-up: the stream is the caller, and its token
+/// was the authentication) under idempotency key `key`: the lease on the key, the vendor calls
+/// and settling, as for `POST /v1/{operation}`, in a tracked task of its own.
+pub(crate) async fn send_as<Op: Operation>(
+    state: Arc<AppState>,
+    caller: String,
+    key: String,
+    op: Op,
+    request_id: String,
+) -> Response {
+    let deadline = Instant::now() + state.limits.request_timeout;
+    let id = request_id.clone();
+    let tracker = state.vendors.calls.clone();
+    let task = tracker.spawn(async move {
+        let refused = |r: Refusal| ProblemResponse::from(r).stored(&id);
+        if let Err(wait) = state.limits.limiter.check(&caller).await {
+            return refused(Refusal::RateLimited { wait });
+        }
+        if let Err(violations) = op.validate() {
+            return refused(Refusal::Invalid(violations));
+        }
+        if state.vendors.accounts.get::<Op::Credential>().is_none() {
+            let vendor = <Op::Vendor as hail::Vendor>::NAME;
+            return refused(Refusal::VendorMissing { vendor });
+        }
+        let call = Call {
+            op,
+            caller_token: None,
+        };
+        let hold = state.limits.request_timeout + admit::HOLD_MARGIN;
+        let store = &*state.records.store;
+        match admit::take_lease(store, call, &caller, &key, hold).await {
+            Ok(admitted) => {
+                let parts = Parts {
+                    vendors: &state.vendors,
+                    records: &state.records,
+                    replies: &state.replies,
+                };
+                run::<Op>(parts, admitted, &id, deadline).await
+            }
+            Err(Answer::Refused(refusal)) => refused(refusal),
             Err(Answer::Replay(stored)) => stored,
         }
     });
@@ -98,11 +156,19 @@ async fn body_of(buffered: Option<Buffered>, body: Body, limit: usize) -> Result
 #[derive(Clone)]
 pub struct Buffered(pub Bytes);
 
+/// The parts of the state a try at the vendor uses.
+struct Parts<'a> {
+    vendors: &'a Vendors,
+    records: &'a Records,
+    replies: &'a Replies,
+}
+
 /// One try of an admitted request at its vendor: what its calls, its read-back and its progress
 /// writes need.
 struct Attempt<'a, Op> {
     vendors: &'a Vendors,
     records: &'a Records,
+    replies: &'a Replies,
     op: &'a Call<Op>,
     lease: Option<&'a Lease>,
     request_id: &'a str,
@@ -120,8 +186,7 @@ impl<Op> Attempt<'_, Op> {
 /// back at the vendor when an earlier try's outcome is unknown), settles the key's record with
 /// the outcome, returns the answer.
 async fn run<Op: Operation>(
-    vendors: &Vendors,
-    records: &Records,
+    parts: Parts<'_>,
     admitted: Admitted<Op>,
     request_id: &str,
     deadline: Instant,
@@ -132,9 +197,15 @@ async fn run<Op: Operation>(
         progress,
         unknown_since,
     } = admitted;
+    let Parts {
+        vendors,
+        records,
+        replies,
+    } = parts;
     let attempt = Attempt {
         vendors,
         records,
+        replies,
         op: &op,
         lease: lease.as_ref(),
         request_id,
@@ -277,7 +348,7 @@ async fn calls<Op: Operation>(
             }
         }
     }
-    success::<Op>(attempt, progress, last_status, reconciled)
+    success::<Op>(attempt, progress, last_status, reconciled).await
 }
 
 /// Stores `progress` before the next call. Not stored, no next call: a retry must resume after
@@ -320,7 +391,7 @@ async fn save_progress<Op: Operation>(
 
 /// The answer of an operation whose calls all succeeded: its output, the last vendor status,
 /// whether it was reconciled.
-fn success<Op: Operation>(
+async fn success<Op: Operation>(
     attempt: &Attempt<'_, Op>,
     progress: &mut Op::Progress,
     last_status: StatusCode,
@@ -333,13 +404,15 @@ fn success<Op: Operation>(
     let Some(data) = Op::output(std::mem::take(progress)) else {
         return Err(internal("the operation ended without a result"));
     };
+    // Before the answer is stored: a replay of this key gives the same stream.
+    let replies = crate::replies::bind(attempt.replies, Op::VENDOR, Op::thread(&data)).await;
     let body = serde_json::to_vec(&Success {
         data,
         upstream: Upstream {
             status: last_status.as_u16(),
         },
         reconciled,
-        replies: None,
+        replies,
     })
     .map_err(|_| internal("the vendor answer could not be encoded"))?;
     Ok(StoredResponse {

@@ -18,6 +18,7 @@ pub mod openapi;
 pub mod policy;
 pub mod problem;
 pub mod rate_limit;
+pub mod replies;
 pub mod request_id;
 pub mod sandbox;
 pub mod scrub;

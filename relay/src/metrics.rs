@@ -21,10 +21,17 @@ struct UpstreamLabels {
     status: u16,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WebhookLabels {
+    vendor: &'static str,
+    outcome: &'static str,
+}
+
 struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     upstream: Family<UpstreamLabels, Histogram>,
+    webhooks: Family<WebhookLabels, Counter>,
 }
 
 fn metrics() -> &'static Metrics {
@@ -45,10 +52,17 @@ fn metrics() -> &'static Metrics {
             "Vendor call latency by vendor and status",
             upstream.clone(),
         );
+        let webhooks = Family::<WebhookLabels, Counter>::default();
+        registry.register(
+            "webhooks",
+            "Vendor webhook deliveries by outcome (streamed, unbound, hidden, echo, duplicate, refused)",
+            webhooks.clone(),
+        );
         Metrics {
             registry,
             requests,
             upstream,
+            webhooks,
         }
     })
 }
@@ -67,6 +81,14 @@ pub fn upstream(vendor: &'static str, status: u16, took: Duration) {
         .upstream
         .get_or_create(&UpstreamLabels { vendor, status })
         .observe(took.as_secs_f64());
+}
+
+/// Counts one webhook delivery of `vendor` ending as `outcome`.
+pub fn webhook(vendor: &'static str, outcome: &'static str) {
+    metrics()
+        .webhooks
+        .get_or_create(&WebhookLabels { vendor, outcome })
+        .inc();
 }
 
 /// The Prometheus text exposition.

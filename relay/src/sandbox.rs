@@ -12,6 +12,7 @@ mod memoio;
 mod mluvii;
 mod outbox;
 mod sim;
+mod webhooks;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -32,6 +33,7 @@ use tower_http::cors::CorsLayer;
 pub use faults::{Fault, Faults, FAULTS_MAX};
 pub use outbox::{Outbox, OutboxEntry};
 use sim::Sim;
+pub use webhooks::Target;
 
 use crate::problem::ProblemResponse;
 
@@ -72,6 +74,8 @@ pub struct Sandbox {
     pub outbox: Arc<Outbox>,
     /// Faults for their next calls.
     pub faults: Arc<Faults>,
+    /// The simulated vendors themselves (their records, their webhooks).
+    sim: Arc<Sim>,
 }
 
 /// Starts the simulated vendors on a free loopback port.
@@ -101,10 +105,16 @@ pub async fn start() -> std::io::Result<Sandbox> {
         root: format!("http://{addr}"),
         outbox: sim.outbox.clone(),
         faults: sim.faults.clone(),
+        sim,
     })
 }
 
 impl Sandbox {
+    /// Where the simulated vendors deliver their webhooks (set once the relay listens).
+    pub fn deliver_to(&self, target: Target) {
+        self.sim.webhooks.deliver_to(target);
+    }
+
     /// The config sections pointing every vendor at its simulation, with sandbox credentials.
     pub fn sections(&self) -> BTreeMap<&'static str, (String, Section)> {
         let secret = |s: &str| {
@@ -143,6 +153,10 @@ impl Sandbox {
 pub fn routes() -> Router<Arc<Sandbox>> {
     Router::new()
         .route(SANDBOX_OUTBOX_PATH, get(list_outbox).delete(clear_outbox))
+        .route(
+            hail::protocol::SANDBOX_REPLIES_PATH,
+            axum::routing::post(webhooks::reply),
+        )
         .route(
             SANDBOX_FAULTS_PATH,
             axum::routing::post(add_faults).delete(clear_faults),

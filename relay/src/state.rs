@@ -17,6 +17,8 @@ use crate::gate::Gate;
 use crate::limits::{AuthFailures, Limits};
 use crate::policy::Policy;
 use crate::rate_limit::Limiter;
+use crate::replies::log::{self, ReplyLog};
+use crate::replies::{Hook, Replies};
 use crate::sandbox::Sandbox;
 use crate::serving::ServerLimits;
 use crate::startup_error::StartupError;
@@ -39,6 +41,8 @@ pub struct AppState {
     pub records: Records,
     /// Rates, failures, sizes and times.
     pub limits: Limits,
+    /// Reply streams: intakes, the log, open streams.
+    pub replies: Arc<Replies>,
     /// Sandbox only: the simulated vendors.
     pub sandbox: Option<Arc<Sandbox>>,
 }
@@ -163,8 +167,10 @@ pub fn build(config: &Config, sandbox: Option<Sandbox>) -> Result<AppState, Star
     if sandbox.is_some() && allowed_origins.is_empty() {
         allowed_origins.push("*".to_owned());
     }
-    let (store, limiter) = store(config, sandbox.is_some())?;
+    let (store, limiter, redis) = store(config, sandbox.is_some())?;
+    let replies = Arc::new(replies(config, sandbox.as_ref(), redis)?);
     Ok(AppState {
+        replies,
         vendors: Vendors {
             accounts,
             calls: TaskTracker::new(),
@@ -204,14 +210,65 @@ fn look_back(configured: Option<u64>, sandbox: bool) -> Duration {
     Duration::from_secs(configured.unwrap_or(if sandbox { 0 } else { 60 }))
 }
 
-/// The idempotency store and the rate limiter the configuration asks for.
-fn store(config: &Config, sandbox: bool) -> Result<(Arc<dyn Store>, Limiter), StartupError> {
+/// The idempotency store, the rate limiter, and the Redis store when it is one.
+type Stores = (Arc<dyn Store>, Limiter, Option<Arc<RedisStore>>);
+
+/// The reply streams' part: intakes from the config (in the sandbox, fresh random secrets for
+/// the simulated vendors, which deliver to this relay), and the log beside the store.
+fn replies(
+    config: &Config,
+    sandbox: Option<&Sandbox>,
+    redis: Option<Arc<RedisStore>>,
+) -> Result<Replies, StartupError> {
+    let settings = &config.replies;
+    let allow_inline = sandbox.is_some();
+    let mut hooks = std::collections::HashMap::new();
+    for &vendor in hail::inbound::VENDORS {
+        let configured = match vendor {
+            "livedesk" => settings.livedesk.as_ref(),
+            "mluvii" => settings.mluvii.as_ref(),
+            _ => None,
+        };
+        let hook = match (configured, sandbox) {
+            (Some(c), _) => Hook::read(c, &format!("replies.{vendor}"), allow_inline)?,
+            // LiveDesk's simulation signs, mluvii's uses HTTP Basic, as each vendor can.
+            (None, Some(_)) => Hook::random(vendor == "livedesk", vendor == "mluvii"),
+            (None, None) => continue,
+        };
+        hooks.insert(vendor, hook);
+    }
+    let bounds = log::Bounds {
+        retention_ms: settings.retention_hours.max(1) * 3_600_000,
+        max_events_per_stream: settings.max_events_per_stream.max(1),
+    };
+    let reply_log: Arc<dyn ReplyLog> = match (&redis, &config.store) {
+        (Some(redis), _) => Arc::new(log::redis::RedisLog::new(redis.clone(), bounds)),
+        (None, StoreConfig::Named(StoreName::Memory)) => {
+            Arc::new(log::memory::MemoryLog::new(bounds))
+        }
+        (None, StoreConfig::Default) if sandbox.is_some() => {
+            Arc::new(log::memory::MemoryLog::new(bounds))
+        }
+        (None, _) => Arc::new(log::embedded::EmbeddedLog::open(
+            &config.data_dir(),
+            bounds,
+        )?),
+    };
+    let mut replies = Replies::new(settings, hooks, reply_log);
+    replies.announcements = redis.map(|r| r.client().clone());
+    Ok(replies)
+}
+
+/// The idempotency store, the rate limiter the configuration asks for, and the Redis store when
+/// it is one (the reply log shares it).
+fn store(config: &Config, sandbox: bool) -> Result<Stores, StartupError> {
     let idem = config.idempotency;
     let retention = Duration::from_secs(idem.retention_hours.max(1) * 3600);
-    let memory = || -> (Arc<dyn Store>, Limiter) {
+    let memory = || -> Stores {
         (
             Arc::new(MemoryStore::new(idem.max_entries, retention)),
             Limiter::new(config.rate_limit),
+            None,
         )
     };
     Ok(match &config.store {
@@ -221,7 +278,11 @@ fn store(config: &Config, sandbox: bool) -> Result<(Arc<dyn Store>, Limiter), St
                 Duration::from_millis((*timeout_ms).max(1)),
                 retention,
             )?);
-            (shared.clone(), Limiter::redis(config.rate_limit, shared))
+            (
+                shared.clone(),
+                Limiter::redis(config.rate_limit, shared.clone()),
+                Some(shared),
+            )
         }
         // The sandbox simulates its vendors in memory too: nothing to keep across restarts.
         StoreConfig::Default if sandbox => memory(),
@@ -246,7 +307,7 @@ fn store(config: &Config, sandbox: bool) -> Result<(Arc<dyn Store>, Limiter), St
             )?;
             tracing::info!(path = %store.path().display(), "idempotency records in the embedded store");
             // Rate-limit state stays in memory: losing it on restart only forgives a burst.
-            (Arc::new(store), Limiter::new(config.rate_limit))
+            (Arc::new(store), Limiter::new(config.rate_limit), None)
         }
     })
 }

@@ -31,7 +31,7 @@ pub(super) struct Admitted<Op> {
 }
 
 /// How much longer than the request's own deadline a key stays held by it.
-const HOLD_MARGIN: Duration = Duration::from_secs(5);
+pub(super) const HOLD_MARGIN: Duration = Duration::from_secs(5);
 
 /// What `admit` answers right away: a refusal, or the replayed outcome of an earlier try.
 pub(super) enum Answer {
@@ -113,7 +113,7 @@ fn call<Op: Operation>(body: &[u8], policy: &Policy, caller: &Caller) -> Result<
 }
 
 /// Begins `key` for `caller`, held for `hold`: a lease on it, or the answer it already has.
-async fn take_lease<Op: Operation>(
+pub(super) async fn take_lease<Op: Operation>(
     store: &dyn Store,
     op: Call<Op>,
     caller: &str,

@@ -50,6 +50,30 @@ pub(super) fn routes() -> Router<Arc<Sim>> {
     route(r, look_back::MESSAGES, messages)
 }
 
+/// How long after a message is made its webhook leaves: Chatwoot sends webhooks from a
+/// background job once the request committed, never before the API's answer.
+const WEBHOOK_JOB_DELAY: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// An agent's message in `conversation` (`POST /v1/sandbox/replies`): kept as the simulated
+/// LiveDesk keeps every message; `None` when there is no such conversation.
+pub(super) fn agent_message(
+    sim: &Sim,
+    conversation: u64,
+    content: &str,
+    private: bool,
+) -> Option<Value> {
+    let mut records = records(sim);
+    if !records.has_conversation(conversation) {
+        return None;
+    }
+    let message = json!({ "id": sim.id(), "content": content, "inbox_id": 407,
+        "conversation_id": conversation, "message_type": 1, "content_type": "text", "status": "sent",
+        "private": private, "content_attributes": {}, "source_id": null,
+        "created_at": now_secs() as u64 });
+    Records::keep(&mut records.messages, message.clone());
+    Some(message)
+}
+
 /// Most records of each kind kept; the oldest go first.
 const KEEP: usize = 10_000;
 
@@ -363,6 +387,12 @@ async fn message(State(sim): State<Arc<Sim>>, Path(id): Path<u64>, req: Request)
                         "private": b["private"].as_bool().unwrap_or(false), "content_attributes": b["content_attributes"],
                         "source_id": null, "created_at": now_secs() as u64 });
                     Records::keep(&mut records(&sim).messages, message.clone());
+                    // Chatwoot's webhook job runs after the answer, for every message.
+                    let (later, m) = (sim.clone(), message.clone());
+                    tokio::spawn(async move {
+                        tokio::time::sleep(WEBHOOK_JOB_DELAY).await;
+                        super::webhooks::livedesk_message(&later, &m, Default::default());
+                    });
                     (StatusCode::OK, message)
                 }
             }

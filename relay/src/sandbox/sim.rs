@@ -34,6 +34,8 @@ pub struct Sim {
     pub livedesk: Mutex<super::livedesk::Records>,
     /// mluvii templates sent, per subscription.
     pub sent: Mutex<HashMap<String, Vec<Value>>>,
+    /// Where their webhooks go.
+    pub webhooks: super::webhooks::Webhooks,
 }
 
 impl Sim {

@@ -313,7 +313,7 @@ impl Store for EmbeddedStore {
     }
 }
 
-mod file;
+pub(crate) mod file;
 mod sweep;
 #[cfg(test)]
 mod tests;

@@ -186,6 +186,11 @@ impl RedisStore {
         })
     }
 
+    /// The client, for a subscription of its own (`replies`).
+    pub(crate) fn client(&self) -> &redis::Client {
+        &self.client
+    }
+
     /// Reads Redis's `maxmemory-policy` on `c` and remembers whether it may evict records.
     async fn check_eviction(&self, mut c: ConnectionManager) {
         let mut command = redis::cmd("CONFIG");
@@ -243,7 +248,7 @@ impl RedisStore {
     }
 
     /// Runs `f` on a connection; a Redis failure becomes a [`StoreError`].
-    async fn run<T, F, Fut>(&self, f: F) -> Result<T, StoreError>
+    pub(crate) async fn run<T, F, Fut>(&self, f: F) -> Result<T, StoreError>
     where
         F: FnOnce(ConnectionManager) -> Fut,
         Fut: std::future::Future<Output = redis::RedisResult<T>>,

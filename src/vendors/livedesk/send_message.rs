@@ -168,6 +168,14 @@ pub(crate) fn check_content(v: &mut Violations, content: &str) {
 }
 
 impl SingleCall for SendMessage {
+    /// The visitor writes back: `incoming`, public.
+    fn follow_up(conversation: &str, content: &str) -> Option<Self> {
+        Some(Self {
+            message_type: Some(MessageType::Incoming),
+            ..Self::new(conversation.parse().ok()?, content)
+        })
+    }
+
     /// Its webhook echo (an `outgoing` message when the company sends as an agent) is no reply.
     fn thread(output: &Message) -> Thread {
         Thread {

@@ -25,7 +25,7 @@ pub(super) struct StoreFile {
 
 /// "data_dir: cannot open store at PATH: why", the one form of every start-up error about the
 /// files: `data_dir` is the setting that places them.
-pub(super) fn cannot(
+pub(crate) fn cannot(
     path: &Path,
     why: impl Into<Box<dyn std::error::Error + Send + Sync>>,
 ) -> StartupError {
@@ -47,7 +47,7 @@ fn all(path: &Path) -> [PathBuf; 3] {
 }
 
 /// Sets every existing file of the store at `path` to mode 0600.
-pub(super) fn make_private(path: &Path) -> Result<(), StartupError> {
+pub(crate) fn make_private(path: &Path) -> Result<(), StartupError> {
     for file in all(path) {
         let mode = match std::fs::metadata(&file) {
             Ok(m) => m.permissions().mode() & 0o777,

@@ -1,0 +1,237 @@
+//! `GET /v1/replies/{stream}`: the stream's events as Server-Sent Events (`id: seq`, the event's
+//! JSON as `data`), from after `Last-Event-ID` (or `?lastEventId=`), then live; heartbeats
+//! between. `POST /v1/replies/{stream}/messages`: the visitor's follow-up. Both take the
+//! stream's token as `Authorization: Bearer` (or, for `EventSource`, which sends no headers,
+//! `?token=`; the relay logs paths, never queries).
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::{header, HeaderMap};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream::{self, Stream};
+use hail::ErrorCode;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::log::{Numbered, StreamRecord};
+use super::{token, OpenGuard, Replies};
+use crate::idempotency::now_ms;
+use crate::problem::ProblemResponse;
+use crate::state::AppState;
+
+/// Events read from the log at once.
+const PAGE: usize = 100;
+/// How often a stream over a shared log (Redis) looks again without a notice: a missed
+/// notice (a dropped subscription) delays an event by at most this.
+const POLL_SHARED: Duration = Duration::from_secs(2);
+
+/// The stream a request's token opens, or the problem answer.
+pub(super) async fn authorize(
+    replies: &Replies,
+    id: &str,
+    headers: &HeaderMap,
+    query: Option<&str>,
+) -> Result<StreamRecord, Response> {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned())
+        .or_else(|| query_value(query, "token"));
+    let Some(given) = given.filter(|t| !t.is_empty()) else {
+        return Err(ProblemResponse::new(
+            ErrorCode::Unauthenticated,
+            "the stream's token is required: Authorization: Bearer {token}",
+        )
+        .into_response());
+    };
+    let refused = || {
+        ProblemResponse::new(
+            ErrorCode::RepliesRefused,
+            "this token does not open this stream",
+        )
+        .into_response()
+    };
+    let record = match replies.log.stream(id).await {
+        Ok(Some(record)) => record,
+        Ok(None) => return Err(refused()),
+        Err(e) => {
+            tracing::error!(error = %e, "replies: the log is unavailable");
+            return Err(ProblemResponse::new(
+                ErrorCode::UpstreamUnavailable,
+                "the reply log is unavailable; try again",
+            )
+            .into_response());
+        }
+    };
+    if !token::same(&token::hash(&given), &record.token_hash) {
+        return Err(refused());
+    }
+    if record.expires_ms <= now_ms() {
+        return Err(ProblemResponse::new(
+            ErrorCode::RepliesExpired,
+            "this stream's token has expired; start a new conversation",
+        )
+        .into_response());
+    }
+    Ok(record)
+}
+
+fn query_value(query: Option<&str>, name: &str) -> Option<String> {
+    form_urlencoded::parse(query?.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// `GET /v1/replies/{stream}`.
+pub async fn open(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Response {
+    let replies = state.replies.clone();
+    let (headers, uri) = (request.headers(), request.uri());
+    let record = match authorize(&replies, &id, headers, uri.query()).await {
+        Ok(r) => r,
+        Err(response) => return response,
+    };
+    let after = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| query_value(uri.query(), "lastEventId"))
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    let ip = match peer {
+        Some(peer) => state.gate.client_ip(peer, headers),
+        None => return ProblemResponse::new(ErrorCode::Internal, "no peer").into_response(),
+    };
+    let Some(guard) = replies.open_one(ip) else {
+        return ProblemResponse::new(
+            ErrorCode::RateLimited,
+            format!(
+                "at most {} reply streams may be open from one address",
+                replies.max_open_per_address
+            ),
+        )
+        .into_response();
+    };
+    let heartbeat = replies.heartbeat;
+    let events = events(replies, record, after, guard);
+    let mut response = Sse::new(events)
+        .keep_alive(KeepAlive::new().interval(heartbeat).text("ping"))
+        .into_response();
+    // Proxies (nginx) must pass events on as they come.
+    response
+        .headers_mut()
+        .insert("x-accel-buffering", header::HeaderValue::from_static("no"));
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+/// The stream's events after `after`, then each new one, until the token expires, the relay
+/// shuts down or the page goes away (dropping this, and `guard` with it).
+fn events(
+    replies: Arc<Replies>,
+    record: StreamRecord,
+    after: u64,
+    guard: OpenGuard,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    struct S {
+        replies: Arc<Replies>,
+        record: StreamRecord,
+        last: u64,
+        hub: tokio::sync::broadcast::Receiver<Arc<str>>,
+        ready: std::collections::VecDeque<Numbered>,
+        _guard: OpenGuard,
+    }
+    let hub = replies.hub.subscribe();
+    let s = S {
+        replies,
+        record,
+        last: after,
+        hub,
+        ready: Default::default(),
+        _guard: guard,
+    };
+    stream::unfold(s, |mut s| async move {
+        loop {
+            if let Some(n) = s.ready.pop_front() {
+                s.last = n.seq;
+                let event = Event::default().id(n.seq.to_string()).data(n.json);
+                return Some((Ok(event), s));
+            }
+            match s.replies.log.read(&s.record.id, s.last, PAGE).await {
+                Ok(page) if !page.is_empty() => {
+                    s.ready.extend(page);
+                    continue;
+                }
+                Ok(_) => {}
+                // The page reconnects with its Last-Event-ID: nothing is lost.
+                Err(e) => {
+                    tracing::warn!(error = %e, "replies: reading a stream failed; ending it");
+                    return None;
+                }
+            }
+            let left = s.record.expires_ms.saturating_sub(now_ms());
+            if left == 0 {
+                return None;
+            }
+            let wait = if s.replies.log.shared() {
+                POLL_SHARED
+            } else {
+                Duration::from_millis(left)
+            };
+            tokio::select! {
+                () = s.replies.closing.cancelled() => return None,
+                () = tokio::time::sleep(wait.min(Duration::from_millis(left))) => {}
+                got = wait_for(&mut s.hub, &s.record.id) => if !got { return None },
+            }
+        }
+    })
+}
+
+/// Waits for a notice about stream `id` (or a lag, after which the log is read anyway);
+/// `false` when the hub closed.
+async fn wait_for(hub: &mut tokio::sync::broadcast::Receiver<Arc<str>>, id: &str) -> bool {
+    loop {
+        match hub.recv().await {
+            Ok(notice) if &*notice == id => return true,
+            Ok(_) => {}
+            Err(RecvError::Lagged(_)) => return true,
+            Err(RecvError::Closed) => return false,
+        }
+    }
+}
+
+/// `POST /v1/replies/{stream}/messages`: the visitor's follow-up, sent as the vendor's
+/// follow-up operation into the stream's conversation, idempotent like every send.
+pub async fn follow_up(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Response {
+    let record = match authorize(
+        &state.replies,
+        &id,
+        request.headers(),
+        request.uri().query(),
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(response) => return response,
+    };
+    super::follow_up::send(state, record, request).await
+}
