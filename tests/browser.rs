@@ -12,6 +12,9 @@ mod chayns;
 #[macro_use]
 #[path = "support/diagnostics.rs"]
 mod diagnostics;
+#[macro_use]
+#[path = "support/replies.rs"]
+mod replies;
 
 use wasm_bindgen_test::*;
 
@@ -30,3 +33,4 @@ fn runs_in_chromium() {
 scenario_tests!();
 chayns_tests!();
 diagnostics_tests!();
+replies_tests!();

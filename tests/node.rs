@@ -13,6 +13,9 @@ mod chayns;
 #[macro_use]
 #[path = "support/diagnostics.rs"]
 mod diagnostics;
+#[macro_use]
+#[path = "support/replies.rs"]
+mod replies;
 
 use wasm_bindgen_test::*;
 
@@ -26,3 +29,4 @@ fn runs_in_node_without_window() {
 scenario_tests!();
 chayns_tests!();
 diagnostics_tests!();
+replies_tests!();

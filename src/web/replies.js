@@ -35,21 +35,23 @@ export function openStream(url, token, lastEventId, signal, send, fail) {
   // `Retry-After` of the last answer that asked for a later try, in milliseconds.
   let retryAfter;
 
-  function close() {
-    if (done) return;
-    done = true;
-    stop();
-    signal?.removeEventListener("abort", close);
-    for (const s of subscribers) s.end();
-    subscribers.clear();
-  }
-
+  // Ends the stream for good: each iteration and listener told once, of `error` if there is one.
   function finish(error) {
     if (done) return;
+    done = true;
     failure = error;
+    stop();
+    signal?.removeEventListener("abort", close);
     const all = [...subscribers];
-    close();
-    for (const s of all) s.error(error);
+    subscribers.clear();
+    for (const s of all) {
+      if (error === undefined) s.end();
+      else s.error(error);
+    }
+  }
+
+  function close() {
+    finish(undefined);
   }
 
   // Stops the connection (or the wait for the next one): when nobody listens, or at the end.

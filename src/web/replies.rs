@@ -21,15 +21,20 @@ const TS_REPLIES: &'static str = const_format::concatcp!(
  * conversation.
  */
 export interface ConversationResult<T> extends CallResult<T> {
-    /** Where the replies arrive: plain JSON, to keep (e.g. in `sessionStorage`) and reopen the
-     *  stream after a reload with `client.replies(repliesAccess, { lastEventId })`. */
-    repliesAccess: RepliesAccess;
+    /**
+     * Where the replies arrive: plain JSON, to keep (e.g. in `sessionStorage`) and reopen the
+     * stream after a reload with `client.replies(repliesAccess, { lastEventId })`.
+     *
+     * Absent when the relay takes no replies from this vendor (its `[replies.livedesk]` is not
+     * configured) or could not open a stream (it logs why): the send itself succeeded.
+     */
+    repliesAccess?: RepliesAccess;
     /**
      * The replies in the conversation this send opened (`GET {relayUrl}{repliesAccess.url}`):
      * a new stream at each call, connected while anyone listens. The same as
-     * `client.replies(this.repliesAccess, options)`.
+     * `client.replies(this.repliesAccess, options)`; present exactly when `repliesAccess` is.
      */
-    replies(options?: RepliesOptions): ReplyStream;
+    replies?(options?: RepliesOptions): ReplyStream;
 }
 /** A reply stream's address and token, as the relay answered them with the send that opened
  *  the conversation. */
