@@ -147,76 +147,60 @@ pub(crate) fn token_text(value: JsValue) -> Result<String, &'static str> {
     }
 }
 
-/// Calls operation `id`: validated first, then sent with retries (same idempotency key).
+/// A reply stream's follow-up for [`call`] to send instead of an operation: `Some` only from a
+/// stream's `send`. In the builds without reply streams it is `()`, and `call` compiles to the
+/// plain operation call, not a byte more.
+#[cfg(any(feature = "livedesk", feature = "mluvii"))]
+pub(crate) type FollowUp = Option<std::rc::Rc<super::replies::FollowUp>>;
+#[cfg(not(any(feature = "livedesk", feature = "mluvii")))]
+pub(crate) type FollowUp = ();
+/// What every operation call passes as its [`FollowUp`].
+#[cfg(any(feature = "livedesk", feature = "mluvii"))]
+pub(crate) const NO_FOLLOW_UP: FollowUp = None;
+#[cfg(not(any(feature = "livedesk", feature = "mluvii")))]
+pub(crate) const NO_FOLLOW_UP: FollowUp = ();
+
+/// Calls operation `id`: validated first, then sent with retries (same idempotency key). With a
+/// `follow_up`, `input` is instead the visitor's text for that reply stream (`id` then only names
+/// it for `onAttempt`).
+#[cfg_attr(
+    not(any(feature = "livedesk", feature = "mluvii")),
+    allow(unused_variables)
+)]
 pub(crate) async fn call(
     relay: &Relay,
     id: &str,
     input: &JsValue,
     options: &JsValue,
+    follow_up: FollowUp,
 ) -> Result<JsValue, HailError> {
-    let mut options = call_options(options, RELAY_CALL_OPTIONS)?;
-    let prepared = prepare(id, input)?.map_err(|v| HailError::invalid(&v))?;
-    let url = format!("{}{}", relay.url, protocol::operation_path(id));
-    let key = match (prepared.sends, options.idempotency_key.take()) {
+    let options = call_options(options, RELAY_CALL_OPTIONS)?;
+    // A follow-up differs only in its URL, body and token: the stream's.
+    #[cfg(any(feature = "livedesk", feature = "mluvii"))]
+    let (prepared, url, own_token) = match &follow_up {
+        Some(f) => (f.prepare(input)?, f.url.clone(), Some(f.token.as_str())),
+        None => {
+            let prepared = prepare(id, input)?.map_err(|v| HailError::invalid(&v))?;
+            let url = format!("{}{}", relay.url, protocol::operation_path(id));
+            (prepared, url, None)
+        }
+    };
+    #[cfg(not(any(feature = "livedesk", feature = "mluvii")))]
+    let (prepared, url) = {
+        let prepared = prepare(id, input)?.map_err(|v| HailError::invalid(&v))?;
+        let url = format!("{}{}", relay.url, protocol::operation_path(id));
+        (prepared, url)
+    };
+    let key = match (prepared.sends, options.idempotency_key) {
         (false, _) => None,
         (true, Some(key)) => Some(key),
-        (true, None) => Some(new_key()?),
+        (true, None) => Some(new_idempotency_key().ok_or_else(|| {
+            HailError::new(
+                ErrorCode::Internal,
+                "no crypto.getRandomValues to make an idempotency key",
+            )
+        })?),
     };
-    let post = Post {
-        operation: id,
-        url: &url,
-        body: &prepared.body,
-        key,
-        #[cfg(any(feature = "livedesk", feature = "mluvii"))]
-        stream_token: None,
-    };
-    send(relay, post, &options).await
-}
-
-/// A fresh idempotency key, or `internal` where the platform has no CSPRNG.
-pub(crate) fn new_key() -> Result<String, HailError> {
-    new_idempotency_key().ok_or_else(|| {
-        HailError::new(
-            ErrorCode::Internal,
-            "no crypto.getRandomValues to make an idempotency key",
-        )
-    })
-}
-
-/// One POST to the relay, already checked: sent with retries, always with the same key.
-pub(crate) struct Post<'a> {
-    /// What `onAttempt` calls it: the operation id, or `replies/send`.
-    pub operation: &'a str,
-    pub url: &'a str,
-    pub body: &'a str,
-    /// Its idempotency key (a send), or `None` (a read).
-    pub key: Option<String>,
-    /// A reply stream's own token, sent in place of the client's (which is then not asked for).
-    #[cfg(any(feature = "livedesk", feature = "mluvii"))]
-    pub stream_token: Option<&'a str>,
-}
-
-impl Post<'_> {
-    /// The bearer token this POST carries whatever the client's, if any.
-    fn own_token(&self) -> Option<&str> {
-        #[cfg(any(feature = "livedesk", feature = "mluvii"))]
-        return self.stream_token;
-        // Only reply streams have one (the builds without them: nothing to carry).
-        #[cfg(not(any(feature = "livedesk", feature = "mluvii")))]
-        None
-    }
-}
-
-/// Sends `post` with retries after the failures that allow one (same idempotency key), asking
-/// for the client's token before the first attempt and once more after `unauthenticated`.
-pub(crate) async fn send(
-    relay: &Relay,
-    post: Post<'_>,
-    options: &CallOptions,
-) -> Result<JsValue, HailError> {
-    let id = post.operation;
-    let url = post.url;
-    let key = post.key.as_deref();
     let timeout = options.timeout_ms.unwrap_or(relay.timeout_ms);
     let signal = options.signal.as_ref();
     let mut attempt = 0;
@@ -235,7 +219,7 @@ pub(crate) async fn send(
         let event = |status, request_id, retrying| Attempt {
             operation: id,
             attempt: attempt + 1 + u32::from(token_renewed),
-            idempotency_key: key,
+            idempotency_key: key.as_deref(),
             request_id,
             status,
             retrying,
@@ -243,14 +227,18 @@ pub(crate) async fn send(
         };
         if ask_token {
             ask_token = false;
-            let asked = match post.own_token() {
+            #[cfg(any(feature = "livedesk", feature = "mluvii"))]
+            let asked = match own_token {
+                // A reply stream's own token, in place of the client's.
                 Some(own) => Ok(Some(own.to_owned())),
                 None => token(&relay.token, signal, timeout).await,
             };
+            #[cfg(not(any(feature = "livedesk", feature = "mluvii")))]
+            let asked = token(&relay.token, signal, timeout).await;
             bearer = match asked {
                 Ok(bearer) => bearer,
                 Err(e) => {
-                    let e = with_key(e, key, left, &relay.url);
+                    let e = with_key(e, key.as_deref(), left, &relay.url);
                     report(&relay.on_attempt, event(None, None, false), Some(&e));
                     return Err(e);
                 }
@@ -258,7 +246,7 @@ pub(crate) async fn send(
         }
         let authorization = bearer.as_ref().map(|t| format!("Bearer {t}"));
         let mut headers = vec![("content-type", "application/json")];
-        if let Some(key) = key {
+        if let Some(key) = &key {
             headers.push((protocol::IDEMPOTENCY_KEY, key));
         }
         if let Some(a) = &authorization {
@@ -266,13 +254,18 @@ pub(crate) async fn send(
         }
         let request = Outgoing {
             method: "POST",
-            url,
+            url: &url,
             headers: &headers,
-            body: Some(post.body),
+            body: Some(&prepared.body),
         };
         if let Some(s) = signal.filter(|s| s.aborted()) {
             // Before this attempt's request left: it adds nothing to what may have been sent.
-            return Err(with_key(transport::aborted(s), key, left, &relay.url));
+            return Err(with_key(
+                transport::aborted(s),
+                key.as_deref(),
+                left,
+                &relay.url,
+            ));
         }
         let outcome = match transport::send(&request, timeout, signal).await {
             Ok(received) => answer(received),
@@ -290,11 +283,15 @@ pub(crate) async fn send(
         };
         timed_out |= error.code == ErrorCode::Timeout;
         left = may_have_left(&error, left);
+        // A reply stream's own token is all it has: never renewed.
+        #[cfg(any(feature = "livedesk", feature = "mluvii"))]
+        let renewable = own_token.is_none() && !relay.token.is_undefined();
+        #[cfg(not(any(feature = "livedesk", feature = "mluvii")))]
+        let renewable = !relay.token.is_undefined();
         if error.code == ErrorCode::Unauthenticated
             && error.status.is_some()
             && !token_renewed
-            && post.own_token().is_none()
-            && !relay.token.is_undefined()
+            && renewable
         {
             // The relay refused the client's token: ask for a fresh one, once.
             let request_id = error.request_id.clone();
@@ -327,7 +324,7 @@ pub(crate) async fn send(
                 cut.request_id = error.request_id.take();
                 error = cut;
             }
-            let error = with_key(error, key, left, &relay.url);
+            let error = with_key(error, key.as_deref(), left, &relay.url);
             let request_id = error.request_id.clone();
             report(
                 &relay.on_attempt,

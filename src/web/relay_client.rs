@@ -4,7 +4,7 @@ use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 
-use super::call::{call, get_json, positive_ms, Relay};
+use super::call::{call, get_json, positive_ms, FollowUp, Relay, NO_FOLLOW_UP};
 use super::error::HailError;
 use super::js::get;
 use crate::error::ErrorCode;
@@ -168,6 +168,9 @@ pub struct RelayClient {
     livedesk: JsValue,
     #[cfg(feature = "mluvii")]
     mluvii: JsValue,
+    // `replies(access, options)`, made once like the namespaces.
+    #[cfg(any(feature = "livedesk", feature = "mluvii"))]
+    replies: JsValue,
 }
 
 /// Creates a client of the relay at `relayUrl`: nothing is sent until a call. Its vendor
@@ -246,6 +249,8 @@ pub fn create_relay_client(
         livedesk: namespace(&inner, "livedesk"),
         #[cfg(feature = "mluvii")]
         mluvii: namespace(&inner, "mluvii"),
+        #[cfg(any(feature = "livedesk", feature = "mluvii"))]
+        replies: super::replies::opener(&inner, JsValue::UNDEFINED),
         inner,
     })
 }
@@ -261,7 +266,13 @@ impl RelayClient {
         input: JsValue,
         options: Option<JsValue>,
     ) -> js_sys::Promise {
-        call_promise(self.inner.clone(), operation_id, input, options)
+        call_promise(
+            self.inner.clone(),
+            operation_id,
+            input,
+            options,
+            NO_FOLLOW_UP,
+        )
     }
 
     /// What the relay offers (`GET {relayUrl}/v1/capabilities`): the enabled operations with
@@ -281,21 +292,18 @@ impl RelayClient {
         })
     }
 
-    /// Reopens a reply stream from a `repliesAccess` kept from the result of the send that
-    /// opened the conversation (e.g. after a reload, with the `lastEventId` kept from the
-    /// stream): the same stream as that result's `replies(options)`.
-    ///
-    /// Throws a `HailError` with code `invalid_request` (and `field`) when `access` or an
-    /// option is not one.
+    /// `replies(access, options?)`: reopens a reply stream from a `repliesAccess` kept from the
+    /// result of the send that opened the conversation (e.g. after a reload, with the
+    /// `lastEventId` kept from the stream): the same stream as that result's `replies(options)`.
+    /// Throws a `HailError` with code `invalid_request` (and `field`) when `access` or an option
+    /// is not one. (A function property, the same at every access, so it works detached.)
     #[cfg(any(feature = "livedesk", feature = "mluvii"))]
-    #[wasm_bindgen(unchecked_return_type = "ReplyStream")]
-    pub fn replies(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "RepliesAccess")] access: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "RepliesOptions")] options: Option<JsValue>,
-    ) -> Result<JsValue, JsValue> {
-        let options = options.unwrap_or(JsValue::UNDEFINED);
-        super::replies::open(&self.inner, &access, &options).map_err(JsValue::from)
+    #[wasm_bindgen(
+        getter,
+        unchecked_return_type = "(access: RepliesAccess, options?: RepliesOptions) => ReplyStream"
+    )]
+    pub fn replies(&self) -> JsValue {
+        self.replies.clone()
     }
 
     #[cfg(feature = "memoio")]
@@ -338,7 +346,13 @@ fn namespace(inner: &Rc<Inner>, vendor: &str) -> JsValue {
         let id = op.id;
         let method = Closure::<dyn Fn(JsValue, JsValue) -> js_sys::Promise>::new(
             move |input: JsValue, options: JsValue| {
-                call_promise(inner.clone(), JsValue::from_str(id), input, Some(options))
+                call_promise(
+                    inner.clone(),
+                    JsValue::from_str(id),
+                    input,
+                    Some(options),
+                    NO_FOLLOW_UP,
+                )
             },
         );
         // Setting a property on an object just made cannot fail.
@@ -347,12 +361,14 @@ fn namespace(inner: &Rc<Inner>, vendor: &str) -> JsValue {
     object.into()
 }
 
-/// The promise of one call: one instance of the call's state machine for every method.
-fn call_promise(
+/// The promise of one call: one instance of the call's state machine for every method (and for
+/// a reply stream's `send`, its `follow_up`).
+pub(crate) fn call_promise(
     inner: Rc<Inner>,
     operation_id: JsValue,
     input: JsValue,
     options: Option<JsValue>,
+    follow_up: FollowUp,
 ) -> js_sys::Promise {
     let options = options.unwrap_or(JsValue::UNDEFINED);
     let site = super::error::call_site();
@@ -364,7 +380,7 @@ fn call_promise(
                     .into_js_from(&site),
             );
         };
-        call(&inner, &id, &input, &options)
+        call(&inner, &id, &input, &options, follow_up)
             .await
             .map_err(|e| e.into_js_from(&site))
     })

@@ -19,9 +19,9 @@ const KINDS = ["message", "status"];
 const AUTHORS = ["agent", "bot", "system"];
 
 // A stream of the replies at `url` (absolute), read with `token`, after event `lastEventId`.
-// `send(text, options)` and `fail(status, body, requestId)` are the Rust side's: a follow-up,
-// and the HailError of an answer that ends the stream.
-export function openStream(url, token, lastEventId, signal, send, fail) {
+// `rust` is the Rust side: `rust(body, options)` sends a follow-up (a promise of its result);
+// `rust(status, [body, requestId])` rejects with the HailError of an answer that ends the stream.
+export function openStream(url, token, lastEventId, signal, rust) {
   let last = lastEventId;
   // Final: closed, aborted, or ended by `failure`.
   let done = false;
@@ -135,7 +135,7 @@ export function openStream(url, token, lastEventId, signal, send, fail) {
           if (seconds > 0) retryAfter = Math.min(seconds * 1000, BACKOFF_MAX_MS);
           return undefined;
         }
-        return fail(status, text, response.headers.get("x-request-id") ?? undefined);
+        return await rust(status, [text, response.headers.get("x-request-id") ?? undefined]).catch((e) => e);
       }
       const reader = response.body.getReader();
       const decoder = new TextDecoder();
@@ -217,7 +217,8 @@ export function openStream(url, token, lastEventId, signal, send, fail) {
       return () => unsubscribe(s);
     },
     send(text, options) {
-      return send(text, options);
+      // The body, or nothing for Rust to refuse as `invalid_field` (never a number: see `rust`).
+      return rust(typeof text === "string" && text.trim() ? JSON.stringify({ content: text }) : undefined, options);
     },
     close,
     [Symbol.asyncIterator]() {

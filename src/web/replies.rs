@@ -6,9 +6,13 @@
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
-use super::call::{call_options, new_key, send, token_text, Post, Relay, RELAY_CALL_OPTIONS};
+use std::rc::Rc;
+
+use super::call::{token_text, Relay};
 use super::error::{call_site, HailError};
 use super::js::{get, known_options, set};
+use super::relay_client::call_promise;
+use super::validate::Prepared;
 use crate::error::ErrorCode;
 use crate::protocol::REPLIES_PATH_PREFIX;
 
@@ -121,21 +125,13 @@ extern "C" {
         token: &str,
         last_event_id: f64,
         signal: Option<&AbortSignal>,
-        send: &JsValue,
-        fail: &JsValue,
+        rust: &JsValue,
     ) -> JsValue;
 }
 
 /// A stream's path and token, checked: the path is the relay's `/v1/replies/…` (nothing else of
 /// the relay, nor another host), the token a header value.
 fn read_access(access: &JsValue) -> Result<(String, String), HailError> {
-    let invalid = |field: &'static str, why: &str| {
-        HailError::new(
-            ErrorCode::InvalidRequest,
-            format!("repliesAccess.{field} {why}"),
-        )
-        .field(field)
-    };
     let url = get(access, "url").as_string().unwrap_or_default();
     let stream = url.strip_prefix(REPLIES_PATH_PREFIX).unwrap_or_default();
     if stream.is_empty()
@@ -143,10 +139,21 @@ fn read_access(access: &JsValue) -> Result<(String, String), HailError> {
             .bytes()
             .all(|b| b.is_ascii_graphic() && !matches!(b, b'?' | b'#' | b'/'))
     {
-        return Err(invalid("url", "must be the relay's /v1/replies/{stream}"));
+        return Err(invalid(
+            "url",
+            "repliesAccess.url must be the relay's /v1/replies/{stream}",
+        ));
     }
-    let token = token_text(get(access, "token")).map_err(|why| invalid("token", why))?;
+    let token = token_text(get(access, "token"))
+        .map_err(|_| invalid("token", "repliesAccess.token must be visible ASCII"))?;
     Ok((url, token))
+}
+
+/// `invalid_request` naming `field`. (One function for every refusal here: each inlined one costs
+/// the module bytes.)
+#[inline(never)]
+fn invalid(field: &'static str, message: &'static str) -> HailError {
+    HailError::new(ErrorCode::InvalidRequest, message).field(field)
 }
 
 /// Sets `repliesAccess` on a result from the relay's `replies` member, when it is one.
@@ -169,49 +176,64 @@ pub(crate) fn keep_access(result: &JsValue, replies: &JsValue) {
 /// Gives a result with `repliesAccess` its `replies(options)`.
 pub(crate) fn attach(result: &JsValue, relay: &Relay) {
     let access = get(result, "repliesAccess");
-    if access.is_undefined() {
-        return;
+    if !access.is_undefined() {
+        set(result, "replies", opener(&Rc::new(relay.clone()), access));
     }
+}
+
+/// `replies(options)` of a result, with its `access`; or, with `access` undefined, the client's
+/// `replies(access, options)`. One closure type for both: one shim in the module.
+pub(crate) fn opener(relay: &Rc<Relay>, access: JsValue) -> JsValue {
     let relay = relay.clone();
-    let replies =
-        Closure::<dyn Fn(JsValue) -> Result<JsValue, JsValue>>::new(move |options: JsValue| {
-            open(&relay, &access, &options).map_err(JsValue::from)
-        });
-    set(result, "replies", replies.into_js_value());
+    Closure::<dyn Fn(JsValue, JsValue) -> Result<JsValue, JsValue>>::new(
+        move |first: JsValue, second: JsValue| {
+            let opened = if access.is_undefined() {
+                open(&relay, &first, &second)
+            } else {
+                open(&relay, &access, &first)
+            };
+            opened.map_err(JsValue::from)
+        },
+    )
+    .into_js_value()
 }
 
 /// A `ReplyStream` of `access` (`{url, token}`) with `options` (`{signal?, lastEventId?}`).
 pub(crate) fn open(
-    relay: &Relay,
+    relay: &Rc<Relay>,
     access: &JsValue,
     options: &JsValue,
 ) -> Result<JsValue, HailError> {
     if !access.is_object() {
-        return Err(
-            HailError::new(ErrorCode::InvalidRequest, "repliesAccess must be an object")
-                .field("repliesAccess"),
-        );
+        return Err(invalid("repliesAccess", "repliesAccess must be an object"));
     }
     let (path, token) = read_access(access)?;
     let (signal, last_event_id) = stream_options(options)?;
-    let url = format!("{}{path}", relay.url);
+    let mut url = relay.url.clone();
+    url.push_str(&path);
     let site = call_site();
-    let fail = Closure::<dyn Fn(u16, String, Option<String>) -> JsValue>::new(
-        move |status: u16, body: String, request_id: Option<String>| {
-            stream_error(status, &body, request_id).into_js_from(&site)
-        },
-    );
-    let messages = format!("{url}/messages");
-    let (relay, bearer) = (relay.clone(), token.clone());
-    let send = Closure::<dyn Fn(JsValue, JsValue) -> js_sys::Promise>::new(
-        move |text: JsValue, options: JsValue| {
-            let (relay, url, bearer) = (relay.clone(), messages.clone(), bearer.clone());
-            let site = call_site();
-            wasm_bindgen_futures::future_to_promise(async move {
-                follow_up(&relay, &url, &bearer, &text, &options)
-                    .await
-                    .map_err(|e| e.into_js_from(&site))
-            })
+    let follow_up = Rc::new(FollowUp {
+        url: url.clone() + "/messages",
+        token: token.clone(),
+    });
+    let relay = relay.clone();
+    // The stream's one way into Rust (one closure, one shim): `(status, [body, requestId])`
+    // gives the HailError that ends the stream, as a rejected promise; `(body, options)` sends a
+    // follow-up (`body` its JSON, or undefined: never a number).
+    let rust = Closure::<dyn Fn(JsValue, JsValue) -> js_sys::Promise>::new(
+        move |first: JsValue, second: JsValue| match first.as_f64() {
+            Some(status) => {
+                let part = |i| js_sys::Reflect::get_u32(&second, i).unwrap_or_default();
+                let error = stream_error(status as u16, part(0), part(1).as_string());
+                js_sys::Promise::reject(&error.into_js_from(&site))
+            }
+            None => call_promise(
+                relay.clone(),
+                JsValue::from_str("replies/send"),
+                first,
+                Some(second),
+                Some(follow_up.clone()),
+            ),
         },
     );
     Ok(open_stream(
@@ -219,8 +241,7 @@ pub(crate) fn open(
         &token,
         last_event_id,
         signal.as_ref(),
-        &send.into_js_value(),
-        &fail.into_js_value(),
+        &rust.into_js_value(),
     ))
 }
 
@@ -230,30 +251,28 @@ fn stream_options(options: &JsValue) -> Result<(Option<AbortSignal>, f64), HailE
         return Ok((None, 0.0));
     }
     if !options.is_object() {
-        return Err(
-            HailError::new(ErrorCode::InvalidRequest, "options must be an object").field("options"),
-        );
+        return Err(invalid("options", "options must be an object"));
     }
     known_options(options, "signal, lastEventId", "replies()")?;
     let signal = get(options, "signal");
     let signal = if signal.is_undefined() || signal.is_null() {
         None
     } else {
-        Some(signal.dyn_into::<AbortSignal>().map_err(|_| {
-            HailError::new(ErrorCode::InvalidRequest, "signal must be an AbortSignal")
-                .field("signal")
-        })?)
+        Some(
+            signal
+                .dyn_into::<AbortSignal>()
+                .map_err(|_| invalid("signal", "signal must be an AbortSignal"))?,
+        )
     };
     let last = get(options, "lastEventId");
     let last = match last.as_f64() {
         None if last.is_undefined() || last.is_null() => 0.0,
         Some(n) if n.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(&n) => n,
         _ => {
-            return Err(HailError::new(
-                ErrorCode::InvalidRequest,
+            return Err(invalid(
+                "lastEventId",
                 "lastEventId must be a whole number, 0 or more",
-            )
-            .field("lastEventId"))
+            ))
         }
     };
     Ok((signal, last))
@@ -261,7 +280,7 @@ fn stream_options(options: &JsValue) -> Result<(Option<AbortSignal>, f64), HailE
 
 /// The error that ends a stream: the relay's problem (`replies_expired`, `replies_refused`,
 /// `unauthenticated`, …), or `invalid_response` for an answer that is no event stream.
-fn stream_error(status: u16, body: &str, request_id: Option<String>) -> HailError {
+fn stream_error(status: u16, body: JsValue, request_id: Option<String>) -> HailError {
     if status == 200 {
         let mut e = HailError::new(
             ErrorCode::InvalidResponse,
@@ -271,43 +290,29 @@ fn stream_error(status: u16, body: &str, request_id: Option<String>) -> HailErro
         e.request_id = request_id;
         return e;
     }
-    let body = js_sys::JSON::parse(body).unwrap_or_default();
+    let body = body
+        .as_string()
+        .and_then(|b| js_sys::JSON::parse(&b).ok())
+        .unwrap_or_default();
     HailError::from_problem(status, &body, request_id)
 }
 
-/// The visitor's follow-up `text` (`{"content": text}`) POSTed to `url` with the stream's token.
-async fn follow_up(
-    relay: &Relay,
-    url: &str,
-    token: &str,
-    text: &JsValue,
-    options: &JsValue,
-) -> Result<JsValue, HailError> {
-    let mut options = call_options(options, RELAY_CALL_OPTIONS)?;
-    let content = text.as_string().filter(|t| !t.trim().is_empty());
-    let Some(content) = content else {
-        return Err(
-            HailError::new(ErrorCode::InvalidField, "text must be a non-empty string")
-                .field("text"),
-        );
-    };
-    let body = js_sys::Object::new();
-    set(&body, "content", content);
-    // JSON of a plain object of one string: cannot throw.
-    let body = js_sys::JSON::stringify(&body)
-        .ok()
-        .and_then(|b| b.as_string())
-        .unwrap_or_default();
-    let key = match options.idempotency_key.take() {
-        Some(key) => key,
-        None => new_key()?,
-    };
-    let post = Post {
-        operation: "replies/send",
-        url,
-        body: &body,
-        key: Some(key),
-        stream_token: Some(token),
-    };
-    send(relay, post, &options).await
+/// Where a stream's follow-ups go, and the token they carry (`call::call` sends them, retried
+/// like every send).
+pub(crate) struct FollowUp {
+    /// `{relayUrl}/v1/replies/{stream}/messages`.
+    pub url: String,
+    /// The stream's token.
+    pub token: String,
+}
+
+impl FollowUp {
+    /// The body `replies.js` made of the page's text (`{"content": text}`), or, when the text
+    /// was no non-empty string, nothing: `invalid_field`.
+    pub(crate) fn prepare(&self, body: &JsValue) -> Result<Prepared, HailError> {
+        let body = body.as_string().ok_or_else(|| {
+            HailError::new(ErrorCode::InvalidField, "text must be a non-empty string").field("text")
+        })?;
+        Ok(Prepared { body, sends: true })
+    }
 }
