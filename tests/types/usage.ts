@@ -8,6 +8,13 @@ import init, {
   isHailError,
   type CallResult,
   type Contact,
+  type Conversation,
+  type ConversationResult,
+  type NoRepliesResult,
+  type RepliesAccess,
+  type ReplyEvent,
+  type ReplyStream,
+  type ResultOf,
   type ErrorCode,
   type HailError,
   type InputOf,
@@ -97,4 +104,39 @@ export async function main(): Promise<void> {
     }
   }
   console.log(requestId, replayed, contact.data.id, id, firstName, access, problems.length);
+}
+
+// Replies: only a send that opens a conversation has them.
+export async function replies(): Promise<void> {
+  const hail = createRelayClient({ relayUrl: "https://relay.example.com" });
+  const opened: ConversationResult<StartedConversation> = await hail.livedesk.startConversation({ inboxId: 407, contact: { identifier: "v" }, content: "Hi" });
+  const byCall: ResultOf<"livedesk/create-conversation"> = await hail.call("livedesk/create-conversation", { inboxId: 407, contactId: 1 });
+  const conversation: ConversationResult<Conversation> = byCall;
+  const access: RepliesAccess | undefined = opened.repliesAccess;
+  if (!opened.replies || !access) return;
+  const kept: RepliesAccess = JSON.parse(JSON.stringify(access));
+  const stream: ReplyStream = opened.replies({ signal: new AbortController().signal, lastEventId: 0 });
+  for await (const reply of stream) {
+    const seq: number = reply.seq;
+    const kind: "message" | "status" = reply.kind;
+    const author: "agent" | "bot" | "system" = reply.author;
+    const text: string = reply.text;
+    console.log(seq, kind, author, text, reply.at, reply.vendorMessageId);
+    break;
+  }
+  const stop: () => void = stream.onReply((e: ReplyEvent) => console.log(e.text), (e: HailError) => console.log(e.code));
+  stop();
+  stream.onReply((e) => console.log(e.seq));
+  const sent: CallResult<Message> = await stream.send("Thanks", { idempotencyKey: "k-3", timeoutMs: 5000, signal: new AbortController().signal });
+  const last: number = stream.lastEventId;
+  const closed: boolean = stream.closed;
+  stream.close();
+  const again: ReplyStream = hail.replies(kept, { lastEventId: last });
+  const iterable: AsyncIterable<ReplyEvent> = again;
+  conversation.replies?.().close();
+  // MEMOIO and chayns deliver no replies, typed.
+  const memo: NoRepliesResult<MemoioReply> = await hail.memoio.startConversation({ receiver: "a@b.co", message: "m", channel: "c" });
+  const none: undefined = memo.replies;
+  const noAccess: undefined = (await hail.chayns.intercom({ message: "m", userIds: [1] })).repliesAccess;
+  console.log(sent.data.id, closed, iterable, none, noAccess);
 }

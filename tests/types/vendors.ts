@@ -44,14 +44,28 @@ export async function vendors(): Promise<void> {
   // @ts-expect-error hail-sdk/chayns has no MEMOIO namespace
   c.memoio.startConversation({ receiver: "a@b.co", message: "m", channel: "c" });
 
+  // @ts-expect-error hail-sdk/memoio has no reply streams
+  m.replies({ url: "/v1/replies/s", token: "t", expiresAt: "" });
+  // @ts-expect-error nor has hail-sdk/chayns
+  c.replies({ url: "/v1/replies/s", token: "t", expiresAt: "" });
+
   const l = livedesk.createRelayClient({ relayUrl: "https://relay.example.com" });
   const contact: livedesk.Contact = (await l.livedesk.createContact({ inboxId: 407, name: "Anna" })).data;
+  const opened = await l.livedesk.startConversation({ inboxId: 407, contact: { identifier: "v" }, content: "Hi" });
+  const stream: livedesk.ReplyStream | undefined = opened.replies?.({ lastEventId: 0 });
+  const followUp: livedesk.CallResult<livedesk.Message> | undefined = await stream?.send("Thanks");
+  void followUp;
   // @ts-expect-error hail-sdk/livedesk has no mluvii namespace
   l.mluvii.whatsappSubscriptions({});
   void contact;
 
   const w = mluvii.createRelayClient({ relayUrl: "https://relay.example.com" });
   const subscriptions: mluvii.Subscription[] = (await w.mluvii.whatsappSubscriptions({})).data;
+  // mluvii delivers replies (none of its operations opens a session yet): a stream's follow-up
+  // is the vendor's JSON there.
+  const reopened: mluvii.ReplyStream = w.replies({ url: "/v1/replies/s", token: "t", expiresAt: "" });
+  const followUp2: mluvii.CallResult<mluvii.JsonValue> = await reopened.send("Hi");
+  void followUp2;
   // @ts-expect-error hail-sdk/mluvii has no chayns namespace
   w.chayns.intercom({ message: "m", userIds: [1] });
   // @ts-expect-error nor chayns operations in validate

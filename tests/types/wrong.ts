@@ -1,5 +1,5 @@
 // Every marked line must fail to compile: `tsc` reports an unused `@ts-expect-error` otherwise.
-import { createChaynsUserClient, createRelayClient, fromChaynsApi, fromChaynsEnv, validate, type ErrorCode } from "hail-sdk";
+import { createChaynsUserClient, createRelayClient, fromChaynsApi, fromChaynsEnv, validate, type ErrorCode, type ReplyEvent } from "hail-sdk";
 
 export async function wrong(): Promise<void> {
   const hail = createRelayClient({ relayUrl: "https://relay.example.com" });
@@ -47,5 +47,24 @@ export async function wrong(): Promise<void> {
   const tapp = fromChaynsApi({ getAccessToken: async () => ({ accessToken: "t" }), getUser: () => ({ userId: 1 }), getSite: () => ({ locationId: 2 }) });
   // @ts-expect-error chayns has no idempotency keys: user-client sends take { signal, timeoutMs }
   await tapp.sendMessageToPage({ text: "Hi" }, { idempotencyKey: "k" });
-  console.log(code, text);
+  // @ts-expect-error MEMOIO delivers no replies: its results have no replies()
+  (await hail.memoio.startConversation({ receiver: "a@b.co", message: "m", channel: "c" })).replies();
+  // @ts-expect-error chayns delivers no replies: no repliesAccess to keep
+  const chaynsAccess: { url: string } = (await hail.chayns.intercom({ message: "m", userIds: [1] })).repliesAccess;
+  // @ts-expect-error a message sent into a conversation opens none: no replies
+  (await hail.livedesk.sendMessage({ conversationId: 40, content: "Hi" })).replies;
+  // @ts-expect-error replies() may be absent (a relay without LiveDesk's webhook): check it first
+  (await hail.livedesk.startConversation({ inboxId: 1, contact: { identifier: "v" }, content: "Hi" })).replies();
+  const access = { url: "/v1/replies/s", token: "t", expiresAt: "2099-01-01T00:00:00Z" };
+  // @ts-expect-error unknown replies() options
+  hail.replies(access, { since: 3 });
+  // @ts-expect-error a reply stream's access needs its token
+  hail.replies({ url: "/v1/replies/s" });
+  // @ts-expect-error a follow-up is text
+  await hail.replies(access).send({ content: "Hi" });
+  // @ts-expect-error a reply event is a message or a status, nothing else
+  const typing: ReplyEvent["kind"] = "typing";
+  // @ts-expect-error lastEventId is read-only
+  hail.replies(access).lastEventId = 3;
+  console.log(code, text, chaynsAccess, typing);
 }
