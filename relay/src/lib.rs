@@ -19,6 +19,7 @@ pub mod policy;
 pub mod problem;
 pub mod rate_limit;
 pub mod replies;
+pub mod reply_routes;
 pub mod request_id;
 pub mod sandbox;
 pub mod scrub;

@@ -1,21 +1,18 @@
 //! Replies (DESIGN.md, "Replies"): an agent's answer, delivered by the vendor's webhook, to the
 //! page that started the conversation, and the page's follow-ups back. The relay's part:
-//! - `intake`: `POST /v1/hooks/{vendor}/{secret}`: verified, read by `hail::vendors::…::webhook`,
+//! - intake (`reply_routes`): `POST /v1/hooks/{vendor}/{secret}`: verified, read by `hail::vendors::…::webhook`,
 //!   stored, then acknowledged;
 //! - `bind`: a send whose result opens a conversation (`Operation::thread`) gets a stream;
-//! - `stream`: `GET /v1/replies/{stream}`, Server-Sent Events with `Last-Event-ID` resume;
-//! - `follow_up`: `POST /v1/replies/{stream}/messages`, the visitor's answer, idempotent;
+//! - streams (`reply_routes`): `GET /v1/replies/{stream}`, Server-Sent Events with `Last-Event-ID` resume;
+//! - the visitor's follow-up, `POST /v1/replies/{stream}/messages`, is a send: `forward::follow_up`;
 //! - `log`: where streams and events live (memory, SQLite, Redis, after `store`).
 //!
-//! It knows no vendor: which webhook format a vendor speaks and which operation carries a
-//! follow-up come from `hail`.
+//! It knows no vendor: which webhook format a vendor speaks comes from `hail`.
 
+mod access;
 mod bind;
-mod follow_up;
-mod intake;
 pub mod log;
 pub mod settings;
-mod stream;
 pub mod token;
 
 use std::collections::HashMap;
@@ -27,10 +24,10 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 pub use bind::bind;
-pub use follow_up::FollowUps;
-pub use intake::intake;
-pub use settings::{Hook, RepliesConfig};
-pub use stream::{follow_up as post_follow_up, open as open_stream};
+pub use settings::Hook;
+
+use crate::config::RepliesConfig;
+pub use access::{authorize, query_value};
 
 use log::ReplyLog;
 
@@ -52,8 +49,6 @@ pub struct Replies {
     open: Mutex<HashMap<IpAddr, usize>>,
     /// Cancelled when the relay shuts down: open streams end, so the drain is not held up.
     pub closing: CancellationToken,
-    /// The operation that carries a follow-up, by vendor.
-    pub follow_ups: FollowUps,
     /// The relay's public root, for the hook URLs shown by `--check-config`.
     pub public_url: Option<String>,
     /// Where other relays announce their appends (the Redis log's).
@@ -80,7 +75,6 @@ impl Replies {
             max_open_per_address: config.max_open_per_address.max(1),
             open: Mutex::new(HashMap::new()),
             closing: CancellationToken::new(),
-            follow_ups: FollowUps::collect(),
             public_url: config.public_url.clone(),
             announcements: None,
         }
@@ -92,7 +86,7 @@ impl Replies {
     }
 
     /// Counts one more open stream from `ip`, unless it has its most already.
-    fn open_one(self: &Arc<Self>, ip: IpAddr) -> Option<OpenGuard> {
+    pub(crate) fn open_one(self: &Arc<Self>, ip: IpAddr) -> Option<OpenGuard> {
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         let n = open.entry(ip).or_default();
         if *n >= self.max_open_per_address {
@@ -196,7 +190,7 @@ pub fn loggable(path: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// One open stream, counted until dropped.
-struct OpenGuard {
+pub(crate) struct OpenGuard {
     replies: Arc<Replies>,
     ip: IpAddr,
 }
