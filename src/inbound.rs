@@ -115,3 +115,38 @@ pub fn receive(
         _ => Err(InboundError::Unreadable("no webhooks from this vendor")),
     }
 }
+
+/// A vendor's list of a conversation's recent messages, read to fill a gap in a stream where
+/// webhooks were missed (the relay down past the vendor's retries). LiveDesk has one; mluvii
+/// publishes none, so a missed mluvii webhook stays missed.
+pub trait Backfill: 'static {
+    /// The vendor (`livedesk`).
+    const VENDOR: &'static str;
+    /// What the request authenticates with.
+    type Credential: Send + Sync + 'static;
+    /// The request for `conversation`'s recent messages, or `None` for an id it cannot name.
+    fn request(
+        base: &crate::base_url::BaseUrl,
+        credential: &Self::Credential,
+        conversation: &str,
+    ) -> Option<http::Request<Vec<u8>>>;
+    /// Each message of the answer as its webhook delivery would read (same event, same key).
+    fn read(
+        conversation: &str,
+        status: http::StatusCode,
+        body: &[u8],
+    ) -> Result<Vec<Delivery>, InboundError>;
+}
+
+/// Visits every [`Backfill`].
+pub trait BackfillVisitor {
+    /// Called once per vendor that has one.
+    fn visit<B: Backfill>(&mut self);
+}
+
+/// Calls `visitor.visit::<B>()` for every vendor's backfill.
+#[allow(unused_variables)]
+pub fn visit_backfills<V: BackfillVisitor>(visitor: &mut V) {
+    #[cfg(feature = "livedesk")]
+    visitor.visit::<crate::vendors::livedesk::webhook::RecentMessages>();
+}

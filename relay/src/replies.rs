@@ -51,9 +51,16 @@ pub struct Replies {
     pub closing: CancellationToken,
     /// The relay's public root, for the hook URLs shown by `--check-config`.
     pub public_url: Option<String>,
+    /// When each stream's gap was last filled (see `reply_routes::backfill`).
+    filled: Mutex<HashMap<String, std::time::Instant>>,
     /// Where other relays announce their appends (the Redis log's).
     pub announcements: Option<redis::Client>,
 }
+
+/// Shortest time between two gap fills of one stream.
+const FILL_EVERY: Duration = Duration::from_secs(10);
+/// Streams remembered as filled before the expired ones are forgotten.
+const FILLED_MAX: usize = 10_000;
 
 /// Events on the hub a slow stream may fall behind by before it re-reads the log (it never
 /// misses one: the hub only says where to look).
@@ -77,6 +84,24 @@ impl Replies {
             closing: CancellationToken::new(),
             public_url: config.public_url.clone(),
             announcements: None,
+            filled: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether stream `id`'s gap may be filled now: at most once per [`FILL_EVERY`], so a page
+    /// reconnecting in a loop does not become a loop of vendor calls.
+    pub fn backfill_due(&self, id: &str) -> bool {
+        let now = std::time::Instant::now();
+        let mut filled = self.filled.lock().unwrap_or_else(|p| p.into_inner());
+        if filled.len() > FILLED_MAX {
+            filled.retain(|_, at| now.duration_since(*at) < FILL_EVERY);
+        }
+        match filled.get(id) {
+            Some(at) if now.duration_since(*at) < FILL_EVERY => false,
+            _ => {
+                filled.insert(id.to_owned(), now);
+                true
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 //! The HTTP side of replies (see `replies`): the vendors' webhook intakes and the pages' streams.
 //! Apart from `replies` so that the state, which holds `Replies`, is not imported by it.
 
+mod backfill;
 mod intake;
 mod stream;
 

@@ -480,3 +480,36 @@ async fn a_webhook_to_relay_a_reaches_a_page_streaming_from_relay_b() {
     let got = reading.await.unwrap();
     assert_eq!(texts(&got), ["via relay A"]);
 }
+
+#[tokio::test]
+async fn a_reply_whose_webhook_never_came_is_filled_from_livedesks_list_once() {
+    let (_p, relay) = relay("gap", &replies_toml());
+    let http = reqwest::Client::new();
+    let (conversation, replies) = start(&http, &relay, "gap").await;
+    let agent = |content: &str, delivery: &str| {
+        http.post(format!("{relay}/v1/sandbox/replies"))
+            .json(&json!({"vendor": "livedesk", "conversationId": conversation, "content": content, "delivery": delivery}))
+            .send()
+    };
+    let answer: Value = agent("delivered", "once")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["deliveries"], json!([200]));
+    // LiveDesk gave up on this one (the relay was down past its retries).
+    let answer: Value = agent("never delivered", "dropped")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["deliveries"], json!([]));
+    let got = events(&http, &relay, &replies, None, Duration::from_millis(800)).await;
+    assert_eq!(texts(&got), ["delivered", "never delivered"]);
+    // Opening again finds nothing new to add: each message once.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let again = events(&http, &relay, &replies, Some(0), Duration::from_millis(500)).await;
+    assert_eq!(texts(&again), ["delivered", "never delivered"]);
+}

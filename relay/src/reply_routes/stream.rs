@@ -65,6 +65,8 @@ pub async fn open(
         )
         .into_response();
     };
+    // What missed webhooks left out, from the vendor's own list, before the stream reads.
+    super::backfill::fill(&state, &record).await;
     let heartbeat = replies.heartbeat;
     let events = events(replies, record, after, guard);
     let mut response = Sse::new(events)
