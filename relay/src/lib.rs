@@ -18,6 +18,7 @@ pub mod openapi;
 pub mod policy;
 pub mod problem;
 pub mod rate_limit;
+pub mod register;
 pub mod replies;
 pub mod reply_routes;
 pub mod request_id;

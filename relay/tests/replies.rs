@@ -513,3 +513,106 @@ async fn a_reply_whose_webhook_never_came_is_filled_from_livedesks_list_once() {
     let again = events(&http, &relay, &replies, Some(0), Duration::from_millis(500)).await;
     assert_eq!(texts(&again), ["delivered", "never delivered"]);
 }
+
+#[tokio::test]
+async fn registering_at_mluvii_twice_updates_the_webhook_already_there() {
+    // The relay that runs the command calls relay A's simulated mluvii, whose outbox shows it.
+    let (_a, a) = relay("register-vendor", "");
+    let http = reqwest::Client::new();
+    let caps: Value = http
+        .get(format!("{a}/v1/capabilities"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let root = caps["chaynsUserApi"]
+        .as_str()
+        .unwrap()
+        .trim_end_matches("/chayns-user")
+        .to_owned();
+    let config = write_config(
+        "replies-register.toml",
+        &format!("[vendors.mluvii]\nbase_url = \"{root}/mluvii\"\n"),
+    );
+    let url = "https://hail:pw@relay.example.com/v1/hooks/mluvii/0123456789abcdef0123456789abcdef";
+    let register = || {
+        relay_cmd()
+            .args(["--sandbox", "--config"])
+            .arg(&config)
+            .args(["webhooks", "register", "mluvii", "--url", url])
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let first = register();
+    let said = String::from_utf8_lossy(&first.stdout).into_owned();
+    assert!(
+        first.status.success() && said.contains("webhook registered"),
+        "{said}"
+    );
+    let second = register();
+    let said = String::from_utf8_lossy(&second.stdout).into_owned();
+    assert!(
+        second.status.success() && said.contains("registered already"),
+        "{said}"
+    );
+    let outbox: Value = http
+        .get(format!("{a}/v1/sandbox/outbox"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let calls: Vec<(String, u64)> = outbox["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .map(|e| {
+            let path = e["url"]
+                .as_str()
+                .unwrap()
+                .rsplit("/api/v1/")
+                .next()
+                .unwrap()
+                .to_owned();
+            (
+                format!("{} {path}", e["method"].as_str().unwrap()),
+                e["status"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let id = calls
+        .last()
+        .unwrap()
+        .0
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        calls,
+        [
+            ("POST Webhooks".to_owned(), 200),
+            ("POST Webhooks".to_owned(), 409),
+            (format!("PUT Webhooks/{id}"), 200)
+        ]
+    );
+    // LiveDesk has no such API: said, and refused.
+    let livedesk = relay_cmd()
+        .args([
+            "--sandbox",
+            "webhooks",
+            "register",
+            "livedesk",
+            "--url",
+            url,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(livedesk.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&livedesk.stderr).contains("console"));
+}
