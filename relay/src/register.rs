@@ -9,6 +9,10 @@ use hail::inbound::{visit_registrations, Registered, Registration, RegistrationV
 
 use crate::state::AppState;
 
+/// What registering at one vendor comes to.
+type Registering<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, String>> + 'a>>;
+
 /// How long the whole registration may take.
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -18,9 +22,7 @@ pub async fn register(state: &AppState, vendor: &str, url: &str) -> Result<Strin
         state: &'a AppState,
         vendor: &'a str,
         url: &'a str,
-        task: Option<
-            std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, String>> + 'a>>,
-        >,
+        task: Option<Registering<'a>>,
     }
     impl<'a> RegistrationVisitor for Find<'a> {
         fn visit<R: Registration>(&mut self) {
