@@ -220,7 +220,9 @@ fn replies(report: &mut Value, table: &mut String) -> Result<(), String> {
     ));
     table.push_str(&format!(
         "| memory per open reply stream | {:.1} KB (relay RSS {:.1} → {:.1} MB) | | |\n",
-        f("kb_per_stream"), f("rss_before_mb"), f("rss_after_mb")
+        f("kb_per_stream"),
+        f("rss_before_mb"),
+        f("rss_after_mb")
     ));
     report["replies"] = r;
     Ok(())
