@@ -68,7 +68,10 @@ pub fn router(state: Arc<AppState>, www: Option<PathBuf>) -> Front {
             "/v1/hooks/{vendor}/{secret}",
             post(crate::reply_routes::intake),
         )
-        .route("/v1/replies/{stream}", get(crate::reply_routes::open))
+        .route(
+            "/v1/replies/{stream}",
+            get(crate::reply_routes::open).delete(crate::reply_routes::revoke),
+        )
         .route(
             "/v1/replies/{stream}/messages",
             post(crate::forward::follow_up::handle),

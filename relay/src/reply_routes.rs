@@ -6,4 +6,4 @@ mod intake;
 mod stream;
 
 pub use intake::intake;
-pub use stream::open;
+pub use stream::{open, revoke};

@@ -393,6 +393,35 @@ async fn one_visitors_token_opens_no_other_stream() {
         .await
         .unwrap();
     assert_eq!(response.status(), 403);
+    // A revoked stream: its open connection ends, its token opens nothing more.
+    let mut open_a = http
+        .get(&url_a)
+        .bearer_auth(a["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(open_a.status(), 200);
+    let revoked = http
+        .delete(&url_a)
+        .bearer_auth(b["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 403, "B may not revoke A's stream");
+    let revoked = http
+        .delete(&url_a)
+        .bearer_auth(a["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 204);
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Ok(Some(_)) = open_a.chunk().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the open stream did not end");
+    let (status, body) = open(Some(a["token"].as_str().unwrap().to_owned())).await;
+    assert_eq!((status, code(body)), (403, "replies_refused".to_owned()));
     // A stream that does not exist answers as a wrong token does.
     let response = http
         .get(format!(

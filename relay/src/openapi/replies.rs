@@ -90,6 +90,17 @@ pub fn paths(paths: PathsBuilder, sandbox: bool) -> PathsBuilder {
             )
             .build(),
         );
+    let revoke = OperationBuilder::new()
+        .operation_id(Some("replies/revoke"))
+        .summary(Some("Ends a stream: its token opens nothing from now on"))
+        .parameter(stream.clone())
+        .responses(
+            refusals(
+                ResponsesBuilder::new()
+                    .response("204", ResponseBuilder::new().description("Revoked")),
+            )
+            .build(),
+        );
     let follow_up_body = typed(Type::Object)
         .property(
             "content",

@@ -139,7 +139,12 @@ fn events(
             tokio::select! {
                 () = s.replies.closing.cancelled() => return None,
                 () = tokio::time::sleep(wait.min(Duration::from_millis(left))) => {}
-                got = wait_for(&mut s.hub, &s.record.id) => if !got { return None },
+                got = wait_for(&mut s.hub, &s.record.id) => {
+                    // A notice with nothing new to read may be the stream's revocation.
+                    if !got || !matches!(s.replies.log.stream(&s.record.id).await, Ok(Some(_))) {
+                        return None;
+                    }
+                }
             }
         }
     })
@@ -154,6 +159,34 @@ async fn wait_for(hub: &mut tokio::sync::broadcast::Receiver<Arc<str>>, id: &str
             Ok(_) => {}
             Err(RecvError::Lagged(_)) => return true,
             Err(RecvError::Closed) => return false,
+        }
+    }
+}
+
+/// `DELETE /v1/replies/{stream}`: the page is done with the conversation; its token opens
+/// nothing from now on and the stream's open connections end.
+pub async fn revoke(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Response {
+    let replies = &state.replies;
+    let (headers, uri) = (request.headers(), request.uri());
+    if let Err(response) = authorize(replies, &id, headers, uri.query()).await {
+        return response;
+    }
+    match replies.log.revoke(&id).await {
+        Ok(()) => {
+            let _ = replies.hub.send(Arc::from(id.as_str()));
+            axum::http::StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "replies: cannot revoke a stream");
+            ProblemResponse::new(
+                ErrorCode::UpstreamUnavailable,
+                "the reply log is unavailable; try again",
+            )
+            .into_response()
         }
     }
 }
