@@ -176,6 +176,7 @@ pub fn paths(paths: PathsBuilder, sandbox: bool) -> PathsBuilder {
             format!("{}{{stream}}", hail::protocol::REPLIES_PATH_PREFIX),
             PathItemBuilder::new()
                 .operation(HttpMethod::Get, read.build())
+                .operation(HttpMethod::Delete, revoke.build())
                 .build(),
         )
         .path(
