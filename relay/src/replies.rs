@@ -136,6 +136,9 @@ impl Replies {
             .hooks
             .iter()
             .map(|(vendor, hook)| {
+                if hook.generated {
+                    return format!("{vendor}: the simulated {vendor} (secrets made up at start)");
+                }
                 let mut line =
                     format!("{vendor}: {root}/v1/hooks/{vendor}/<replies.{vendor}.hook_secret>");
                 if hook.signing.is_some() {

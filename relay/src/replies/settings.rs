@@ -17,6 +17,8 @@ pub struct Hook {
     pub signing: Option<SecretString>,
     /// HTTP Basic user and password, if required.
     pub basic: Option<(String, SecretString)>,
+    /// Made up by the sandbox for its simulated vendors, not configured.
+    pub generated: bool,
 }
 
 impl Hook {
@@ -59,6 +61,7 @@ impl Hook {
             path_secret,
             signing,
             basic,
+            generated: false,
         })
     }
 
@@ -73,6 +76,7 @@ impl Hook {
             path_secret: secret(super::token::random_text(32)),
             signing: signed.then(|| secret(super::token::random_text(32))),
             basic: basic.then(|| ("hail".to_owned(), secret(super::token::random_text(24)))),
+            generated: true,
         }
     }
 }
