@@ -645,3 +645,23 @@ async fn registering_at_mluvii_twice_updates_the_webhook_already_there() {
     assert_eq!(livedesk.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&livedesk.stderr).contains("console"));
 }
+
+#[test]
+fn a_guessable_hook_secret_is_refused_naming_the_setting() {
+    let config = write_config(
+        "replies-short.toml",
+        "[replies.livedesk]\nhook_secret = { value = \"short\" }\n",
+    );
+    let out = relay_cmd()
+        .args(["--sandbox", "--check-config", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("replies.livedesk.hook_secret: must be at least 32"),
+        "{said}"
+    );
+    assert!(!said.contains("short\""), "{said}");
+}
