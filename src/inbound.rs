@@ -115,3 +115,86 @@ pub fn receive(
         _ => Err(InboundError::Unreadable("no webhooks from this vendor")),
     }
 }
+
+/// A vendor's list of a conversation's recent messages, read to fill a gap in a stream where
+/// webhooks were missed (the relay down past the vendor's retries). LiveDesk has one; mluvii
+/// publishes none, so a missed mluvii webhook stays missed.
+pub trait Backfill: 'static {
+    /// The vendor (`livedesk`).
+    const VENDOR: &'static str;
+    /// What the request authenticates with.
+    type Credential: Send + Sync + 'static;
+    /// The request for `conversation`'s recent messages, or `None` for an id it cannot name.
+    fn request(
+        base: &crate::base_url::BaseUrl,
+        credential: &Self::Credential,
+        conversation: &str,
+    ) -> Option<http::Request<Vec<u8>>>;
+    /// Each message of the answer as its webhook delivery would read (same event, same key).
+    fn read(
+        conversation: &str,
+        status: http::StatusCode,
+        body: &[u8],
+    ) -> Result<Vec<Delivery>, InboundError>;
+}
+
+/// Visits every [`Backfill`].
+pub trait BackfillVisitor {
+    /// Called once per vendor that has one.
+    fn visit<B: Backfill>(&mut self);
+}
+
+/// Calls `visitor.visit::<B>()` for every vendor's backfill.
+#[allow(unused_variables)]
+pub fn visit_backfills<V: BackfillVisitor>(visitor: &mut V) {
+    #[cfg(feature = "livedesk")]
+    visitor.visit::<crate::vendors::livedesk::webhook::RecentMessages>();
+}
+
+/// What a registration answer says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Registered {
+    /// Registered (or updated), with the webhook's id when the vendor gives it.
+    Done(Option<String>),
+    /// The URL is registered already, as webhook `id`: update that one.
+    Exists(String),
+    /// Refused with this HTTP status.
+    Refused(u16),
+}
+
+/// A vendor's API for registering the relay's intake as its webhook (mluvii's; LiveDesk's URL
+/// is pasted into its console).
+pub trait Registration: 'static {
+    /// The vendor (`mluvii`).
+    const VENDOR: &'static str;
+    /// What the requests authenticate with.
+    type Credential: Send + Sync + 'static;
+    /// Registers `url` for the events replies need.
+    fn register(
+        base: &crate::base_url::BaseUrl,
+        credential: &Self::Credential,
+        url: &str,
+    ) -> Option<http::Request<Vec<u8>>>;
+    /// Points webhook `id` at `url`, for the same events.
+    fn update(
+        base: &crate::base_url::BaseUrl,
+        credential: &Self::Credential,
+        id: &str,
+        url: &str,
+    ) -> Option<http::Request<Vec<u8>>>;
+    /// Reads an answer to either.
+    fn registered(status: http::StatusCode, body: &[u8]) -> Registered;
+}
+
+/// Visits every [`Registration`].
+pub trait RegistrationVisitor {
+    /// Called once per vendor that has one.
+    fn visit<R: Registration>(&mut self);
+}
+
+/// Calls `visitor.visit::<R>()` for every vendor's registration.
+#[allow(unused_variables)]
+pub fn visit_registrations<V: RegistrationVisitor>(visitor: &mut V) {
+    #[cfg(feature = "mluvii")]
+    visitor.visit::<crate::vendors::mluvii::webhook::Registration>();
+}

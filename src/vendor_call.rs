@@ -10,7 +10,7 @@ use crate::encode::{path_segment, EncodeError};
 /// A vendor call: `method` and `path`, where `{name}` marks a path field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VendorCall {
-    /// `GET` or `POST`.
+    /// `GET`, `POST` or `PUT`.
     pub method: &'static str,
     /// The path below the vendor's base URL, e.g. `/api/v2/accounts/conversations/{id}/messages`.
     pub path: &'static str,
@@ -33,12 +33,20 @@ impl VendorCall {
         }
     }
 
+    /// `PUT path`.
+    pub const fn put(path: &'static str) -> Self {
+        Self {
+            method: "PUT",
+            path,
+        }
+    }
+
     /// The HTTP method.
     pub fn http_method(&self) -> http::Method {
-        if self.method == "GET" {
-            http::Method::GET
-        } else {
-            http::Method::POST
+        match self.method {
+            "GET" => http::Method::GET,
+            "PUT" => http::Method::PUT,
+            _ => http::Method::POST,
         }
     }
 

@@ -1,6 +1,7 @@
 // The demo page: the SDK's web build against the sandbox relay that serves this page.
 import init, { createRelayClient, createChaynsUserClient, validate, isHailError } from "./pkg/hail.js";
 import { VENDORS as HANDMADE, readInput, withEveryOperation } from "./forms.js";
+import { openChat } from "./chat.js";
 
 const relayUrl = location.origin;
 const outboxEl = document.querySelector("#outbox");
@@ -238,10 +239,19 @@ async function send(vendor, op, form, again) {
   let offerAgain = false;
   try {
     await queueFault(op.direct ? "chayns-user" : vendor.id);
+    // A new send in this tab ends the previous conversation's reply stream.
+    view(vendor.id).chat?.close();
     resultEl.innerHTML = '<p class="muted">Sending…</p>';
     resultEl.className = "result";
     const r = await (op.direct ? sendDirect(op, input) : hail.call(op.id, input, { idempotencyKey: key }));
     showSuccess(resultEl, r, vendor, op, op.direct ? null : key);
+    // A send that opened a conversation (LiveDesk) gets its replies: the result becomes a chat.
+    if (typeof r.replies === "function") {
+      view(vendor.id).chat = openChat(resultEl, r, {
+        relayUrl, isHailError, firstMessage: input.content,
+        conversationId: r.data?.conversation?.id ?? r.data?.id,
+      });
+    }
     offerAgain = !op.direct;
   } catch (e) {
     if (isHailError(e) && e.field) showErrors(form, e.violations ?? [{ field: e.field, message: e.message }]);

@@ -64,11 +64,17 @@ pub fn router(state: Arc<AppState>, www: Option<PathBuf>) -> Front {
             }),
         )
         .route(protocol::CAPABILITIES_PATH, get(capabilities))
-        .route("/v1/hooks/{vendor}/{secret}", post(crate::replies::intake))
-        .route("/v1/replies/{stream}", get(crate::replies::open_stream))
+        .route(
+            "/v1/hooks/{vendor}/{secret}",
+            post(crate::reply_routes::intake),
+        )
+        .route(
+            "/v1/replies/{stream}",
+            get(crate::reply_routes::open).delete(crate::reply_routes::revoke),
+        )
         .route(
             "/v1/replies/{stream}/messages",
-            post(crate::replies::post_follow_up),
+            post(crate::forward::follow_up::handle),
         )
         .route(
             "/v1/openapi.json",

@@ -1,11 +1,12 @@
-//! Command line: `hail-relay --config relay.toml`, `--check-config`, `--sandbox`.
+//! Command line: `hail-relay --config relay.toml`, `--check-config`, `--sandbox`, and
+//! `hail-relay webhooks register <vendor> --url …`.
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use hail::catalog::{visit_all, Visitor};
 use hail::Operation;
 
@@ -18,14 +19,14 @@ use crate::state::{build, AppState};
 #[command(name = "hail-relay", version, about)]
 pub struct Args {
     /// The configuration file (see relay.example.toml); `HAIL_RELAY_…` variables override it.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub config: Option<PathBuf>,
     /// Validate the configuration, print the effective policies (no secrets), and exit.
     #[arg(long)]
     pub check_config: bool,
     /// Run against built-in simulated vendors on loopback, every operation public unless the
     /// configuration says otherwise.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub sandbox: bool,
     /// Address to listen on, overriding the configuration (`127.0.0.1:0` picks a free port;
     /// the chosen URL is printed).
@@ -34,6 +35,33 @@ pub struct Args {
     /// Serve this folder at `/` (the demo page).
     #[arg(long)]
     pub www: Option<PathBuf>,
+    /// Instead of serving: a task with the configured vendors.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// A task instead of serving.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The vendors' webhooks (replies).
+    Webhooks {
+        #[command(subcommand)]
+        action: Webhooks,
+    },
+}
+
+/// What to do with a vendor's webhooks.
+#[derive(Debug, Subcommand)]
+pub enum Webhooks {
+    /// Registers the relay's intake at the vendor (mluvii), updating it if registered already.
+    Register {
+        /// The vendor (`mluvii`).
+        vendor: String,
+        /// The intake URL the vendor calls: `https://RELAY/v1/hooks/mluvii/<hook_secret>`, with
+        /// `user:password@` when `[replies.mluvii]` has `basic_user`.
+        #[arg(long)]
+        url: String,
+    },
 }
 
 /// The relay app and its listen address, from the arguments.
@@ -120,6 +148,16 @@ pub fn policy_table(state: &AppState) -> String {
 /// Runs the relay until SIGINT or SIGTERM (or checks the configuration).
 pub async fn run(args: Args) -> Result<()> {
     let (app, state, listen) = app(&args).await?;
+    if let Some(Command::Webhooks {
+        action: Webhooks::Register { vendor, url },
+    }) = &args.command
+    {
+        let done = crate::register::register(&state, vendor, url)
+            .await
+            .map_err(StartupError::Upstream)?;
+        println!("{done}");
+        return Ok(());
+    }
     if args.check_config {
         print!("{}", policy_table(&state));
         return Ok(());

@@ -15,6 +15,9 @@ use serde::Deserialize;
 
 use crate::startup_error::{ConfigOrigin, Result, SecretProblem, StartupError};
 
+mod replies;
+pub use replies::{HookConfig, RepliesConfig};
+
 /// The sandbox's defaults (see [`Config::sandbox_defaults`]).
 const SANDBOX_DEFAULTS: &str = "
 [upstream]
@@ -91,7 +94,7 @@ pub struct Config {
     pub operations: BTreeMap<String, OperationConfig>,
     /// Replies by vendor webhooks (DESIGN.md, "Replies"): the intakes, the streams' bounds.
     #[serde(default)]
-    pub replies: crate::replies::RepliesConfig,
+    pub replies: RepliesConfig,
 }
 
 fn default_listen() -> SocketAddr {

@@ -25,6 +25,7 @@ use crate::store::Records;
 mod admit;
 mod call;
 mod failed;
+pub mod follow_up;
 mod lease;
 mod look_back;
 mod refusal;

@@ -2,6 +2,7 @@
 //! the relay parses (`hail`'s definitions, feature `openapi`) and the protocol's problem body;
 //! with `--sandbox`, the sandbox's own endpoints too ([`sandbox`]).
 
+mod replies;
 mod sandbox;
 
 use hail::catalog::{visit_all, Visitor};
@@ -194,6 +195,7 @@ pub fn document(sandbox: bool) -> OpenApi {
         components: ComponentsBuilder::new().schema("Problem", RefOr::T(problem_schema())),
     };
     visit_all(&mut doc);
+    doc.paths = replies::paths(doc.paths, sandbox);
     if sandbox {
         doc.paths = sandbox::paths(doc.paths);
         doc.components = sandbox::components(doc.components);

@@ -1,21 +1,18 @@
 //! Replies (DESIGN.md, "Replies"): an agent's answer, delivered by the vendor's webhook, to the
 //! page that started the conversation, and the page's follow-ups back. The relay's part:
-//! - `intake`: `POST /v1/hooks/{vendor}/{secret}`: verified, read by `hail::vendors::…::webhook`,
+//! - intake (`reply_routes`): `POST /v1/hooks/{vendor}/{secret}`: verified, read by `hail::vendors::…::webhook`,
 //!   stored, then acknowledged;
 //! - `bind`: a send whose result opens a conversation (`Operation::thread`) gets a stream;
-//! - `stream`: `GET /v1/replies/{stream}`, Server-Sent Events with `Last-Event-ID` resume;
-//! - `follow_up`: `POST /v1/replies/{stream}/messages`, the visitor's answer, idempotent;
+//! - streams (`reply_routes`): `GET /v1/replies/{stream}`, Server-Sent Events with `Last-Event-ID` resume;
+//! - the visitor's follow-up, `POST /v1/replies/{stream}/messages`, is a send: `forward::follow_up`;
 //! - `log`: where streams and events live (memory, SQLite, Redis, after `store`).
 //!
-//! It knows no vendor: which webhook format a vendor speaks and which operation carries a
-//! follow-up come from `hail`.
+//! It knows no vendor: which webhook format a vendor speaks comes from `hail`.
 
+mod access;
 mod bind;
-mod follow_up;
-mod intake;
 pub mod log;
 pub mod settings;
-mod stream;
 pub mod token;
 
 use std::collections::HashMap;
@@ -27,10 +24,10 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 pub use bind::bind;
-pub use follow_up::FollowUps;
-pub use intake::intake;
-pub use settings::{Hook, RepliesConfig};
-pub use stream::{follow_up as post_follow_up, open as open_stream};
+pub use settings::Hook;
+
+use crate::config::RepliesConfig;
+pub use access::{authorize, query_value};
 
 use log::ReplyLog;
 
@@ -52,13 +49,18 @@ pub struct Replies {
     open: Mutex<HashMap<IpAddr, usize>>,
     /// Cancelled when the relay shuts down: open streams end, so the drain is not held up.
     pub closing: CancellationToken,
-    /// The operation that carries a follow-up, by vendor.
-    pub follow_ups: FollowUps,
     /// The relay's public root, for the hook URLs shown by `--check-config`.
     pub public_url: Option<String>,
+    /// When each stream's gap was last filled (see `reply_routes::backfill`).
+    filled: Mutex<HashMap<String, std::time::Instant>>,
     /// Where other relays announce their appends (the Redis log's).
     pub announcements: Option<redis::Client>,
 }
+
+/// Shortest time between two gap fills of one stream.
+const FILL_EVERY: Duration = Duration::from_secs(10);
+/// Streams remembered as filled before the expired ones are forgotten.
+const FILLED_MAX: usize = 10_000;
 
 /// Events on the hub a slow stream may fall behind by before it re-reads the log (it never
 /// misses one: the hub only says where to look).
@@ -80,9 +82,26 @@ impl Replies {
             max_open_per_address: config.max_open_per_address.max(1),
             open: Mutex::new(HashMap::new()),
             closing: CancellationToken::new(),
-            follow_ups: FollowUps::collect(),
             public_url: config.public_url.clone(),
             announcements: None,
+            filled: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether stream `id`'s gap may be filled now: at most once per [`FILL_EVERY`], so a page
+    /// reconnecting in a loop does not become a loop of vendor calls.
+    pub fn backfill_due(&self, id: &str) -> bool {
+        let now = std::time::Instant::now();
+        let mut filled = self.filled.lock().unwrap_or_else(|p| p.into_inner());
+        if filled.len() > FILLED_MAX {
+            filled.retain(|_, at| now.duration_since(*at) < FILL_EVERY);
+        }
+        match filled.get(id) {
+            Some(at) if now.duration_since(*at) < FILL_EVERY => false,
+            _ => {
+                filled.insert(id.to_owned(), now);
+                true
+            }
         }
     }
 
@@ -92,7 +111,7 @@ impl Replies {
     }
 
     /// Counts one more open stream from `ip`, unless it has its most already.
-    fn open_one(self: &Arc<Self>, ip: IpAddr) -> Option<OpenGuard> {
+    pub(crate) fn open_one(self: &Arc<Self>, ip: IpAddr) -> Option<OpenGuard> {
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         let n = open.entry(ip).or_default();
         if *n >= self.max_open_per_address {
@@ -117,6 +136,9 @@ impl Replies {
             .hooks
             .iter()
             .map(|(vendor, hook)| {
+                if hook.generated {
+                    return format!("{vendor}: the simulated {vendor} (secrets made up at start)");
+                }
                 let mut line =
                     format!("{vendor}: {root}/v1/hooks/{vendor}/<replies.{vendor}.hook_secret>");
                 if hook.signing.is_some() {
@@ -196,7 +218,7 @@ pub fn loggable(path: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// One open stream, counted until dropped.
-struct OpenGuard {
+pub(crate) struct OpenGuard {
     replies: Arc<Replies>,
     ip: IpAddr,
 }

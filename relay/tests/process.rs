@@ -354,6 +354,10 @@ fn the_example_configuration_is_valid() {
         .env("LIVEDESK_API_KEY", "k")
         .env("LIVEDESK_API_SECRET", "s")
         .env("MLUVII_CLIENT_SECRET", "x")
+        .env(
+            "LIVEDESK_HOOK_SECRET",
+            "an-example-hook-secret-of-32-characters",
+        )
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -363,6 +367,14 @@ fn the_example_configuration_is_valid() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("memoio/start-conversation"), "{stdout}");
+    // The URL to paste into LiveDesk, its secret named, never shown.
+    assert!(
+        stdout.contains(
+            "livedesk: https://relay.example.com/v1/hooks/livedesk/<replies.livedesk.hook_secret>"
+        ),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("an-example-hook-secret"), "{stdout}");
     assert!(stdout
         .lines()
         .any(|l| l.starts_with("chayns/intercom") && l.contains("chayns")));

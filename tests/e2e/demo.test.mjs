@@ -310,3 +310,43 @@ test("served without www/pkg, the page says that the SDK did not load and how to
   await page.screenshot({ path: `${shots}/demo-no-pkg.png` });
   await page.close();
 });
+
+test("a LiveDesk conversation becomes a chat: the agent's reply appears, the visitor's answer reaches LiveDesk as incoming", async () => {
+  const { page, problems } = await openDemo();
+  const mark = `chat-${Date.now()}`;
+  const result = await send(page, "livedesk", "livedesk/start-conversation", { content: `hello ${mark}` });
+  assert.match(await result.textContent(), /Sent ✓/);
+  await page.waitForSelector("#result .chat");
+  const data = JSON.parse(await page.locator("#result pre").first().textContent());
+  const conversationId = data.conversation.id;
+  // An agent answers in (simulated) LiveDesk: a signed webhook to the relay, then the stream.
+  const answered = await fetch(`${relay}/v1/sandbox/replies`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ vendor: "livedesk", conversationId, content: `agent says hi ${mark}` }),
+  });
+  assert.equal(answered.status, 200);
+  await page.waitForSelector(`#result .chat-line.agent:has-text("agent says hi ${mark}")`, { timeout: 10_000 });
+  // A private note never shows.
+  await fetch(`${relay}/v1/sandbox/replies`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ vendor: "livedesk", conversationId, content: `note ${mark}`, private: true }),
+  });
+  // The visitor answers.
+  await page.fill("#result .chat-answer input", `thanks ${mark}`);
+  await page.click("#result .chat-answer button");
+  await page.waitForSelector(`#result .chat-line.visitor:has-text("thanks ${mark}")`);
+  const entries = (await outboxWith(`thanks ${mark}`)).filter((e) => e.method === "POST");
+  assert.equal(entries.length, 1);
+  assert.equal(JSON.parse(entries[0].body).message_type, "incoming");
+  assert.ok(entries[0].url.endsWith(`/conversations/${conversationId}/messages`), entries[0].url);
+  // The agent answers again from the page's own simulated-agent box.
+  await page.fill("#result .chat-agent input", `second ${mark}`);
+  await page.click("#result .chat-agent button");
+  await page.waitForSelector(`#result .chat-line.agent:has-text("second ${mark}")`, { timeout: 10_000 });
+  assert.equal(await page.locator(`#result .chat-line:has-text("note ${mark}")`).count(), 0);
+  assert.equal(await page.locator(`#result .chat-line.agent`).count(), 2, "each reply once");
+  await page.screenshot({ path: `${shots}/demo-chat.png`, fullPage: true });
+  assert.deepEqual(problems, []);
+});

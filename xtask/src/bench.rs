@@ -160,6 +160,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         get("cold_start", "ms")
     ));
     report["relay"] = r;
+    replies(&mut report, &mut table)?;
 
     if !o.relay_only {
         sdk(&mut report, &mut table)?;
@@ -203,6 +204,28 @@ fn sizes_with_brotli(dir: &std::path::Path) -> Result<(u64, u64, u64), String> {
         br += out.len() as u64;
     }
     Ok((raw, gz, br))
+}
+
+/// Replies: webhook to page with 1,000 streams open, beside the webhook's own round trip, and
+/// memory per open stream.
+fn replies(report: &mut Value, table: &mut String) -> Result<(), String> {
+    let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+    let r = relay::replies_cost()?;
+    let f = |k: &str| r[k].as_f64().unwrap_or(0.0);
+    table.push_str(&format!(
+        "| reply, webhook to page, p50 / p99, {:.0} streams open | {:.2} / {:.2} ms ({:.0} of {:.0} arrived) | the webhook's own round trip {:.2} / {:.2} ms | {:.2}× / {:.2}× |\n",
+        f("streams"), f("page_p50_ms"), f("page_p99_ms"), f("replies") - f("missed"), f("replies"),
+        f("webhook_p50_ms"), f("webhook_p99_ms"),
+        ratio(f("page_p50_ms"), f("webhook_p50_ms")), ratio(f("page_p99_ms"), f("webhook_p99_ms"))
+    ));
+    table.push_str(&format!(
+        "| memory per open reply stream | {:.1} KB (relay RSS {:.1} → {:.1} MB) | | |\n",
+        f("kb_per_stream"),
+        f("rss_before_mb"),
+        f("rss_after_mb")
+    ));
+    report["replies"] = r;
+    Ok(())
 }
 
 /// The SDK in Chromium against hand-written fetch, against a sandbox relay (release build).

@@ -19,12 +19,12 @@ use utoipa::openapi::{
 
 use crate::sandbox::{FAULTS_MAX, SANDBOX_FAULTS_PATH};
 
-fn typed(ty: Type) -> ObjectBuilder {
+pub(super) fn typed(ty: Type) -> ObjectBuilder {
     ObjectBuilder::new().schema_type(SchemaType::new(ty))
 }
 
 /// An optional field: serde's `Option` reads `null` as absent, so the schema allows it too.
-fn nullable(ty: Type) -> ObjectBuilder {
+pub(super) fn nullable(ty: Type) -> ObjectBuilder {
     ObjectBuilder::new().schema_type(SchemaType::from_iter([ty, Type::Null]))
 }
 
@@ -146,7 +146,7 @@ pub fn components(components: ComponentsBuilder) -> ComponentsBuilder {
         .schema("SandboxFault", fault())
 }
 
-fn problem(description: &str) -> ResponseBuilder {
+pub(super) fn problem(description: &str) -> ResponseBuilder {
     ResponseBuilder::new().description(description).content(
         hail::protocol::PROBLEM_CONTENT_TYPE,
         ContentBuilder::new()
@@ -155,7 +155,7 @@ fn problem(description: &str) -> ResponseBuilder {
     )
 }
 
-fn json(description: &str, schema: ObjectBuilder) -> ResponseBuilder {
+pub(super) fn json(description: &str, schema: ObjectBuilder) -> ResponseBuilder {
     ResponseBuilder::new().description(description).content(
         "application/json",
         ContentBuilder::new().schema(Some(schema)).build(),

@@ -10,7 +10,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use hail::vendors::mluvii::{
-    token, whatsapp_send_templates, whatsapp_sent_templates, whatsapp_subscriptions,
+    token, webhook, whatsapp_send_templates, whatsapp_sent_templates, whatsapp_subscriptions,
 };
 use serde_json::{json, Value};
 
@@ -21,7 +21,81 @@ pub(super) fn routes() -> Router<Arc<Sim>> {
     let r = route(Router::new(), token::CALL, issue_token);
     let r = route(r, whatsapp_subscriptions::CALL, subscriptions);
     let r = route(r, whatsapp_send_templates::CALL, send_templates);
-    route(r, whatsapp_sent_templates::CALL, sent_templates)
+    let r = route(r, whatsapp_sent_templates::CALL, sent_templates);
+    let r = route(r, webhook::REGISTER, register_webhook);
+    route(r, webhook::UPDATE, update_webhook)
+}
+
+/// Registers a webhook: `{"EventTypes", "CallbackUrl"}` (PascalCase or camelCase, as ASP.NET
+/// binds either); a URL registered already is 409 with that webhook's id (VENDORS.md).
+async fn register_webhook(State(sim): State<Arc<Sim>>, req: Request) -> Response {
+    let req = Received::read(req).await;
+    if let Some(redirect) = login_redirect(&sim, &req) {
+        return redirect;
+    }
+    let body = req.json().map(hail_lower).unwrap_or(Value::Null);
+    let (Some(url), Some(events)) = (body["callbackurl"].as_str(), body["eventtypes"].as_array())
+    else {
+        let answer = json!({ "message": "EventTypes and CallbackUrl are required" });
+        return req.answer(&sim, "mluvii", StatusCode::BAD_REQUEST, &answer);
+    };
+    let mut hooks = sim
+        .mluvii_webhooks
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    let (status, answer) = match hooks.iter().find(|h| h["callbackUrl"] == url) {
+        Some(existing) => (StatusCode::CONFLICT, json!({ "id": existing["id"] })),
+        None => {
+            let hook = json!({ "id": sim.id(), "callbackUrl": url, "eventTypes": events });
+            hooks.push(hook.clone());
+            (StatusCode::OK, hook)
+        }
+    };
+    drop(hooks);
+    req.answer(&sim, "mluvii", status, &answer)
+}
+
+/// Updates webhook `id`.
+async fn update_webhook(
+    State(sim): State<Arc<Sim>>,
+    Path(id): Path<u64>,
+    req: Request,
+) -> Response {
+    let req = Received::read(req).await;
+    if let Some(redirect) = login_redirect(&sim, &req) {
+        return redirect;
+    }
+    let body = req.json().map(hail_lower).unwrap_or(Value::Null);
+    let mut hooks = sim
+        .mluvii_webhooks
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    let (status, answer) = match hooks.iter_mut().find(|h| h["id"].as_u64() == Some(id)) {
+        Some(hook) => {
+            hook["eventTypes"] = body["eventtypes"].clone();
+            hook["callbackUrl"] = body["callbackurl"].clone();
+            (StatusCode::OK, hook.clone())
+        }
+        None => (
+            StatusCode::NOT_FOUND,
+            json!({ "message": "Webhook not found" }),
+        ),
+    };
+    drop(hooks);
+    req.answer(&sim, "mluvii", status, &answer)
+}
+
+/// `value` with every object key in lower case (ASP.NET binds names case-insensitively).
+fn hail_lower(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), hail_lower(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(hail_lower).collect()),
+        other => other,
+    }
 }
 
 /// mluvii's delivery states of a sent message (`Sessions/DeliveryState.cs`).

@@ -34,6 +34,8 @@ pub struct Sim {
     pub livedesk: Mutex<super::livedesk::Records>,
     /// mluvii templates sent, per subscription.
     pub sent: Mutex<HashMap<String, Vec<Value>>>,
+    /// mluvii's registered webhooks.
+    pub mluvii_webhooks: Mutex<Vec<Value>>,
     /// Where their webhooks go.
     pub webhooks: super::webhooks::Webhooks,
 }
@@ -56,10 +58,10 @@ where
     H: axum::handler::Handler<T, Arc<Sim>>,
     T: 'static,
 {
-    let method = if call.method == "GET" {
-        axum::routing::MethodFilter::GET
-    } else {
-        axum::routing::MethodFilter::POST
+    let method = match call.method {
+        "GET" => axum::routing::MethodFilter::GET,
+        "PUT" => axum::routing::MethodFilter::PUT,
+        _ => axum::routing::MethodFilter::POST,
     };
     router.route(call.path, axum::routing::on(method, handler))
 }

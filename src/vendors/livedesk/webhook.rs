@@ -110,7 +110,9 @@ pub fn parse(body: &[u8], delivery_id: Option<&str>) -> Result<Delivery, Inbound
                 vendor_message_id: message.clone(),
             });
             Ok(Delivery {
-                dedup_key: dedup(delivery_id, &format!("message:{message}")),
+                // By the message, not the delivery: a message read from the conversation's list
+                // (`RecentMessages`, filling a gap) is then the same as its webhook.
+                dedup_key: format!("livedesk:message:{message}"),
                 conversation,
                 event,
             })
@@ -142,6 +144,66 @@ pub fn parse(body: &[u8], delivery_id: Option<&str>) -> Result<Delivery, Inbound
             dedup_key: dedup(delivery_id, &format!("{other}:{}", text(&value["id"]))),
             event: None,
         }),
+    }
+}
+
+/// A conversation's last messages (`look_back::MESSAGES`, the last 20, oldest first), read when
+/// a stream resumes to fill what missed webhooks left out (the relay down past LiveDesk's
+/// retries). Each message reads as its `message_created` would: the same event, the same key.
+pub struct RecentMessages;
+
+impl crate::inbound::Backfill for RecentMessages {
+    const VENDOR: &'static str = <super::LiveDesk as crate::operation::Vendor>::NAME;
+    type Credential = super::ApiKey;
+
+    fn request(
+        base: &crate::base_url::BaseUrl,
+        credential: &super::ApiKey,
+        conversation: &str,
+    ) -> Option<http::Request<Vec<u8>>> {
+        super::look_back::messages_request(base, credential, conversation.parse().ok()?).ok()
+    }
+
+    fn read(
+        conversation: &str,
+        status: http::StatusCode,
+        body: &[u8],
+    ) -> Result<Vec<Delivery>, InboundError> {
+        if !status.is_success() {
+            return Err(InboundError::Unreadable("the message list was refused"));
+        }
+        let list: Value =
+            serde_json::from_slice(body).map_err(|_| InboundError::Unreadable("not JSON"))?;
+        let payload = list["payload"]
+            .as_array()
+            .ok_or(InboundError::Unreadable("no payload"))?;
+        Ok(payload
+            .iter()
+            .filter_map(|m| {
+                // The list writes `message_type` as an integer (incoming 0, outgoing 1,
+                // activity 2, template 3); the webhook as a string.
+                let kind = match m["message_type"].as_u64() {
+                    Some(0) => "incoming",
+                    Some(1) => "outgoing",
+                    Some(2) => "activity",
+                    Some(3) => "template",
+                    _ => m["message_type"].as_str()?,
+                };
+                let at = m["created_at"]
+                    .as_u64()
+                    .map(|secs| {
+                        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+                        humantime::format_rfc3339_seconds(t).to_string()
+                    })
+                    .unwrap_or_default();
+                let webhook = serde_json::json!({
+                    "event": "message_created", "id": m["id"], "content": m["content"],
+                    "created_at": at, "message_type": kind, "private": m["private"],
+                    "sender": m["sender"], "conversation": {"id": conversation},
+                });
+                parse(webhook.to_string().as_bytes(), None).ok()
+            })
+            .collect())
     }
 }
 

@@ -9,8 +9,77 @@
 
 use serde_json::Value;
 
-use super::lower_keys;
-use crate::inbound::{Author, Delivery, InboundError, Kind, ReplyEvent};
+use super::{lower_keys, request, AccessToken};
+use crate::base_url::BaseUrl;
+use crate::inbound::{Author, Delivery, InboundError, Kind, Registered, ReplyEvent};
+use crate::vendor_call::VendorCall;
+
+/// Registers a callback URL for event types: `{"EventTypes": [...], "CallbackUrl": "..."}`.
+pub const REGISTER: VendorCall = VendorCall::post("/api/v1/Webhooks");
+/// Updates a registered webhook (after a 409: the URL is registered already).
+pub const UPDATE: VendorCall = VendorCall::put("/api/v1/Webhooks/{id}");
+/// The events a reply stream needs: an operator's and a chatbot's messages, and the end.
+pub const EVENT_TYPES: &[&str] = &[
+    "SessionActivityChatMessage",
+    "SessionActivityChatbotMessage",
+    "SessionEnded",
+];
+
+/// mluvii's webhook registration (`hail-relay webhooks register mluvii --url …`).
+/// **Assumed** (not published): the answers carry the webhook's id as a number, as `id` (any
+/// case) of an object or as the whole body, the 409's too.
+pub struct Registration;
+
+fn webhook_body(url: &str) -> Value {
+    serde_json::json!({ "EventTypes": EVENT_TYPES, "CallbackUrl": url })
+}
+
+impl crate::inbound::Registration for Registration {
+    const VENDOR: &'static str = <super::Mluvii as crate::operation::Vendor>::NAME;
+    type Credential = AccessToken;
+
+    fn register(base: &BaseUrl, token: &AccessToken, url: &str) -> Option<http::Request<Vec<u8>>> {
+        request(&REGISTER, base, &[], "", token, Some(&webhook_body(url))).ok()
+    }
+
+    fn update(
+        base: &BaseUrl,
+        token: &AccessToken,
+        id: &str,
+        url: &str,
+    ) -> Option<http::Request<Vec<u8>>> {
+        request(
+            &UPDATE,
+            base,
+            &[("id", id)],
+            "",
+            token,
+            Some(&webhook_body(url)),
+        )
+        .ok()
+    }
+
+    fn registered(status: http::StatusCode, body: &[u8]) -> Registered {
+        let id = serde_json::from_slice::<Value>(body)
+            .ok()
+            .map(lower_keys)
+            .and_then(|v| match v {
+                Value::Number(n) => Some(n.to_string()),
+                Value::String(s) => Some(s),
+                Value::Object(_) => match &v["id"] {
+                    Value::Number(n) => Some(n.to_string()),
+                    Value::String(s) => Some(s.clone()),
+                    _ => None,
+                },
+                _ => None,
+            });
+        match (status.as_u16(), id) {
+            (200..=299, id) => Registered::Done(id),
+            (409, Some(id)) => Registered::Exists(id),
+            (status, _) => Registered::Refused(status),
+        }
+    }
+}
 
 /// Reads one delivery.
 pub fn parse(body: &[u8]) -> Result<Delivery, InboundError> {

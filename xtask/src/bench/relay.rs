@@ -444,3 +444,27 @@ pub fn sdk_cost() -> Result<Value, String> {
     serde_json::from_str(out.trim().lines().last().unwrap_or(""))
         .map_err(|e| format!("sdk bench output: {e}"))
 }
+
+/// Replies under load (tests/bench/replies.mjs): 1,000 open reply streams on a sandbox relay,
+/// webhook to page latency beside the webhook's own round trip, memory per open stream.
+pub fn replies_cost() -> Result<Value, String> {
+    let (relay, url, _) = start_relay(
+        false,
+        &[
+            ("HAIL_RELAY_RATE_LIMIT__PER_MINUTE", "0"),
+            ("HAIL_RELAY_REPLIES__MAX_OPEN_PER_ADDRESS", "5000"),
+            ("HAIL_RELAY_HTTP__MAX_CONNECTIONS", "5000"),
+            ("HAIL_RELAY_HTTP__MAX_CONNECTIONS_PER_ADDRESS", "5000"),
+        ],
+    )?;
+    let out = output(
+        cmd("node")
+            .arg("tests/bench/replies.mjs")
+            .env("HAIL_RELAY_URL", &url)
+            .env("HAIL_RELAY_PID", relay.pid().to_string())
+            .env("HAIL_BENCH_STREAMS", "1000"),
+    )
+    .ok_or("tests/bench/replies.mjs failed")?;
+    serde_json::from_str(out.trim().lines().last().unwrap_or(""))
+        .map_err(|e| format!("replies bench output: {e}"))
+}

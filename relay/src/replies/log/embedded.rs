@@ -77,6 +77,16 @@ impl EmbeddedLog {
         let shown = path.clone();
         let cannot = |e: &dyn std::fmt::Display| cannot(&shown, e.to_string());
         let existed = path.exists();
+        // Made 0600 before SQLite opens it: SQLite gives its side files the database's mode.
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .mode(0o600)
+                .open(&path)
+                .map_err(|e| cannot(&e))?;
+        }
         let db = Connection::open(&path).map_err(|e| cannot(&e))?;
         db.busy_timeout(Duration::from_secs(5))
             .map_err(|e| cannot(&e))?;

@@ -71,7 +71,8 @@ fn message(message_type: &str, sender: &str, private: bool) -> Vec<u8> {
 fn an_agents_reply_is_an_event_and_notes_activity_and_the_visitor_are_not() {
     let d = parse(&message("outgoing", "user", false), Some("d-1")).unwrap();
     assert_eq!(d.conversation, "40");
-    assert_eq!(d.dedup_key, "livedesk:delivery:d-1");
+    // Keyed by the message, whatever the delivery id: the list reads the same key.
+    assert_eq!(d.dedup_key, "livedesk:message:91");
     assert_eq!(
         d.event,
         Some(ReplyEvent {
@@ -112,4 +113,42 @@ fn status_changes_and_other_events_and_broken_bodies() {
     assert_eq!((d.event, d.conversation.as_str()), (None, "40"));
     assert!(parse(b"<html>", None).is_err());
     assert!(parse(br#"{"event":"message_created","id":1}"#, None).is_err());
+}
+
+#[test]
+fn the_message_list_reads_as_the_webhooks_would() {
+    use crate::inbound::Backfill as _;
+    // LiveDesk's list: `message_type` an integer, `created_at` Unix seconds.
+    let list = json!({"meta": {}, "payload": [
+        {"id": 90, "content": "Hello", "message_type": 0, "private": false, "created_at": 1_766_570_000, "sender": {"type": "contact"}},
+        {"id": 91, "content": "How can I help?", "message_type": 1, "private": false, "created_at": 1_766_570_060, "sender": {"id": 1, "type": "user"}},
+        {"id": 92, "content": "note", "message_type": 1, "private": true, "created_at": 1_766_570_070},
+        {"id": 93, "content": "Eva joined", "message_type": 2, "private": false, "created_at": 1_766_570_080}
+    ]})
+    .to_string();
+    let read = RecentMessages::read("40", http::StatusCode::OK, list.as_bytes()).unwrap();
+    let keys: Vec<_> = read.iter().map(|d| d.dedup_key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "livedesk:message:90",
+            "livedesk:message:91",
+            "livedesk:message:92",
+            "livedesk:message:93"
+        ]
+    );
+    let events: Vec<_> = read.iter().filter_map(|d| d.event.clone()).collect();
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        (
+            events[0].author,
+            events[0].text.as_str(),
+            events[0].at.as_str()
+        ),
+        (Author::Agent, "How can I help?", "2025-12-24T09:54:20Z")
+    );
+    // The webhook of message 91 is the same delivery.
+    let hook = parse(&message("outgoing", "user", false), Some("d-9")).unwrap();
+    assert_eq!(hook.dedup_key, read[1].dedup_key);
+    assert!(RecentMessages::read("40", http::StatusCode::NOT_FOUND, b"{}").is_err());
 }

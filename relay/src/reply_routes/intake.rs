@@ -16,10 +16,10 @@ use hail::inbound::{receive, InboundError};
 use hail::ErrorCode;
 use secrecy::ExposeSecret as _;
 
-use super::log::Appended;
-use super::token::same_secret;
-use super::Hook;
 use crate::problem::ProblemResponse;
+use crate::replies::log::Appended;
+use crate::replies::token::same_secret;
+use crate::replies::Hook;
 use crate::state::AppState;
 
 /// `POST /v1/hooks/{vendor}/{secret}`.
@@ -56,15 +56,13 @@ pub async fn intake(
         );
         return response;
     }
-    let body = match parts.extensions.get::<crate::forward::Buffered>() {
-        Some(crate::forward::Buffered(bytes)) => bytes.clone(),
-        None => match axum::body::to_bytes(body, state.limits.body_limit).await {
-            Ok(bytes) => bytes,
-            Err(_) => {
-                return ProblemResponse::new(ErrorCode::PayloadTooLarge, "the body is too large")
-                    .into_response()
-            }
-        },
+    // The front service read it already, bounded (the body is those bytes again).
+    let body = match axum::body::to_bytes(body, state.limits.body_limit).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return ProblemResponse::new(ErrorCode::PayloadTooLarge, "the body is too large")
+                .into_response()
+        }
     };
     let headers = &parts.headers;
     let header = |name: &str| {

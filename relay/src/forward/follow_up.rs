@@ -8,13 +8,13 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use axum::extract::Request;
+use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};
 use hail::catalog::{visit_all, Visitor};
 use hail::{ErrorCode, Operation};
 
-use super::log::StreamRecord;
 use crate::problem::ProblemResponse;
+use crate::replies::log::StreamRecord;
 use crate::state::AppState;
 
 type Send = fn(
@@ -26,14 +26,20 @@ type Send = fn(
 ) -> Pin<Box<dyn Future<Output = Response> + std::marker::Send>>;
 
 /// The follow-up operation of each vendor that has one.
-pub struct FollowUps(HashMap<&'static str, Send>);
+struct FollowUps(HashMap<&'static str, Send>);
+
+/// The follow-ups, collected once.
+fn follow_ups() -> &'static FollowUps {
+    static FOLLOW_UPS: std::sync::OnceLock<FollowUps> = std::sync::OnceLock::new();
+    FOLLOW_UPS.get_or_init(FollowUps::collect)
+}
 
 /// The body's one field.
 const CONTENT_FIELD: &str = "content";
 
 impl FollowUps {
     /// Every operation that carries a follow-up, by vendor (from the catalog).
-    pub fn collect() -> Self {
+    fn collect() -> Self {
         struct Collect(HashMap<&'static str, Send>);
         impl Visitor for Collect {
             fn visit<Op: Operation>(&mut self) {
@@ -67,14 +73,24 @@ async fn send_one<Op: Operation>(
     };
     // The stream is the caller: its keys are its own.
     let caller = format!("replies:{}", record.id);
-    crate::forward::send_as::<Op>(state, caller, key, op, request_id).await
+    super::send_as::<Op>(state, caller, key, op, request_id).await
 }
 
-/// Sends the request's follow-up on `record`'s stream.
-pub(super) async fn send(state: Arc<AppState>, record: StreamRecord, request: Request) -> Response {
+/// `POST /v1/replies/{stream}/messages`: the stream's token (as for reading it), then the
+/// follow-up, sent as the vendor's follow-up operation.
+pub async fn handle(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Response {
     let (parts, _) = request.into_parts();
+    let query = parts.uri.query();
+    let record = match crate::replies::authorize(&state.replies, &id, &parts.headers, query).await {
+        Ok(r) => r,
+        Err(response) => return response,
+    };
     let request_id = crate::request_id::of(&parts.headers).to_owned();
-    let Some(&send) = state.replies.follow_ups.0.get(record.vendor.as_str()) else {
+    let Some(&send) = follow_ups().0.get(record.vendor.as_str()) else {
         return ProblemResponse::new(
             ErrorCode::OperationDisabled,
             format!("{} takes no follow-ups through the relay", record.vendor),
@@ -85,14 +101,12 @@ pub(super) async fn send(state: Arc<AppState>, record: StreamRecord, request: Re
         Some(k) if hail::protocol::is_valid_idempotency_key(k.as_bytes()) => {
             String::from_utf8_lossy(k.as_bytes()).into_owned()
         }
-        Some(_) => {
-            return ProblemResponse::from(crate::forward::Refusal::KeyInvalid).into_response()
-        }
-        None => return ProblemResponse::from(crate::forward::Refusal::KeyMissing).into_response(),
+        Some(_) => return ProblemResponse::from(super::Refusal::KeyInvalid).into_response(),
+        None => return ProblemResponse::from(super::Refusal::KeyMissing).into_response(),
     };
     let body = parts
         .extensions
-        .get::<crate::forward::Buffered>()
+        .get::<super::Buffered>()
         .map(|b| b.0.clone())
         .unwrap_or_default();
     let content = match serde_json::from_slice::<serde_json::Value>(&body) {

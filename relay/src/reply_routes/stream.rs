@@ -1,8 +1,7 @@
 //! `GET /v1/replies/{stream}`: the stream's events as Server-Sent Events (`id: seq`, the event's
 //! JSON as `data`), from after `Last-Event-ID` (or `?lastEventId=`), then live; heartbeats
-//! between. `POST /v1/replies/{stream}/messages`: the visitor's follow-up. Both take the
-//! stream's token as `Authorization: Bearer` (or, for `EventSource`, which sends no headers,
-//! `?token=`; the relay logs paths, never queries).
+//! between. It and the follow-up (`forward::follow_up`) take the stream's token (see
+//! `replies::authorize`).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -10,17 +9,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Path, Request, State};
-use axum::http::{header, HeaderMap};
+use axum::http::header;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream};
 use hail::ErrorCode;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::log::{Numbered, StreamRecord};
-use super::{token, OpenGuard, Replies};
 use crate::idempotency::now_ms;
 use crate::problem::ProblemResponse;
+use crate::replies::log::{Numbered, StreamRecord};
+use crate::replies::{authorize, query_value, OpenGuard, Replies};
 use crate::state::AppState;
 
 /// Events read from the log at once.
@@ -28,64 +27,6 @@ const PAGE: usize = 100;
 /// How often a stream over a shared log (Redis) looks again without a notice: a missed
 /// notice (a dropped subscription) delays an event by at most this.
 const POLL_SHARED: Duration = Duration::from_secs(2);
-
-/// The stream a request's token opens, or the problem answer.
-pub(super) async fn authorize(
-    replies: &Replies,
-    id: &str,
-    headers: &HeaderMap,
-    query: Option<&str>,
-) -> Result<StreamRecord, Response> {
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| t.trim().to_owned())
-        .or_else(|| query_value(query, "token"));
-    let Some(given) = given.filter(|t| !t.is_empty()) else {
-        return Err(ProblemResponse::new(
-            ErrorCode::Unauthenticated,
-            "the stream's token is required: Authorization: Bearer {token}",
-        )
-        .into_response());
-    };
-    let refused = || {
-        ProblemResponse::new(
-            ErrorCode::RepliesRefused,
-            "this token does not open this stream",
-        )
-        .into_response()
-    };
-    let record = match replies.log.stream(id).await {
-        Ok(Some(record)) => record,
-        Ok(None) => return Err(refused()),
-        Err(e) => {
-            tracing::error!(error = %e, "replies: the log is unavailable");
-            return Err(ProblemResponse::new(
-                ErrorCode::UpstreamUnavailable,
-                "the reply log is unavailable; try again",
-            )
-            .into_response());
-        }
-    };
-    if !token::same(&token::hash(&given), &record.token_hash) {
-        return Err(refused());
-    }
-    if record.expires_ms <= now_ms() {
-        return Err(ProblemResponse::new(
-            ErrorCode::RepliesExpired,
-            "this stream's token has expired; start a new conversation",
-        )
-        .into_response());
-    }
-    Ok(record)
-}
-
-fn query_value(query: Option<&str>, name: &str) -> Option<String> {
-    form_urlencoded::parse(query?.as_bytes())
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
 
 /// `GET /v1/replies/{stream}`.
 pub async fn open(
@@ -124,6 +65,8 @@ pub async fn open(
         )
         .into_response();
     };
+    // What missed webhooks left out, from the vendor's own list, before the stream reads.
+    super::backfill::fill(&state, &record).await;
     let heartbeat = replies.heartbeat;
     let events = events(replies, record, after, guard);
     let mut response = Sse::new(events)
@@ -196,7 +139,12 @@ fn events(
             tokio::select! {
                 () = s.replies.closing.cancelled() => return None,
                 () = tokio::time::sleep(wait.min(Duration::from_millis(left))) => {}
-                got = wait_for(&mut s.hub, &s.record.id) => if !got { return None },
+                got = wait_for(&mut s.hub, &s.record.id) => {
+                    // A notice with nothing new to read may be the stream's revocation.
+                    if !got || !matches!(s.replies.log.stream(&s.record.id).await, Ok(Some(_))) {
+                        return None;
+                    }
+                }
             }
         }
     })
@@ -215,23 +163,30 @@ async fn wait_for(hub: &mut tokio::sync::broadcast::Receiver<Arc<str>>, id: &str
     }
 }
 
-/// `POST /v1/replies/{stream}/messages`: the visitor's follow-up, sent as the vendor's
-/// follow-up operation into the stream's conversation, idempotent like every send.
-pub async fn follow_up(
+/// `DELETE /v1/replies/{stream}`: the page is done with the conversation; its token opens
+/// nothing from now on and the stream's open connections end.
+pub async fn revoke(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     request: Request,
 ) -> Response {
-    let record = match authorize(
-        &state.replies,
-        &id,
-        request.headers(),
-        request.uri().query(),
-    )
-    .await
-    {
-        Ok(r) => r,
-        Err(response) => return response,
-    };
-    super::follow_up::send(state, record, request).await
+    let replies = &state.replies;
+    let (headers, uri) = (request.headers(), request.uri());
+    if let Err(response) = authorize(replies, &id, headers, uri.query()).await {
+        return response;
+    }
+    match replies.log.revoke(&id).await {
+        Ok(()) => {
+            let _ = replies.hub.send(Arc::from(id.as_str()));
+            axum::http::StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "replies: cannot revoke a stream");
+            ProblemResponse::new(
+                ErrorCode::UpstreamUnavailable,
+                "the reply log is unavailable; try again",
+            )
+            .into_response()
+        }
+    }
 }
