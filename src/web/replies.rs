@@ -1,12 +1,13 @@
 //! Reply streams (DESIGN.md, "Replies"; builds with LiveDesk or mluvii only): `replies()` on the
 //! result of a send that opened a conversation, `client.replies(access)` to reopen one, and a
-//! stream's `send(text)`. The stream itself (SSE over `fetch`, reconnects) is `replies.js`; the
-//! follow-up goes through the same retrying POST as every send (`call::send`).
+//! stream's `send(text)`. The stream itself (SSE over `fetch`, reconnects) is `replies.js`; a
+//! follow-up goes through the same retrying call as every send (`call::call`, with a
+//! [`FollowUp`]).
+
+use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
-
-use std::rc::Rc;
 
 use super::call::{token_text, Relay};
 use super::error::{call_site, HailError};
