@@ -132,10 +132,11 @@ export function withEveryOperation(vendors, openapi) {
   const result = vendors.map((v) => ({ ...v, operations: [...v.operations] }));
   const known = new Set(result.flatMap((v) => v.operations.map((op) => op.id)));
   for (const [path, item] of Object.entries(openapi.paths ?? {})) {
-    // A sandbox relay lists its own endpoints too (outbox, faults): no vendor's operations.
+    // Only vendor operations (`POST /v1/{operationId}`): not the sandbox's own endpoints, the
+    // reply streams or the webhook intakes the document lists too.
     if (path.startsWith("/v1/sandbox/")) continue;
     const op = item.post;
-    if (!op?.operationId || known.has(op.operationId)) continue;
+    if (!op?.operationId || path !== `/v1/${op.operationId}` || known.has(op.operationId)) continue;
     const vendorId = op.operationId.split("/")[0];
     let vendor = result.find((v) => v.id === vendorId);
     if (!vendor) result.push((vendor = { id: vendorId, name: vendorId, operations: [] }));
